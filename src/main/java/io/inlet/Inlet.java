@@ -1,0 +1,107 @@
+package io.inlet;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import io.inlet.tenant.ApiKeys;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.main.Main;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Entry point. With no arguments (or {@code run}) it starts the service; {@code keys create --tenant <id>}
+ * mints an API key.
+ */
+@Command(name = "inlet", mixinStandardHelpOptions = true,
+        description = "Inlet: ingestion of contacts, accounts and their events into a tenant-partitioned lake.",
+        subcommands = {Inlet.Run.class, Inlet.Keys.class})
+public final class Inlet implements Callable<Integer> {
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            System.exit(new Run().call());
+        }
+        System.exit(new CommandLine(new Inlet()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        return new Run().call();
+    }
+
+    /** The service, as camel-main runs it. */
+    public static Main newMain() {
+        Main main = new Main();
+        main.configure().addConfiguration(InletConfiguration.class);
+        main.setDefaultPropertyPlaceholderLocation("classpath:application.properties");
+        return main;
+    }
+
+    @Command(name = "run", description = "Start the service (the default).")
+    static final class Run implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            Main main = newMain();
+            main.run();
+            return main.getExitCode();
+        }
+    }
+
+    @Command(name = "keys", description = "Manage API keys (stored as hashes in ${inlet.data-dir}/api-keys.json).",
+            subcommands = {Keys.Create.class, Keys.ListKeys.class})
+    static final class Keys {
+
+        @Command(name = "create", description = "Mint an API key for a tenant; the key is the last line printed.")
+        static final class Create implements Callable<Integer> {
+            @Option(names = "--tenant", required = true, description = "Tenant id (letters, digits, '_' or '-').")
+            String tenant;
+
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws Exception {
+                Settings settings = standaloneSettings();
+                ApiKeys.Minted minted = new ApiKeys(settings.keysFile()).create(tenant);
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("Created API key " + minted.keyId() + " for tenant " + minted.tenant()
+                        + " (only its hash is stored, in " + settings.keysFile() + ").");
+                out.println("The key is shown only now; a running service accepts it within a second:");
+                out.println(minted.key());
+                out.flush();
+                return 0;
+            }
+        }
+
+        @Command(name = "list", description = "List key ids and their tenants (never the keys).")
+        static final class ListKeys implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() {
+                Settings settings = standaloneSettings();
+                PrintWriter out = spec.commandLine().getOut();
+                for (ApiKeys.StoredKey key : new ApiKeys(settings.keysFile()).list()) {
+                    out.println(key.keyId() + "  tenant=" + key.tenant() + "  created_at=" + key.createdAt());
+                }
+                out.flush();
+                return 0;
+            }
+        }
+    }
+
+    /** Settings resolved exactly as the service resolves them (file, then -D and environment overrides). */
+    static Settings standaloneSettings() {
+        DefaultCamelContext context = new DefaultCamelContext(false);
+        try {
+            context.getPropertiesComponent().setLocation("classpath:application.properties");
+            context.build();
+            return Settings.from(context.getPropertiesComponent());
+        } finally {
+            context.stop();
+        }
+    }
+}

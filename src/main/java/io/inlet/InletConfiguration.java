@@ -1,0 +1,96 @@
+package io.inlet;
+
+import java.time.Clock;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.api.ErrorResponses;
+import io.inlet.api.HttpErrorPages;
+import io.inlet.api.JsonRequests;
+import io.inlet.schema.RecordValidator;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.EmbeddedS3;
+import io.inlet.storage.S3Clients;
+import io.inlet.storage.S3Health;
+import io.inlet.tenant.ApiKeyAuth;
+import io.inlet.tenant.ApiKeys;
+import io.inlet.tenant.DevTenant;
+import io.inlet.upload.UploadJson;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.SimpleEventNotifierSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Wires Inlet's beans from the settings before the YAML routes are loaded. Storage comes first: the
+ * embedded S3 (when enabled) is started and the buckets exist before any route can use them.
+ */
+public class InletConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InletConfiguration.class);
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        Settings settings = Settings.from(context.getPropertiesComponent());
+        Registry registry = context.getRegistry();
+        ObjectMapper json = Json.mapper();
+        Clock clock = Clock.systemUTC();
+
+        if (settings.embeddedS3()) {
+            EmbeddedS3 embedded = new EmbeddedS3(settings);
+            embedded.start();
+            context.addService(embedded, true, false);
+        }
+        S3Client s3 = S3Clients.client(settings);
+        Buckets buckets = Buckets.of(settings);
+        ensureBuckets(s3, buckets);
+
+        ApiKeys keys = new ApiKeys(settings.keysFile());
+        DevTenant.createIfNoKeys(keys);
+
+        RecordValidator validator = new RecordValidator();
+        ErrorResponses errorResponses = new ErrorResponses(json);
+        JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit());
+
+        registry.bind("settings", settings);
+        registry.bind("json", json);
+        registry.bind("s3Client", s3);
+        registry.bind("buckets", buckets);
+        registry.bind("apiKeys", keys);
+        registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
+        registry.bind("errorResponses", errorResponses);
+        registry.bind("recordValidator", validator);
+        registry.bind("uploadJson", new UploadJson(json, jsonRequests, validator, clock));
+        registry.bind("s3Health", new S3Health(s3, buckets));
+
+        int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
+        context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
+            @Override
+            public void notify(CamelEvent event) {
+                if (event instanceof CamelEvent.CamelContextStartedEvent) {
+                    HttpErrorPages.install(context, port, errorResponses);
+                }
+            }
+        });
+    }
+
+    /** External S3 (MinIO in compose, say) may come up after us: wait for it a little before giving up. */
+    private static void ensureBuckets(S3Client s3, Buckets buckets) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            try {
+                buckets.ensureExist(s3);
+                return;
+            } catch (RuntimeException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("S3 did not answer for 30 s; check inlet.s3.endpoint and credentials", e);
+                }
+                LOG.warn("S3 not reachable yet ({}); retrying", e.getMessage());
+                Thread.sleep(2000);
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.inlet;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+
+/** The one Jackson configuration: records must survive a read and a write unchanged. */
+public final class Json {
+
+    private Json() {
+    }
+
+    public static ObjectMapper mapper() {
+        return JsonMapper.builder()
+                // 1e400 or 0.1000 must not turn into Infinity or 0.1 on the way to the lake.
+                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+                // A record with two "email" fields means different things to different readers: refuse it.
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                .build();
+    }
+}

@@ -1,0 +1,124 @@
+package io.inlet;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import org.apache.camel.spi.PropertiesComponent;
+
+/**
+ * Every {@code inlet.*} setting, read once through Camel's properties component so that
+ * {@code config/application.properties}, {@code -Dname=value} and environment variables
+ * ({@code INLET_DATA_DIR} for {@code inlet.data-dir}) resolve the same way for the service and the CLI.
+ */
+public record Settings(
+        Path dataDir,
+        boolean embeddedS3,
+        String embeddedS3Host,
+        int embeddedS3Port,
+        String s3Endpoint,
+        String s3PublicEndpoint,
+        String s3Region,
+        Optional<String> s3AccessKey,
+        Optional<String> s3SecretKey,
+        boolean s3PathStyle,
+        String landingBucket,
+        String inboxBucket,
+        String archiveBucket,
+        String lakeBucket,
+        long jsonBodyLimit,
+        long uploadMaxBytes,
+        Duration uploadUrlExpiry,
+        Pipeline pipeline,
+        Path dropFolderDir) {
+
+    /** Knobs of the inbox → lake pipeline; recorded in each batch manifest so a rerun cuts files the same way. */
+    public record Pipeline(
+            long maxRecordsPerPart,
+            long maxBytesPerPart,
+            int maxOpenPartitions,
+            int gzipLevel,
+            int maxLineBytes,
+            int rejectedRawBytes,
+            long smallSourceBytes,
+            int maxSourcesPerBatch,
+            long maxBatchBytes,
+            long maxExpansionRatio,
+            Duration statusInterval,
+            int workers,
+            int maxAttempts) {
+    }
+
+    public static Settings from(PropertiesComponent properties) {
+        Reader r = new Reader(properties);
+        Path dataDir = Path.of(r.require("inlet.data-dir")).toAbsolutePath().normalize();
+        return new Settings(
+                dataDir,
+                r.bool("inlet.s3.embedded.enabled"),
+                r.require("inlet.s3.embedded.host"),
+                r.integer("inlet.s3.embedded.port"),
+                r.require("inlet.s3.endpoint"),
+                r.optional("inlet.s3.public-endpoint").orElse(r.require("inlet.s3.endpoint")),
+                r.require("inlet.s3.region"),
+                r.optional("inlet.s3.access-key"),
+                r.optional("inlet.s3.secret-key"),
+                r.bool("inlet.s3.path-style"),
+                r.require("inlet.s3.bucket.landing"),
+                r.require("inlet.s3.bucket.inbox"),
+                r.require("inlet.s3.bucket.archive"),
+                r.require("inlet.s3.bucket.lake"),
+                r.longValue("inlet.upload-json.max-bytes"),
+                r.longValue("inlet.upload.max-bytes"),
+                Duration.parse(r.require("inlet.upload.url-expiry")),
+                new Pipeline(
+                        r.longValue("inlet.lake.part.max-records"),
+                        r.longValue("inlet.lake.part.max-bytes"),
+                        r.integer("inlet.lake.max-open-partitions"),
+                        r.integer("inlet.lake.gzip-level"),
+                        r.integer("inlet.pipeline.max-line-bytes"),
+                        r.integer("inlet.pipeline.rejected-raw-bytes"),
+                        r.longValue("inlet.pipeline.small-source-bytes"),
+                        r.integer("inlet.pipeline.batch.max-sources"),
+                        r.longValue("inlet.pipeline.batch.max-bytes"),
+                        r.longValue("inlet.pipeline.max-expansion-ratio"),
+                        Duration.parse(r.require("inlet.pipeline.status-interval")),
+                        r.integer("inlet.pipeline.workers"),
+                        r.integer("inlet.pipeline.max-attempts")),
+                Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize());
+    }
+
+    public Path keysFile() {
+        return dataDir.resolve("api-keys.json");
+    }
+
+    public Path tempDir() {
+        return dataDir.resolve("tmp");
+    }
+
+    private record Reader(PropertiesComponent properties) {
+        Optional<String> optional(String key) {
+            return properties.resolveProperty(key).map(String::trim).filter(v -> !v.isEmpty());
+        }
+
+        String require(String key) {
+            return optional(key).orElseThrow(() -> new IllegalArgumentException("Missing setting " + key));
+        }
+
+        boolean bool(String key) {
+            return Boolean.parseBoolean(require(key));
+        }
+
+        int integer(String key) {
+            return Math.toIntExact(longValue(key));
+        }
+
+        long longValue(String key) {
+            String value = require(key);
+            try {
+                return Long.parseLong(value.replace("_", ""));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Setting " + key + " must be a whole number, not '" + value + "'");
+            }
+        }
+    }
+}

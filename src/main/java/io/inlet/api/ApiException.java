@@ -1,0 +1,62 @@
+package io.inlet.api;
+
+import java.util.List;
+
+/** A request refused with an HTTP status and the error model of DESIGN.md; the api-errors route configuration renders it. */
+public class ApiException extends RuntimeException {
+
+    private final int status;
+    private final List<ApiError> errors;
+    private final transient Long retryAfterSeconds;
+
+    public ApiException(int status, String message, List<ApiError> errors) {
+        this(status, message, errors, null);
+    }
+
+    private ApiException(int status, String message, List<ApiError> errors, Long retryAfterSeconds) {
+        super(message, null, false, false);
+        this.status = status;
+        this.errors = List.copyOf(errors);
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public static ApiException badRequest(String message, ApiError... errors) {
+        return new ApiException(400, message, List.of(errors));
+    }
+
+    public static ApiException unauthorized(String message) {
+        return new ApiException(401, message, List.of());
+    }
+
+    public static ApiException forbidden(String message, ApiError... errors) {
+        return new ApiException(403, message, List.of(errors));
+    }
+
+    public static ApiException notFound(String message, ApiError... errors) {
+        return new ApiException(404, message, List.of(errors));
+    }
+
+    public static ApiException tooLarge(String message) {
+        return new ApiException(413, message, List.of());
+    }
+
+    public static ApiException unsupportedMediaType(String message) {
+        return new ApiException(415, message, List.of());
+    }
+
+    public static ApiException unprocessable(String message, List<ApiError> errors) {
+        return new ApiException(422, message, errors);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public List<ApiError> errors() {
+        return errors;
+    }
+
+    public Long retryAfterSeconds() {
+        return retryAfterSeconds;
+    }
+}

@@ -1,0 +1,47 @@
+package io.inlet.api;
+
+import java.util.List;
+
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+
+/**
+ * Errors raised by the HTTP server itself, before any route runs (a body over camel.server.max-body-size,
+ * an unknown path), answered in the same JSON error model as the routes' errors.
+ */
+public final class HttpErrorPages {
+
+    private HttpErrorPages() {
+    }
+
+    public static void install(CamelContext context, int port, ErrorResponses responses) {
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context,
+                VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        if (router == null) {
+            throw new IllegalStateException("No platform-http router on port " + port);
+        }
+        // Failures inside the router (the body limit answers 413 this way) reach every matching failure handler.
+        router.route().failureHandler(ctx -> {
+            int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+            String message = switch (status) {
+                case 413 -> "The request body is larger than the limit of 1 MiB; "
+                        + "split the batch or use the presigned upload for large files";
+                case 400 -> "Bad request";
+                default -> "Internal error";
+            };
+            answer(ctx, status, responses.body(message, List.of()));
+        });
+        // Last in line: a request no endpoint took.
+        router.route().order(Integer.MAX_VALUE).handler(ctx -> answer(ctx, 404,
+                responses.body("No endpoint answers " + ctx.request().method() + " " + ctx.request().path(), List.of())));
+    }
+
+    private static void answer(RoutingContext ctx, int status, String body) {
+        if (ctx.response().headWritten()) {
+            ctx.response().end();
+            return;
+        }
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
+    }
+}

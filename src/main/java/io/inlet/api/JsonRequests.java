@@ -1,0 +1,129 @@
+package io.inlet.api;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.networknt.schema.JsonSchema;
+import io.inlet.schema.FieldError;
+import io.inlet.schema.JsonSchemas;
+import org.apache.camel.Exchange;
+
+/**
+ * Reads a JSON request body the same way for every endpoint: 415 unless it is JSON, gzip bodies inflated
+ * with the size limit applied to the inflated bytes (413), 400 naming the line and column where malformed
+ * JSON breaks, and 400 naming the field when the body does not fit the endpoint's schema.
+ */
+public final class JsonRequests {
+
+    private final ObjectReader reader;
+    private final long limit;
+
+    public JsonRequests(ObjectMapper json, long limit) {
+        this.reader = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.limit = limit;
+    }
+
+    public long limit() {
+        return limit;
+    }
+
+    /** The body as a JSON tree that satisfies {@code schema}. */
+    public JsonNode read(Exchange exchange, JsonSchema schema) {
+        JsonNode body = parse(exchange, bytes(exchange));
+        List<FieldError> problems = JsonSchemas.validate(schema, body, null);
+        if (!problems.isEmpty()) {
+            throw ApiException.badRequest("The request body is not a valid " + schema.getSchemaNode().path("title").asText("request"),
+                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toArray(ApiError[]::new));
+        }
+        return body;
+    }
+
+    /** The body's bytes after content-type and content-encoding checks, at most {@link #limit()} of them. */
+    public byte[] bytes(Exchange exchange) {
+        String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
+        if (!isJson(contentType)) {
+            throw ApiException.unsupportedMediaType("Content-Type must be application/json"
+                    + (contentType == null ? " (none was sent)" : ", not " + contentType));
+        }
+        byte[] raw = exchange.getMessage().getBody(byte[].class);
+        if (raw == null) {
+            raw = new byte[0];
+        }
+        String encoding = exchange.getMessage().getHeader("Content-Encoding", String.class);
+        byte[] body;
+        if (encoding == null || encoding.isBlank() || encoding.equalsIgnoreCase("identity")) {
+            body = raw;
+        } else if (encoding.trim().equalsIgnoreCase("gzip")) {
+            body = gunzip(raw);
+        } else {
+            throw ApiException.unsupportedMediaType("Content-Encoding " + encoding + " is not supported; send gzip or no encoding");
+        }
+        if (body.length > limit) {
+            throw tooLarge();
+        }
+        return body;
+    }
+
+    private JsonNode parse(Exchange exchange, byte[] body) {
+        if (body.length == 0) {
+            throw ApiException.badRequest("The request body is empty; send a JSON object");
+        }
+        try {
+            return reader.readTree(body);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            throw ApiException.badRequest("Malformed JSON" + where + ": " + e.getOriginalMessage(),
+                    ApiError.atField("", "malformed JSON" + where));
+        } catch (IOException e) {
+            throw ApiException.badRequest("Unreadable request body: " + e.getMessage());
+        }
+    }
+
+    private byte[] gunzip(byte[] compressed) {
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(limit + 1, compressed.length * 4L + 64));
+            byte[] buffer = new byte[16384];
+            long total = 0;
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                total += n;
+                if (total > limit) {
+                    // Stop inflating: the limit holds for the decompressed body, whatever its compressed size.
+                    throw tooLarge();
+                }
+                out.write(buffer, 0, n);
+            }
+            return out.toByteArray();
+        } catch (ZipException e) {
+            throw ApiException.badRequest("The body says Content-Encoding: gzip but is not valid gzip: " + e.getMessage());
+        } catch (IOException e) {
+            throw ApiException.badRequest("The gzip body is truncated or corrupt: " + e.getMessage());
+        }
+    }
+
+    private ApiException tooLarge() {
+        return ApiException.tooLarge("The request body is larger than " + limit + " bytes (1 MiB); "
+                + "split the batch or use the presigned upload for large files");
+    }
+
+    private static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        String mime = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
+    }
+}

@@ -1,0 +1,61 @@
+package io.inlet.storage;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.inlet.schema.Stream;
+import io.inlet.tenant.TenantId;
+
+/**
+ * A file key of the reference layout, the name an uploaded file keeps in every bucket:
+ * {@code data/tenants/objects/{stream}/source_system={source}/tenant={tenant}/dt={yyyy-MM-dd-HH-mm}/{id}.jsonl[.gz]}.
+ * It carries the tenant and the stream, so every stage routes by key alone.
+ */
+public record FileKey(Stream stream, String source, String tenant, String dt, String id, boolean gzipName) {
+
+    public static final String PREFIX = "data/tenants/objects/";
+    public static final String SOURCE_API = "dataapi";
+    public static final String SOURCE_DROP_FOLDER = "dropfolder";
+
+    private static final DateTimeFormatter DT = DateTimeFormatter.ofPattern("yyyy-MM-dd-HH-mm").withZone(ZoneOffset.UTC);
+    private static final Pattern LAYOUT = Pattern.compile(
+            "data/tenants/objects/([a-z_]+)/source_system=([a-z0-9_-]{1,32})/tenant=(" + TenantId.PATTERN
+                    + ")/dt=(\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2})/([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}?)\\.(jsonl|jsonl\\.gz)");
+
+    public static FileKey create(Stream stream, String source, String tenant, Instant at, boolean gzipName) {
+        return new FileKey(stream, source, tenant, DT.format(at), UUID.randomUUID().toString(), gzipName);
+    }
+
+    public static Optional<FileKey> parse(String key) {
+        if (key == null) {
+            return Optional.empty();
+        }
+        Matcher m = LAYOUT.matcher(key);
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        Optional<Stream> stream = Stream.fromWireName(m.group(1));
+        return stream.map(s -> new FileKey(s, m.group(2), m.group(3), m.group(4), m.group(5), m.group(6).endsWith(".gz")));
+    }
+
+    /** The date part of {@code dt}: when the file was received, which is the partition date of contacts and accounts. */
+    public LocalDate receivedDate() {
+        return LocalDate.parse(dt.substring(0, 10));
+    }
+
+    public String key() {
+        return PREFIX + stream.wireName() + "/source_system=" + source + "/tenant=" + tenant + "/dt=" + dt + "/" + id
+                + (gzipName ? ".jsonl.gz" : ".jsonl");
+    }
+
+    @Override
+    public String toString() {
+        return key();
+    }
+}

@@ -1,0 +1,52 @@
+package io.inlet.storage;
+
+import java.net.URI;
+import java.time.Duration;
+
+import io.inlet.Settings;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/** Builds the one S3 client and the presigner from the {@code inlet.s3.*} settings; no other code path exists. */
+public final class S3Clients {
+
+    private S3Clients() {
+    }
+
+    public static S3Client client(Settings settings) {
+        var builder = S3Client.builder()
+                .region(Region.of(settings.s3Region()))
+                .credentialsProvider(S3Credentials.provider(settings))
+                .forcePathStyle(settings.s3PathStyle())
+                // Checksums only where S3 requires them: S3-compatible servers differ in what else they accept.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(64)
+                        .connectionTimeout(Duration.ofSeconds(10))
+                        .socketTimeout(Duration.ofMinutes(2)));
+        if (!settings.s3Endpoint().isBlank()) {
+            builder.endpointOverride(URI.create(settings.s3Endpoint()));
+        }
+        return builder.build();
+    }
+
+    /** Presigned URLs are built on the public endpoint: the host clients outside the service can reach. */
+    public static S3Presigner presigner(Settings settings) {
+        var builder = S3Presigner.builder()
+                .region(Region.of(settings.s3Region()))
+                .credentialsProvider(S3Credentials.provider(settings))
+                .serviceConfiguration(S3Configuration.builder()
+                        .pathStyleAccessEnabled(settings.s3PathStyle())
+                        .build());
+        if (!settings.s3PublicEndpoint().isBlank()) {
+            builder.endpointOverride(URI.create(settings.s3PublicEndpoint()));
+        }
+        return builder.build();
+    }
+}

@@ -1,0 +1,114 @@
+package io.inlet.upload;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import io.inlet.api.ApiError;
+import io.inlet.api.ApiException;
+import io.inlet.api.JsonRequests;
+import io.inlet.schema.FieldError;
+import io.inlet.schema.JsonSchemas;
+import io.inlet.schema.RecordValidator;
+import io.inlet.schema.Stream;
+import io.inlet.storage.FileKey;
+import io.inlet.tenant.ApiKeyAuth;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.aws2.s3.AWS2S3Constants;
+
+/**
+ * POST /ingestion/upload-json, step by step (see routes/upload-json.camel.yaml): read the envelope, validate
+ * every record, then hand the batch as JSONL to the inbox bucket under a new file key.
+ */
+public final class UploadJson {
+
+    /** How many problems a 422 lists before it only counts the rest. */
+    static final int MAX_LISTED_ERRORS = 100;
+    private static final String FILE_KEY = "inletFileKey";
+
+    private final ObjectMapper json;
+    private final JsonRequests requests;
+    private final RecordValidator validator;
+    private final JsonSchema envelope = JsonSchemas.load("schemas/upload-json-request.schema.json");
+    private final Clock clock;
+
+    public UploadJson(ObjectMapper json, JsonRequests requests, RecordValidator validator, Clock clock) {
+        this.json = json;
+        this.requests = requests;
+        this.validator = validator;
+        this.clock = clock;
+    }
+
+    /** 415 / 413 / 400, or the batch as JSONL in the body, ready for the inbox, with its key in the S3 headers. */
+    public void prepareBatch(Exchange exchange) {
+        String tenant = ApiKeyAuth.tenantOf(exchange);
+        JsonNode request = requests.read(exchange, envelope);
+        Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
+        JsonNode data = request.get("data");
+
+        List<ApiError> errors = new ArrayList<>();
+        int invalidRecords = 0;
+        int totalProblems = 0;
+        for (int i = 0; i < data.size(); i++) {
+            List<FieldError> problems = validator.validate(stream, data.get(i));
+            if (!problems.isEmpty()) {
+                invalidRecords++;
+                totalProblems += problems.size();
+                for (FieldError p : problems) {
+                    if (errors.size() < MAX_LISTED_ERRORS) {
+                        errors.add(ApiError.atRecord(i, p.pointer(), p.message()));
+                    }
+                }
+            }
+        }
+        if (invalidRecords > 0) {
+            String more = totalProblems > errors.size()
+                    ? "; the first " + errors.size() + " problems are listed, " + (totalProblems - errors.size()) + " more are not"
+                    : "";
+            throw ApiException.unprocessable(invalidRecords + " of " + data.size() + " records do not match the "
+                    + stream + " schema; nothing was stored" + more, errors);
+        }
+
+        FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
+        byte[] jsonl = toJsonl(data);
+        exchange.setProperty(FILE_KEY, key.key());
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
+        exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_LENGTH, (long) jsonl.length);
+        exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_TYPE, "application/jsonl");
+        exchange.getMessage().setBody(jsonl);
+    }
+
+    /** The reference's success body; only reached once the inbox write returned. */
+    public void success(Exchange exchange) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "success");
+        body.put("message", "Data uploaded successfully");
+        body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setBody(json.writeValueAsString(body));
+    }
+
+    private byte[] toJsonl(JsonNode data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+        try {
+            for (JsonNode record : data) {
+                json.writeValue(out, record);
+                out.write('\n');
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}
