@@ -68,7 +68,7 @@ public final class Inlet implements Callable<Integer> {
                 PrintWriter out = spec.commandLine().getOut();
                 out.println("Created API key " + minted.keyId() + " for tenant " + minted.tenant()
                         + " (only its hash is stored, in " + settings.keysFile() + ").");
-                out.println("The key is shown only now; a running service accepts it within a second:");
+                out.println("The key is shown only now; a running service accepts it at once:");
                 out.println(minted.key());
                 out.flush();
                 return 0;

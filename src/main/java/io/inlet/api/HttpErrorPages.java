@@ -2,6 +2,7 @@ package io.inlet.api;
 
 import java.util.List;
 
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -30,18 +31,34 @@ public final class HttpErrorPages {
                 case 400 -> "Bad request";
                 default -> "Internal error";
             };
-            answer(ctx, status, responses.body(message, List.of()));
+            boolean closeAfter = status == 413;
+            answer(ctx, status, responses.body(message, List.of()), closeAfter);
         });
         // Last in line: a request no endpoint took.
         router.route().order(Integer.MAX_VALUE).handler(ctx -> answer(ctx, 404,
-                responses.body("No endpoint answers " + ctx.request().method() + " " + ctx.request().path(), List.of())));
+                responses.body("No endpoint answers " + ctx.request().method() + " " + ctx.request().path(), List.of()),
+                false));
     }
 
-    private static void answer(RoutingContext ctx, int status, String body) {
+    /** {@code closeAfter}: stop reading the rest of an oversized body (instead of draining it) once answered. */
+    private static void answer(RoutingContext ctx, int status, String body, boolean closeAfter) {
+        if (ctx.response().ended()) {
+            return;
+        }
         if (ctx.response().headWritten()) {
             ctx.response().end();
             return;
         }
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
+        boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
+        if (closeAfter && !http2) {
+            ctx.response().putHeader("Connection", "close");
+        }
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body)
+                .onComplete(done -> {
+                    // HTTP/2 shares the connection with other streams: there the rest is read and dropped.
+                    if (closeAfter && !http2) {
+                        ctx.request().connection().close();
+                    }
+                });
     }
 }

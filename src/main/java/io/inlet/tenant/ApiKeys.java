@@ -54,6 +54,10 @@ public final class ApiKeys {
             @JsonProperty("tenant") String tenant,
             @JsonProperty("sha256") String sha256,
             @JsonProperty("created_at") String createdAt) {
+
+        byte[] hash() {
+            return HexFormat.of().parseHex(sha256);
+        }
     }
 
     record KeyFile(@JsonProperty("keys") List<StoredKey> keys) {
@@ -75,14 +79,26 @@ public final class ApiKeys {
             return Optional.empty();
         }
         byte[] presented = sha256(presentedKey);
+        String match = match(presented, current());
+        if (match == null) {
+            // A key minted a moment ago must work at once: look at the file again (one stat) before refusing.
+            synchronized (this) {
+                snapshot = reloadIfChanged(snapshot);
+                lastCheck = System.nanoTime();
+            }
+            match = match(presented, snapshot);
+        }
+        return Optional.ofNullable(match);
+    }
+
+    private static String match(byte[] presented, Snapshot keys) {
         String match = null;
-        for (StoredKey stored : current().keys()) {
-            byte[] expected = HexFormat.of().parseHex(stored.sha256());
-            if (MessageDigest.isEqual(presented, expected) && match == null) {
+        for (StoredKey stored : keys.keys()) {
+            if (MessageDigest.isEqual(presented, stored.hash()) && match == null) {
                 match = stored.tenant();
             }
         }
-        return Optional.ofNullable(match);
+        return match;
     }
 
     public boolean isKnownTenant(String tenant) {

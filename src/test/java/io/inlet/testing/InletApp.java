@@ -1,0 +1,206 @@
+package io.inlet.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import io.inlet.Inlet;
+import io.inlet.Settings;
+import io.inlet.storage.S3Clients;
+import io.inlet.tenant.ApiKeys;
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+
+/**
+ * The real service, started in this JVM the way {@code java -jar target/inlet.jar} starts it, configured only
+ * through the settings a user would set (here as overrides, the in-process equivalent of -D). Free ports,
+ * a fresh data directory, its own buckets on its own embedded S3.
+ */
+public final class InletApp implements AutoCloseable {
+
+    private static InletApp shared;
+
+    private final Path dataDir;
+    private final Map<String, String> settingsOverrides;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private Main main;
+    private S3Client s3;
+    private Settings settings;
+
+    private InletApp(Path dataDir, Map<String, String> settingsOverrides) {
+        this.dataDir = dataDir;
+        this.settingsOverrides = settingsOverrides;
+    }
+
+    /** One app for the test classes that need nothing special; stopped when the test JVM ends. */
+    public static synchronized InletApp shared() {
+        if (shared == null) {
+            shared = start(Map.of());
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+        }
+        return shared;
+    }
+
+    /** A new app with extra settings on top of a fresh data directory and free ports. */
+    public static InletApp start(Map<String, String> extra) {
+        try {
+            Path dataDir = Files.createTempDirectory("inlet-test-");
+            Map<String, String> props = new HashMap<>();
+            props.put("inlet.data-dir", dataDir.toString());
+            props.put("inlet.dropfolder.dir", dataDir.resolve("dropfolder").toString());
+            props.put("camel.server.port", String.valueOf(freePort()));
+            props.put("inlet.s3.embedded.port", String.valueOf(freePort()));
+            props.put("inlet.pipeline.poll-delay-ms", "200");
+            props.putAll(extra);
+            InletApp app = new InletApp(dataDir, props);
+            app.startMain();
+            return app;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The same data directory and settings, started again (to check what survives a restart). */
+    public InletApp restart() {
+        stopMain();
+        startMain();
+        return this;
+    }
+
+    private void startMain() {
+        try {
+            main = Inlet.newMain();
+            Properties overrides = new Properties();
+            overrides.putAll(settingsOverrides);
+            main.setOverrideProperties(overrides);
+            main.start();
+            settings = main.getCamelContext().getRegistry().lookupByNameAndType("settings", Settings.class);
+            s3 = S3Clients.client(settings);
+        } catch (Exception e) {
+            throw new IllegalStateException("Inlet did not start", e);
+        }
+    }
+
+    private void stopMain() {
+        if (s3 != null) {
+            s3.close();
+            s3 = null;
+        }
+        if (main != null) {
+            try {
+                main.stop();
+            } catch (Exception ignored) {
+                // best effort at the end of a test
+            }
+            main = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stopMain();
+    }
+
+    public CamelContext camel() {
+        return main.getCamelContext();
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Map<String, String> settingsOverrides() {
+        return settingsOverrides;
+    }
+
+    public String baseUrl() {
+        return "http://localhost:" + settingsOverrides.get("camel.server.port");
+    }
+
+    public int httpPort() {
+        return Integer.parseInt(settingsOverrides.get("camel.server.port"));
+    }
+
+    /** An S3 client built from the app's own settings, for looking at buckets the way an operator would. */
+    public S3Client s3() {
+        return s3;
+    }
+
+    /** A new tenant with a fresh key (what {@code keys create} does). */
+    public Tenant newTenant(String prefix) {
+        String tenant = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        try {
+            return new Tenant(tenant, new ApiKeys(settings.keysFile()).create(tenant).key());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public record Tenant(String id, String key) {
+    }
+
+    public HttpResponse<String> post(String path, String apiKey, String json) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (apiKey != null) {
+            request.header("x-api-key", apiKey);
+        }
+        return send(request.build());
+    }
+
+    public HttpResponse<String> get(String path, String apiKey) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30)).GET();
+        if (apiKey != null) {
+            request.header("x-api-key", apiKey);
+        }
+        return send(request.build());
+    }
+
+    public HttpResponse<String> send(HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    public byte[] readObject(String bucket, String key) {
+        ResponseBytes<GetObjectResponse> bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key));
+        return bytes.asByteArray();
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

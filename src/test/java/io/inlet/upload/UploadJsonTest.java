@@ -1,0 +1,360 @@
+package io.inlet.upload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Json;
+import io.inlet.storage.FileKey;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+class UploadJsonTest {
+
+    /** The request of the reference document's upload-json example, byte for byte. */
+    static final String REFERENCE_ACCOUNT = """
+            {
+              "stream": "account",
+              "data": [
+                {
+                  "type": "account",
+                  "account_id": "acme-corp",
+                  "domain": "acme.com",
+                  "account_properties": {
+                    "name": "Acme Corporation",
+                    "industry": "Technology",
+                    "employees": 500
+                  }
+                }
+              ]
+            }""";
+
+    static final String CONTACT = """
+            {"stream":"contact","data":[
+              {"type":"contact","contact_id":"c-1","email":"jane@acme.com","contact_properties":{"first_name":"Jane","title":"CTO"}},
+              {"contact_id":"c-2","email":"joe@acme.com","contact_properties":{}}]}""";
+
+    static final String CONTACT_EVENT = """
+            {"stream":"contact_event","data":[
+              {"event_type":"contact_event","event_id":"e-1","contact_id":"c-1","event":"signed_up",
+               "event_timestamp":"2025-06-27T07:26:00Z","event_properties":{"plan":"trial","seats":1.50}}]}""";
+
+    static final String ACCOUNT_EVENT = """
+            {"stream":"account_event","data":[
+              {"event_type":"account_event","event_id":"ae-1","account_id":"acme-corp","event":"new_funding_round",
+               "event_timestamp":"2025-06-27T09:00:00+02:00","event_properties":{"amount":12000000,"round":"B"}}]}""";
+
+    static InletApp app;
+    static Tenant tenant;
+    final ObjectMapper json = Json.mapper();
+
+    @BeforeAll
+    static void start() {
+        app = InletApp.shared();
+        tenant = app.newTenant("upload");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"account", "contact", "contact_event", "account_event"})
+    void exampleOfEachStreamIsStoredInTheInboxAsJsonl(String stream) throws IOException {
+        String request = switch (stream) {
+            case "account" -> REFERENCE_ACCOUNT;
+            case "contact" -> CONTACT;
+            case "contact_event" -> CONTACT_EVENT;
+            default -> ACCOUNT_EVENT;
+        };
+
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), request);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode body = json.readTree(response.body());
+        assertThat(body.get("status").asText()).isEqualTo("success");
+        assertThat(body.get("message").asText()).isEqualTo("Data uploaded successfully");
+        String fileKey = body.get("file_key").asText();
+        assertThat(fileKey).matches("data/tenants/objects/" + stream + "/source_system=dataapi/tenant=" + tenant.id()
+                + "/dt=\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}/[0-9a-f-]{36}\\.jsonl");
+
+        List<JsonNode> stored = jsonLines(app.readObject(app.settings().inboxBucket(), fileKey));
+        List<JsonNode> sent = new ArrayList<>();
+        json.readTree(request).get("data").forEach(sent::add);
+        assertThat(stored).isEqualTo(sent);
+    }
+
+    @Test
+    void numbersKeepTheirExactValue() throws IOException {
+        String request = """
+                {"stream":"account","data":[{"account_id":"n","domain":"n.io",
+                 "account_properties":{"big":1e400,"precise":0.1000,"huge":123456789012345678901234567890}}]}""";
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), request);
+        assertThat(response.statusCode()).isEqualTo(200);
+        String line = new String(app.readObject(app.settings().inboxBucket(),
+                json.readTree(response.body()).get("file_key").asText()), StandardCharsets.UTF_8);
+        assertThat(line).contains("\"big\":1E+400").contains("\"precise\":0.1000")
+                .contains("\"huge\":123456789012345678901234567890");
+    }
+
+    @Test
+    void missingOrUnknownKeyIs401AndWritesNothing() throws IOException {
+        HttpResponse<String> missing = app.post("/ingestion/upload-json", null, CONTACT);
+        HttpResponse<String> unknown = app.post("/ingestion/upload-json", "inlet_not-a-real-key", CONTACT);
+
+        assertThat(missing.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(missing.body()).get("message").asText()).contains("x-api-key");
+        assertThat(unknown.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(unknown.body()).get("status").asText()).isEqualTo("error");
+    }
+
+    @Test
+    void eachTenantWritesOnlyUnderItsOwnPrefix() throws IOException {
+        Tenant a = app.newTenant("iso-a");
+        Tenant b = app.newTenant("iso-b");
+
+        String keyA = json.readTree(app.post("/ingestion/upload-json", a.key(), CONTACT).body()).get("file_key").asText();
+        String keyB = json.readTree(app.post("/ingestion/upload-json", b.key(), CONTACT).body()).get("file_key").asText();
+
+        assertThat(FileKey.parse(keyA).orElseThrow().tenant()).isEqualTo(a.id());
+        assertThat(FileKey.parse(keyB).orElseThrow().tenant()).isEqualTo(b.id());
+        List<String> underB = app.s3().listObjectsV2Paginator(r -> r.bucket(app.settings().inboxBucket())
+                .prefix("data/tenants/objects/contact/source_system=dataapi/tenant=" + b.id() + "/"))
+                .contents().stream().map(S3Object::key).toList();
+        assertThat(underB).containsExactly(keyB);
+    }
+
+    @Test
+    void schemaViolationsAre422NamingEachRecordAndField() throws IOException {
+        String request = """
+                {"stream":"contact","data":[
+                  {"contact_id":"ok","email":"ok@acme.com","contact_properties":{}},
+                  {"contact_id":"c-2","contact_properties":{}},
+                  {"contact_id":7,"email":"x@acme.com","contact_properties":{},"type":"account"},
+                  {"contact_id":"c-4","email":"x@acme.com","contact_properties":[],"colour":"red"}]}""";
+
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), request);
+
+        assertThat(response.statusCode()).isEqualTo(422);
+        JsonNode body = json.readTree(response.body());
+        assertThat(body.get("status").asText()).isEqualTo("error");
+        assertThat(body.get("message").asText()).startsWith("3 of 4 records").contains("nothing was stored");
+        assertThat(errors(body)).containsExactly(
+                "1 /email is required but missing",
+                "2 /contact_id must be a string, not a number",
+                "2 /type must be \"contact\" (or left out), not \"account\"",
+                "3 /colour is not a field of this record; free-form attributes belong in contact_properties",
+                "3 /contact_properties must be an object, not an array");
+    }
+
+    @Test
+    void aBadEventTimestampIsNamed() throws IOException {
+        String request = CONTACT_EVENT.replace("2025-06-27T07:26:00Z", "27/06/2025");
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), request);
+        assertThat(response.statusCode()).isEqualTo(422);
+        assertThat(errors(json.readTree(response.body())))
+                .containsExactly("0 /event_timestamp must be an ISO-8601 date-time with a UTC offset, "
+                        + "like 2025-06-27T07:26:00Z, not \"27/06/2025\"");
+    }
+
+    @Test
+    void theErrorListIsCappedAndSaysHowManyMore() throws IOException {
+        StringBuilder request = new StringBuilder("{\"stream\":\"contact\",\"data\":[");
+        for (int i = 0; i < 150; i++) {
+            request.append(i == 0 ? "" : ",").append("{\"contact_id\":\"c\",\"contact_properties\":{}}");
+        }
+        request.append("]}");
+
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), request.toString());
+
+        assertThat(response.statusCode()).isEqualTo(422);
+        JsonNode body = json.readTree(response.body());
+        assertThat(body.get("errors")).hasSize(UploadJson.MAX_LISTED_ERRORS);
+        assertThat(body.get("message").asText()).startsWith("150 of 150 records")
+                .contains("the first 100 problems are listed, 50 more are not");
+    }
+
+    @Test
+    void malformedJsonIs400SayingWhereItBreaks() throws IOException {
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(),
+                "{\"stream\":\"contact\",\n \"data\": [{\"contact_id\": }]}");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        JsonNode body = json.readTree(response.body());
+        assertThat(body.get("message").asText()).startsWith("Malformed JSON at line 2, column 26");
+    }
+
+    @Test
+    void aBadEnvelopeIs400NamingTheField() throws IOException {
+        HttpResponse<String> unknownStream = app.post("/ingestion/upload-json", tenant.key(),
+                "{\"stream\":\"leads\",\"data\":[{}]}");
+        HttpResponse<String> noData = app.post("/ingestion/upload-json", tenant.key(), "{\"stream\":\"contact\"}");
+        HttpResponse<String> trailing = app.post("/ingestion/upload-json", tenant.key(), CONTACT + " {}");
+
+        assertThat(unknownStream.statusCode()).isEqualTo(400);
+        assertThat(errors(json.readTree(unknownStream.body())))
+                .containsExactly("null /stream must be one of [\"account\",\"contact\",\"account_event\",\"contact_event\"], not \"leads\"");
+        assertThat(noData.statusCode()).isEqualTo(400);
+        assertThat(errors(json.readTree(noData.body()))).containsExactly("null /data is required but missing");
+        assertThat(trailing.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIs415() throws IOException {
+        HttpResponse<String> response = app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json"))
+                .header("x-api-key", tenant.key())
+                .header("Content-Type", "text/csv")
+                .POST(HttpRequest.BodyPublishers.ofString("contact_id,email\n1,a@b.co\n")).build());
+
+        assertThat(response.statusCode()).isEqualTo(415);
+        assertThat(json.readTree(response.body()).get("message").asText()).contains("application/json").contains("text/csv");
+    }
+
+    @Test
+    void aBodyOfExactlyOneMebibyteIsAcceptedAndOneByteMoreIs413() throws IOException {
+        String exact = paddedContactBatch(1_048_576);
+        String over = paddedContactBatch(1_048_577);
+        assertThat(exact.getBytes(StandardCharsets.UTF_8)).hasSize(1_048_576);
+        assertThat(over.getBytes(StandardCharsets.UTF_8)).hasSize(1_048_577);
+
+        HttpResponse<String> accepted = app.post("/ingestion/upload-json", tenant.key(), exact);
+        HttpResponse<String> refused = app.post("/ingestion/upload-json", tenant.key(), over);
+
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+        assertThat(refused.statusCode()).isEqualTo(413);
+        JsonNode body = json.readTree(refused.body());
+        assertThat(body.get("status").asText()).isEqualTo("error");
+        assertThat(body.get("message").asText()).contains("1 MiB");
+    }
+
+    @Test
+    void gzipBodiesAreAcceptedAndTheLimitAppliesAfterDecompression() throws IOException {
+        HttpResponse<String> small = postGzip(gzip(CONTACT.getBytes(StandardCharsets.UTF_8)));
+        // 2 MiB of JSON that compresses to a few KB: small on the wire, too large once inflated.
+        byte[] bomb = gzip(paddedContactBatch(2 * 1_048_576).getBytes(StandardCharsets.UTF_8));
+        assertThat(bomb.length).isLessThan(100_000);
+        HttpResponse<String> large = postGzip(bomb);
+
+        assertThat(small.statusCode()).as(small.body()).isEqualTo(200);
+        String fileKey = json.readTree(small.body()).get("file_key").asText();
+        assertThat(jsonLines(app.readObject(app.settings().inboxBucket(), fileKey))).hasSize(2);
+        assertThat(large.statusCode()).isEqualTo(413);
+        assertThat(json.readTree(large.body()).get("status").asText()).isEqualTo("error");
+    }
+
+    @Test
+    void aFiftyMegabyteChunkedBodyIsCutOffWithoutBufferingIt() throws IOException {
+        List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP).toList();
+        System.gc();
+        long before = heapPools.stream().mapToLong(p -> p.getUsage().getUsed()).sum();
+        heapPools.forEach(MemoryPoolMXBean::resetPeakUsage);
+
+        String response = sendChunked(50L * 1024 * 1024);
+
+        long peak = heapPools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        assertThat(response).startsWith("HTTP/1.1 413");
+        assertThat(response).contains("\"status\":\"error\"");
+        // The body is neither kept nor drained: well under the 50 MB sent (about 4 MB of buffers seen here).
+        assertThat(peak - before).as("heap growth while a 50 MB body was refused").isLessThan(20L * 1024 * 1024);
+    }
+
+    /** Writes a chunked POST of {@code size} bytes from one reused buffer; returns the response head and body. */
+    private String sendChunked(long size) throws IOException {
+        try (Socket socket = new Socket("localhost", app.httpPort())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /ingestion/upload-json HTTP/1.1\r\nHost: localhost\r\nx-api-key: " + tenant.key()
+                    + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            java.util.Arrays.fill(chunk, (byte) ' ');
+            byte[] head = (Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] crlf = "\r\n".getBytes(StandardCharsets.US_ASCII);
+            try {
+                for (long sent = 0; sent < size; sent += chunk.length) {
+                    out.write(head);
+                    out.write(chunk);
+                    out.write(crlf);
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } catch (IOException closedByServer) {
+                // The server may answer and close before the whole body is sent: that is the point.
+            }
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            int n;
+            try {
+                while ((n = in.read(buffer)) > 0) {
+                    answer.write(buffer, 0, n);
+                    if (answer.toString(StandardCharsets.UTF_8).contains("}")) {
+                        break;
+                    }
+                }
+            } catch (IOException ignored) {
+                // connection reset after the answer
+            }
+            return answer.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    private HttpResponse<String> postGzip(byte[] body) {
+        return app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json"))
+                .timeout(Duration.ofSeconds(30))
+                .header("x-api-key", tenant.key())
+                .header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    }
+
+    /** A valid contact batch of exactly {@code size} bytes (one record padded through a property). */
+    static String paddedContactBatch(int size) {
+        String prefix = "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"pad\",\"email\":\"pad@acme.com\",\"contact_properties\":{\"pad\":\"";
+        String suffix = "\"}}]}";
+        return prefix + "x".repeat(size - prefix.length() - suffix.length()) + suffix;
+    }
+
+    private List<JsonNode> jsonLines(byte[] bytes) throws IOException {
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isEmpty()) {
+                lines.add(json.readTree(line));
+            }
+        }
+        return lines;
+    }
+
+    private static List<String> errors(JsonNode body) {
+        List<String> errors = new ArrayList<>();
+        body.get("errors").forEach(e -> errors.add(e.path("index").asText("null") + " " + e.get("pointer").asText()
+                + " " + e.get("message").asText()));
+        return errors;
+    }
+
+    static byte[] gzip(byte[] data) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(data);
+        }
+        return out.toByteArray();
+    }
+}
