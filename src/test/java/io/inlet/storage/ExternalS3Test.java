@@ -1,0 +1,78 @@
+package io.inlet.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import java.util.Properties;
+
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import org.gaul.s3proxy.BlobStores;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Inlet pointed at an S3 server it does not run (as it would be at AWS S3, MinIO or LocalStack): the same
+ * settings, no code path of its own. Health follows that server.
+ */
+class ExternalS3Test {
+
+    private S3Proxy external;
+    private InletApp app;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (app != null) {
+            app.close();
+        }
+        if (external != null && external.getState().equals("STARTED")) {
+            external.stop();
+        }
+    }
+
+    @Test
+    void uploadsLandInTheConfiguredServerAndHealthFollowsIt() throws Exception {
+        int port = InletApp.freePort();
+        external = S3Proxy.builder()
+                .blobStore(BlobStores.create("transient", new Properties()))
+                .endpoint(URI.create("http://127.0.0.1:" + port))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "external-id", "external-secret")
+                .build();
+        external.start();
+        while (!external.getState().equals("STARTED")) {
+            Thread.sleep(10);
+        }
+        app = InletApp.start(Map.of(
+                "inlet.s3.embedded.enabled", "false",
+                "inlet.s3.endpoint", "http://127.0.0.1:" + port,
+                "inlet.s3.public-endpoint", "http://127.0.0.1:" + port,
+                "inlet.s3.access-key", "external-id",
+                "inlet.s3.secret-key", "external-secret",
+                "inlet.s3.bucket.inbox", "ext-inbox",
+                "inlet.s3.bucket.landing", "ext-landing",
+                "inlet.s3.bucket.archive", "ext-archive",
+                "inlet.s3.bucket.lake", "ext-lake"));
+        Tenant tenant = app.newTenant("ext");
+
+        HttpResponse<String> upload = app.post("/ingestion/upload-json", tenant.key(),
+                "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"1\",\"email\":\"a@acme.com\",\"contact_properties\":{}}]}");
+
+        assertThat(upload.statusCode()).as(upload.body()).isEqualTo(200);
+        String fileKey = upload.body().replaceAll(".*\"file_key\":\"([^\"]+)\".*", "$1");
+        assertThat(new String(app.readObject("ext-inbox", fileKey))).contains("\"contact_id\":\"1\"");
+        assertThat(app.dataDir().resolve("s3")).doesNotExist();
+
+        HttpResponse<String> up = app.get("/observe/health", null);
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(up.body()).contains("UP");
+
+        external.stop();
+        HttpResponse<String> down = app.get("/observe/health", null);
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).contains("DOWN");
+    }
+}

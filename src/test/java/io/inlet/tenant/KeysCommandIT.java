@@ -1,0 +1,92 @@
+package io.inlet.tenant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The operator interface of the packaged jar: {@code keys create}, settings from -D and the environment, the dev tenant. */
+class KeysCommandIT {
+
+    static final String ACCOUNT = "{\"stream\":\"account\",\"data\":[{\"account_id\":\"a\",\"domain\":\"acme.com\","
+            + "\"account_properties\":{}}]}";
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void keysCreatePrintsTheKeyLastStoresOnlyItsHashAndTheServiceAcceptsIt() throws Exception {
+        InletProcess.Result created = InletProcess.run(Map.of("inlet.data-dir", dataDir.toString()), Map.of(),
+                "keys", "create", "--tenant", "acme");
+
+        assertThat(created.exitCode()).as(created.stderr()).isZero();
+        String key = created.lastStdoutLine();
+        assertThat(key).matches("inlet_[A-Za-z0-9_-]{43}");
+        String stored = Files.readString(dataDir.resolve("api-keys.json"));
+        assertThat(stored).contains("\"tenant\" : \"acme\"").contains("sha256").doesNotContain(key)
+                .doesNotContain(key.substring("inlet_".length()));
+
+        Map<String, String> settings = Map.of(
+                "inlet.data-dir", dataDir.toString(),
+                "camel.server.port", String.valueOf(InletApp.freePort()),
+                "inlet.s3.embedded.port", String.valueOf(InletApp.freePort()),
+                "inlet.dropfolder.dir", dataDir.resolve("drop").toString());
+        try (InletProcess service = InletProcess.start(settings, "256m")) {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + settings.get("camel.server.port") + "/ingestion/upload-json"))
+                    .header("x-api-key", key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(ACCOUNT)).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(response.body()).contains("tenant=acme/");
+            // Keys existed, so no dev tenant was made and no key was logged.
+            assertThat(service.log()).doesNotContain("tenant 'dev' was created").doesNotContain(key);
+        }
+    }
+
+    @Test
+    void settingsComeFromTheEnvironmentToo(@TempDir Path fromEnv) throws Exception {
+        InletProcess.Result created = InletProcess.run(Map.of(), Map.of("INLET_DATA_DIR", fromEnv.toString()),
+                "keys", "create", "--tenant", "env-tenant");
+
+        assertThat(created.exitCode()).as(created.stderr()).isZero();
+        assertThat(Files.readString(fromEnv.resolve("api-keys.json"))).contains("env-tenant");
+    }
+
+    @Test
+    void aFirstStartWithoutKeysCreatesTheDevTenantAndShowsItsKeyOnce() throws Exception {
+        Map<String, String> settings = Map.of(
+                "inlet.data-dir", dataDir.toString(),
+                "camel.server.port", String.valueOf(InletApp.freePort()),
+                "inlet.s3.embedded.port", String.valueOf(InletApp.freePort()),
+                "inlet.dropfolder.dir", dataDir.resolve("drop").toString());
+        String key;
+        try (InletProcess service = InletProcess.start(settings, "256m")) {
+            Matcher shown = Pattern.compile("tenant 'dev' was created.*?\\n\\s+(inlet_\\S+)", Pattern.DOTALL)
+                    .matcher(service.log());
+            assertThat(shown.find()).as(service.log()).isTrue();
+            key = shown.group(1);
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + settings.get("camel.server.port") + "/ingestion/upload-json"))
+                    .header("x-api-key", key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(ACCOUNT)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).contains("tenant=dev/");
+        }
+        try (InletProcess again = InletProcess.start(settings, "256m")) {
+            assertThat(again.log()).doesNotContain("was created").doesNotContain(key);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.inlet.testing;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code java -jar target/inlet.jar …} as a separate process, the way an operator runs it: for the CLI and
+ * for the tests that kill the service with SIGKILL and start it again.
+ */
+public final class InletProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path log;
+    private final int port;
+
+    private InletProcess(Process process, Path log, int port) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+    }
+
+    public static Path jar() {
+        String jar = System.getProperty("inlet.jar", "target/inlet.jar");
+        Path path = Path.of(jar);
+        if (!Files.exists(path)) {
+            throw new IllegalStateException(path + " is missing: run `mvn package` (these tests run in `mvn verify`)");
+        }
+        return path;
+    }
+
+    public record Result(int exitCode, String stdout, String stderr) {
+        public String lastStdoutLine() {
+            String[] lines = stdout.strip().split("\n");
+            return lines[lines.length - 1].strip();
+        }
+    }
+
+    /** Runs a CLI command to completion. */
+    public static Result run(Map<String, String> systemProperties, Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = javaCommand(systemProperties, null);
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Path out = Files.createTempFile("inlet-cli", ".out");
+        Path err = Files.createTempFile("inlet-cli", ".err");
+        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("CLI did not finish: " + command);
+        }
+        return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** Starts the service and waits until GET /observe/health says UP. */
+    public static InletProcess start(Map<String, String> systemProperties, String maxHeap) throws IOException {
+        List<String> command = javaCommand(systemProperties, maxHeap);
+        Path log = Files.createTempFile("inlet-service", ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        InletProcess inlet = new InletProcess(process, log, Integer.parseInt(systemProperties.get("camel.server.port")));
+        inlet.awaitHealthy(Duration.ofSeconds(60));
+        return inlet;
+    }
+
+    private static List<String> javaCommand(Map<String, String> systemProperties, String maxHeap) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (maxHeap != null) {
+            command.add("-Xmx" + maxHeap);
+        }
+        command.add("-XX:+ExitOnOutOfMemoryError");
+        systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-jar");
+        command.add(jar().toString());
+        return command;
+    }
+
+    private void awaitHealthy(Duration timeout) {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Inlet exited with " + process.exitValue() + ":\n" + log());
+            }
+            try {
+                HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + port + "/observe/health")).build(), HttpResponse.BodyHandlers.ofString());
+                if (health.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            sleep(200);
+        }
+        throw new IllegalStateException("Inlet did not become healthy in " + timeout + ":\n" + log());
+    }
+
+    /** SIGKILL: no shutdown hook, no graceful stop, exactly like {@code kill -9}. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** Waits for the process to end on its own (a configured crash point halts it). */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("Inlet did not exit in " + timeout + ":\n" + log());
+        }
+        return process.exitValue();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public String log() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
