@@ -1,6 +1,7 @@
 package io.inlet;
 
 import java.time.Clock;
+import java.util.concurrent.ExecutorService;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ErrorResponses;
@@ -14,6 +15,16 @@ import io.inlet.storage.S3Health;
 import io.inlet.tenant.ApiKeyAuth;
 import io.inlet.tenant.ApiKeys;
 import io.inlet.tenant.DevTenant;
+import io.inlet.pipeline.BatchCommit;
+import io.inlet.pipeline.BatchFailures;
+import io.inlet.pipeline.BatchProcessor;
+import io.inlet.pipeline.CrashPoints;
+import io.inlet.pipeline.InboxScanner;
+import io.inlet.pipeline.Manifests;
+import io.inlet.status.StatusStore;
+import io.inlet.status.UploadStatusApi;
+import io.inlet.upload.PresignedUploads;
+import io.inlet.upload.UploadConfirmation;
 import io.inlet.upload.UploadJson;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -65,6 +76,27 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("recordValidator", validator);
         registry.bind("uploadJson", new UploadJson(json, jsonRequests, validator, clock));
         registry.bind("s3Health", new S3Health(s3, buckets));
+
+        StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
+        registry.bind("presignedUploads", new PresignedUploads(json, jsonRequests, S3Clients.presigner(settings), buckets,
+                statuses, settings.uploadUrlExpiry(), clock));
+        registry.bind("uploadConfirmation", new UploadConfirmation(json, jsonRequests, s3, buckets, statuses,
+                settings.uploadMaxBytes(), clock));
+        registry.bind("uploadStatusApi", new UploadStatusApi(json, statuses, s3, buckets));
+
+        Settings.Pipeline pipeline = settings.pipeline();
+        CrashPoints crashPoints = new CrashPoints(pipeline.crashAt());
+        Manifests manifests = new Manifests(s3, buckets.lake(), json);
+        InboxScanner scanner = new InboxScanner(s3, buckets, manifests, pipeline, crashPoints, clock);
+        ExecutorService readers = context.getExecutorServiceManager().newCachedThreadPool(this, "inlet-source-reader");
+        ExecutorService checkers = context.getExecutorServiceManager()
+                .newFixedThreadPool(this, "inlet-record-check", pipeline.checkThreads());
+        BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, scanner, crashPoints);
+        registry.bind("inboxScanner", scanner);
+        registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
+                pipeline.checkThreads(), settings.tempDir(), pipeline.statusInterval(), crashPoints, clock));
+        registry.bind("batchCommit", commit);
+        registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(), clock));
 
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {

@@ -46,12 +46,19 @@ public record Settings(
             long maxExpansionRatio,
             Duration statusInterval,
             int workers,
-            int maxAttempts) {
+            int checkThreads,
+            int maxAttempts,
+            String crashAt) {
     }
 
     public static Settings from(PropertiesComponent properties) {
         Reader r = new Reader(properties);
         Path dataDir = Path.of(r.require("inlet.data-dir")).toAbsolutePath().normalize();
+        long uploadMaxBytes = r.longValue("inlet.upload.max-bytes");
+        if (uploadMaxBytes > 5L * 1024 * 1024 * 1024) {
+            // confirm-upload moves the file with one CopyObject, which S3 allows up to 5 GiB.
+            throw new IllegalArgumentException("inlet.upload.max-bytes can be at most 5 GiB (5368709120)");
+        }
         return new Settings(
                 dataDir,
                 r.bool("inlet.s3.embedded.enabled"),
@@ -68,7 +75,7 @@ public record Settings(
                 r.require("inlet.s3.bucket.archive"),
                 r.require("inlet.s3.bucket.lake"),
                 r.longValue("inlet.upload-json.max-bytes"),
-                r.longValue("inlet.upload.max-bytes"),
+                uploadMaxBytes,
                 Duration.parse(r.require("inlet.upload.url-expiry")),
                 new Pipeline(
                         r.longValue("inlet.lake.part.max-records"),
@@ -83,7 +90,9 @@ public record Settings(
                         r.longValue("inlet.pipeline.max-expansion-ratio"),
                         Duration.parse(r.require("inlet.pipeline.status-interval")),
                         r.integer("inlet.pipeline.workers"),
-                        r.integer("inlet.pipeline.max-attempts")),
+                        r.integer("inlet.pipeline.check-threads"),
+                        r.integer("inlet.pipeline.max-attempts"),
+                        r.optional("inlet.testing.crash-at").orElse("")),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize());
     }
 

@@ -39,15 +39,20 @@ public final class JsonRequests {
         return limit;
     }
 
-    /** The body as a JSON tree that satisfies {@code schema}. */
+    /** The body as a JSON tree that satisfies {@code schema} (400 naming the field otherwise). */
     public JsonNode read(Exchange exchange, JsonSchema schema) {
-        JsonNode body = parse(exchange, bytes(exchange));
+        JsonNode body = readJson(exchange);
         List<FieldError> problems = JsonSchemas.validate(schema, body, null);
         if (!problems.isEmpty()) {
             throw ApiException.badRequest("The request body is not a valid " + schema.getSchemaNode().path("title").asText("request"),
                     problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toArray(ApiError[]::new));
         }
         return body;
+    }
+
+    /** The body as a JSON tree. */
+    public JsonNode readJson(Exchange exchange) {
+        return parse(bytes(exchange));
     }
 
     /** The body's bytes after content-type and content-encoding checks, at most {@link #limit()} of them. */
@@ -76,7 +81,7 @@ public final class JsonRequests {
         return body;
     }
 
-    private JsonNode parse(Exchange exchange, byte[] body) {
+    private JsonNode parse(byte[] body) {
         if (body.length == 0) {
             throw ApiException.badRequest("The request body is empty; send a JSON object");
         }

@@ -15,9 +15,11 @@ import io.inlet.tenant.TenantId;
 /**
  * A file key of the reference layout, the name an uploaded file keeps in every bucket:
  * {@code data/tenants/objects/{stream}/source_system={source}/tenant={tenant}/dt={yyyy-MM-dd-HH-mm}/{id}.jsonl[.gz]}.
- * It carries the tenant and the stream, so every stage routes by key alone.
+ * It carries the tenant and the stream, so every stage routes by key alone. Other systems writing into the
+ * inbox may also end names in .ndjson or .json (optionally .gz); what the content is, gzip or not, is told
+ * by its first bytes, never by the name.
  */
-public record FileKey(Stream stream, String source, String tenant, String dt, String id, boolean gzipName) {
+public record FileKey(Stream stream, String source, String tenant, String dt, String id, String extension) {
 
     public static final String PREFIX = "data/tenants/objects/";
     public static final String SOURCE_API = "dataapi";
@@ -26,10 +28,16 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
     private static final DateTimeFormatter DT = DateTimeFormatter.ofPattern("yyyy-MM-dd-HH-mm").withZone(ZoneOffset.UTC);
     private static final Pattern LAYOUT = Pattern.compile(
             "data/tenants/objects/([a-z_]+)/source_system=([a-z0-9_-]{1,32})/tenant=(" + TenantId.PATTERN
-                    + ")/dt=(\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2})/([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}?)\\.(jsonl|jsonl\\.gz)");
+                    + ")/dt=(\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2})/([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}?)"
+                    + "\\.(jsonl|jsonl\\.gz|ndjson|ndjson\\.gz|json|json\\.gz)");
 
-    public static FileKey create(Stream stream, String source, String tenant, Instant at, boolean gzipName) {
-        return new FileKey(stream, source, tenant, DT.format(at), UUID.randomUUID().toString(), gzipName);
+    /** A new key for a file received now; {@code gzip} picks the {@code .jsonl.gz} ending. */
+    public static FileKey create(Stream stream, String source, String tenant, Instant at, boolean gzip) {
+        return create(stream, source, tenant, at, UUID.randomUUID().toString(), gzip);
+    }
+
+    public static FileKey create(Stream stream, String source, String tenant, Instant at, String id, boolean gzip) {
+        return new FileKey(stream, source, tenant, DT.format(at), id, gzip ? "jsonl.gz" : "jsonl");
     }
 
     public static Optional<FileKey> parse(String key) {
@@ -41,7 +49,7 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
             return Optional.empty();
         }
         Optional<Stream> stream = Stream.fromWireName(m.group(1));
-        return stream.map(s -> new FileKey(s, m.group(2), m.group(3), m.group(4), m.group(5), m.group(6).endsWith(".gz")));
+        return stream.map(s -> new FileKey(s, m.group(2), m.group(3), m.group(4), m.group(5), m.group(6)));
     }
 
     /** The date part of {@code dt}: when the file was received, which is the partition date of contacts and accounts. */
@@ -51,7 +59,7 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
 
     public String key() {
         return PREFIX + stream.wireName() + "/source_system=" + source + "/tenant=" + tenant + "/dt=" + dt + "/" + id
-                + (gzipName ? ".jsonl.gz" : ".jsonl");
+                + "." + extension;
     }
 
     @Override

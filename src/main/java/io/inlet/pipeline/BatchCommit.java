@@ -1,0 +1,104 @@
+package io.inlet.pipeline;
+
+import java.util.List;
+
+import io.inlet.status.StatusStore;
+import io.inlet.status.UploadState;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.Buckets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/**
+ * The end of a batch, once all its output is durable: each file's final status document, then each file
+ * moved from the inbox to the archive, then the manifest deleted. A crash anywhere in here leaves the
+ * manifest, and the batch is run again (same output names) and committed again.
+ */
+public final class BatchCommit {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchCommit.class);
+
+    private final S3Client s3;
+    private final Buckets buckets;
+    private final StatusStore statuses;
+    private final Manifests manifests;
+    private final InboxScanner scanner;
+    private final CrashPoints crashPoints;
+
+    public BatchCommit(S3Client s3, Buckets buckets, StatusStore statuses, Manifests manifests, InboxScanner scanner,
+            CrashPoints crashPoints) {
+        this.s3 = s3;
+        this.buckets = buckets;
+        this.statuses = statuses;
+        this.manifests = manifests;
+        this.scanner = scanner;
+        this.crashPoints = crashPoints;
+    }
+
+    public void recordStatuses(BatchOutcome outcome) {
+        for (SourceResult result : outcome.sources()) {
+            statuses.write(finalStatus(result));
+        }
+        crashPoints.reached(CrashPoints.AFTER_OUTPUT);
+    }
+
+    /** The keys the route moves to the archive, one by one. */
+    public List<String> sourceKeys(BatchOutcome outcome) {
+        return outcome.manifest().sources().stream().map(BatchManifest.Source::key).toList();
+    }
+
+    /** Inbox → archive for one file; a file already moved by an earlier attempt is left as it is. */
+    public void archive(String key) {
+        try {
+            s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key)
+                    .destinationBucket(buckets.archive()).destinationKey(key));
+        } catch (NoSuchKeyException alreadyMoved) {
+            return;
+        }
+        s3.deleteObject(b -> b.bucket(buckets.inbox()).key(key));
+    }
+
+    void deleteFromLake(String key) {
+        s3.deleteObject(b -> b.bucket(buckets.lake()).key(key));
+    }
+
+    public void finish(BatchOutcome outcome) {
+        crashPoints.reached(CrashPoints.AFTER_ARCHIVE);
+        manifests.delete(outcome.manifest().batchId());
+        scanner.finished(outcome.manifest().batchId());
+        for (SourceResult result : outcome.sources()) {
+            LOG.info("{}: {} ({} accepted, {} rejected{})", result.key(), stateOf(result).wireName(),
+                    result.recordsAccepted(), result.recordsRejected(),
+                    result.failureReason() == null ? "" : "; " + result.failureReason());
+        }
+    }
+
+    static UploadState stateOf(SourceResult result) {
+        if (result.failureReason() != null) {
+            return UploadState.FAILED;
+        }
+        return result.recordsRejected() > 0 ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED;
+    }
+
+    private UploadStatus finalStatus(SourceResult result) {
+        UploadStatus status = result.status();
+        String now = statuses.now();
+        if (status.startedAt == null) {
+            status.startedAt = now;
+        }
+        status.state = stateOf(result);
+        status.bytesTotal = result.bytesTotal();
+        status.bytesRead = result.failureReason() == null ? result.bytesTotal() : null;
+        status.recordsAccepted = result.recordsAccepted();
+        status.recordsRejected = result.recordsRejected();
+        status.firstRejections = result.firstRejections();
+        status.rejectedKey = result.rejectedKey();
+        status.lakeBucket = buckets.lake();
+        status.lakeKeys = result.lakeKeys();
+        status.failureReason = result.failureReason();
+        status.finishedAt = now;
+        return status;
+    }
+}

@@ -1,0 +1,67 @@
+package io.inlet.pipeline;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.UUID;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.inlet.Settings;
+
+/**
+ * The membership of one batch, written to the lake ({@code _manifests/{batch_id}.json}) before any of its
+ * output. Its sources and its cut settings fully determine the files the batch writes, so a batch
+ * interrupted by a crash is simply run again from its manifest and overwrites what it had written.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record BatchManifest(
+        @JsonProperty("batch_id") String batchId,
+        @JsonProperty("created_at") String createdAt,
+        @JsonProperty("sources") List<Source> sources,
+        @JsonProperty("cut") Cut cut,
+        @JsonProperty("attempts") int attempts,
+        @JsonProperty("retry_after") String retryAfter,
+        @JsonProperty("last_error") String lastError) {
+
+    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    /** A file of the batch: its key (in the inbox, or the archive once moved) and its size when planned. */
+    public record Source(@JsonProperty("key") String key, @JsonProperty("size") long size) {
+    }
+
+    /** How the batch cuts its output; taken from the settings when the batch is planned. */
+    public record Cut(
+            @JsonProperty("max_records_per_part") long maxRecordsPerPart,
+            @JsonProperty("max_bytes_per_part") long maxBytesPerPart,
+            @JsonProperty("max_open_partitions") int maxOpenPartitions,
+            @JsonProperty("gzip_level") int gzipLevel,
+            @JsonProperty("max_line_bytes") int maxLineBytes,
+            @JsonProperty("rejected_raw_bytes") int rejectedRawBytes,
+            @JsonProperty("max_expansion_ratio") long maxExpansionRatio) {
+
+        static Cut of(Settings.Pipeline pipeline) {
+            return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.maxOpenPartitions(),
+                    pipeline.gzipLevel(), pipeline.maxLineBytes(), pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio());
+        }
+    }
+
+    /** Batch ids sort by creation time, so part names in a partition sort in the order batches were planned. */
+    static BatchManifest plan(List<Source> sources, Settings.Pipeline pipeline, Instant now) {
+        String id = ID_TIME.format(now) + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return new BatchManifest(id, now.toString(), List.copyOf(sources), Cut.of(pipeline), 0, null, null);
+    }
+
+    BatchManifest failedAttempt(String error, Instant retryAfter) {
+        return new BatchManifest(batchId, createdAt, sources, cut, attempts + 1, retryAfter.toString(), error);
+    }
+
+    @JsonIgnore
+    boolean isDueAt(Instant now) {
+        return retryAfter == null || !Instant.parse(retryAfter).isAfter(now);
+    }
+}

@@ -1,0 +1,165 @@
+package io.inlet.pipeline;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import io.inlet.Settings;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The watch on the inbox bucket, one look per timer tick: unfinished batches first (their manifests, left by a
+ * crash or by a failed attempt whose retry is due), then new files, grouped into batches for the workers that
+ * are free — a large file alone, small files together so their records share part files. A batch's manifest
+ * is written before it is handed out; the files it names are claimed until it is finished.
+ *
+ * <p>The inbox is listed with ListObjectsV2 rather than consumed with the aws2-s3 consumer, which opens
+ * (GETs) every object it lists on every poll, including a 2 GB file that is already being processed.
+ */
+public final class InboxScanner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InboxScanner.class);
+
+    private final S3Client s3;
+    private final Buckets buckets;
+    private final Manifests manifests;
+    private final Settings.Pipeline pipeline;
+    private final CrashPoints crashPoints;
+    private final Clock clock;
+    /** Manifests in the lake, by batch id: every file they name is claimed. */
+    private final Map<String, BatchManifest> pending = new TreeMap<>();
+    private final Set<String> inFlight = new HashSet<>();
+    private boolean unreachable;
+
+    public InboxScanner(S3Client s3, Buckets buckets, Manifests manifests, Settings.Pipeline pipeline, CrashPoints crashPoints,
+            Clock clock) {
+        this.s3 = s3;
+        this.buckets = buckets;
+        this.manifests = manifests;
+        this.pipeline = pipeline;
+        this.crashPoints = crashPoints;
+        this.clock = clock;
+    }
+
+    /** The batches to start now; each comes back through {@link #finished} or {@link #retryLater}. */
+    public synchronized List<BatchManifest> nextBatches() {
+        Instant now = clock.instant();
+        try {
+            refreshPending();
+        } catch (SdkException e) {
+            // Nothing has been taken yet, so nothing is at risk: say so once, and look again next tick.
+            if (!unreachable) {
+                LOG.warn("S3 is not answering ({}); the inbox watch keeps looking", e.getMessage());
+                unreachable = true;
+            }
+            return List.of();
+        }
+        if (unreachable) {
+            LOG.info("S3 answers again; the inbox watch resumes");
+            unreachable = false;
+        }
+        List<BatchManifest> due = new ArrayList<>();
+        int free = pipeline.workers() - inFlight.size();
+        for (BatchManifest manifest : pending.values()) {
+            if (free == 0) {
+                break;
+            }
+            if (!inFlight.contains(manifest.batchId()) && manifest.isDueAt(now)) {
+                if (manifest.attempts() == 0) {
+                    LOG.info("Resuming batch {} ({} files) left unfinished", manifest.batchId(), manifest.sources().size());
+                }
+                due.add(manifest);
+                free--;
+            }
+        }
+        if (free > 0) {
+            for (BatchManifest manifest : planNew(free, now)) {
+                manifests.write(manifest);
+                pending.put(manifest.batchId(), manifest);
+                crashPoints.reached(CrashPoints.AFTER_MANIFEST);
+                due.add(manifest);
+            }
+        }
+        due.forEach(m -> inFlight.add(m.batchId()));
+        return due;
+    }
+
+    /** The batch is committed: its manifest is gone and its files are in the archive. */
+    synchronized void finished(String batchId) {
+        inFlight.remove(batchId);
+        pending.remove(batchId);
+    }
+
+    /** The batch failed for a passing reason; its rewritten manifest says when to try again. */
+    synchronized void retryLater(BatchManifest manifest) {
+        inFlight.remove(manifest.batchId());
+        pending.put(manifest.batchId(), manifest);
+    }
+
+    private void refreshPending() {
+        List<String> ids = manifests.pendingIds();
+        pending.keySet().retainAll(new HashSet<>(ids));
+        for (String id : ids) {
+            if (!pending.containsKey(id)) {
+                manifests.read(id).ifPresent(m -> pending.put(id, m));
+            }
+        }
+    }
+
+    private List<BatchManifest> planNew(int free, Instant now) {
+        Set<String> claimed = new HashSet<>();
+        pending.values().forEach(m -> m.sources().forEach(s -> claimed.add(s.key())));
+
+        List<BatchManifest> batches = new ArrayList<>();
+        List<BatchManifest.Source> small = new ArrayList<>();
+        long smallBytes = 0;
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(buckets.inbox())).contents()) {
+            String key = object.key();
+            if (claimed.contains(key) || key.endsWith("/")) {
+                continue;
+            }
+            if (FileKey.parse(key).isEmpty()) {
+                setAside(key);
+                continue;
+            }
+            BatchManifest.Source source = new BatchManifest.Source(key, object.size());
+            if (object.size() > pipeline.smallSourceBytes()) {
+                batches.add(BatchManifest.plan(List.of(source), pipeline, now));
+            } else {
+                small.add(source);
+                smallBytes += object.size();
+                if (small.size() >= pipeline.maxSourcesPerBatch() || smallBytes >= pipeline.maxBatchBytes()) {
+                    batches.add(BatchManifest.plan(small, pipeline, now));
+                    small = new ArrayList<>();
+                    smallBytes = 0;
+                }
+            }
+            if (batches.size() >= free) {
+                break;
+            }
+        }
+        if (!small.isEmpty() && batches.size() < free) {
+            batches.add(BatchManifest.plan(small, pipeline, now));
+        }
+        return batches;
+    }
+
+    /** Not a file key of the reference layout: no tenant or stream to route by. Kept, untouched, in the archive. */
+    private void setAside(String key) {
+        LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{{stream}}/source_system=…/tenant=…/dt=…/….jsonl[.gz];"
+                + " moved to the archive bucket unprocessed", key);
+        s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key).destinationBucket(buckets.archive()).destinationKey(key));
+        s3.deleteObject(b -> b.bucket(buckets.inbox()).key(key));
+    }
+}

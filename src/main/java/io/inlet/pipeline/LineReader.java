@@ -1,0 +1,170 @@
+package io.inlet.pipeline;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Splits a byte stream into lines without ever holding more than one line (at most {@code maxLineBytes})
+ * plus a read buffer. A longer line is not kept: its first {@code keptBytes} are, the rest is skipped up to
+ * the next newline and the line is reported as oversized. LF and CRLF both end a line; a last line without
+ * a newline counts.
+ */
+final class LineReader {
+
+    /** The current line: bytes {@code [offset, offset + length)} of {@code array}; valid until the next call. */
+    byte[] array;
+    int offset;
+    int length;
+    /** 1-based number of the current line in the file. */
+    long lineNumber;
+    /** Set when the current line was longer than the limit: {@code length} then covers only the kept prefix. */
+    boolean oversized;
+    /** For an oversized line, its full length in bytes. */
+    long oversizedLength;
+
+    private final byte[] buffer;
+    private final InputStream in;
+    private final int maxLineBytes;
+    private final int keptBytes;
+    private int position;
+    private int limit;
+    private boolean eof;
+    private byte[] kept;
+
+    LineReader(InputStream in, int maxLineBytes, int keptBytes) {
+        this.in = in;
+        this.maxLineBytes = maxLineBytes;
+        this.keptBytes = Math.min(keptBytes, maxLineBytes);
+        this.buffer = new byte[maxLineBytes + 65_536];
+    }
+
+    /** Advances to the next line; false at the end of the stream. */
+    boolean next() throws IOException {
+        oversized = false;
+        int scanFrom = position;
+        while (true) {
+            int newline = indexOf((byte) '\n', scanFrom, limit);
+            if (newline >= 0) {
+                if (newline - position > maxLineBytes) {
+                    return oversized(newline - position, newline + 1);
+                }
+                setLine(position, newline);
+                position = newline + 1;
+                return true;
+            }
+            if (limit - position > maxLineBytes) {
+                return skipOversized();
+            }
+            if (eof) {
+                if (position < limit) {
+                    setLine(position, limit);
+                    position = limit;
+                    return true;
+                }
+                return false;
+            }
+            scanFrom = limit;
+            int shift = compact();
+            scanFrom -= shift;
+            fill();
+        }
+    }
+
+    private void setLine(int start, int end) {
+        lineNumber++;
+        int last = end;
+        if (last > start && buffer[last - 1] == '\r') {
+            last--;
+        }
+        array = buffer;
+        offset = start;
+        length = last - start;
+    }
+
+    /** The line is in the buffer but too long: report only its prefix. */
+    private boolean oversized(long fullLength, int resumeAt) {
+        lineNumber++;
+        keep(position);
+        oversized = true;
+        oversizedLength = fullLength;
+        position = resumeAt;
+        return true;
+    }
+
+    /** No newline within the limit: keep the prefix, then discard bytes until a newline or the end. */
+    private boolean skipOversized() throws IOException {
+        lineNumber++;
+        keep(position);
+        long skipped = limit - position;
+        position = limit;
+        while (true) {
+            if (position == limit) {
+                position = 0;
+                limit = 0;
+                if (eof) {
+                    break;
+                }
+                fill();
+                continue;
+            }
+            int newline = indexOf((byte) '\n', position, limit);
+            if (newline >= 0) {
+                skipped += newline - position;
+                position = newline + 1;
+                break;
+            }
+            skipped += limit - position;
+            position = limit;
+        }
+        oversized = true;
+        oversizedLength = skipped;
+        return true;
+    }
+
+    private void keep(int start) {
+        if (kept == null) {
+            kept = new byte[keptBytes];
+        }
+        System.arraycopy(buffer, start, kept, 0, keptBytes);
+        // The kept prefix gets its own array: the read buffer is reused while the rest is skipped.
+        array = kept;
+        offset = 0;
+        length = keptBytes;
+    }
+
+    private int compact() {
+        int shift = position;
+        if (shift > 0) {
+            System.arraycopy(buffer, position, buffer, 0, limit - position);
+            limit -= shift;
+            position = 0;
+        }
+        return shift;
+    }
+
+    private void fill() throws IOException {
+        if (limit == buffer.length) {
+            return;
+        }
+        int n = in.read(buffer, limit, buffer.length - limit);
+        if (n < 0) {
+            eof = true;
+        } else {
+            limit += n;
+        }
+    }
+
+    private int indexOf(byte b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (buffer[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public String toString() {
+        return "LineReader[line " + lineNumber + "]";
+    }
+}

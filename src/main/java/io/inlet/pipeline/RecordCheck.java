@@ -1,0 +1,102 @@
+package io.inlet.pipeline;
+
+import java.io.IOException;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import io.inlet.schema.FieldError;
+import io.inlet.schema.RecordValidator;
+import io.inlet.schema.Stream;
+
+/**
+ * Parses and validates the lines of one file, and decides each valid record's lake partition date: the
+ * event's own date (UTC) for events, the date the file was received for contacts and accounts. Stateless
+ * per chunk, so chunks can be checked in parallel.
+ */
+final class RecordCheck {
+
+    private final ObjectReader reader;
+    private final RecordValidator validator;
+    private final Stream stream;
+    private final int receivedEpochDay;
+    private final long maxLineBytes;
+
+    RecordCheck(ObjectMapper json, RecordValidator validator, Stream stream, LocalDate receivedDate, long maxLineBytes) {
+        this.reader = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.validator = validator;
+        this.stream = stream;
+        this.receivedEpochDay = (int) receivedDate.toEpochDay();
+        this.maxLineBytes = maxLineBytes;
+    }
+
+    void check(Chunk chunk) {
+        for (int i = 0; i < chunk.count; i++) {
+            chunk.errors[i] = null;
+            if (chunk.oversizedLength[i] > 0) {
+                chunk.verdict[i] = Chunk.REJECTED;
+                chunk.errors[i] = List.of(new FieldError("", "the line is " + chunk.oversizedLength[i]
+                        + " bytes long, over the limit of " + maxLineBytes + " bytes for one record"));
+                continue;
+            }
+            if (isBlank(chunk.data, chunk.start[i], chunk.length[i])) {
+                chunk.verdict[i] = Chunk.BLANK;
+                continue;
+            }
+            JsonNode record;
+            try {
+                record = reader.readTree(chunk.data, chunk.start[i], chunk.length[i]);
+            } catch (JsonProcessingException e) {
+                chunk.verdict[i] = Chunk.REJECTED;
+                JsonLocation at = e.getLocation();
+                String where = at == null ? "" : " at column " + at.getColumnNr();
+                chunk.errors[i] = List.of(new FieldError("", "malformed JSON" + where + ": " + e.getOriginalMessage()));
+                continue;
+            } catch (IOException e) {
+                chunk.verdict[i] = Chunk.REJECTED;
+                chunk.errors[i] = List.of(new FieldError("", "unreadable line: " + e.getMessage()));
+                continue;
+            }
+            List<FieldError> problems = validator.validate(stream, record);
+            if (!problems.isEmpty()) {
+                chunk.verdict[i] = Chunk.REJECTED;
+                chunk.errors[i] = problems;
+                continue;
+            }
+            chunk.verdict[i] = Chunk.VALID;
+            chunk.epochDay[i] = partitionDay(record);
+        }
+    }
+
+    private int partitionDay(JsonNode record) {
+        String field = stream.eventTimeField();
+        if (field == null) {
+            return receivedEpochDay;
+        }
+        String timestamp = record.get(field).asText();
+        try {
+            return (int) OffsetDateTime.parse(timestamp).withOffsetSameInstant(ZoneOffset.UTC).toLocalDate().toEpochDay();
+        } catch (DateTimeParseException e) {
+            // Valid RFC 3339 that java.time does not take (a leap second, say): its own calendar date.
+            return (int) LocalDate.parse(timestamp.substring(0, 10)).toEpochDay();
+        }
+    }
+
+    private static boolean isBlank(byte[] data, int start, int length) {
+        for (int i = start; i < start + length; i++) {
+            byte b = data[i];
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\f') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

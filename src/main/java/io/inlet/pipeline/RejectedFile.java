@@ -1,0 +1,85 @@
+package io.inlet.pipeline;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.schema.FieldError;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The rejected records of one file, as gzip JSONL: {@code {"line": n, "errors": [{pointer, message}], "raw": "…"}}
+ * with the raw line cut to a few KB. Built in a scratch file and uploaded next to the status document.
+ */
+final class RejectedFile implements AutoCloseable {
+
+    private final Path file;
+    private final OutputStream out;
+    private final ObjectMapper json;
+    private final int rawBytes;
+    private long count;
+
+    RejectedFile(Path scratch, ObjectMapper json, int rawBytes) throws IOException {
+        this.file = Files.createTempFile(scratch, "rejected-", ".jsonl.gz");
+        this.out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 65_536), 65_536);
+        this.json = json;
+        this.rawBytes = rawBytes;
+    }
+
+    void add(long line, List<FieldError> errors, byte[] data, int offset, int length, boolean cutAlready) throws IOException {
+        int kept = Math.min(length, rawBytes);
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("line", line);
+        entry.put("errors", errors);
+        entry.put("raw", text(data, offset, kept));
+        if (kept < length || cutAlready) {
+            entry.put("raw_truncated", true);
+        }
+        out.write(json.writeValueAsBytes(entry));
+        out.write('\n');
+        count++;
+    }
+
+    long count() {
+        return count;
+    }
+
+    /** Uploads the file when it has entries; returns whether it did. */
+    boolean upload(S3Client s3, String bucket, String key) throws IOException {
+        out.close();
+        if (count == 0) {
+            return false;
+        }
+        s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/jsonl").contentEncoding("gzip"),
+                RequestBody.fromFile(file));
+        return true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        out.close();
+        Files.deleteIfExists(file);
+    }
+
+    /** The raw bytes as text; bytes that are not UTF-8 are shown as U+FFFD. */
+    private static String text(byte[] data, int offset, int length) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(data, offset, length)).toString();
+        } catch (CharacterCodingException e) {
+            return new String(data, offset, length, StandardCharsets.UTF_8);
+        }
+    }
+}

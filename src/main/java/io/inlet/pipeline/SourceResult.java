@@ -1,0 +1,33 @@
+package io.inlet.pipeline;
+
+import java.util.List;
+
+import io.inlet.api.ApiError;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.FileKey;
+
+/**
+ * What a batch did with one of its files. {@code failureReason} set means the file failed as a whole and
+ * none of its records were written. {@code status} is the file's status document as it stood when the batch
+ * read it (created, confirmed…), which the commit completes.
+ */
+public record SourceResult(
+        FileKey key,
+        long bytesTotal,
+        long recordsAccepted,
+        long recordsRejected,
+        List<ApiError> firstRejections,
+        String rejectedKey,
+        List<String> lakeKeys,
+        String failureReason,
+        UploadStatus status) {
+
+    static SourceResult failed(FileKey key, long bytesTotal, String reason, UploadStatus status) {
+        return new SourceResult(key, bytesTotal, 0, 0, List.of(), null, List.of(), reason, status);
+    }
+
+    SourceResult withLakeKeys(List<String> keys) {
+        return new SourceResult(key, bytesTotal, recordsAccepted, recordsRejected, firstRejections, rejectedKey,
+                List.copyOf(keys), failureReason, status);
+    }
+}

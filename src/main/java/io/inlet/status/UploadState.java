@@ -1,0 +1,22 @@
+package io.inlet.status;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Where a file is in its life, as the status endpoint reports it. */
+public enum UploadState {
+    AWAITING_UPLOAD,
+    QUEUED,
+    PROCESSING,
+    COMPLETED,
+    COMPLETED_WITH_ERRORS,
+    FAILED;
+
+    @JsonValue
+    public String wireName() {
+        return name().toLowerCase();
+    }
+
+    public boolean isFinal() {
+        return this == COMPLETED || this == COMPLETED_WITH_ERRORS || this == FAILED;
+    }
+}

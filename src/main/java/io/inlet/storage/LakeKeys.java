@@ -1,0 +1,41 @@
+package io.inlet.storage;
+
+import java.time.LocalDate;
+
+import io.inlet.schema.Stream;
+
+/**
+ * Names in the lake bucket. Records: {@code {stream}/tenant={tenant}/dt={yyyy-MM-dd}/part-{batch}-{seq}.jsonl.gz}.
+ * Beside them, under prefixes starting with '_' (which Hive-style readers skip): per-upload status documents,
+ * rejected-records files and the manifests of batches in progress.
+ */
+public final class LakeKeys {
+
+    public static final String STATUS_PREFIX = "_status/";
+    public static final String REJECTED_PREFIX = "_rejected/";
+    public static final String MANIFEST_PREFIX = "_manifests/";
+
+    private LakeKeys() {
+    }
+
+    public static String status(String fileKey) {
+        return STATUS_PREFIX + fileKey + ".json";
+    }
+
+    public static String rejected(String fileKey) {
+        return REJECTED_PREFIX + fileKey + ".rejected.jsonl.gz";
+    }
+
+    public static String manifest(String batchId) {
+        return MANIFEST_PREFIX + batchId + ".json";
+    }
+
+    public static String partitionPrefix(Stream stream, String tenant, LocalDate date) {
+        return stream.wireName() + "/tenant=" + tenant + "/dt=" + date + "/";
+    }
+
+    /** Deterministic: the same batch writes the same part names, so a rerun overwrites instead of adding. */
+    public static String part(Stream stream, String tenant, LocalDate date, String batchId, int sequence) {
+        return partitionPrefix(stream, tenant, date) + "part-" + batchId + "-" + String.format("%05d", sequence) + ".jsonl.gz";
+    }
+}

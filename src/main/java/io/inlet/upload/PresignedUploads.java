@@ -1,0 +1,84 @@
+package io.inlet.upload;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import io.inlet.api.ApiError;
+import io.inlet.api.ApiException;
+import io.inlet.api.JsonRequests;
+import io.inlet.schema.FieldError;
+import io.inlet.schema.JsonSchemas;
+import io.inlet.schema.Stream;
+import io.inlet.status.StatusStore;
+import io.inlet.status.UploadState;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
+import io.inlet.tenant.ApiKeyAuth;
+import org.apache.camel.Exchange;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/**
+ * POST /ingestion/generate-upload-url: a presigned PUT URL for a new key in the landing bucket. Only the host
+ * is signed, not Content-Type or Content-Encoding: the reference's curl sends neither, its Python script
+ * sends both, and both must work (whether a file is gzip is told later by its bytes).
+ */
+public final class PresignedUploads {
+
+    private final ObjectMapper json;
+    private final JsonRequests requests;
+    private final S3Presigner presigner;
+    private final Buckets buckets;
+    private final StatusStore statuses;
+    private final Duration expiry;
+    private final Clock clock;
+    private final JsonSchema schema = JsonSchemas.load("schemas/generate-upload-url-request.schema.json");
+
+    public PresignedUploads(ObjectMapper json, JsonRequests requests, S3Presigner presigner, Buckets buckets,
+            StatusStore statuses, Duration expiry, Clock clock) {
+        this.json = json;
+        this.requests = requests;
+        this.presigner = presigner;
+        this.buckets = buckets;
+        this.statuses = statuses;
+        this.expiry = expiry;
+        this.clock = clock;
+    }
+
+    public void generate(Exchange exchange) throws IOException {
+        String tenant = ApiKeyAuth.tenantOf(exchange);
+        JsonNode request = requests.readJson(exchange);
+        List<FieldError> problems = JsonSchemas.validate(schema, request, null);
+        if (!problems.isEmpty()) {
+            throw ApiException.unprocessable("The request body is not a valid generate-upload-url request",
+                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toList());
+        }
+        Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
+        Instant now = clock.instant();
+        FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
+
+        String url = presigner.presignPutObject(p -> p.signatureDuration(expiry)
+                .putObjectRequest(o -> o.bucket(buckets.landing()).key(key.key()))).url().toString();
+
+        UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
+        status.createdAt = now.toString();
+        status.uploadUrlExpiresAt = now.plus(expiry).toString();
+        statuses.write(status);
+
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("upload_url", url);
+        body.put("file_key", key.key());
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setBody(json.writeValueAsString(body));
+    }
+}

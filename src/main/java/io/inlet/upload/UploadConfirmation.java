@@ -1,0 +1,126 @@
+package io.inlet.upload;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import io.inlet.api.ApiError;
+import io.inlet.api.ApiException;
+import io.inlet.api.JsonRequests;
+import io.inlet.api.TenantScope;
+import io.inlet.schema.FieldError;
+import io.inlet.schema.JsonSchemas;
+import io.inlet.status.StatusStore;
+import io.inlet.status.UploadState;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
+import io.inlet.storage.Objects;
+import io.inlet.tenant.ApiKeyAuth;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+
+/**
+ * POST /ingestion/confirm-upload: moves an uploaded file from landing to the inbox, where the bucket watch
+ * picks it up. The 200 is sent once the inbox copy exists. Confirming again is harmless: a file already in
+ * the inbox or the archive is not copied again, so it is processed once.
+ */
+public final class UploadConfirmation {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UploadConfirmation.class);
+
+    private final ObjectMapper json;
+    private final JsonRequests requests;
+    private final S3Client s3;
+    private final Buckets buckets;
+    private final StatusStore statuses;
+    private final long maxBytes;
+    private final Clock clock;
+    private final JsonSchema schema = JsonSchemas.load("schemas/confirm-upload-request.schema.json");
+    /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
+    private final ReentrantLock[] locks = new ReentrantLock[64];
+
+    public UploadConfirmation(ObjectMapper json, JsonRequests requests, S3Client s3, Buckets buckets, StatusStore statuses,
+            long maxBytes, Clock clock) {
+        this.json = json;
+        this.requests = requests;
+        this.s3 = s3;
+        this.buckets = buckets;
+        this.statuses = statuses;
+        this.maxBytes = maxBytes;
+        this.clock = clock;
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new ReentrantLock();
+        }
+    }
+
+    public void confirm(Exchange exchange) throws IOException {
+        String tenant = ApiKeyAuth.tenantOf(exchange);
+        JsonNode request = requests.readJson(exchange);
+        List<FieldError> problems = JsonSchemas.validate(schema, request, null);
+        if (!problems.isEmpty()) {
+            throw ApiException.unprocessable("The request body is not a valid confirm-upload request",
+                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toList());
+        }
+        FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
+        ReentrantLock lock = locks[Math.floorMod(key.key().hashCode(), locks.length)];
+        lock.lock();
+        try {
+            moveToInbox(key);
+        } finally {
+            lock.unlock();
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "success");
+        body.put("message", "File upload confirmed and processing started");
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setBody(json.writeValueAsString(body));
+    }
+
+    private void moveToInbox(FileKey key) {
+        if (Objects.head(s3, buckets.inbox(), key.key()).isPresent()
+                || Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
+            // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
+            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+            return;
+        }
+        HeadObjectResponse uploaded = Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
+                "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
+                ApiError.atField("/file_key", "has no uploaded file")));
+        UploadStatus status = statuses.read(key.key())
+                .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
+        if (uploaded.contentLength() > maxBytes) {
+            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+            status.state = UploadState.FAILED;
+            status.bytesTotal = uploaded.contentLength();
+            status.failureReason = "the uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
+                    + maxBytes + " bytes; it was deleted";
+            status.finishedAt = clock.instant().toString();
+            statuses.write(status);
+            throw ApiException.tooLarge("The uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
+                    + maxBytes + " bytes; it was deleted. Split it into smaller files.");
+        }
+        // Queued is recorded before the copy: once the copy exists the pipeline may take over the document.
+        status.state = UploadState.QUEUED;
+        status.bytesTotal = uploaded.contentLength();
+        status.confirmedAt = clock.instant().toString();
+        statuses.write(status);
+        s3.copyObject(b -> b.sourceBucket(buckets.landing()).sourceKey(key.key())
+                .destinationBucket(buckets.inbox()).destinationKey(key.key()));
+        s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+        LOG.info("Confirmed {} ({} bytes)", key, uploaded.contentLength());
+    }
+
+
+}
