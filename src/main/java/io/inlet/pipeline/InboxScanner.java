@@ -157,7 +157,7 @@ public final class InboxScanner {
 
     /** Not a file key of the reference layout: no tenant or stream to route by. Kept, untouched, in the archive. */
     private void setAside(String key) {
-        LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{{stream}}/source_system=…/tenant=…/dt=…/….jsonl[.gz];"
+        LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz];"
                 + " moved to the archive bucket unprocessed", key);
         s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key).destinationBucket(buckets.archive()).destinationKey(key));
         s3.deleteObject(b -> b.bucket(buckets.inbox()).key(key));

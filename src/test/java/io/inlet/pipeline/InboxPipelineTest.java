@@ -1,0 +1,148 @@
+package io.inlet.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Json;
+import io.inlet.storage.FileKey;
+import io.inlet.storage.Objects;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.Lake;
+import org.apache.camel.builder.NotifyBuilder;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+/** The bucket watch, whoever writes into the inbox: upload-json traffic, and other systems writing keys directly. */
+class InboxPipelineTest {
+
+    static InletApp app;
+    static BulkClient client;
+    final ObjectMapper json = Json.mapper();
+
+    @BeforeAll
+    static void start() {
+        app = InletApp.shared();
+        client = new BulkClient(app.baseUrl());
+    }
+
+    @Test
+    void uploadJsonBatchesReachTheLakeCombinedInFewerPartFiles() throws IOException {
+        Tenant tenant = app.newTenant("combined");
+        NotifyBuilder processed = new NotifyBuilder(app.camel()).fromRoute("process-batch").whenCompleted(1).create();
+        List<String> fileKeys = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int request = 0; request < 20; request++) {
+            StringBuilder body = new StringBuilder("{\"stream\":\"contact\",\"data\":[");
+            for (int i = 0; i < 5; i++) {
+                String id = "c-" + request + "-" + i;
+                ids.add(id);
+                body.append(i == 0 ? "" : ",").append("{\"contact_id\":\"").append(id)
+                        .append("\",\"email\":\"").append(id).append("@acme.com\",\"contact_properties\":{\"n\":").append(i).append("}}");
+            }
+            HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), body.append("]}").toString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            fileKeys.add(json.readTree(response.body()).get("file_key").asText());
+        }
+
+        assertThat(processed.matches(30, TimeUnit.SECONDS)).isTrue();
+        for (String fileKey : fileKeys) {
+            assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(30)).get("state").asText()).isEqualTo("completed");
+        }
+        String prefix = "contact/tenant=" + tenant.id() + "/";
+        assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), prefix), "contact_id"))
+                .containsExactlyInAnyOrderElementsOf(ids);
+        // Contacts are partitioned by the day they were received (the dt of their file key).
+        String day = FileKey.parse(fileKeys.get(0)).orElseThrow().receivedDate().toString();
+        List<String> parts = Lake.partKeys(app.s3(), app.settings().lakeBucket(), prefix);
+        assertThat(parts).allMatch(k -> k.startsWith(prefix + "dt=" + day + "/") || k.contains("/dt=" + LocalDate.parse(day).plusDays(1)));
+        assertThat(parts.size()).as("20 requests, combined").isLessThan(20);
+    }
+
+    @Test
+    void filesWrittenStraightIntoTheInboxByAnotherSystemAreProcessed() throws IOException {
+        Tenant tenant = app.newTenant("writer");
+        String key = "data/tenants/objects/account/source_system=crm-export/tenant=" + tenant.id()
+                + "/dt=2025-01-31-23-59/nightly.ndjson";
+        String content = String.join("\r\n",
+                "{\"account_id\":\"a-1\",\"domain\":\"one.com\",\"account_properties\":{}}",
+                "",
+                "   ",
+                "{\"account_id\":\"a-2\",\"domain\":\"https://two.com\",\"account_properties\":{}}",
+                "{\"account_id\":\"a-3\",\"domain\":\"three.com\",\"account_properties\":{}} trailing",
+                "{\"account_id\":\"a-4\",\"domain\":\"four.com\",\"account_properties\":{},\"account_properties\":{}}",
+                "{\"account_id\":\"a-5\",\"domain\":\"five.com\",\"account_properties\":{\"x\":\"\u00e9\"}}");
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key),
+                RequestBody.fromString(content, StandardCharsets.UTF_8));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+
+        assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(2);
+        assertThat(status.get("records_rejected").asLong()).isEqualTo(3);
+        List<JsonNode> rejected = Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), status.get("rejected_key").asText());
+        assertThat(rejected).extracting(r -> r.get("line").asLong()).containsExactly(4L, 5L, 6L);
+        assertThat(rejected.get(0).get("errors").get(0).get("pointer").asText()).isEqualTo("/domain");
+        assertThat(rejected.get(1).get("errors").get(0).get("message").asText()).startsWith("malformed JSON at column");
+        assertThat(rejected.get(2).get("errors").get(0).get("message").asText()).contains("Duplicate field 'account_properties'");
+        // Accounts from a file received on 2025-01-31 land in that day's partition, exactly as sent.
+        List<JsonNode> lake = Lake.records(app.s3(), app.settings().lakeBucket(), "account/tenant=" + tenant.id() + "/dt=2025-01-31/");
+        assertThat(Lake.values(lake, "account_id")).containsExactlyInAnyOrder("a-1", "a-5");
+        assertThat(lake).anyMatch(r -> r.get("account_properties").path("x").asText().equals("\u00e9"));
+    }
+
+    @Test
+    void anOversizedLineIsRejectedAndTheRestOfTheFileIsKept() throws IOException {
+        Tenant tenant = app.newTenant("longline");
+        String key = "data/tenants/objects/contact/source_system=dataapi/tenant=" + tenant.id() + "/dt=2025-02-01-00-00/long.jsonl";
+        String longLine = "{\"contact_id\":\"big\",\"email\":\"big@acme.com\",\"contact_properties\":{\"blob\":\""
+                + "x".repeat(2 * 1024 * 1024) + "\"}}";
+        String content = "{\"contact_id\":\"before\",\"email\":\"b@acme.com\",\"contact_properties\":{}}\n" + longLine
+                + "\n{\"contact_id\":\"after\",\"email\":\"a@acme.com\",\"contact_properties\":{}}";
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString(content));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(2);
+        assertThat(status.get("records_rejected").asLong()).isEqualTo(1);
+        assertThat(status.get("first_rejections").get(0).get("message").asText()).contains("over the limit of 1048576 bytes");
+        JsonNode rejected = Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), status.get("rejected_key").asText()).get(0);
+        assertThat(rejected.get("line").asLong()).isEqualTo(2);
+        assertThat(rejected.get("raw").asText()).hasSize(4096).startsWith("{\"contact_id\":\"big\"");
+        assertThat(rejected.get("raw_truncated").asBoolean()).isTrue();
+    }
+
+    @Test
+    void anInboxObjectThatIsNotAFileKeyIsSetAsideInTheArchive() {
+        String key = "exports/random-" + System.nanoTime() + ".csv";
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString("a,b\n"));
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Objects.head(app.s3(), app.settings().archiveBucket(), key).isEmpty() && System.nanoTime() < deadline) {
+            sleep(100);
+        }
+
+        assertThat(Objects.head(app.s3(), app.settings().archiveBucket(), key)).isPresent();
+        assertThat(Objects.head(app.s3(), app.settings().inboxBucket(), key)).isEmpty();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

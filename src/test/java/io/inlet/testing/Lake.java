@@ -1,0 +1,59 @@
+package io.inlet.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Json;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/** Reads back what the lake holds, the way a downstream reader would: list part files, gunzip, parse lines. */
+public final class Lake {
+
+    private static final ObjectMapper JSON = Json.mapper();
+
+    private Lake() {
+    }
+
+    public static List<String> partKeys(S3Client s3, String bucket, String prefix) {
+        return s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream()
+                .map(S3Object::key).filter(k -> k.endsWith(".jsonl.gz")).toList();
+    }
+
+    /** Every record under the prefix (for example {@code contact_event/tenant=t/}), across all part files. */
+    public static List<JsonNode> records(S3Client s3, String bucket, String prefix) {
+        List<JsonNode> records = new ArrayList<>();
+        for (String key : partKeys(s3, bucket, prefix)) {
+            records.addAll(gzipJsonLines(s3, bucket, key));
+        }
+        return records;
+    }
+
+    public static List<String> values(List<JsonNode> records, String field) {
+        return records.stream().map(r -> r.get(field).asText()).toList();
+    }
+
+    public static List<JsonNode> gzipJsonLines(S3Client s3, String bucket, String key) {
+        List<JsonNode> lines = new ArrayList<>();
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(
+                new GZIPInputStream(s3.getObject(b -> b.bucket(bucket).key(key))), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isBlank()) {
+                    lines.add(JSON.readTree(line));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(key, e);
+        }
+        return lines;
+    }
+}
