@@ -41,6 +41,14 @@ public final class Lake {
         return records.stream().map(r -> r.get(field).asText()).toList();
     }
 
+    /**
+     * The values sorted, duplicates kept: compare two of these with isEqualTo to check "exactly these, once each"
+     * (AssertJ's containsExactlyInAnyOrder is quadratic, too slow for hundreds of thousands of ids).
+     */
+    public static List<String> sorted(List<String> values) {
+        return values.stream().sorted().toList();
+    }
+
     public static List<JsonNode> gzipJsonLines(S3Client s3, String bucket, String key) {
         List<JsonNode> lines = new ArrayList<>();
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(

@@ -1,0 +1,272 @@
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStreamWriter;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Inlet;
+import io.inlet.tenant.ApiKeys;
+import org.apache.camel.main.Main;
+
+/**
+ * Throughput and memory of the real pipeline: S3 in (presigned PUT into the embedded S3, confirm), the bucket
+ * watch, validation, lake out (gzip part files in S3). Compared, in the same run, with plain gunzip of the
+ * same files. Run it with bench/run.sh; see docs/PERFORMANCE.md.
+ */
+public final class PipelineBench {
+
+    static final String[] STREAMS = {"contact_event", "account_event", "contact", "account"};
+    static final String[] TENANTS = {"acme", "globex", "initech"};
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    public static void main(String[] args) throws Exception {
+        long records = 2_000_000;
+        int files = 4;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--records" -> records = Long.parseLong(args[++i].replace("_", ""));
+                case "--files" -> files = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("usage: PipelineBench [--records N] [--files N]");
+            }
+        }
+        Path work = Files.createTempDirectory("inlet-bench-");
+        System.out.printf(Locale.ROOT, "Inlet pipeline benchmark: %,d records in %d gzip JSONL files, 1%% invalid, %d cores, -Xmx%d MB%n",
+                records, files, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+
+        List<BenchFile> generated = new ArrayList<>();
+        for (int f = 0; f < files; f++) {
+            generated.add(generate(work, f, records / files + (f < records % files ? 1 : 0)));
+        }
+        long rawBytes = generated.stream().mapToLong(BenchFile::rawBytes).sum();
+        long gzBytes = 0;
+        for (BenchFile file : generated) {
+            gzBytes += Files.size(file.path());
+        }
+        System.out.printf(Locale.ROOT, "Generated %,d MB of JSONL (%,d MB gzip), %.0f bytes a line%n",
+                rawBytes >> 20, gzBytes >> 20, (double) rawBytes / records);
+
+        // Baselines on the same files, in the same run.
+        double javaGunzip = time(() -> {
+            for (BenchFile file : generated) {
+                javaGunzipLines(file.path());
+            }
+        });
+        double gzipTool = time(() -> {
+            for (BenchFile file : generated) {
+                new ProcessBuilder("sh", "-c", "gzip -dc '" + file.path() + "' > /dev/null").inheritIO().start().waitFor();
+            }
+        });
+
+        // The service, in this JVM, on its embedded S3.
+        Main main = Inlet.newMain();
+        Properties settings = new Properties();
+        settings.setProperty("inlet.data-dir", work.resolve("data").toString());
+        settings.setProperty("inlet.dropfolder.dir", work.resolve("drop").toString());
+        settings.setProperty("camel.server.port", String.valueOf(freePort()));
+        settings.setProperty("inlet.s3.embedded.port", String.valueOf(freePort()));
+        main.setOverrideProperties(settings);
+        main.start();
+        String baseUrl = "http://localhost:" + settings.getProperty("camel.server.port");
+        ApiKeys keys = new ApiKeys(work.resolve("data").resolve("api-keys.json"));
+        java.util.Map<String, String> keyOf = new java.util.HashMap<>();
+        for (String tenant : TENANTS) {
+            keyOf.put(tenant, keys.create(tenant).key());
+        }
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+        // Upload first (the PUT is not the pipeline's work), then confirm all and time until all are final.
+        List<String> fileKeys = new ArrayList<>();
+        for (BenchFile file : generated) {
+            JsonNode url = JSON.readTree(post(http, baseUrl + "/ingestion/generate-upload-url", keyOf.get(file.tenant()),
+                    "{\"stream\":\"" + file.stream() + "\",\"content_type\":\"application/jsonl\",\"content_encoding\":\"gzip\"}"));
+            HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(url.get("upload_url").asText()))
+                    .PUT(HttpRequest.BodyPublishers.ofFile(file.path())).build(), HttpResponse.BodyHandlers.ofString());
+            if (put.statusCode() != 200) {
+                throw new IllegalStateException("PUT failed: " + put.statusCode());
+            }
+            fileKeys.add(url.get("file_key").asText());
+        }
+        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP).toList();
+        System.gc();
+        heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+        long gcBefore = gcMillis();
+        long start = System.nanoTime();
+        for (int i = 0; i < generated.size(); i++) {
+            post(http, baseUrl + "/ingestion/confirm-upload", keyOf.get(generated.get(i).tenant()),
+                    "{\"file_key\":\"" + fileKeys.get(i) + "\"}");
+        }
+        long accepted = 0;
+        long rejected = 0;
+        for (int i = 0; i < generated.size(); i++) {
+            JsonNode status = awaitFinal(http, baseUrl, keyOf.get(generated.get(i).tenant()), fileKeys.get(i));
+            accepted += status.get("records_accepted").asLong();
+            rejected += status.get("records_rejected").asLong();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long gcMillis = gcMillis() - gcBefore;
+        main.stop();
+
+        long expectedInvalid = generated.stream().mapToLong(BenchFile::invalid).sum();
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-34s %10s %12s %10s%n", "", "seconds", "records/s", "MB/s (raw)");
+        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "Inlet pipeline (S3 -> lake)", seconds,
+                records / seconds, rawBytes / 1e6 / seconds);
+        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "baseline: gunzip (Java, 1 thread)", javaGunzip,
+                records / javaGunzip, rawBytes / 1e6 / javaGunzip);
+        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "baseline: gzip -dc > /dev/null", gzipTool,
+                records / gzipTool, rawBytes / 1e6 / gzipTool);
+        System.out.printf(Locale.ROOT, "pipeline / gunzip time: %.1fx; peak heap %d MB of %d MB; GC %d ms%n",
+                seconds / javaGunzip, peakHeap >> 20, Runtime.getRuntime().maxMemory() >> 20, gcMillis);
+        System.out.printf(Locale.ROOT, "accepted %,d, rejected %,d (generated invalid: %,d)%s%n", accepted, rejected,
+                expectedInvalid, accepted + rejected == records && rejected == expectedInvalid ? "" : "  MISMATCH");
+        deleteTree(work);
+        System.exit(accepted + rejected == records && rejected == expectedInvalid ? 0 : 1);
+    }
+
+    record BenchFile(Path path, String stream, String tenant, long records, long invalid, long rawBytes) {
+    }
+
+    /** ~300-byte records of one stream for one tenant; every 100th line invalid in one of several ways. */
+    static BenchFile generate(Path dir, int index, long count) throws IOException {
+        String stream = STREAMS[index % STREAMS.length];
+        String tenant = TENANTS[index % TENANTS.length];
+        Path path = dir.resolve("bench-" + index + "-" + stream + ".jsonl.gz");
+        Random random = new Random(index);
+        long invalid = 0;
+        long bytes = 0;
+        Instant base = Instant.parse("2025-03-01T00:00:00Z");
+        String[] events = {"page_view", "signed_up", "trial_started", "invited_teammate", "opened_email", "webinar_attended"};
+        String[] pages = {"/pricing", "/docs/getting-started", "/blog/ingestion-at-scale", "/integrations/salesforce", "/"};
+        try (BufferedWriter out = new BufferedWriter(new OutputStreamWriter(
+                new GZIPOutputStream(Files.newOutputStream(path), 1 << 16), StandardCharsets.UTF_8), 1 << 16)) {
+            for (long i = 0; i < count; i++) {
+                boolean bad = i % 100 == 99;
+                String id = UUID.nameUUIDFromBytes((index + ":" + i).getBytes(StandardCharsets.UTF_8)).toString();
+                String when = base.plusSeconds(random.nextInt(90 * 86_400)).toString();
+                String line = switch (stream) {
+                    case "contact_event" -> "{\"event_type\":\"contact_event\",\"event_id\":\"" + id + "\",\"contact_id\":\"ct-"
+                            + random.nextInt(200_000) + "\",\"event\":\"" + events[random.nextInt(events.length)]
+                            + "\",\"event_timestamp\":\"" + (bad ? "yesterday" : when) + "\",\"event_properties\":{\"page\":\""
+                            + pages[random.nextInt(pages.length)] + "\",\"referrer\":\"https://www.google.com/\",\"utm_source\":\"newsletter\","
+                            + "\"duration_ms\":" + random.nextInt(120_000) + ",\"browser\":\"Firefox 133\"}}";
+                    case "account_event" -> "{\"event_type\":\"account_event\",\"event_id\":\"" + id + "\",\"account_id\":\"acc-"
+                            + random.nextInt(50_000) + "\",\"event\":\"new_funding_round\",\"event_timestamp\":\"" + when
+                            + "\",\"event_properties\":{\"round\":\"Series B\",\"amount_usd\":" + random.nextInt(90_000_000)
+                            + ",\"lead_investor\":\"Example Ventures\",\"source\":\"press-release\"}}";
+                    case "contact" -> "{\"type\":\"contact\",\"contact_id\":\"ct-" + i + "\",\"email\":\""
+                            + (bad ? "not-an-email" : "person" + i + "@example-" + random.nextInt(5000) + ".com")
+                            + "\",\"contact_properties\":{\"first_name\":\"Alex\",\"last_name\":\"Doe\",\"title\":\"VP Engineering\","
+                            + "\"country\":\"FR\",\"lifecycle_stage\":\"opportunity\",\"lead_score\":" + random.nextInt(100) + "}}";
+                    default -> "{\"type\":\"account\",\"account_id\":\"acc-" + i + "\",\"domain\":\"example-" + i + ".com\","
+                            + "\"account_properties\":{\"name\":\"Example " + i + " Inc\",\"industry\":\"Software\",\"employees\":"
+                            + random.nextInt(20_000) + ",\"country\":\"US\",\"plan\":\"enterprise\",\"arr_usd\":"
+                            + random.nextInt(5_000_000) + "}" + (bad ? ",\"extra\":true" : "") + "}";
+                };
+                if (bad && stream.equals("account_event")) {
+                    line = line.replace("\"account_id\":\"acc-", "\"account\":\"acc-");
+                }
+                out.write(line);
+                out.write('\n');
+                bytes += line.length() + 1;
+                if (bad) {
+                    invalid++;
+                }
+            }
+        }
+        return new BenchFile(path, stream, tenant, count, invalid, bytes);
+    }
+
+    static long javaGunzipLines(Path path) throws IOException {
+        long lines = 0;
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(path), 1 << 16)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        lines++;
+                    }
+                }
+            }
+        }
+        return lines;
+    }
+
+    static String post(HttpClient http, String url, String key, String body) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).header("x-api-key", key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(url + ": " + response.statusCode() + " " + response.body());
+        }
+        return response.body();
+    }
+
+    static JsonNode awaitFinal(HttpClient http, String baseUrl, String key, String fileKey) throws Exception {
+        while (true) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl
+                    + "/ingestion/uploads/status?file_key=" + fileKey)).header("x-api-key", key).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode status = JSON.readTree(response.body());
+            String state = status.path("state").asText();
+            if (state.equals("failed")) {
+                throw new IllegalStateException("failed: " + status);
+            }
+            if (state.startsWith("completed")) {
+                return status;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    interface Work {
+        void run() throws Exception;
+    }
+
+    static double time(Work work) throws Exception {
+        long start = System.nanoTime();
+        work.run();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    static long gcMillis() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(GarbageCollectorMXBean::getCollectionTime).sum();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.inlet.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.Settings;
+import io.inlet.storage.LakeKeys;
+import io.inlet.storage.S3Clients;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletProcess;
+import io.inlet.testing.JsonlFiles;
+import io.inlet.testing.Lake;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The packaged service killed without warning (SIGKILL, or a halt at a named step of the commit protocol,
+ * which is the same to the process) and started again: the lake must end up holding every valid record
+ * exactly once, and the rejected-records file every invalid line exactly once.
+ */
+class CrashRecoveryIT {
+
+    private static final String TENANT = "crash";
+
+    @TempDir
+    Path dataDir;
+    @TempDir
+    Path files;
+
+    @ParameterizedTest
+    @ValueSource(strings = {CrashPoints.AFTER_MANIFEST, CrashPoints.AFTER_FIRST_PART, CrashPoints.AFTER_OUTPUT,
+            CrashPoints.AFTER_ARCHIVE})
+    void aCrashAtAnyStepOfABatchLeavesTheLakeExact(String step) throws Exception {
+        Map<String, String> settings = settings();
+        String key = createKey(settings);
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "crash", 60_000, 100, true);
+        String fileKey;
+
+        Map<String, String> crashing = new HashMap<>(settings);
+        crashing.put("inlet.testing.crash-at", step);
+        try (InletProcess first = InletProcess.start(crashing, "256m")) {
+            fileKey = upload(settings, key, file);
+            assertThat(first.awaitExit(Duration.ofSeconds(60))).isEqualTo(137);
+        }
+
+        try (InletProcess second = InletProcess.start(settings, "256m")) {
+            JsonNode status = new BulkClient(baseUrl(settings)).awaitFinal(key, fileKey, Duration.ofSeconds(120));
+            assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+            assertLakeExact(settings, file, status);
+        }
+    }
+
+    @Test
+    void aKillMidFileLeavesTheLakeExact() throws Exception {
+        Map<String, String> settings = settings();
+        String key = createKey(settings);
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "killed", 400_000, 100, true);
+        String fileKey;
+
+        try (InletProcess first = InletProcess.start(settings, "256m"); S3Client s3 = s3(settings)) {
+            fileKey = upload(settings, key, file);
+            // Wait until some of the file's output is in the lake, then kill -9 while the rest is being read.
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (Lake.partKeys(s3, "inlet-lake", "contact_event/tenant=" + TENANT + "/").isEmpty()) {
+                assertThat(System.nanoTime()).as("no part file appeared").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            JsonNode status = new BulkClient(baseUrl(settings)).awaitStatus(key, fileKey, s -> true, Duration.ofSeconds(5));
+            first.kill();
+            assertThat(status.get("state").asText()).as("killed before the file was done").isEqualTo("processing");
+        }
+
+        try (InletProcess second = InletProcess.start(settings, "256m")) {
+            JsonNode status = new BulkClient(baseUrl(settings)).awaitFinal(key, fileKey, Duration.ofSeconds(180));
+            assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+            assertLakeExact(settings, file, status);
+        }
+    }
+
+    private void assertLakeExact(Map<String, String> settings, JsonlFiles.Generated file, JsonNode status)
+            throws InterruptedException {
+        try (S3Client s3 = s3(settings)) {
+            // A crash after the status was written leaves a final status while the batch is still being finished
+            // again: wait for the commit to complete (manifest gone, inbox empty) before looking.
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (s3.listObjectsV2(b -> b.bucket("inlet-lake").prefix(LakeKeys.MANIFEST_PREFIX)).keyCount() > 0
+                    || s3.listObjectsV2(b -> b.bucket("inlet-inbox")).keyCount() > 0) {
+                assertThat(System.nanoTime()).as("the batch was not committed again").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            List<String> ids = Lake.values(Lake.records(s3, "inlet-lake", "contact_event/tenant=" + TENANT + "/"), "event_id");
+            assertThat(ids).hasSize(file.validIds().size());
+            assertThat(Lake.sorted(ids)).isEqualTo(Lake.sorted(file.validIds()));
+            List<JsonNode> rejected = Lake.gzipJsonLines(s3, "inlet-lake", status.get("rejected_key").asText());
+            assertThat(rejected).extracting(r -> r.get("line").asLong()).containsExactlyElementsOf(file.invalidLines());
+            assertThat(status.get("records_accepted").asLong()).isEqualTo(file.validIds().size());
+            assertThat(s3.listObjectsV2(b -> b.bucket("inlet-archive")).keyCount()).isOne();
+        }
+    }
+
+    private Map<String, String> settings() {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("inlet.data-dir", dataDir.toString());
+        settings.put("inlet.dropfolder.dir", dataDir.resolve("drop").toString());
+        settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
+        settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
+        settings.put("inlet.pipeline.poll-delay-ms", "200");
+        // Small parts, so that a file writes many of them and a crash can fall between two.
+        settings.put("inlet.lake.part.max-records", "5000");
+        return settings;
+    }
+
+    private static String createKey(Map<String, String> settings) throws Exception {
+        InletProcess.Result created = InletProcess.run(Map.of("inlet.data-dir", settings.get("inlet.data-dir")), Map.of(),
+                "keys", "create", "--tenant", TENANT);
+        assertThat(created.exitCode()).isZero();
+        return created.lastStdoutLine();
+    }
+
+    private static String upload(Map<String, String> settings, String key, JsonlFiles.Generated file) {
+        BulkClient client = new BulkClient(baseUrl(settings));
+        BulkClient.Upload upload = client.requestUrl(key, "contact_event");
+        assertThat(client.put(upload.uploadUrl(), file.path())).isEqualTo(200);
+        assertThat(client.confirm(key, upload.fileKey()).statusCode()).isEqualTo(200);
+        return upload.fileKey();
+    }
+
+    private static String baseUrl(Map<String, String> settings) {
+        return "http://localhost:" + settings.get("camel.server.port");
+    }
+
+    /** A client for the embedded S3 of the stopped or running process, from the same settings it uses. */
+    private static S3Client s3(Map<String, String> overrides) {
+        DefaultCamelContext context = new DefaultCamelContext(false);
+        try {
+            context.getPropertiesComponent().setLocation("classpath:application.properties");
+            java.util.Properties props = new java.util.Properties();
+            props.putAll(overrides);
+            context.getPropertiesComponent().setOverrideProperties(props);
+            context.build();
+            return S3Clients.client(Settings.from(context.getPropertiesComponent()));
+        } finally {
+            context.stop();
+        }
+    }
+}
