@@ -94,7 +94,7 @@ public class InletConfiguration implements CamelConfiguration {
         BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, scanner, crashPoints);
         registry.bind("inboxScanner", scanner);
         registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
-                pipeline.checkThreads(), settings.tempDir(), pipeline.statusInterval(), crashPoints, clock));
+                pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(), crashPoints, clock));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(), clock));
 

@@ -36,7 +36,7 @@ public record Settings(
     public record Pipeline(
             long maxRecordsPerPart,
             long maxBytesPerPart,
-            int maxOpenPartitions,
+            long lakeBufferBytes,
             int gzipLevel,
             int maxLineBytes,
             int rejectedRawBytes,
@@ -80,7 +80,7 @@ public record Settings(
                 new Pipeline(
                         r.longValue("inlet.lake.part.max-records"),
                         r.longValue("inlet.lake.part.max-bytes"),
-                        r.integer("inlet.lake.max-open-partitions"),
+                        r.longValue("inlet.lake.buffer-bytes"),
                         r.integer("inlet.lake.gzip-level"),
                         r.integer("inlet.pipeline.max-line-bytes"),
                         r.integer("inlet.pipeline.rejected-raw-bytes"),

@@ -38,15 +38,13 @@ public record BatchManifest(
     public record Cut(
             @JsonProperty("max_records_per_part") long maxRecordsPerPart,
             @JsonProperty("max_bytes_per_part") long maxBytesPerPart,
-            @JsonProperty("max_open_partitions") int maxOpenPartitions,
             @JsonProperty("gzip_level") int gzipLevel,
             @JsonProperty("max_line_bytes") int maxLineBytes,
             @JsonProperty("rejected_raw_bytes") int rejectedRawBytes,
             @JsonProperty("max_expansion_ratio") long maxExpansionRatio) {
 
         static Cut of(Settings.Pipeline pipeline) {
-            return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.maxOpenPartitions(),
-                    pipeline.gzipLevel(), pipeline.maxLineBytes(), pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio());
+            return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.gzipLevel(), pipeline.maxLineBytes(), pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio());
         }
     }
 

@@ -41,13 +41,14 @@ public final class BatchProcessor {
     private final RecordValidator validator;
     private final StatusStore statuses;
     private final ChunkPipeline chunks;
+    private final long lakeBufferBytes;
     private final Path scratch;
     private final long statusIntervalNanos;
     private final CrashPoints crashPoints;
     private final Clock clock;
 
     public BatchProcessor(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
-            ExecutorService readers, ExecutorService checkers, int checkThreads, Path scratch,
+            ExecutorService readers, ExecutorService checkers, int checkThreads, long lakeBufferBytes, Path scratch,
             java.time.Duration statusInterval, CrashPoints crashPoints, Clock clock) {
         this.s3 = s3;
         this.buckets = buckets;
@@ -55,6 +56,7 @@ public final class BatchProcessor {
         this.validator = validator;
         this.statuses = statuses;
         this.chunks = new ChunkPipeline(readers, checkers, checkThreads);
+        this.lakeBufferBytes = lakeBufferBytes;
         this.scratch = scratch;
         this.statusIntervalNanos = statusInterval.toNanos();
         this.crashPoints = crashPoints;
@@ -65,7 +67,8 @@ public final class BatchProcessor {
         Files.createDirectories(scratch);
         Map<Integer, SourceResult> failed = new TreeMap<>();
         while (true) {
-            try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), manifest.batchId(), manifest.cut(), scratch, crashPoints)) {
+            try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), manifest.batchId(), manifest.cut(), lakeBufferBytes,
+                    scratch, crashPoints)) {
                 List<SourceResult> results = new ArrayList<>();
                 SourceResult failure = null;
                 int failedIndex = -1;

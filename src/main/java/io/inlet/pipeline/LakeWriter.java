@@ -1,20 +1,17 @@
 package io.inlet.pipeline;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
+import java.util.zip.Deflater;
 
 import io.inlet.schema.Stream;
 import io.inlet.storage.LakeKeys;
@@ -22,16 +19,19 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Writes the valid records of one batch into gzip JSONL part files, one open part per (tenant, stream, day),
- * and uploads each part to the lake when it is full (records or bytes), when too many partitions are open
- * (least recently written first), or at the end. Parts are built in scratch files, so memory does not grow
- * with their size. Part names come from the batch id and a per-partition sequence: running the same batch
- * again writes the same names.
+ * Writes the valid records of one batch into gzip JSONL part files, one part at a time per (tenant, stream,
+ * day), uploading a part when it is full (records or bytes) and every part at the end. Memory is a fixed pool
+ * of record buffers ({@code inlet.lake.buffer-bytes}); a partition that has not been written for a while
+ * gives its buffer back (compressed onto its scratch file) without closing its part, so records arriving in
+ * any order over any number of days still make full-size parts. Part names come from the batch id and a
+ * per-partition sequence: the same batch run again writes the same names.
  */
 final class LakeWriter implements AutoCloseable {
 
     record Partition(Stream stream, String tenant, int epochDay) {
     }
+
+    static final int BUFFER_BYTES = 128 * 1024;
 
     private final S3Client s3;
     private final String bucket;
@@ -39,46 +39,57 @@ final class LakeWriter implements AutoCloseable {
     private final BatchManifest.Cut cut;
     private final Path scratch;
     private final CrashPoints crashPoints;
-    private final LinkedHashMap<Partition, OpenPart> open = new LinkedHashMap<>(16, 0.75f, true);
+    private final int maxBuffers;
+    private final Deflater deflater;
+    private final byte[] deflated = new byte[64 * 1024];
+    private final Map<Partition, PartBuilder> parts = new HashMap<>();
+    /** Parts holding a buffer, least recently written first. */
+    private final LinkedHashMap<Partition, PartBuilder> buffered = new LinkedHashMap<>(64, 0.75f, true);
+    private final ArrayDeque<byte[]> freeBuffers = new ArrayDeque<>();
+    private int allocatedBuffers;
     private final Map<Partition, Integer> nextSequence = new HashMap<>();
     private final List<String> uploaded = new ArrayList<>();
     private final Map<Integer, List<String>> keysBySource = new HashMap<>();
 
-    LakeWriter(S3Client s3, String bucket, String batchId, BatchManifest.Cut cut, Path scratch, CrashPoints crashPoints) {
+    LakeWriter(S3Client s3, String bucket, String batchId, BatchManifest.Cut cut, long bufferMemory, Path scratch,
+            CrashPoints crashPoints) {
         this.s3 = s3;
         this.bucket = bucket;
         this.batchId = batchId;
         this.cut = cut;
         this.scratch = scratch;
         this.crashPoints = crashPoints;
+        this.maxBuffers = (int) Math.max(2, bufferMemory / BUFFER_BYTES);
+        this.deflater = new Deflater(cut.gzipLevel(), true);
     }
 
     void append(Partition partition, byte[] data, int offset, int length, int sourceIndex) throws IOException {
-        OpenPart part = open.get(partition);
+        PartBuilder part = parts.get(partition);
         if (part != null && (part.records >= cut.maxRecordsPerPart() || part.bytes + length + 1 > cut.maxBytesPerPart())) {
-            upload(partition, open.remove(partition));
+            upload(partition, part);
             part = null;
         }
         if (part == null) {
-            if (open.size() >= cut.maxOpenPartitions()) {
-                Iterator<Map.Entry<Partition, OpenPart>> eldest = open.entrySet().iterator();
-                Map.Entry<Partition, OpenPart> evicted = eldest.next();
-                eldest.remove();
-                upload(evicted.getKey(), evicted.getValue());
-            }
-            part = new OpenPart(Files.createTempFile(scratch, "part-", ".jsonl.gz"), cut.gzipLevel());
-            open.put(partition, part);
+            part = new PartBuilder(Files.createTempFile(scratch, "part-", ".jsonl.gz"));
+            parts.put(partition, part);
         }
-        part.write(data, offset, length, sourceIndex);
+        if (length + 1 > BUFFER_BYTES) {
+            part.addLarge(data, offset, length, sourceIndex, deflater, deflated);
+            return;
+        }
+        if (part.buffer == null) {
+            part.buffer = takeBuffer();
+        } else if (!part.hasRoom(length)) {
+            part.flush(deflater, deflated);
+        }
+        buffered.put(partition, part);
+        part.add(data, offset, length, sourceIndex);
     }
 
-    /** Uploads every open part; after this all of the batch's records are durable in the lake. */
+    /** Uploads every part; after this all of the batch's records are durable in the lake. */
     void finish() throws IOException {
-        Iterator<Map.Entry<Partition, OpenPart>> parts = open.entrySet().iterator();
-        while (parts.hasNext()) {
-            Map.Entry<Partition, OpenPart> part = parts.next();
-            parts.remove();
-            upload(part.getKey(), part.getValue());
+        for (Partition partition : new ArrayList<>(parts.keySet())) {
+            upload(partition, parts.get(partition));
         }
     }
 
@@ -90,7 +101,6 @@ final class LakeWriter implements AutoCloseable {
         }
         uploaded.clear();
         keysBySource.clear();
-        nextSequence.clear();
     }
 
     /** The part keys holding records of the given source (its index in the batch). */
@@ -98,20 +108,46 @@ final class LakeWriter implements AutoCloseable {
         return keysBySource.getOrDefault(sourceIndex, List.of());
     }
 
-    List<String> uploaded() {
-        return uploaded;
-    }
-
     @Override
     public void close() {
-        for (OpenPart part : open.values()) {
-            part.discard();
+        for (PartBuilder part : parts.values()) {
+            try {
+                part.discard();
+            } catch (IOException ignored) {
+                // scratch space is cleaned at the next start anyway
+            }
         }
-        open.clear();
+        parts.clear();
+        buffered.clear();
+        deflater.end();
     }
 
-    private void upload(Partition partition, OpenPart part) throws IOException {
-        part.finish();
+    /** A free buffer, or the one of the partition written least recently (compressed away first). */
+    private byte[] takeBuffer() throws IOException {
+        if (!freeBuffers.isEmpty()) {
+            return freeBuffers.pop();
+        }
+        if (allocatedBuffers < maxBuffers) {
+            allocatedBuffers++;
+            return new byte[BUFFER_BYTES];
+        }
+        Iterator<PartBuilder> eldest = buffered.values().iterator();
+        PartBuilder idle = eldest.next();
+        eldest.remove();
+        idle.flush(deflater, deflated);
+        byte[] buffer = idle.buffer;
+        idle.buffer = null;
+        return buffer;
+    }
+
+    private void upload(Partition partition, PartBuilder part) throws IOException {
+        part.seal(deflater, deflated);
+        parts.remove(partition);
+        buffered.remove(partition);
+        if (part.buffer != null) {
+            freeBuffers.push(part.buffer);
+            part.buffer = null;
+        }
         int sequence = nextSequence.merge(partition, 1, Integer::sum);
         String key = LakeKeys.part(partition.stream(), partition.tenant(), LocalDate.ofEpochDay(partition.epochDay()),
                 batchId, sequence);
@@ -124,49 +160,5 @@ final class LakeWriter implements AutoCloseable {
         uploaded.add(key);
         part.sources.stream().forEach(source -> keysBySource.computeIfAbsent(source, s -> new ArrayList<>()).add(key));
         crashPoints.reached(CrashPoints.AFTER_FIRST_PART);
-    }
-
-    /** One part being written: gzip into a scratch file. */
-    private static final class OpenPart {
-        final Path file;
-        final OutputStream out;
-        final BitSet sources = new BitSet();
-        long records;
-        long bytes;
-
-        OpenPart(Path file, int level) throws IOException {
-            this.file = file;
-            OutputStream fileOut = new BufferedOutputStream(Files.newOutputStream(file), 65_536);
-            this.out = new GZIPOutputStream(fileOut, 65_536) {
-                {
-                    def.setLevel(level);
-                }
-            };
-        }
-
-        void write(byte[] data, int offset, int length, int sourceIndex) throws IOException {
-            out.write(data, offset, length);
-            out.write('\n');
-            records++;
-            bytes += length + 1;
-            sources.set(sourceIndex);
-        }
-
-        void finish() throws IOException {
-            out.close();
-        }
-
-        void discard() {
-            try {
-                out.close();
-            } catch (IOException ignored) {
-                // the scratch file is deleted anyway
-            }
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
     }
 }
