@@ -1,10 +1,12 @@
 package io.inlet;
 
+import java.nio.file.Files;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ErrorResponses;
+import io.inlet.dropfolder.DropFolderIntake;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.schema.RecordValidator;
@@ -97,6 +99,10 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(), crashPoints, clock));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(), clock));
+
+        Files.createDirectories(settings.dropFolderDir());
+        registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
+                settings.uploadMaxBytes(), crashPoints));
 
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {

@@ -9,15 +9,12 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.inlet.Settings;
 import io.inlet.storage.LakeKeys;
-import io.inlet.storage.S3Clients;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletProcess;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
-import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,7 +65,7 @@ class CrashRecoveryIT {
         JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "killed", 400_000, 100, true);
         String fileKey;
 
-        try (InletProcess first = InletProcess.start(settings, "256m"); S3Client s3 = s3(settings)) {
+        try (InletProcess first = InletProcess.start(settings, "256m"); S3Client s3 = InletProcess.s3Client(settings)) {
             fileKey = upload(settings, key, file);
             // Wait until some of the file's output is in the lake, then kill -9 while the rest is being read.
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
@@ -90,7 +87,7 @@ class CrashRecoveryIT {
 
     private void assertLakeExact(Map<String, String> settings, JsonlFiles.Generated file, JsonNode status)
             throws InterruptedException {
-        try (S3Client s3 = s3(settings)) {
+        try (S3Client s3 = InletProcess.s3Client(settings)) {
             // A crash after the status was written leaves a final status while the batch is still being finished
             // again: wait for the commit to complete (manifest gone, inbox empty) before looking.
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -140,18 +137,4 @@ class CrashRecoveryIT {
         return "http://localhost:" + settings.get("camel.server.port");
     }
 
-    /** A client for the embedded S3 of the stopped or running process, from the same settings it uses. */
-    private static S3Client s3(Map<String, String> overrides) {
-        DefaultCamelContext context = new DefaultCamelContext(false);
-        try {
-            context.getPropertiesComponent().setLocation("classpath:application.properties");
-            java.util.Properties props = new java.util.Properties();
-            props.putAll(overrides);
-            context.getPropertiesComponent().setOverrideProperties(props);
-            context.build();
-            return S3Clients.client(Settings.from(context.getPropertiesComponent()));
-        } finally {
-            context.stop();
-        }
-    }
 }

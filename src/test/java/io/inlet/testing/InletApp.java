@@ -64,6 +64,7 @@ public final class InletApp implements AutoCloseable {
             props.put("camel.server.port", String.valueOf(freePort()));
             props.put("inlet.s3.embedded.port", String.valueOf(freePort()));
             props.put("inlet.pipeline.poll-delay-ms", "200");
+            props.put("inlet.dropfolder.settle-ms", "1000");
             props.putAll(extra);
             InletApp app = new InletApp(dataDir, props);
             app.startMain();
@@ -124,6 +125,10 @@ public final class InletApp implements AutoCloseable {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    public Path dropFolder() {
+        return settings.dropFolderDir();
     }
 
     public Map<String, String> settingsOverrides() {

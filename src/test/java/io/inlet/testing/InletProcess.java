@@ -12,7 +12,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+
+import io.inlet.Settings;
+import io.inlet.storage.S3Clients;
+import org.apache.camel.impl.DefaultCamelContext;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * {@code java -jar target/inlet.jar …} as a separate process, the way an operator runs it: for the CLI and
@@ -143,6 +149,21 @@ public final class InletProcess implements AutoCloseable {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
             }
+        }
+    }
+
+    /** An S3 client for the embedded S3 of a process started with these settings, built the way the service builds it. */
+    public static S3Client s3Client(Map<String, String> systemProperties) {
+        DefaultCamelContext context = new DefaultCamelContext(false);
+        try {
+            context.getPropertiesComponent().setLocation("classpath:application.properties");
+            Properties overrides = new Properties();
+            overrides.putAll(systemProperties);
+            context.getPropertiesComponent().setOverrideProperties(overrides);
+            context.build();
+            return S3Clients.client(Settings.from(context.getPropertiesComponent()));
+        } finally {
+            context.stop();
         }
     }
 

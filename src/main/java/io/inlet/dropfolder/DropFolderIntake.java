@@ -1,0 +1,124 @@
+package io.inlet.dropfolder;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.UUID;
+
+import io.inlet.pipeline.CrashPoints;
+import io.inlet.schema.Stream;
+import io.inlet.status.StatusStore;
+import io.inlet.status.UploadState;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
+import io.inlet.storage.Objects;
+import io.inlet.tenant.ApiKeys;
+import io.inlet.tenant.TenantId;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Hands a complete file from the drop folder ({@code {tenant}/{stream}/name.jsonl[.gz]}) over to the inbox
+ * bucket, streamed from disk. Its file key is derived from the file itself (path, size, modification time),
+ * so a file picked up again after a crash between the upload and the local move gets the same key, and is
+ * not uploaded twice once the inbox or the archive has it.
+ */
+public final class DropFolderIntake {
+
+    public static final String FILE_KEY = "inletFileKey";
+    private static final Logger LOG = LoggerFactory.getLogger(DropFolderIntake.class);
+
+    private final S3Client s3;
+    private final Buckets buckets;
+    private final ApiKeys tenants;
+    private final StatusStore statuses;
+    private final Path root;
+    private final long maxBytes;
+    private final CrashPoints crashPoints;
+
+    public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
+            CrashPoints crashPoints) {
+        this.s3 = s3;
+        this.buckets = buckets;
+        this.tenants = tenants;
+        this.statuses = statuses;
+        this.root = root;
+        this.maxBytes = maxBytes;
+        this.crashPoints = crashPoints;
+    }
+
+    public void handOver(Exchange exchange) throws IOException {
+        String relative = exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class).replace(File.separatorChar, '/');
+        File file = exchange.getMessage().getBody(File.class);
+        String[] parts = relative.split("/");
+        if (parts.length != 3) {
+            throw new DropRefused("the file is not in a {tenant}/{stream}/ folder (it is at '" + relative + "')");
+        }
+        String tenant = parts[0];
+        String streamName = parts[1];
+        String name = parts[2];
+        if (!TenantId.isValid(tenant) || !tenants.isKnownTenant(tenant)) {
+            throw new DropRefused("unknown tenant '" + tenant + "': create it with `keys create --tenant " + tenant
+                    + "` or move the file to an existing tenant's folder");
+        }
+        Stream stream = Stream.fromWireName(streamName).orElseThrow(() -> new DropRefused("unknown stream '" + streamName
+                + "': the folder must be one of " + Stream.wireNames()));
+        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz")) {
+            throw new DropRefused("only .jsonl and .jsonl.gz files are taken, not '" + name + "'");
+        }
+        long size = file.length();
+        if (size > maxBytes) {
+            throw new DropRefused("the file is " + size + " bytes, over the limit of " + maxBytes + " bytes");
+        }
+        long modified = file.lastModified();
+        FileKey key = FileKey.create(stream, FileKey.SOURCE_DROP_FOLDER, tenant, Instant.ofEpochMilli(modified),
+                UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
+                startsWithGzipMagic(file));
+
+        if (Objects.head(s3, buckets.inbox(), key.key()).isPresent()
+                || Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
+            LOG.info("Drop folder: {} was handed over before (as {}); not uploading it again", relative, key);
+        } else {
+            // Queued is recorded before the upload: once the object exists the pipeline may take over the document.
+            UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.QUEUED);
+            status.bytesTotal = size;
+            status.createdAt = Instant.ofEpochMilli(modified).toString();
+            status.confirmedAt = statuses.now();
+            statuses.write(status);
+            s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size), RequestBody.fromFile(file));
+            LOG.info("Drop folder: {} handed over as {}", relative, key);
+        }
+        crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_INBOX_WRITE);
+        Path sidecar = root.resolve(".done").resolve(relative + ".file_key");
+        Files.createDirectories(sidecar.getParent());
+        Files.writeString(sidecar, key.key() + "\n");
+        exchange.setProperty(FILE_KEY, key.key());
+    }
+
+    /** Failure route step: writes {@code .error/{path}.reason.txt}, one sentence, before the file is moved there. */
+    public void recordFailure(Exchange exchange) throws IOException {
+        String relative = exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class).replace(File.separatorChar, '/');
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String reason = cause instanceof DropRefused ? cause.getMessage()
+                : "the file could not be stored in the inbox bucket (" + (cause == null ? "unknown error" : cause.getMessage())
+                        + "); move it back into its folder to try again";
+        Path reasonFile = root.resolve(".error").resolve(relative + ".reason.txt");
+        Files.createDirectories(reasonFile.getParent());
+        Files.writeString(reasonFile, reason + "\n");
+        LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
+    }
+
+    private static boolean startsWithGzipMagic(File file) throws IOException {
+        try (InputStream in = Files.newInputStream(file.toPath())) {
+            return in.read() == 0x1f && in.read() == 0x8b;
+        }
+    }
+}

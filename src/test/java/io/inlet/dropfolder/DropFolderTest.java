@@ -1,0 +1,152 @@
+package io.inlet.dropfolder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.JsonlFiles;
+import io.inlet.testing.Lake;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The third way in: files copied into {dropfolder}/{tenant}/{stream}/ on the running service. */
+class DropFolderTest {
+
+    static InletApp app;
+    static BulkClient client;
+
+    @TempDir
+    Path files;
+
+    @BeforeAll
+    static void start() {
+        app = InletApp.shared();
+        client = new BulkClient(app.baseUrl());
+    }
+
+    @Test
+    void gzipAndPlainJsonlFilesReachTheLakeExactly() throws IOException {
+        Tenant tenant = app.newTenant("drop");
+        JsonlFiles.Generated gz = JsonlFiles.contactEvents(files, "dropped-gz", 3_000, 0, true);
+        JsonlFiles.Generated plain = JsonlFiles.contactEvents(files, "dropped-plain", 2_000, 0, false);
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact_event"));
+
+        Files.copy(gz.path(), folder.resolve("export.jsonl.gz"));
+        Files.copy(plain.path(), folder.resolve("export.jsonl"));
+
+        String gzKey = awaitFileKey(tenant, "contact_event/export.jsonl.gz");
+        String plainKey = awaitFileKey(tenant, "contact_event/export.jsonl");
+        assertThat(gzKey).matches("data/tenants/objects/contact_event/source_system=dropfolder/tenant=" + tenant.id()
+                + "/dt=\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}/[0-9a-f-]{36}\\.jsonl\\.gz");
+        assertThat(plainKey).endsWith(".jsonl").doesNotEndWith(".gz");
+        assertThat(client.awaitFinal(tenant.key(), gzKey, Duration.ofSeconds(60)).get("state").asText()).isEqualTo("completed");
+        assertThat(client.awaitFinal(tenant.key(), plainKey, Duration.ofSeconds(60)).get("state").asText()).isEqualTo("completed");
+        List<String> expected = new ArrayList<>(gz.validIds());
+        expected.addAll(plain.validIds());
+        assertThat(Lake.sorted(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(),
+                "contact_event/tenant=" + tenant.id() + "/"), "event_id"))).isEqualTo(Lake.sorted(expected));
+        assertThat(folder.resolve("export.jsonl.gz")).doesNotExist();
+        assertThat(app.dropFolder().resolve(".done").resolve(tenant.id()).resolve("contact_event/export.jsonl.gz")).exists();
+    }
+
+    @Test
+    void unknownTenantAndUnknownStreamFoldersAreRefusedWithAReason() throws IOException {
+        Tenant tenant = app.newTenant("refuse");
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "refused", 10, 0, true);
+        Path unknownTenant = Files.createDirectories(app.dropFolder().resolve("no-such-tenant").resolve("contact_event"));
+        Path unknownStream = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("leads"));
+
+        Files.copy(file.path(), unknownTenant.resolve("a.jsonl.gz"));
+        Files.copy(file.path(), unknownStream.resolve("b.jsonl.gz"));
+
+        Path errors = app.dropFolder().resolve(".error");
+        String tenantReason = awaitContent(errors.resolve("no-such-tenant/contact_event/a.jsonl.gz.reason.txt"));
+        String streamReason = awaitContent(errors.resolve(tenant.id() + "/leads/b.jsonl.gz.reason.txt"));
+        assertThat(tenantReason).startsWith("unknown tenant 'no-such-tenant'");
+        assertThat(streamReason).startsWith("unknown stream 'leads'").contains("account, contact, account_event, contact_event");
+        assertThat(errors.resolve("no-such-tenant/contact_event/a.jsonl.gz")).exists();
+        assertThat(errors.resolve(tenant.id() + "/leads/b.jsonl.gz")).exists();
+        assertThat(Lake.partKeys(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=no-such-tenant/")).isEmpty();
+        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket())
+                .prefix("data/tenants/objects/contact_event/source_system=dropfolder/tenant=no-such-tenant/")).keyCount()).isZero();
+        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().archiveBucket())
+                .prefix("data/tenants/objects/contact_event/source_system=dropfolder/tenant=no-such-tenant/")).keyCount()).isZero();
+    }
+
+    @Test
+    void aFileWrittenSlowlyIsTakenOnceCompleteAndTempAndDotFilesAreLeftAlone() throws Exception {
+        Tenant tenant = app.newTenant("slow");
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
+        Path hidden = folder.resolve(".draft.jsonl");
+        Path temporary = folder.resolve("upload.jsonl.part");
+        Files.writeString(hidden, "{\"contact_id\":\"hidden\",\"email\":\"h@acme.com\",\"contact_properties\":{}}\n");
+        Files.writeString(temporary, "{\"contact_id\":\"temp\",\"email\":\"t@acme.com\",\"contact_properties\":{}}\n");
+
+        Path slow = folder.resolve("slow.jsonl");
+        List<String> ids = new ArrayList<>();
+        try (OutputStream out = Files.newOutputStream(slow)) {
+            for (int chunk = 0; chunk < 8; chunk++) {
+                for (int i = 0; i < 50; i++) {
+                    String id = "slow-" + chunk + "-" + i;
+                    ids.add(id);
+                    out.write(("{\"contact_id\":\"" + id + "\",\"email\":\"" + id + "@acme.com\",\"contact_properties\":{}}\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                }
+                out.flush();
+                Thread.sleep(400); // 3.2 s of writing in all, each pause shorter than the 1 s settle time
+            }
+        }
+
+        String fileKey = awaitFileKey(tenant, "contact/slow.jsonl");
+        JsonNode status = client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(60));
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(400);
+        assertThat(Lake.sorted(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),
+                "contact_id"))).isEqualTo(Lake.sorted(ids));
+        // Exactly one hand-over for the slow file.
+        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().archiveBucket())
+                .prefix("data/tenants/objects/contact/source_system=dropfolder/tenant=" + tenant.id() + "/")).keyCount()).isOne();
+        assertThat(hidden).exists();
+        assertThat(temporary).exists();
+
+        // Renamed when complete, the .part file is taken.
+        Files.move(temporary, folder.resolve("upload.jsonl"), StandardCopyOption.ATOMIC_MOVE);
+        String renamedKey = awaitFileKey(tenant, "contact/upload.jsonl");
+        assertThat(client.awaitFinal(tenant.key(), renamedKey, Duration.ofSeconds(60)).get("records_accepted").asLong()).isOne();
+        assertThat(hidden).exists();
+    }
+
+    private String awaitFileKey(Tenant tenant, String relative) {
+        return awaitContent(app.dropFolder().resolve(".done").resolve(tenant.id()).resolve(relative + ".file_key")).strip();
+    }
+
+    private static String awaitContent(Path path) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (Files.exists(path)) {
+                    String content = Files.readString(path);
+                    if (content.endsWith("\n")) {
+                        return content;
+                    }
+                }
+                Thread.sleep(100);
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new AssertionError(path + " did not appear");
+    }
+}
