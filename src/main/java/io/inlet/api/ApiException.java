@@ -7,17 +7,11 @@ public class ApiException extends RuntimeException {
 
     private final int status;
     private final List<ApiError> errors;
-    private final transient Long retryAfterSeconds;
 
     public ApiException(int status, String message, List<ApiError> errors) {
-        this(status, message, errors, null);
-    }
-
-    private ApiException(int status, String message, List<ApiError> errors, Long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.errors = List.copyOf(errors);
-        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public static ApiException badRequest(String message, ApiError... errors) {
@@ -54,9 +48,5 @@ public class ApiException extends RuntimeException {
 
     public List<ApiError> errors() {
         return errors;
-    }
-
-    public Long retryAfterSeconds() {
-        return retryAfterSeconds;
     }
 }

@@ -38,9 +38,6 @@ public final class ErrorResponses {
         exchange.getMessage().removeHeaders("*", Exchange.HTTP_RESPONSE_CODE);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, api.status());
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        if (api.retryAfterSeconds() != null) {
-            exchange.getMessage().setHeader("Retry-After", api.retryAfterSeconds());
-        }
         exchange.getMessage().setBody(body(api.getMessage(), api.errors()));
     }
 

@@ -39,20 +39,19 @@ public final class JsonRequests {
         return limit;
     }
 
-    /** The body as a JSON tree that satisfies {@code schema} (400 naming the field otherwise). */
-    public JsonNode read(Exchange exchange, JsonSchema schema) {
-        JsonNode body = readJson(exchange);
+    /**
+     * The body as a JSON tree that satisfies {@code schema}; otherwise {@code status} (400 for the upload-json
+     * envelope, 422 for the bulk-upload requests, as their contracts say) naming each bad field.
+     */
+    public JsonNode read(Exchange exchange, JsonSchema schema, int status) {
+        JsonNode body = parse(bytes(exchange));
         List<FieldError> problems = JsonSchemas.validate(schema, body, null);
         if (!problems.isEmpty()) {
-            throw ApiException.badRequest("The request body is not a valid " + schema.getSchemaNode().path("title").asText("request"),
-                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toArray(ApiError[]::new));
+            throw new ApiException(status, "The request body is not a valid "
+                    + schema.getSchemaNode().path("title").asText("request"),
+                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toList());
         }
         return body;
-    }
-
-    /** The body as a JSON tree. */
-    public JsonNode readJson(Exchange exchange) {
-        return parse(bytes(exchange));
     }
 
     /** The body's bytes after content-type and content-encoding checks, at most {@link #limit()} of them. */

@@ -16,7 +16,7 @@ import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
-import io.inlet.storage.Objects;
+import io.inlet.storage.S3Objects;
 import io.inlet.tenant.ApiKeys;
 import io.inlet.tenant.TenantId;
 import org.apache.camel.Exchange;
@@ -83,8 +83,8 @@ public final class DropFolderIntake {
                 UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
                 startsWithGzipMagic(file));
 
-        if (Objects.head(s3, buckets.inbox(), key.key()).isPresent()
-                || Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
+        if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
+                || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
             LOG.info("Drop folder: {} was handed over before (as {}); not uploading it again", relative, key);
         } else {
             // Queued is recorded before the upload: once the object exists the pipeline may take over the document.

@@ -41,6 +41,7 @@ public final class InboxScanner {
     private final Map<String, BatchManifest> pending = new TreeMap<>();
     private final Set<String> inFlight = new HashSet<>();
     private boolean unreachable;
+    private final Set<String> reportedUnroutable = new HashSet<>();
 
     public InboxScanner(S3Client s3, Buckets buckets, Manifests manifests, Settings.Pipeline pipeline, CrashPoints crashPoints,
             Clock clock) {
@@ -130,7 +131,7 @@ public final class InboxScanner {
                 continue;
             }
             if (FileKey.parse(key).isEmpty()) {
-                setAside(key);
+                reportUnroutable(object, now);
                 continue;
             }
             BatchManifest.Source source = new BatchManifest.Source(key, object.size());
@@ -155,11 +156,18 @@ public final class InboxScanner {
         return batches;
     }
 
-    /** Not a file key of the reference layout: no tenant or stream to route by. Kept, untouched, in the archive. */
-    private void setAside(String key) {
-        LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz];"
-                + " moved to the archive bucket unprocessed", key);
-        s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key).destinationBucket(buckets.archive()).destinationKey(key));
-        s3.deleteObject(b -> b.bucket(buckets.inbox()).key(key));
+    /**
+     * Not a file key of the reference layout: no tenant or stream to route by, so it is left where it is and
+     * reported once. Only objects untouched for a minute are reported: S3-compatible servers can list a write
+     * in progress under a temporary name (the embedded S3 does), which must be neither touched nor reported.
+     */
+    private void reportUnroutable(S3Object object, Instant now) {
+        if (object.lastModified() != null && object.lastModified().isAfter(now.minusSeconds(60))) {
+            return;
+        }
+        if (reportedUnroutable.add(object.key())) {
+            LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz];"
+                    + " left in the inbox unprocessed", object.key());
+        }
     }
 }

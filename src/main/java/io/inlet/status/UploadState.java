@@ -15,8 +15,4 @@ public enum UploadState {
     public String wireName() {
         return name().toLowerCase();
     }
-
-    public boolean isFinal() {
-        return this == COMPLETED || this == COMPLETED_WITH_ERRORS || this == FAILED;
-    }
 }

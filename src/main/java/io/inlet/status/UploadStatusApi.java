@@ -6,10 +6,11 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
+import io.inlet.api.JsonResponses;
 import io.inlet.api.TenantScope;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
-import io.inlet.storage.Objects;
+import io.inlet.storage.S3Objects;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -43,18 +44,15 @@ public final class UploadStatusApi {
         UploadStatus status = statuses.read(key.key()).orElseGet(() -> fromBuckets(key)
                 .orElseThrow(() -> ApiException.notFound("No file is known at this file_key",
                         ApiError.atField("/file_key", "is not a known file"))));
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(json.writeValueAsString(status));
+        JsonResponses.ok(exchange, json, status);
     }
 
     private Optional<UploadStatus> fromBuckets(FileKey key) {
-        Optional<HeadObjectResponse> inbox = Objects.head(s3, buckets.inbox(), key.key());
+        Optional<HeadObjectResponse> inbox = S3Objects.head(s3, buckets.inbox(), key.key());
         if (inbox.isPresent()) {
             return Optional.of(derived(key, UploadState.QUEUED, inbox.get()));
         }
-        return Objects.head(s3, buckets.landing(), key.key()).map(landing -> derived(key, UploadState.AWAITING_UPLOAD, landing));
+        return S3Objects.head(s3, buckets.landing(), key.key()).map(landing -> derived(key, UploadState.AWAITING_UPLOAD, landing));
     }
 
     private static UploadStatus derived(FileKey key, UploadState state, HeadObjectResponse object) {

@@ -5,16 +5,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
-import io.inlet.api.ApiError;
-import io.inlet.api.ApiException;
+import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
-import io.inlet.schema.FieldError;
 import io.inlet.schema.JsonSchemas;
 import io.inlet.schema.Stream;
 import io.inlet.status.StatusStore;
@@ -55,12 +52,7 @@ public final class PresignedUploads {
 
     public void generate(Exchange exchange) throws IOException {
         String tenant = ApiKeyAuth.tenantOf(exchange);
-        JsonNode request = requests.readJson(exchange);
-        List<FieldError> problems = JsonSchemas.validate(schema, request, null);
-        if (!problems.isEmpty()) {
-            throw ApiException.unprocessable("The request body is not a valid generate-upload-url request",
-                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toList());
-        }
+        JsonNode request = requests.read(exchange, schema, 422);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
         Instant now = clock.instant();
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
@@ -76,9 +68,6 @@ public final class PresignedUploads {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("upload_url", url);
         body.put("file_key", key.key());
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(json.writeValueAsString(body));
+        JsonResponses.ok(exchange, json, body);
     }
 }

@@ -3,7 +3,6 @@ package io.inlet.upload;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -12,16 +11,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
+import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
-import io.inlet.schema.FieldError;
 import io.inlet.schema.JsonSchemas;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
-import io.inlet.storage.Objects;
+import io.inlet.storage.S3Objects;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -65,12 +64,7 @@ public final class UploadConfirmation {
 
     public void confirm(Exchange exchange) throws IOException {
         String tenant = ApiKeyAuth.tenantOf(exchange);
-        JsonNode request = requests.readJson(exchange);
-        List<FieldError> problems = JsonSchemas.validate(schema, request, null);
-        if (!problems.isEmpty()) {
-            throw ApiException.unprocessable("The request body is not a valid confirm-upload request",
-                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toList());
-        }
+        JsonNode request = requests.read(exchange, schema, 422);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
         ReentrantLock lock = locks[Math.floorMod(key.key().hashCode(), locks.length)];
         lock.lock();
@@ -82,20 +76,17 @@ public final class UploadConfirmation {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "File upload confirmed and processing started");
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(json.writeValueAsString(body));
+        JsonResponses.ok(exchange, json, body);
     }
 
     private void moveToInbox(FileKey key) {
-        if (Objects.head(s3, buckets.inbox(), key.key()).isPresent()
-                || Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
+        if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
+                || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
             // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             return;
         }
-        HeadObjectResponse uploaded = Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
+        HeadObjectResponse uploaded = S3Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
                 "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
                 ApiError.atField("/file_key", "has no uploaded file")));
         UploadStatus status = statuses.read(key.key())

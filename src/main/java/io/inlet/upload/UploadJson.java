@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
+import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.JsonSchemas;
@@ -50,7 +51,7 @@ public final class UploadJson {
     /** 415 / 413 / 400, or the batch as JSONL in the body, ready for the inbox, with its key in the S3 headers. */
     public void prepareBatch(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
-        JsonNode request = requests.read(exchange, envelope);
+        JsonNode request = requests.read(exchange, envelope, 400);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
         JsonNode data = request.get("data");
 
@@ -93,10 +94,7 @@ public final class UploadJson {
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
         body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(json.writeValueAsString(body));
+        JsonResponses.ok(exchange, json, body);
     }
 
     private byte[] toJsonl(JsonNode data) {

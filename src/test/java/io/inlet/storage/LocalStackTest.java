@@ -41,8 +41,8 @@ class LocalStackTest {
 
             assertThat(upload.statusCode()).as(upload.body()).isEqualTo(200);
             String fileKey = upload.body().replaceAll(".*\"file_key\":\"([^\"]+)\".*", "$1");
-            assertThat(Objects.head(app.s3(), app.settings().inboxBucket(), fileKey)
-                    .or(() -> Objects.head(app.s3(), app.settings().archiveBucket(), fileKey))).isPresent();
+            assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), fileKey)
+                    .or(() -> S3Objects.head(app.s3(), app.settings().archiveBucket(), fileKey))).isPresent();
         }
     }
 }

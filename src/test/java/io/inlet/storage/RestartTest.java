@@ -24,8 +24,8 @@ class RestartTest {
             app.restart();
 
             // Still in the inbox, or already processed into the archive: either way it is there.
-            assertThat(Objects.head(app.s3(), app.settings().inboxBucket(), fileKey)
-                    .or(() -> Objects.head(app.s3(), app.settings().archiveBucket(), fileKey))).isPresent();
+            assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), fileKey)
+                    .or(() -> S3Objects.head(app.s3(), app.settings().archiveBucket(), fileKey))).isPresent();
             HttpResponse<String> after = app.post("/ingestion/upload-json", tenant.key(),
                     "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"2\",\"email\":\"b@acme.com\",\"contact_properties\":{}}]}");
             assertThat(after.statusCode()).isEqualTo(200);

@@ -8,9 +8,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /** Small S3 questions asked in several places. */
-public final class Objects {
+public final class S3Objects {
 
-    private Objects() {
+    private S3Objects() {
     }
 
     /** The object's metadata, or empty when there is no such object (HEAD answers 404 without a body). */
