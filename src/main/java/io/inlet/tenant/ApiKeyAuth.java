@@ -1,7 +1,10 @@
 package io.inlet.tenant;
 
+import java.util.regex.Pattern;
+
 import io.inlet.api.ApiException;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.platform.http.vertx.HttpMessage;
 
 /** First step of every API route: resolves {@code x-api-key} to exactly one tenant, or refuses with 401. */
 public final class ApiKeyAuth {
@@ -16,7 +19,7 @@ public final class ApiKeyAuth {
     }
 
     public void authenticate(Exchange exchange) {
-        String presented = exchange.getMessage().getHeader(HEADER, String.class);
+        String presented = presentedKey(exchange);
         // The key must not travel further down the route (logs, tracing, error pages).
         exchange.getMessage().removeHeader(HEADER);
         if (presented == null || presented.isBlank()) {
@@ -25,6 +28,21 @@ public final class ApiKeyAuth {
         String tenant = keys.tenantOf(presented.trim())
                 .orElseThrow(() -> ApiException.unauthorized("Unknown API key"));
         exchange.setProperty(TENANT, tenant);
+    }
+
+    /**
+     * The key from the request's own x-api-key header. platform-http also turns query parameters into message
+     * headers, and a key in a URL ends up in proxy logs and browser history: a key sent that way is refused.
+     */
+    private static String presentedKey(Exchange exchange) {
+        if (exchange.getIn() instanceof HttpMessage http) {
+            return http.getRequest().getHeader(HEADER);
+        }
+        String query = exchange.getIn().getHeader(Exchange.HTTP_QUERY, String.class);
+        if (query != null && Pattern.compile("(^|&)" + HEADER + "=", Pattern.CASE_INSENSITIVE).matcher(query).find()) {
+            return null;
+        }
+        return exchange.getIn().getHeader(HEADER, String.class);
     }
 
     public static String tenantOf(Exchange exchange) {

@@ -127,6 +127,16 @@ class UploadJsonTest {
     }
 
     @Test
+    void aKeyInTheUrlIsNotAccepted() throws IOException {
+        HttpResponse<String> response = app.send(HttpRequest.newBuilder(
+                URI.create(app.baseUrl() + "/ingestion/upload-json?x-api-key=" + tenant.key()))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(CONTACT)).build());
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(response.body()).get("status").asText()).isEqualTo("error");
+    }
+
+    @Test
     void eachTenantWritesOnlyUnderItsOwnPrefix() throws IOException {
         Tenant a = app.newTenant("iso-a");
         Tenant b = app.newTenant("iso-b");
