@@ -1,6 +1,9 @@
 package io.inlet;
 
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 
@@ -61,6 +64,7 @@ public class InletConfiguration implements CamelConfiguration {
         Buckets buckets = Buckets.of(settings);
         ensureBuckets(s3, buckets);
 
+        clearScratch(settings.tempDir());
         ApiKeys keys = new ApiKeys(settings.keysFile());
         DevTenant.createIfNoKeys(keys);
 
@@ -98,21 +102,33 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
                 pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(), crashPoints, clock));
         registry.bind("batchCommit", commit);
-        registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(), clock));
+        registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(),
+                pipeline.retryDelay(), clock));
 
         Files.createDirectories(settings.dropFolderDir());
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
                 settings.uploadMaxBytes(), crashPoints));
 
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
+        long maxBodySize = Long.parseLong(context.resolvePropertyPlaceholders("{{camel.server.max-body-size}}"));
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
-                    HttpErrorPages.install(context, port, errorResponses);
+                    HttpErrorPages.install(context, port, maxBodySize, errorResponses);
                 }
             }
         });
+    }
+
+    /** Scratch part files of batches a crash interrupted: those batches start over from their manifests. */
+    private static void clearScratch(Path scratch) throws IOException {
+        Files.createDirectories(scratch);
+        try (Stream<Path> files = Files.list(scratch)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(file);
+            }
+        }
     }
 
     /** External S3 (MinIO in compose, say) may come up after us: wait for it a little before giving up. */

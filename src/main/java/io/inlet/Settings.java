@@ -48,6 +48,7 @@ public record Settings(
             int workers,
             int checkThreads,
             int maxAttempts,
+            Duration retryDelay,
             String crashAt) {
     }
 
@@ -92,6 +93,7 @@ public record Settings(
                         r.integer("inlet.pipeline.workers"),
                         r.integer("inlet.pipeline.check-threads"),
                         r.integer("inlet.pipeline.max-attempts"),
+                        Duration.parse(r.require("inlet.pipeline.retry-delay")),
                         r.optional("inlet.testing.crash-at").orElse("")),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize());
     }

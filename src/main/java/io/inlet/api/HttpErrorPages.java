@@ -16,7 +16,7 @@ public final class HttpErrorPages {
     private HttpErrorPages() {
     }
 
-    public static void install(CamelContext context, int port, ErrorResponses responses) {
+    public static void install(CamelContext context, int port, long maxBodySize, ErrorResponses responses) {
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context,
                 VertxPlatformHttpRouter.getRouterNameFromPort(port));
         if (router == null) {
@@ -26,8 +26,8 @@ public final class HttpErrorPages {
         router.route().failureHandler(ctx -> {
             int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
             String message = switch (status) {
-                case 413 -> "The request body is larger than the limit of 1 MiB; "
-                        + "split the batch or use the presigned upload for large files";
+                case 413 -> "The request body is larger than " + Sizes.describe(maxBodySize)
+                        + "; split the batch or use the presigned upload for large files";
                 case 400 -> "Bad request";
                 default -> "Internal error";
             };

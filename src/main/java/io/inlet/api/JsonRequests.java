@@ -119,8 +119,8 @@ public final class JsonRequests {
     }
 
     private ApiException tooLarge() {
-        return ApiException.tooLarge("The request body is larger than " + limit + " bytes (1 MiB); "
-                + "split the batch or use the presigned upload for large files");
+        return ApiException.tooLarge("The request body is larger than " + Sizes.describe(limit)
+                + "; split the batch or use the presigned upload for large files");
     }
 
     private static boolean isJson(String contentType) {

@@ -93,6 +93,7 @@ public final class DropFolderIntake {
             status.createdAt = Instant.ofEpochMilli(modified).toString();
             status.confirmedAt = statuses.now();
             statuses.write(status);
+            exchange.setProperty(FILE_KEY, key.key());
             s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size), RequestBody.fromFile(file));
             LOG.info("Drop folder: {} handed over as {}", relative, key);
         }
@@ -114,6 +115,26 @@ public final class DropFolderIntake {
         Files.createDirectories(reasonFile.getParent());
         Files.writeString(reasonFile, reason + "\n");
         LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
+        String fileKey = exchange.getProperty(FILE_KEY, String.class);
+        if (fileKey != null) {
+            markFailed(fileKey, reason);
+        }
+    }
+
+    /** The status said queued before the upload failed: say what happened instead (S3 permitting). */
+    private void markFailed(String fileKey, String reason) {
+        try {
+            if (S3Objects.head(s3, buckets.inbox(), fileKey).isPresent()) {
+                return;
+            }
+            FileKey key = FileKey.parse(fileKey).orElseThrow();
+            UploadStatus status = UploadStatus.of(fileKey, key.tenant(), key.stream().wireName(), UploadState.FAILED);
+            status.failureReason = reason;
+            status.finishedAt = statuses.now();
+            statuses.write(status);
+        } catch (RuntimeException e) {
+            LOG.warn("Drop folder: could not record the failure of {} in its status ({})", fileKey, e.getMessage());
+        }
     }
 
     private static boolean startsWithGzipMagic(File file) throws IOException {

@@ -1,15 +1,19 @@
 package io.inlet.pipeline;
 
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
 import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The end of a batch, once all its output is durable: each file's final status document, then each file
@@ -60,8 +64,19 @@ public final class BatchCommit {
         s3.deleteObject(b -> b.bucket(buckets.inbox()).key(key));
     }
 
-    void deleteFromLake(String key) {
-        s3.deleteObject(b -> b.bucket(buckets.lake()).key(key));
+    /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */
+    void deleteParts(BatchManifest manifest) {
+        Set<String> prefixes = new TreeSet<>();
+        for (BatchManifest.Source source : manifest.sources()) {
+            FileKey.parse(source.key()).ifPresent(k -> prefixes.add(k.stream().wireName() + "/tenant=" + k.tenant() + "/"));
+        }
+        String marker = "/part-" + manifest.batchId();
+        for (String prefix : prefixes) {
+            s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(prefix)).contents().stream()
+                    .map(S3Object::key)
+                    .filter(k -> k.contains(marker))
+                    .forEach(k -> s3.deleteObject(b -> b.bucket(buckets.lake()).key(k)));
+        }
     }
 
     public void finish(BatchOutcome outcome) {

@@ -2,7 +2,6 @@ package io.inlet.pipeline;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -28,15 +27,17 @@ public final class BatchFailures {
     private final StatusStore statuses;
     private final BatchCommit commit;
     private final int maxAttempts;
+    private final Duration firstDelay;
     private final Clock clock;
 
     public BatchFailures(Manifests manifests, InboxScanner scanner, StatusStore statuses, BatchCommit commit, int maxAttempts,
-            Clock clock) {
+            Duration firstDelay, Clock clock) {
         this.manifests = manifests;
         this.scanner = scanner;
         this.statuses = statuses;
         this.commit = commit;
         this.maxAttempts = maxAttempts;
+        this.firstDelay = firstDelay;
         this.clock = clock;
     }
 
@@ -45,39 +46,52 @@ public final class BatchFailures {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String error = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         int attempt = manifest.attempts() + 1;
-        if (attempt < maxAttempts) {
-            Duration delay = Duration.ofSeconds(Math.min(600, 15L << Math.min(attempt, 6)));
-            Instant retryAt = clock.instant().plus(delay);
-            LOG.error("Batch {} failed (attempt {} of {}), retrying after {}: {}", manifest.batchId(), attempt, maxAttempts,
-                    retryAt, error, cause);
-            BatchManifest retry = manifest.failedAttempt(error, retryAt);
-            try {
+        // Whatever happens below, the batch goes back to the scanner with a time to try again: S3 being down
+        // is the usual reason to be here, and it may still be down.
+        BatchManifest retry = manifest.failedAttempt(error, clock.instant().plus(delayAfter(attempt)));
+        try {
+            if (attempt < maxAttempts) {
+                LOG.error("Batch {} failed (attempt {} of {}), retrying after {}: {}", manifest.batchId(), attempt,
+                        maxAttempts, retry.retryAfter(), error, cause);
                 manifests.write(retry);
-            } catch (RuntimeException e) {
-                LOG.warn("Could not record the failed attempt of batch {} ({}); it is retried as it was", manifest.batchId(),
-                        e.getMessage());
-                retry = manifest;
+                scanner.retryLater(retry);
+            } else {
+                giveUp(manifest, attempt, error, cause);
+                scanner.finished(manifest.batchId());
             }
+        } catch (RuntimeException e) {
+            LOG.warn("Could not record the failure of batch {} ({}); it is tried again after {}", manifest.batchId(),
+                    e.getMessage(), retry.retryAfter());
             scanner.retryLater(retry);
-            return;
         }
+    }
+
+    /** The first delay (30 s by default), doubling, at most 15 min: by default about 1 h 45 min in all. */
+    Duration delayAfter(int attempt) {
+        Duration delay = firstDelay.multipliedBy(1L << Math.min(attempt - 1, 10));
+        return delay.compareTo(Duration.ofMinutes(15)) > 0 ? Duration.ofMinutes(15) : delay;
+    }
+
+    /**
+     * Its files are marked failed (the reason in their status) and archived, where they can be replayed from by
+     * copying them back into the inbox. Whatever any attempt wrote to the lake is deleted first, found by the
+     * batch id in the part names, so a failed file leaves no records behind.
+     */
+    private void giveUp(BatchManifest manifest, int attempt, String error, Throwable cause) {
         LOG.error("Batch {} failed {} times; marking its {} files failed and archiving them: {}", manifest.batchId(),
                 attempt, manifest.sources().size(), error, cause);
-        if (exchange.getMessage().getBody() instanceof BatchOutcome written) {
-            // It failed while committing: its records are in the lake, and a failed file must leave none there.
-            written.sources().forEach(result -> result.lakeKeys().forEach(commit::deleteFromLake));
-        }
+        commit.deleteParts(manifest);
         for (BatchManifest.Source source : manifest.sources()) {
             FileKey key = FileKey.parse(source.key()).orElseThrow();
             UploadStatus status = statuses.read(key.key())
                     .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
             status.state = UploadState.FAILED;
-            status.failureReason = "could not be processed after " + attempt + " attempts: " + error;
+            status.failureReason = "could not be processed after " + attempt + " attempts (" + error
+                    + "); the file is kept in the archive bucket";
             status.finishedAt = statuses.now();
             statuses.write(status);
             commit.archive(source.key());
         }
         manifests.delete(manifest.batchId());
-        scanner.finished(manifest.batchId());
     }
 }

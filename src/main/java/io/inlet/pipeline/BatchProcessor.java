@@ -67,8 +67,8 @@ public final class BatchProcessor {
         Files.createDirectories(scratch);
         Map<Integer, SourceResult> failed = new TreeMap<>();
         while (true) {
-            try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), manifest.batchId(), manifest.cut(), lakeBufferBytes,
-                    scratch, crashPoints)) {
+            try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), outputName(manifest, failed.keySet()), manifest.cut(),
+                    lakeBufferBytes, scratch, crashPoints)) {
                 List<SourceResult> results = new ArrayList<>();
                 SourceResult failure = null;
                 int failedIndex = -1;
@@ -115,6 +115,20 @@ public final class BatchProcessor {
                 return new BatchOutcome(manifest, complete);
             }
         }
+    }
+
+    /**
+     * The name the batch's parts carry. A run without some of its files (they failed) gets its own name, so a
+     * part name never comes back with other contents after it was withdrawn. Still deterministic: the same
+     * files fail again in a rerun.
+     */
+    static String outputName(BatchManifest manifest, java.util.Set<Integer> withdrawn) {
+        if (withdrawn.isEmpty()) {
+            return manifest.batchId();
+        }
+        StringBuilder name = new StringBuilder(manifest.batchId()).append("-w");
+        withdrawn.stream().sorted().forEach(i -> name.append(i).append('.'));
+        return name.substring(0, name.length() - 1);
     }
 
     private void withdraw(LakeWriter lake, BatchManifest manifest) {

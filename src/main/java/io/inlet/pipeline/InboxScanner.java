@@ -3,6 +3,9 @@ package io.inlet.pipeline;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +33,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class InboxScanner {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxScanner.class);
+    /** CopyObject, which moves a file to the archive, takes at most 5 GiB. */
+    private static final long MAX_SOURCE_BYTES = 5L * 1024 * 1024 * 1024;
+    /** How many unclaimed inbox files one look considers (the oldest of them are taken first). */
+    private static final int MAX_CANDIDATES = 10_000;
 
     private final S3Client s3;
     private final Buckets buckets;
@@ -118,56 +125,76 @@ public final class InboxScanner {
         }
     }
 
+    /**
+     * New batches for the free workers, oldest files first, each batch of one tenant (so a tenant's broken or
+     * slow files never hold back or fail another tenant's): a large file alone, small ones together.
+     */
     private List<BatchManifest> planNew(int free, Instant now) {
         Set<String> claimed = new HashSet<>();
         pending.values().forEach(m -> m.sources().forEach(s -> claimed.add(s.key())));
 
-        List<BatchManifest> batches = new ArrayList<>();
-        List<BatchManifest.Source> small = new ArrayList<>();
-        long smallBytes = 0;
+        List<S3Object> candidates = new ArrayList<>();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(buckets.inbox())).contents()) {
             String key = object.key();
             if (claimed.contains(key) || key.endsWith("/")) {
                 continue;
             }
             if (FileKey.parse(key).isEmpty()) {
-                reportUnroutable(object, now);
-                continue;
-            }
-            BatchManifest.Source source = new BatchManifest.Source(key, object.size());
-            if (object.size() > pipeline.smallSourceBytes()) {
-                batches.add(BatchManifest.plan(List.of(source), pipeline, now));
+                reportUnroutable(object, now, "is not named like data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz]");
+            } else if (object.size() > MAX_SOURCE_BYTES) {
+                reportUnroutable(object, now, "is over 5 GiB, more than one S3 copy can move to the archive");
             } else {
-                small.add(source);
-                smallBytes += object.size();
-                if (small.size() >= pipeline.maxSourcesPerBatch() || smallBytes >= pipeline.maxBatchBytes()) {
-                    batches.add(BatchManifest.plan(small, pipeline, now));
-                    small = new ArrayList<>();
-                    smallBytes = 0;
+                candidates.add(object);
+                if (candidates.size() >= MAX_CANDIDATES) {
+                    break;
                 }
             }
+        }
+        candidates.sort(Comparator.comparing(S3Object::lastModified, Comparator.nullsLast(Comparator.naturalOrder()))
+                .thenComparing(S3Object::key));
+
+        List<BatchManifest> batches = new ArrayList<>();
+        Map<String, List<BatchManifest.Source>> smallByTenant = new LinkedHashMap<>();
+        Map<String, Long> bytesByTenant = new HashMap<>();
+        for (S3Object object : candidates) {
             if (batches.size() >= free) {
                 break;
             }
+            String tenant = FileKey.parse(object.key()).orElseThrow().tenant();
+            BatchManifest.Source source = new BatchManifest.Source(object.key(), object.size());
+            if (object.size() > pipeline.smallSourceBytes()) {
+                batches.add(BatchManifest.plan(List.of(source), pipeline, now));
+                continue;
+            }
+            List<BatchManifest.Source> small = smallByTenant.computeIfAbsent(tenant, t -> new ArrayList<>());
+            small.add(source);
+            long bytes = bytesByTenant.merge(tenant, object.size(), Long::sum);
+            if (small.size() >= pipeline.maxSourcesPerBatch() || bytes >= pipeline.maxBatchBytes()) {
+                batches.add(BatchManifest.plan(small, pipeline, now));
+                smallByTenant.remove(tenant);
+                bytesByTenant.remove(tenant);
+            }
         }
-        if (!small.isEmpty() && batches.size() < free) {
+        for (List<BatchManifest.Source> small : smallByTenant.values()) {
+            if (batches.size() >= free) {
+                break;
+            }
             batches.add(BatchManifest.plan(small, pipeline, now));
         }
         return batches;
     }
 
     /**
-     * Not a file key of the reference layout: no tenant or stream to route by, so it is left where it is and
-     * reported once. Only objects untouched for a minute are reported: S3-compatible servers can list a write
+     * Not a file key of the reference layout (no tenant or stream to route by), or too large to archive: left
+     * where it is and reported once. Only objects untouched for a minute are reported: S3-compatible servers can list a write
      * in progress under a temporary name (the embedded S3 does), which must be neither touched nor reported.
      */
-    private void reportUnroutable(S3Object object, Instant now) {
+    private void reportUnroutable(S3Object object, Instant now, String why) {
         if (object.lastModified() != null && object.lastModified().isAfter(now.minusSeconds(60))) {
             return;
         }
         if (reportedUnroutable.add(object.key())) {
-            LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz];"
-                    + " left in the inbox unprocessed", object.key());
+            LOG.warn("Inbox object '{}' {}; left in the inbox unprocessed", object.key(), why);
         }
     }
 }

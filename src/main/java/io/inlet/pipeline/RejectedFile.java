@@ -68,8 +68,11 @@ final class RejectedFile implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        out.close();
-        Files.deleteIfExists(file);
+        try {
+            out.close();
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     /** The raw bytes as text; bytes that are not UTF-8 are shown as U+FFFD. */

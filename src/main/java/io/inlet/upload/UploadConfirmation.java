@@ -3,6 +3,7 @@ package io.inlet.upload;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -23,6 +24,7 @@ import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -107,8 +109,17 @@ public final class UploadConfirmation {
         status.bytesTotal = uploaded.contentLength();
         status.confirmedAt = clock.instant().toString();
         statuses.write(status);
-        s3.copyObject(b -> b.sourceBucket(buckets.landing()).sourceKey(key.key())
-                .destinationBucket(buckets.inbox()).destinationKey(key.key()));
+        try {
+            // The presigned URL is still valid: pin the version whose size was checked.
+            s3.copyObject(b -> b.sourceBucket(buckets.landing()).sourceKey(key.key()).copySourceIfMatch(uploaded.eTag())
+                    .destinationBucket(buckets.inbox()).destinationKey(key.key()));
+        } catch (S3Exception e) {
+            if (e.statusCode() != 412) {
+                throw e;
+            }
+            throw new ApiException(409, "The file at this file_key was uploaded again while it was being confirmed; "
+                    + "confirm again", List.of(ApiError.atField("/file_key", "changed during confirmation")));
+        }
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
         LOG.info("Confirmed {} ({} bytes)", key, uploaded.contentLength());
     }
