@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -116,8 +117,11 @@ class DropFolderTest {
         assertThat(Lake.sorted(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),
                 "contact_id"))).isEqualTo(Lake.sorted(ids));
         // Exactly one hand-over for the slow file.
-        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().archiveBucket())
-                .prefix("data/tenants/objects/contact/source_system=dropfolder/tenant=" + tenant.id() + "/")).keyCount()).isOne();
+        String prefix = "data/tenants/objects/contact/source_system=dropfolder/tenant=" + tenant.id() + "/";
+        Await.until("the move to the archive", Duration.ofSeconds(30), () -> app.s3().listObjectsV2(b -> b
+                .bucket(app.settings().inboxBucket()).prefix(prefix)).keyCount() == 0);
+        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().archiveBucket()).prefix(prefix)).contents())
+                .extracting(o -> o.key()).containsExactly(fileKey);
         assertThat(hidden).exists();
         assertThat(temporary).exists();
 

@@ -63,7 +63,8 @@ class ExternalS3Test {
 
         assertThat(upload.statusCode()).as(upload.body()).isEqualTo(200);
         String fileKey = upload.body().replaceAll(".*\"file_key\":\"([^\"]+)\".*", "$1");
-        assertThat(new String(app.readObject("ext-inbox", fileKey))).contains("\"contact_id\":\"1\"");
+        assertThat(new String(app.readUploaded(fileKey))).contains("\"contact_id\":\"1\"");
+        assertThat(app.settings().inboxBucket()).isEqualTo("ext-inbox");
         assertThat(app.dataDir().resolve("s3")).doesNotExist();
 
         HttpResponse<String> up = app.get("/observe/health", null);

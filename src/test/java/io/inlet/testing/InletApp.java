@@ -23,6 +23,7 @@ import org.apache.camel.main.Main;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * The real service, started in this JVM the way {@code java -jar target/inlet.jar} starts it, configured only
@@ -198,6 +199,18 @@ public final class InletApp implements AutoCloseable {
     public byte[] readObject(String bucket, String key) {
         ResponseBytes<GetObjectResponse> bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key));
         return bytes.asByteArray();
+    }
+
+    /**
+     * An uploaded file as stored: in the inbox, or in the archive under the same key once the pipeline has
+     * processed it (which can happen within a poll interval of the upload).
+     */
+    public byte[] readUploaded(String fileKey) {
+        try {
+            return readObject(settings.inboxBucket(), fileKey);
+        } catch (NoSuchKeyException processedAlready) {
+            return readObject(settings.archiveBucket(), fileKey);
+        }
     }
 
     public static int freePort() {

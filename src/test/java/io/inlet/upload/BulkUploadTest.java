@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.storage.S3Objects;
+import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -76,9 +78,10 @@ class BulkUploadTest {
             assertThat(Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), key))
                     .allMatch(r -> r.get("event_timestamp").asText().startsWith(day));
         }
-        // The source moved from the inbox to the archive.
-        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket()).prefix(upload.fileKey())).keyCount()).isZero();
-        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().archiveBucket()).prefix(upload.fileKey())).keyCount()).isOne();
+        // The source moves from the inbox to the archive (right after its status is final).
+        Await.until("the move to the archive", Duration.ofSeconds(30),
+                () -> S3Objects.head(app.s3(), app.settings().inboxBucket(), upload.fileKey()).isEmpty());
+        assertThat(S3Objects.head(app.s3(), app.settings().archiveBucket(), upload.fileKey())).isPresent();
     }
 
     @Test
@@ -146,7 +149,8 @@ class BulkUploadTest {
                 "event_id")).containsExactlyInAnyOrderElementsOf(good.validIds());
         // Failed files are kept in the archive for inspection, not left in the inbox.
         for (String key : keys) {
-            assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().archiveBucket()).prefix(key)).keyCount()).isOne();
+            Await.until("the move of " + key + " to the archive", Duration.ofSeconds(30),
+                    () -> S3Objects.head(app.s3(), app.settings().archiveBucket(), key).isPresent());
         }
     }
 
