@@ -73,13 +73,9 @@ public class InletConfiguration implements CamelConfiguration {
         JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit());
 
         registry.bind("settings", settings);
-        registry.bind("json", json);
         registry.bind("s3Client", s3);
-        registry.bind("buckets", buckets);
-        registry.bind("apiKeys", keys);
         registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
         registry.bind("errorResponses", errorResponses);
-        registry.bind("recordValidator", validator);
         registry.bind("uploadJson", new UploadJson(json, jsonRequests, validator, clock));
         registry.bind("s3Health", new S3Health(s3, buckets));
 
@@ -100,7 +96,8 @@ public class InletConfiguration implements CamelConfiguration {
         BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, scanner, crashPoints);
         registry.bind("inboxScanner", scanner);
         registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
-                pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(), crashPoints, clock));
+                pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(),
+                crashPoints, clock));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock));

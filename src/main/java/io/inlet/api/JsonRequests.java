@@ -35,10 +35,6 @@ public final class JsonRequests {
         this.limit = limit;
     }
 
-    public long limit() {
-        return limit;
-    }
-
     /**
      * The body as a JSON tree that satisfies {@code schema}; otherwise {@code status} (400 for the upload-json
      * envelope, 422 for the bulk-upload requests, as their contracts say) naming each bad field.
@@ -54,7 +50,7 @@ public final class JsonRequests {
         return body;
     }
 
-    /** The body's bytes after content-type and content-encoding checks, at most {@link #limit()} of them. */
+    /** The body's bytes after content-type and content-encoding checks, at most the limit of them. */
     public byte[] bytes(Exchange exchange) {
         String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
         if (!isJson(contentType)) {

@@ -28,15 +28,13 @@ final class SourceStream implements AutoCloseable {
     private final Counting compressed;
     private final InputStream content;
     private final long size;
-    private final boolean gzip;
 
     private SourceStream(ResponseInputStream<GetObjectResponse> object, Counting compressed, InputStream content,
-            long size, boolean gzip) {
+            long size) {
         this.object = object;
         this.compressed = compressed;
         this.content = content;
         this.size = size;
-        this.gzip = gzip;
     }
 
     /** Opens the file in the inbox, or in the archive when an earlier attempt already moved it there. */
@@ -67,7 +65,7 @@ final class SourceStream implements AutoCloseable {
             } else {
                 throw new SourceFailure("not gzip (it does not start with the gzip magic bytes 1f 8b) and not JSONL text");
             }
-            return new SourceStream(object, compressed, content, size, gzip);
+            return new SourceStream(object, compressed, content, size);
         } catch (IOException | RuntimeException e) {
             object.abort();
             throw e;
@@ -90,10 +88,6 @@ final class SourceStream implements AutoCloseable {
 
     long size() {
         return size;
-    }
-
-    boolean gzip() {
-        return gzip;
     }
 
     /** Bytes of the stored object read so far (what {@code bytes_read} reports against {@code bytes_total}). */

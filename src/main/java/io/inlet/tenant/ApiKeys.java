@@ -20,8 +20,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -103,12 +101,6 @@ public final class ApiKeys {
 
     public boolean isKnownTenant(String tenant) {
         return current().keys().stream().anyMatch(k -> k.tenant().equals(tenant));
-    }
-
-    public Set<String> tenants() {
-        Set<String> tenants = new TreeSet<>();
-        current().keys().forEach(k -> tenants.add(k.tenant()));
-        return tenants;
     }
 
     public boolean isEmpty() {

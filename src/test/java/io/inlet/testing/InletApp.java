@@ -132,10 +132,6 @@ public final class InletApp implements AutoCloseable {
         return settings.dropFolderDir();
     }
 
-    public Map<String, String> settingsOverrides() {
-        return settingsOverrides;
-    }
-
     public String baseUrl() {
         return "http://localhost:" + settingsOverrides.get("camel.server.port");
     }
@@ -190,10 +186,6 @@ public final class InletApp implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    public HttpClient http() {
-        return http;
     }
 
     public byte[] readObject(String bucket, String key) {
