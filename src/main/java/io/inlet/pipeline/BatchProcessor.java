@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -66,6 +67,8 @@ public final class BatchProcessor {
     public BatchOutcome process(BatchManifest manifest) throws IOException {
         Files.createDirectories(scratch);
         Map<Integer, SourceResult> failed = new TreeMap<>();
+        // Read once per batch: a rerun without a failed file must not fetch every status document again.
+        Map<Integer, UploadStatus> known = new HashMap<>();
         while (true) {
             try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), outputName(manifest, failed.keySet()), manifest.cut(),
                     lakeBufferBytes, scratch, crashPoints)) {
@@ -79,8 +82,8 @@ public final class BatchProcessor {
                     }
                     BatchManifest.Source source = manifest.sources().get(i);
                     FileKey key = FileKey.parse(source.key()).orElseThrow();
-                    UploadStatus status = statuses.read(key.key())
-                            .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
+                    UploadStatus status = known.computeIfAbsent(i, index -> statuses.read(key.key())
+                            .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null)));
                     try {
                         results.add(processSource(i, key, status, manifest.cut(), lake));
                     } catch (SourceFailure e) {

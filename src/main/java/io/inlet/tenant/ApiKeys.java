@@ -40,7 +40,7 @@ public final class ApiKeys {
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private final SecureRandom random = new SecureRandom();
 
-    private volatile Snapshot snapshot = new Snapshot(List.of(), null);
+    private volatile Snapshot snapshot = Snapshot.of(List.of(), null);
     private volatile long lastCheck;
 
     public ApiKeys(Path file) {
@@ -52,16 +52,17 @@ public final class ApiKeys {
             @JsonProperty("tenant") String tenant,
             @JsonProperty("sha256") String sha256,
             @JsonProperty("created_at") String createdAt) {
-
-        byte[] hash() {
-            return HexFormat.of().parseHex(sha256);
-        }
     }
 
     record KeyFile(@JsonProperty("keys") List<StoredKey> keys) {
     }
 
-    private record Snapshot(List<StoredKey> keys, FileTime modified) {
+    /** The keys as last read, with their hashes decoded once (not on every request). */
+    private record Snapshot(List<StoredKey> keys, List<byte[]> hashes, FileTime modified) {
+        static Snapshot of(List<StoredKey> keys, FileTime modified) {
+            return new Snapshot(List.copyOf(keys), keys.stream().map(k -> HexFormat.of().parseHex(k.sha256())).toList(),
+                    modified);
+        }
     }
 
     /** A freshly minted key: the only moment the plain key exists. */
@@ -91,9 +92,9 @@ public final class ApiKeys {
 
     private static String match(byte[] presented, Snapshot keys) {
         String match = null;
-        for (StoredKey stored : keys.keys()) {
-            if (MessageDigest.isEqual(presented, stored.hash()) && match == null) {
-                match = stored.tenant();
+        for (int i = 0; i < keys.keys().size(); i++) {
+            if (MessageDigest.isEqual(presented, keys.hashes().get(i)) && match == null) {
+                match = keys.keys().get(i).tenant();
             }
         }
         return match;
@@ -150,9 +151,9 @@ public final class ApiKeys {
             if (modified.equals(previous.modified())) {
                 return previous;
             }
-            return new Snapshot(List.copyOf(read().keys()), modified);
+            return Snapshot.of(read().keys(), modified);
         } catch (NoSuchFileException e) {
-            return new Snapshot(List.of(), null);
+            return Snapshot.of(List.of(), null);
         } catch (IOException e) {
             throw new IllegalStateException("Cannot read the API key file " + file, e);
         }
