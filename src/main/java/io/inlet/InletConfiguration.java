@@ -14,7 +14,7 @@ import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.schema.RecordValidator;
 import io.inlet.storage.Buckets;
-import io.inlet.storage.EmbeddedS3;
+import io.inlet.storage.embedded.EmbeddedS3;
 import io.inlet.storage.S3Clients;
 import io.inlet.storage.S3Health;
 import io.inlet.tenant.ApiKeyAuth;
@@ -38,6 +38,7 @@ import org.apache.camel.spi.Registry;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -55,12 +56,18 @@ public class InletConfiguration implements CamelConfiguration {
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
 
+        S3Client s3;
         if (settings.embeddedS3()) {
             EmbeddedS3 embedded = new EmbeddedS3(settings);
             embedded.start();
             context.addService(embedded, true, false);
+            registry.bind("embeddedS3", embedded);
+            // The service's own listener: clients on the public port cannot take its threads.
+            s3 = S3Clients.client(settings, embedded.serviceEndpoint(),
+                    StaticCredentialsProvider.create(embedded.serviceCredentials()));
+        } else {
+            s3 = S3Clients.client(settings);
         }
-        S3Client s3 = S3Clients.client(settings);
         Buckets buckets = Buckets.of(settings);
         ensureBuckets(s3, buckets);
 
@@ -79,15 +86,15 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("uploadJson", new UploadJson(json, jsonRequests, validator, clock));
         registry.bind("s3Health", new S3Health(s3, buckets));
 
+        CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
         StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
         registry.bind("presignedUploads", new PresignedUploads(json, jsonRequests, S3Clients.presigner(settings), buckets,
                 statuses, settings.uploadUrlExpiry(), clock));
         registry.bind("uploadConfirmation", new UploadConfirmation(json, jsonRequests, s3, buckets, statuses,
-                settings.uploadMaxBytes(), clock));
+                settings.uploadMaxBytes(), clock, crashPoints));
         registry.bind("uploadStatusApi", new UploadStatusApi(json, statuses, s3, buckets));
 
         Settings.Pipeline pipeline = settings.pipeline();
-        CrashPoints crashPoints = new CrashPoints(pipeline.crashAt());
         Manifests manifests = new Manifests(s3, buckets.lake(), json);
         InboxScanner scanner = new InboxScanner(s3, buckets, manifests, pipeline, crashPoints, clock);
         ExecutorService readers = context.getExecutorServiceManager().newCachedThreadPool(this, "inlet-source-reader");

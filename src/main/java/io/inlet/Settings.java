@@ -16,6 +16,7 @@ public record Settings(
         boolean embeddedS3,
         String embeddedS3Host,
         int embeddedS3Port,
+        EmbeddedS3Limits embeddedS3Limits,
         String s3Endpoint,
         String s3PublicEndpoint,
         String s3Region,
@@ -31,6 +32,16 @@ public record Settings(
         Duration uploadUrlExpiry,
         Pipeline pipeline,
         Path dropFolderDir) {
+
+    /** How much the embedded S3's public port takes on at once, and how slow a client may be. */
+    public record EmbeddedS3Limits(
+            int maxInFlight,
+            int maxPerClient,
+            long minBytesPerSecond,
+            Duration minRateWindow,
+            Duration idleTimeout,
+            Duration headerTimeout) {
+    }
 
     /** Knobs of the inbox → lake pipeline; recorded in each batch manifest so a rerun cuts files the same way. */
     public record Pipeline(
@@ -65,6 +76,13 @@ public record Settings(
                 r.bool("inlet.s3.embedded.enabled"),
                 r.require("inlet.s3.embedded.host"),
                 r.integer("inlet.s3.embedded.port"),
+                new EmbeddedS3Limits(
+                        r.integer("inlet.s3.embedded.uploads.max-in-flight"),
+                        r.integer("inlet.s3.embedded.uploads.max-per-client"),
+                        r.longValue("inlet.s3.embedded.uploads.min-bytes-per-second"),
+                        Duration.parse(r.require("inlet.s3.embedded.uploads.min-rate-window")),
+                        Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
+                        Duration.parse(r.require("inlet.s3.embedded.header-timeout"))),
                 r.require("inlet.s3.endpoint"),
                 r.optional("inlet.s3.public-endpoint").orElse(r.require("inlet.s3.endpoint")),
                 r.require("inlet.s3.region"),

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 
 import io.inlet.Settings;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -19,9 +20,15 @@ public final class S3Clients {
     }
 
     public static S3Client client(Settings settings) {
+        return client(settings, settings.s3Endpoint().isBlank() ? null : URI.create(settings.s3Endpoint()),
+                S3Credentials.provider(settings));
+    }
+
+    /** A client of the same make for a given endpoint (null: AWS's for the region) and credentials. */
+    public static S3Client client(Settings settings, URI endpoint, AwsCredentialsProvider credentials) {
         var builder = S3Client.builder()
                 .region(Region.of(settings.s3Region()))
-                .credentialsProvider(S3Credentials.provider(settings))
+                .credentialsProvider(credentials)
                 .forcePathStyle(settings.s3PathStyle())
                 // Checksums only where S3 requires them: S3-compatible servers differ in what else they accept.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
@@ -30,8 +37,8 @@ public final class S3Clients {
                         .maxConnections(64)
                         .connectionTimeout(Duration.ofSeconds(10))
                         .socketTimeout(Duration.ofMinutes(2)));
-        if (!settings.s3Endpoint().isBlank()) {
-            builder.endpointOverride(URI.create(settings.s3Endpoint()));
+        if (endpoint != null) {
+            builder.endpointOverride(endpoint);
         }
         return builder.build();
     }

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +16,7 @@ import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
+import io.inlet.pipeline.CrashPoints;
 import io.inlet.schema.JsonSchemas;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -29,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * POST /ingestion/confirm-upload: moves an uploaded file from landing to the inbox, where the bucket watch
@@ -46,12 +49,14 @@ public final class UploadConfirmation {
     private final StatusStore statuses;
     private final long maxBytes;
     private final Clock clock;
+    private final CrashPoints crashPoints;
     private final JsonSchema schema = JsonSchemas.load("schemas/confirm-upload-request.schema.json");
     /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
     private final ReentrantLock[] locks = new ReentrantLock[64];
 
     public UploadConfirmation(ObjectMapper json, JsonRequests requests, S3Client s3, Buckets buckets, StatusStore statuses,
-            long maxBytes, Clock clock) {
+            long maxBytes, Clock clock, CrashPoints crashPoints) {
+        this.crashPoints = crashPoints;
         this.json = json;
         this.requests = requests;
         this.s3 = s3;
@@ -68,7 +73,7 @@ public final class UploadConfirmation {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = requests.read(exchange, schema, 422);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
-        ReentrantLock lock = locks[Math.floorMod(key.key().hashCode(), locks.length)];
+        ReentrantLock lock = lockOf(key);
         lock.lock();
         try {
             moveToInbox(key);
@@ -79,6 +84,44 @@ public final class UploadConfirmation {
         body.put("status", "success");
         body.put("message", "File upload confirmed and processing started");
         JsonResponses.ok(exchange, json, body);
+    }
+
+    /**
+     * Finishes the confirmations that were cut short: a crash (or a storage error the sender never retried)
+     * between recording {@code queued} and moving the file would otherwise leave it in landing, queued for
+     * ever. Every landing object whose status says it was confirmed is moved on; a landing leftover of a file
+     * already in the inbox or the archive is removed. Uploads nobody confirmed are left alone.
+     */
+    public int resumeInterrupted() {
+        int resumed = 0;
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(buckets.landing())).contents()) {
+            Optional<FileKey> key = FileKey.parse(object.key());
+            if (key.isEmpty()) {
+                continue;
+            }
+            Optional<UploadStatus> status = statuses.read(key.get().key());
+            if (status.isEmpty() || status.get().state == UploadState.AWAITING_UPLOAD
+                    || status.get().state == UploadState.FAILED) {
+                continue;
+            }
+            ReentrantLock lock = lockOf(key.get());
+            lock.lock();
+            try {
+                moveToInbox(key.get());
+                resumed++;
+                LOG.info("Resumed the interrupted confirmation of {}", key.get());
+            } catch (ApiException refused) {
+                // too large or changed meanwhile: its status says so, as it would have for the sender
+                LOG.warn("Interrupted confirmation of {} not resumed: {}", key.get(), refused.getMessage());
+            } finally {
+                lock.unlock();
+            }
+        }
+        return resumed;
+    }
+
+    private ReentrantLock lockOf(FileKey key) {
+        return locks[Math.floorMod(key.key().hashCode(), locks.length)];
     }
 
     private void moveToInbox(FileKey key) {
@@ -109,6 +152,7 @@ public final class UploadConfirmation {
         status.bytesTotal = uploaded.contentLength();
         status.confirmedAt = clock.instant().toString();
         statuses.write(status);
+        crashPoints.reached(CrashPoints.CONFIRM_AFTER_STATUS);
         try {
             // The presigned URL is still valid: pin the version whose size was checked.
             s3.copyObject(b -> b.sourceBucket(buckets.landing()).sourceKey(key.key()).copySourceIfMatch(uploaded.eTag())
@@ -120,6 +164,7 @@ public final class UploadConfirmation {
             throw new ApiException(409, "The file at this file_key was uploaded again while it was being confirmed; "
                     + "confirm again", List.of(ApiError.atField("/file_key", "changed during confirmation")));
         }
+        crashPoints.reached(CrashPoints.CONFIRM_AFTER_COPY);
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
         LOG.info("Confirmed {} ({} bytes)", key, uploaded.contentLength());
     }

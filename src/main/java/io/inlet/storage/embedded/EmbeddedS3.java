@@ -1,0 +1,136 @@
+package io.inlet.storage.embedded;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Properties;
+
+import io.inlet.Settings;
+import io.inlet.storage.S3Credentials;
+import org.apache.camel.support.service.ServiceSupport;
+import org.gaul.s3proxy.BlobStores;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.BlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+
+/**
+ * The default storage: S3Proxy inside this process, objects as files under {@code ${inlet.data-dir}/s3}.
+ * One store, two ways in, so that clients can never starve the service of storage:
+ * <ul>
+ *   <li>the <b>public port</b> ({@code inlet.s3.embedded.host/port}): presigned uploads and operators' S3 tools,
+ *       through the {@link UploadGateway} (signed requests only, bounded concurrency, slow bodies cut off) to
+ *       an S3Proxy listener of its own on loopback;</li>
+ *   <li>the <b>service listener</b>: loopback, a free port, its own threads, and a credential pair that exists
+ *       only in this process's memory, so nothing outside the process can use it (a presigned URL replayed
+ *       against it fails its signature).</li>
+ * </ul>
+ * Both share a store that keeps every object private and lists only complete objects; writes a crash
+ * interrupted are cleaned up before either listener opens.
+ */
+public final class EmbeddedS3 extends ServiceSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedS3.class);
+
+    private final Settings settings;
+    private final AwsBasicCredentials serviceCredentials;
+    private S3Proxy serviceListener;
+    private S3Proxy uploadListener;
+    private UploadGateway gateway;
+
+    public EmbeddedS3(Settings settings) {
+        this.settings = settings;
+        SecureRandom random = new SecureRandom();
+        this.serviceCredentials = AwsBasicCredentials.create(
+                "inlet-service-" + HexFormat.of().formatHex(random.generateSeed(8)),
+                HexFormat.of().formatHex(random.generateSeed(24)));
+    }
+
+    /** Where the service's own S3 client connects. */
+    public URI serviceEndpoint() {
+        return URI.create("http://127.0.0.1:" + serviceListener.getPort());
+    }
+
+    /** The in-memory credential pair of the service listener. */
+    public AwsBasicCredentials serviceCredentials() {
+        return serviceCredentials;
+    }
+
+    /** Requests the public port is working on now. */
+    public int uploadsInFlight() {
+        return gateway.inFlight();
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        Path baseDir = settings.dataDir().resolve("s3");
+        Files.createDirectories(baseDir);
+        Path journal = settings.dataDir().resolve("s3-journal");
+        CompleteObjectsBlobStore.recover(baseDir, journal);
+        Properties properties = new Properties();
+        properties.setProperty("jclouds.filesystem.basedir", baseDir.toString());
+        BlobStore store = new PrivateBlobStore(
+                new CompleteObjectsBlobStore(BlobStores.create("filesystem", properties), baseDir, journal));
+
+        Settings.EmbeddedS3Limits limits = settings.embeddedS3Limits();
+        serviceListener = start(S3Proxy.builder()
+                .blobStore(store)
+                .endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V4,
+                        serviceCredentials.accessKeyId(), serviceCredentials.secretAccessKey())
+                .build(), "service");
+        AwsBasicCredentials credentials = S3Credentials.forEmbeddedServer(settings);
+        uploadListener = start(S3Proxy.builder()
+                .blobStore(store)
+                .endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4,
+                        credentials.accessKeyId(), credentials.secretAccessKey())
+                // every admitted request holds one thread while its body streams in; a few more for Jetty itself
+                .jettyMaxThreads(limits.maxInFlight() + 16)
+                .build(), "upload");
+        gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
+                limits.maxPerClient(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
+                limits.headerTimeout()));
+        int port;
+        try {
+            port = gateway.start(settings.embeddedS3Host(), settings.embeddedS3Port());
+        } catch (Exception e) {
+            throw new IllegalStateException("Embedded S3 could not listen on " + settings.embeddedS3Host() + ":"
+                    + settings.embeddedS3Port() + " (is the port taken? Set inlet.s3.embedded.port)", e);
+        }
+        LOG.info("Embedded S3 listening on {}:{} with its data in {} (credentials in {})",
+                settings.embeddedS3Host(), port, baseDir, settings.dataDir().resolve(S3Credentials.EMBEDDED_FILE));
+    }
+
+    private static S3Proxy start(S3Proxy proxy, String name) throws Exception {
+        proxy.start();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!proxy.getState().equals("STARTED")) {
+            if (System.nanoTime() > deadline || proxy.getState().equals("FAILED")) {
+                throw new IllegalStateException("Embedded S3 (" + name + " listener) did not start (state "
+                        + proxy.getState() + ")");
+            }
+            Thread.sleep(10);
+        }
+        return proxy;
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (gateway != null) {
+            gateway.stop();
+            gateway = null;
+        }
+        for (S3Proxy proxy : new S3Proxy[] {uploadListener, serviceListener}) {
+            if (proxy != null) {
+                proxy.stop();
+            }
+        }
+        uploadListener = null;
+        serviceListener = null;
+    }
+}

@@ -1,0 +1,326 @@
+package io.inlet.storage.embedded;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded S3's public port: what presigned upload URLs and operators' S3 tools reach. It checks each request
+ * against {@link UploadRequestRules} before reading its body, admits a bounded number at a time
+ * ({@link UploadAdmission}), and streams admitted ones to S3Proxy's upload listener on loopback. Connections
+ * are event-driven here, so a slow client costs no thread until it is admitted; an admitted body that trickles
+ * in below the minimum rate is cut off, and so is a connection that does not finish its request head in time.
+ * The service's own S3 calls never come through here: they have a listener and threads of their own.
+ */
+final class UploadGateway {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UploadGateway.class);
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "upgrade", "transfer-encoding");
+
+    record Limits(int maxInFlight, int maxPerClient, long minBytesPerSecond, Duration minRateWindow,
+            Duration idleTimeout, Duration headerTimeout) {
+    }
+
+    private final Limits limits;
+    private final UploadAdmission admission;
+    private final Vertx vertx;
+    private final HttpClient backend;
+    private final int backendPort;
+    private final Map<HttpConnection, Long> headerTimers = new ConcurrentHashMap<>();
+    private final Set<Upload> uploads = ConcurrentHashMap.newKeySet();
+    private HttpServer server;
+
+    UploadGateway(int backendPort, Limits limits) {
+        this.backendPort = backendPort;
+        this.limits = limits;
+        this.admission = new UploadAdmission(limits.maxInFlight(), limits.maxPerClient());
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1));
+        this.backend = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+                new PoolOptions().setHttp1MaxSize(limits.maxInFlight()));
+    }
+
+    /** Listens on host:port (0 = any free port); returns the port. */
+    int start(String host, int port) throws Exception {
+        HttpServerOptions options = new HttpServerOptions()
+                .setIdleTimeout((int) limits.idleTimeout().toSeconds())
+                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setHandle100ContinueAutomatically(false);
+        server = vertx.createHttpServer(options)
+                .connectionHandler(this::awaitRequestHead)
+                .requestHandler(this::handle)
+                .listen(port, host)
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        vertx.setPeriodic(1000, id -> cutOffSlowBodies());
+        return server.actualPort();
+    }
+
+    void stop() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    int inFlight() {
+        return admission.inFlight();
+    }
+
+    /** A connection must finish each request head within the header timeout (the idle timeout alone lets a
+     * client that sends one byte a second hold the connection for ever). */
+    private void awaitRequestHead(HttpConnection connection) {
+        long timer = vertx.setTimer(limits.headerTimeout().toMillis(), id -> {
+            headerTimers.remove(connection);
+            connection.close();
+        });
+        headerTimers.put(connection, timer);
+        connection.closeHandler(v -> {
+            Long pending = headerTimers.remove(connection);
+            if (pending != null) {
+                vertx.cancelTimer(pending);
+            }
+        });
+    }
+
+    private void handle(HttpServerRequest request) {
+        Long timer = headerTimers.remove(request.connection());
+        if (timer != null) {
+            vertx.cancelTimer(timer);
+        }
+        request.pause();
+        String method = request.method().name();
+        Optional<UploadRequestRules.Refusal> refusal = UploadRequestRules.check(method, request.path(),
+                firstValues(request.params()), firstValues(request.headers()));
+        if (refusal.isPresent()) {
+            LOG.debug("Embedded S3: refused {} {}: {}", method, request.path(), refusal.get().code());
+            refuse(request, refusal.get());
+            return;
+        }
+        String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
+        boolean presignedPut = method.equals("PUT") && request.getParam("X-Amz-Signature") != null;
+        String object = presignedPut ? request.path() : null;
+        UploadAdmission.Verdict verdict = admission.admit(client, object);
+        switch (verdict) {
+            case ADMITTED -> forward(request, new Upload(request, client, object, Vertx.currentContext()));
+            case OBJECT_BUSY -> refuse(request, new UploadRequestRules.Refusal(409, "OperationAborted",
+                    "Another upload to this URL is in progress"));
+            default -> refuse(request, new UploadRequestRules.Refusal(503, "SlowDown",
+                    "Too many uploads at once" + (verdict == UploadAdmission.Verdict.CLIENT_BUSY
+                            ? " from this address" : "") + "; retry later"));
+        }
+    }
+
+    private void forward(HttpServerRequest request, Upload upload) {
+        RequestOptions options = new RequestOptions()
+                .setMethod(request.method())
+                .setServer(SocketAddress.inetSocketAddress(backendPort, "127.0.0.1"))
+                .setURI(request.uri());
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        request.headers().forEach((name, value) -> {
+            if (!HOP_BY_HOP.contains(name.toLowerCase())) {
+                headers.add(name, value);
+            }
+        });
+        options.setHeaders(headers);
+        backend.request(options).onComplete(opened -> {
+            if (opened.failed()) {
+                upload.finish();
+                refuse(request, new UploadRequestRules.Refusal(503, "ServiceUnavailable", "Storage is not reachable"));
+                return;
+            }
+            HttpClientRequest outbound = opened.result();
+            upload.outbound = outbound;
+            boolean hasBody = request.headers().contains(HttpHeaders.CONTENT_LENGTH)
+                    || request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+            if (!request.headers().contains(HttpHeaders.CONTENT_LENGTH) && hasBody) {
+                outbound.setChunked(true);
+            }
+            outbound.response().onComplete(answered -> {
+                if (answered.failed()) {
+                    upload.abort("storage failed (" + answered.cause().getMessage() + ")");
+                } else {
+                    relay(answered.result(), upload);
+                }
+            });
+            if (request.headers().contains(HttpHeaders.EXPECT)) {
+                // The backend decides whether the body is wanted (a bad signature is refused before a 2 GB body).
+                outbound.continueHandler(v -> request.response().writeContinue());
+                outbound.sendHead();
+            }
+            if (hasBody) {
+                uploads.add(upload);
+            }
+            request.handler(chunk -> {
+                upload.received.addAndGet(chunk.length());
+                outbound.write(chunk);
+                if (outbound.writeQueueFull()) {
+                    request.pause();
+                    outbound.drainHandler(v -> request.resume());
+                }
+            });
+            request.endHandler(v -> {
+                upload.bodyDone = true;
+                uploads.remove(upload);
+                outbound.end();
+            });
+            request.exceptionHandler(e -> upload.abort("the client connection failed"));
+            request.connection().closeHandler(v -> upload.abort("the client went away"));
+            request.resume();
+        });
+    }
+
+    private void relay(HttpClientResponse answer, Upload upload) {
+        HttpServerResponse response = upload.request.response();
+        response.setStatusCode(answer.statusCode());
+        answer.headers().forEach((name, value) -> {
+            if (!HOP_BY_HOP.contains(name.toLowerCase())) {
+                response.headers().add(name, value);
+            }
+        });
+        if (!answer.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+            response.setChunked(true);
+        }
+        if (!upload.bodyDone) {
+            // Answered before the body was read (refused): the rest of it is not wanted on this connection.
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        answer.pipeTo(response).onComplete(done -> {
+            boolean bodyDone = upload.bodyDone;
+            upload.finish();
+            if (!bodyDone || done.failed()) {
+                upload.request.connection().close();
+            } else {
+                awaitRequestHead(upload.request.connection());
+            }
+        });
+    }
+
+    private void cutOffSlowBodies() {
+        long now = System.nanoTime();
+        long windowNanos = limits.minRateWindow().toNanos();
+        long minBytes = limits.minBytesPerSecond() * Math.max(1, limits.minRateWindow().toSeconds());
+        for (Upload upload : uploads) {
+            if (now - upload.windowStart < windowNanos) {
+                continue;
+            }
+            long received = upload.received.get();
+            if (received - upload.receivedAtWindowStart < minBytes && !upload.bodyDone) {
+                uploads.remove(upload);
+                upload.context.runOnContext(v -> upload.timeOut());
+            } else {
+                upload.windowStart = now;
+                upload.receivedAtWindowStart = received;
+            }
+        }
+    }
+
+    private static Map<String, String> firstValues(MultiMap entries) {
+        Map<String, String> first = new LinkedHashMap<>();
+        entries.forEach((name, value) -> first.putIfAbsent(name, value));
+        return first;
+    }
+
+    private static void refuse(HttpServerRequest request, UploadRequestRules.Refusal refusal) {
+        HttpServerResponse response = request.response();
+        if (response.headWritten()) {
+            request.connection().close();
+            return;
+        }
+        // The body (if any) is not read: close rather than drain it.
+        response.setStatusCode(refusal.status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/xml")
+                .putHeader(HttpHeaders.CONNECTION, "close")
+                .end(Buffer.buffer(errorXml(refusal.code(), refusal.message())))
+                .onComplete(v -> request.connection().close());
+    }
+
+    private static String errorXml(String code, String message) {
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code + "</Code><Message>"
+                + message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                + "</Message></Error>";
+    }
+
+    /** One admitted request, from admission until its answer is sent or it is cut off. */
+    private final class Upload {
+        final HttpServerRequest request;
+        final String client;
+        final String object;
+        final Context context;
+        final AtomicLong received = new AtomicLong();
+        final AtomicBoolean finished = new AtomicBoolean();
+        volatile boolean bodyDone;
+        volatile long windowStart = System.nanoTime();
+        volatile long receivedAtWindowStart;
+        HttpClientRequest outbound;
+
+        Upload(HttpServerRequest request, String client, String object, Context context) {
+            this.request = request;
+            this.client = client;
+            this.object = object;
+            this.context = context;
+        }
+
+        /** Frees the slot; true for the one caller that did. */
+        boolean finish() {
+            if (!finished.compareAndSet(false, true)) {
+                return false;
+            }
+            uploads.remove(this);
+            admission.release(client, object);
+            return true;
+        }
+
+        /** The body arrives below the minimum rate: give up on it so its slot and thread are free again. */
+        void timeOut() {
+            if (!finish()) {
+                return;
+            }
+            LOG.info("Embedded S3: cut off an upload to {} from {} ({} bytes received, below {} bytes/s)",
+                    request.path(), client, received.get(), limits.minBytesPerSecond());
+            if (outbound != null) {
+                outbound.reset();
+            }
+            refuse(request, new UploadRequestRules.Refusal(400, "RequestTimeout",
+                    "The request body arrived too slowly (under " + limits.minBytesPerSecond()
+                            + " bytes/s); it was not stored"));
+        }
+
+        void abort(String why) {
+            if (!finish()) {
+                return;
+            }
+            LOG.debug("Embedded S3: {} {} ended early: {}", request.method(), request.path(), why);
+            if (outbound != null) {
+                outbound.reset();
+            }
+            if (!request.response().ended() && !request.response().closed()) {
+                request.connection().close();
+            }
+        }
+    }
+}
