@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -67,6 +68,31 @@ public final class InletProcess implements AutoCloseable {
             throw new IllegalStateException("CLI did not finish: " + command);
         }
         return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** The settings of a service of its own: this data directory (drop folder inside it) and free ports. */
+    public static Map<String, String> settingsFor(Path dataDir) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("inlet.data-dir", dataDir.toString());
+        settings.put("inlet.dropfolder.dir", dataDir.resolve("drop").toString());
+        settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
+        settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
+        settings.put("inlet.pipeline.poll-delay-ms", "200");
+        return settings;
+    }
+
+    /** {@code keys create --tenant <tenant>} against that data directory; returns the key. */
+    public static String createKey(Map<String, String> settings, String tenant) throws IOException, InterruptedException {
+        Result created = run(Map.of("inlet.data-dir", settings.get("inlet.data-dir")), Map.of(), "keys", "create",
+                "--tenant", tenant);
+        if (created.exitCode() != 0) {
+            throw new IllegalStateException("keys create failed: " + created.stderr());
+        }
+        return created.lastStdoutLine();
+    }
+
+    public static String baseUrl(Map<String, String> settings) {
+        return "http://localhost:" + settings.get("camel.server.port");
     }
 
     /** Starts the service and waits until GET /observe/health says UP. */

@@ -73,7 +73,10 @@ final class UploadGateway {
         HttpServerOptions options = new HttpServerOptions()
                 .setIdleTimeout((int) limits.idleTimeout().toSeconds())
                 .setIdleTimeoutUnit(TimeUnit.SECONDS)
-                .setHandle100ContinueAutomatically(false);
+                .setHandle100ContinueAutomatically(false)
+                // S3 clients speak HTTP/1.1; sniffing for an h2c preface would also delay the connection handler
+                // (and so the header timeout) until the client has sent enough bytes.
+                .setHttp2ClearTextEnabled(false);
         server = vertx.createHttpServer(options)
                 .connectionHandler(this::awaitRequestHead)
                 .requestHandler(this::handle)
