@@ -11,7 +11,6 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.storage.LakeKeys;
 import io.inlet.testing.BulkClient;
-import io.inlet.testing.InletApp;
 import io.inlet.testing.InletProcess;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
@@ -107,22 +106,14 @@ class CrashRecoveryIT {
     }
 
     private Map<String, String> settings() {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("inlet.data-dir", dataDir.toString());
-        settings.put("inlet.dropfolder.dir", dataDir.resolve("drop").toString());
-        settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
-        settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
-        settings.put("inlet.pipeline.poll-delay-ms", "200");
+        Map<String, String> settings = InletProcess.settingsFor(dataDir);
         // Small parts, so that a file writes many of them and a crash can fall between two.
         settings.put("inlet.lake.part.max-records", "5000");
         return settings;
     }
 
     private static String createKey(Map<String, String> settings) throws Exception {
-        InletProcess.Result created = InletProcess.run(Map.of("inlet.data-dir", settings.get("inlet.data-dir")), Map.of(),
-                "keys", "create", "--tenant", TENANT);
-        assertThat(created.exitCode()).isZero();
-        return created.lastStdoutLine();
+        return InletProcess.createKey(settings, TENANT);
     }
 
     private static String upload(Map<String, String> settings, String key, JsonlFiles.Generated file) {
@@ -134,7 +125,6 @@ class CrashRecoveryIT {
     }
 
     private static String baseUrl(Map<String, String> settings) {
-        return "http://localhost:" + settings.get("camel.server.port");
+        return InletProcess.baseUrl(settings);
     }
-
 }
