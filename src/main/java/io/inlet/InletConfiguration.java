@@ -12,6 +12,7 @@ import io.inlet.api.ErrorResponses;
 import io.inlet.dropfolder.DropFolderIntake;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
+import io.inlet.http.TimedVertx;
 import io.inlet.schema.RecordValidator;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.embedded.EmbeddedS3;
@@ -36,6 +37,8 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.SimpleEventNotifierSupport;
+import org.apache.camel.support.service.ServiceSupport;
+import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -55,6 +58,17 @@ public class InletConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
+
+        // The API server (Camel's platform-http) runs on this Vert.x: it gets the connection timeouts Camel has no
+        // setting for. Closed with the context.
+        Vertx vertx = Vertx.vertx();
+        registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), settings.httpHeaderTimeout()));
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                vertx.close();
+            }
+        }, true, false);
 
         S3Client s3;
         if (settings.embeddedS3()) {

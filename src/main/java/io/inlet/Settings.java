@@ -31,7 +31,9 @@ public record Settings(
         long uploadMaxBytes,
         Duration uploadUrlExpiry,
         Pipeline pipeline,
-        Path dropFolderDir) {
+        Path dropFolderDir,
+        Duration httpIdleTimeout,
+        Duration httpHeaderTimeout) {
 
     /** How much the embedded S3's public port takes on at once, and how slow a client may be. */
     public record EmbeddedS3Limits(
@@ -113,7 +115,9 @@ public record Settings(
                         r.integer("inlet.pipeline.max-attempts"),
                         Duration.parse(r.require("inlet.pipeline.retry-delay")),
                         r.optional("inlet.testing.crash-at").orElse("")),
-                Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize());
+                Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
+                Duration.parse(r.require("inlet.http.idle-timeout")),
+                Duration.parse(r.require("inlet.http.header-timeout")));
     }
 
     public Path keysFile() {

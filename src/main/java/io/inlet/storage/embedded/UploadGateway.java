@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.inlet.http.RequestHeadTimeout;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -19,7 +20,6 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -54,7 +54,7 @@ final class UploadGateway {
     private final Vertx vertx;
     private final HttpClient backend;
     private final int backendPort;
-    private final Map<HttpConnection, Long> headerTimers = new ConcurrentHashMap<>();
+    private final RequestHeadTimeout headTimeout;
     private final Set<Upload> uploads = ConcurrentHashMap.newKeySet();
     private HttpServer server;
 
@@ -64,6 +64,7 @@ final class UploadGateway {
         this.admission = new UploadAdmission(limits.maxInFlight(), limits.maxPerClient());
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
+        this.headTimeout = new RequestHeadTimeout(vertx, limits.headerTimeout());
         this.backend = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(limits.maxInFlight()));
     }
@@ -78,7 +79,7 @@ final class UploadGateway {
                 // (and so the header timeout) until the client has sent enough bytes.
                 .setHttp2ClearTextEnabled(false);
         server = vertx.createHttpServer(options)
-                .connectionHandler(this::awaitRequestHead)
+                .connectionHandler(headTimeout::awaitHead)
                 .requestHandler(this::handle)
                 .listen(port, host)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -94,27 +95,8 @@ final class UploadGateway {
         return admission.inFlight();
     }
 
-    /** A connection must finish each request head within the header timeout (the idle timeout alone lets a
-     * client that sends one byte a second hold the connection for ever). */
-    private void awaitRequestHead(HttpConnection connection) {
-        long timer = vertx.setTimer(limits.headerTimeout().toMillis(), id -> {
-            headerTimers.remove(connection);
-            connection.close();
-        });
-        headerTimers.put(connection, timer);
-        connection.closeHandler(v -> {
-            Long pending = headerTimers.remove(connection);
-            if (pending != null) {
-                vertx.cancelTimer(pending);
-            }
-        });
-    }
-
     private void handle(HttpServerRequest request) {
-        Long timer = headerTimers.remove(request.connection());
-        if (timer != null) {
-            vertx.cancelTimer(timer);
-        }
+        headTimeout.headReceived(request.connection());
         request.pause();
         String method = request.method().name();
         Optional<UploadRequestRules.Refusal> refusal = UploadRequestRules.check(method, request.path(),
@@ -218,7 +200,7 @@ final class UploadGateway {
             if (!bodyDone || done.failed()) {
                 upload.request.connection().close();
             } else {
-                awaitRequestHead(upload.request.connection());
+                headTimeout.awaitHead(upload.request.connection());
             }
         });
     }

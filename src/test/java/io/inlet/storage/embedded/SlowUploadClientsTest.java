@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -20,6 +19,7 @@ import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.JsonlFiles;
+import io.inlet.testing.SlowClients;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -121,27 +121,12 @@ class SlowUploadClientsTest {
     @Test
     void aRequestHeadThatNeverCompletesIsDropped() throws Exception {
         URI endpoint = URI.create(app.settings().s3PublicEndpoint());
-        try (Socket socket = new Socket(endpoint.getHost(), endpoint.getPort())) {
-            socket.setSoTimeout(500);
-            OutputStream out = socket.getOutputStream();
-            out.write("PUT /inlet-landing/x HTTP/1.1\r\nHost: ".getBytes(StandardCharsets.US_ASCII));
-            long started = System.nanoTime();
-            boolean closed = false;
-            // One header byte every half second: never idle, never complete.
-            while (!closed && System.nanoTime() - started < Duration.ofSeconds(10).toNanos()) {
-                try {
-                    out.write('a');
-                    out.flush();
-                    closed = socket.getInputStream().read() == -1;
-                } catch (SocketTimeoutException stillOpen) {
-                    // nothing from the server yet
-                } catch (IOException reset) {
-                    closed = true;
-                }
-            }
-            assertThat(closed).as("the server closed the connection").isTrue();
-            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(6));
-        }
+
+        Duration closedAfter = SlowClients.trickleHeadUntilClosed(endpoint.getHost(), endpoint.getPort(),
+                Duration.ofSeconds(10));
+
+        assertThat(closedAfter).as("closed by the server (header timeout 3 s)").isNotNull()
+                .isLessThan(Duration.ofSeconds(6));
     }
 
     private static void trickle(Socket socket) {

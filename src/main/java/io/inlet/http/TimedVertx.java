@@ -1,0 +1,80 @@
+package io.inlet.http;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.impl.VertxInternal;
+
+/**
+ * The Vert.x instance Camel's platform-http server runs on (Camel takes the one in the registry), with
+ * connection timeouts on the HTTP servers it creates. Camel 4.17 builds that server from default
+ * {@code HttpServerOptions} and offers no setting for them, so without this the API port would keep a
+ * connection whose request head never completes, or that never sends anything, open for ever. Every call
+ * but {@code createHttpServer(options)} goes to the real instance unchanged.
+ */
+public final class TimedVertx implements InvocationHandler {
+
+    private final Vertx vertx;
+    private final Duration idleTimeout;
+    private final RequestHeadTimeout headTimeout;
+
+    private TimedVertx(Vertx vertx, Duration idleTimeout, Duration headerTimeout) {
+        this.vertx = vertx;
+        this.idleTimeout = idleTimeout;
+        this.headTimeout = new RequestHeadTimeout(vertx, headerTimeout);
+    }
+
+    public static Vertx wrap(Vertx vertx, Duration idleTimeout, Duration headerTimeout) {
+        return (Vertx) Proxy.newProxyInstance(TimedVertx.class.getClassLoader(), new Class<?>[] {VertxInternal.class},
+                new TimedVertx(vertx, idleTimeout, headerTimeout));
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        if (method.getName().equals("createHttpServer") && args != null && args.length == 1
+                && args[0] instanceof HttpServerOptions options) {
+            return timed(vertx.createHttpServer(new HttpServerOptions(options)
+                    .setIdleTimeout((int) idleTimeout.toSeconds())
+                    .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                    // without h2c sniffing the connection handler (and so the head timer) starts at once
+                    .setHttp2ClearTextEnabled(false)));
+        }
+        try {
+            return method.invoke(vertx, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** The server as created, except that its request handler first tells the head timer a head arrived. */
+    private HttpServer timed(HttpServer server) {
+        server.connectionHandler(headTimeout::awaitHead);
+        return (HttpServer) Proxy.newProxyInstance(TimedVertx.class.getClassLoader(), new Class<?>[] {HttpServer.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("requestHandler") && args != null && args.length == 1) {
+                        @SuppressWarnings("unchecked")
+                        Handler<HttpServerRequest> handler = (Handler<HttpServerRequest>) args[0];
+                        server.requestHandler(request -> {
+                            headTimeout.headReceived(request.connection());
+                            handler.handle(request);
+                        });
+                        return proxy;
+                    }
+                    try {
+                        Object result = method.invoke(server, args);
+                        return result == server ? proxy : result;
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+}

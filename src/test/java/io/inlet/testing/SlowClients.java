@@ -1,0 +1,42 @@
+package io.inlet.testing;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** Clients that are slow on purpose, to check that servers let go of them. */
+public final class SlowClients {
+
+    private SlowClients() {
+    }
+
+    /**
+     * Sends a request head one byte every half second, never completing it, until the server closes the
+     * connection; returns how long that took, or null if it was still open after {@code giveUp}.
+     */
+    public static Duration trickleHeadUntilClosed(String host, int port, Duration giveUp) throws IOException {
+        try (Socket socket = new Socket(host, port)) {
+            socket.setSoTimeout(500);
+            OutputStream out = socket.getOutputStream();
+            out.write("POST /ingestion/upload-json HTTP/1.1\r\nHost: ".getBytes(StandardCharsets.US_ASCII));
+            long started = System.nanoTime();
+            while (System.nanoTime() - started < giveUp.toNanos()) {
+                try {
+                    out.write('a');
+                    out.flush();
+                    if (socket.getInputStream().read() == -1) {
+                        return Duration.ofNanos(System.nanoTime() - started);
+                    }
+                } catch (SocketTimeoutException stillOpen) {
+                    // nothing from the server yet
+                } catch (IOException reset) {
+                    return Duration.ofNanos(System.nanoTime() - started);
+                }
+            }
+            return null;
+        }
+    }
+}
