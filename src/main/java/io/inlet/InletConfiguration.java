@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ErrorResponses;
 import io.inlet.dropfolder.DropFolderIntake;
+import io.inlet.dropfolder.LinkedFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.schema.RecordValidator;
@@ -103,6 +104,7 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline.retryDelay(), clock));
 
         Files.createDirectories(settings.dropFolderDir());
+        registry.bind("linkedFolderFilter", new LinkedFolderFilter());
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
                 settings.uploadMaxBytes(), crashPoints));
 
