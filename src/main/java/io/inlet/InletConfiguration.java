@@ -56,6 +56,7 @@ public class InletConfiguration implements CamelConfiguration {
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
 
+        DataDirectory.prepare(settings);
         if (settings.embeddedS3()) {
             EmbeddedS3 embedded = new EmbeddedS3(settings);
             embedded.start();

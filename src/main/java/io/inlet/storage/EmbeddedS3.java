@@ -31,7 +31,7 @@ public final class EmbeddedS3 extends ServiceSupport {
 
     @Override
     protected void doStart() throws Exception {
-        Path baseDir = settings.dataDir().resolve("s3");
+        Path baseDir = settings.embeddedS3Dir();
         Files.createDirectories(baseDir);
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", baseDir.toString());
