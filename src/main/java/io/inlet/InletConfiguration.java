@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ErrorResponses;
 import io.inlet.dropfolder.DropFolderIntake;
+import io.inlet.dropfolder.LinkedFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.http.TimedVertx;
@@ -58,6 +59,8 @@ public class InletConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
+
+        DataDirectory.prepare(settings);
 
         // The API server (Camel's platform-http) runs on this Vert.x: it gets the connection timeouts Camel has no
         // setting for. Closed with the context.
@@ -124,6 +127,7 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline.retryDelay(), clock));
 
         Files.createDirectories(settings.dropFolderDir());
+        registry.bind("linkedFolderFilter", new LinkedFolderFilter());
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
                 settings.uploadMaxBytes(), crashPoints));
 

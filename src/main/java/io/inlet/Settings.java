@@ -128,6 +128,11 @@ public record Settings(
         return dataDir.resolve("tmp");
     }
 
+    /** Where the embedded S3 keeps its objects, as files. */
+    public Path embeddedS3Dir() {
+        return dataDir.resolve("s3");
+    }
+
     private record Reader(PropertiesComponent properties) {
         Optional<String> optional(String key) {
             return properties.resolveProperty(key).map(String::trim).filter(v -> !v.isEmpty());

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -57,7 +58,9 @@ public final class DropFolderIntake {
 
     public void handOver(Exchange exchange) throws IOException {
         String relative = exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class).replace(File.separatorChar, '/');
-        File file = exchange.getMessage().getBody(File.class);
+        Path file = root.resolve(relative);
+        // First, before anything opens it: links, hard-linked files and pipes are refused unread.
+        BasicFileAttributes attributes = RegularFileCheck.attributesOf(root, relative);
         String[] parts = relative.split("/");
         if (parts.length != 3) {
             throw new DropRefused("the file is not in a {tenant}/{stream}/ folder (it is at '" + relative + "')");
@@ -74,11 +77,11 @@ public final class DropFolderIntake {
         if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz")) {
             throw new DropRefused("only .jsonl and .jsonl.gz files are taken, not '" + name + "'");
         }
-        long size = file.length();
+        long size = attributes.size();
         if (size > maxBytes) {
             throw new DropRefused("the file is " + size + " bytes, over the limit of " + maxBytes + " bytes");
         }
-        long modified = file.lastModified();
+        long modified = attributes.lastModifiedTime().toMillis();
         FileKey key = FileKey.create(stream, FileKey.SOURCE_DROP_FOLDER, tenant, Instant.ofEpochMilli(modified),
                 UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
                 startsWithGzipMagic(file));
@@ -94,7 +97,10 @@ public final class DropFolderIntake {
             status.confirmedAt = statuses.now();
             statuses.write(status);
             exchange.setProperty(FILE_KEY, key.key());
-            s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size), RequestBody.fromFile(file));
+            try (UnfollowedFileContent content = new UnfollowedFileContent(file)) {
+                s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
+                        RequestBody.fromContentProvider(content, size, "application/octet-stream"));
+            }
             LOG.info("Drop folder: {} handed over as {}", relative, key);
         }
         crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_INBOX_WRITE);
@@ -137,8 +143,8 @@ public final class DropFolderIntake {
         }
     }
 
-    private static boolean startsWithGzipMagic(File file) throws IOException {
-        try (InputStream in = Files.newInputStream(file.toPath())) {
+    private static boolean startsWithGzipMagic(Path file) throws IOException {
+        try (InputStream in = UnfollowedFileContent.open(file)) {
             return in.read() == 0x1f && in.read() == 0x8b;
         }
     }

@@ -6,11 +6,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.testing.Await;
@@ -130,6 +133,136 @@ class DropFolderTest {
         String renamedKey = awaitFileKey(tenant, "contact/upload.jsonl");
         assertThat(client.awaitFinal(tenant.key(), renamedKey, Duration.ofSeconds(60)).get("records_accepted").asLong()).isOne();
         assertThat(hidden).exists();
+    }
+
+    @Test
+    void aSymbolicLinkToAFileOutsideIsRefusedWithoutBeingRead() throws IOException {
+        Tenant tenant = app.newTenant("symlink");
+        Path outside = Files.writeString(files.resolve("passwd"), "root:x:0:0:root:/root:/bin/bash\n");
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
+
+        Files.createSymbolicLink(folder.resolve("linked.jsonl"), outside);
+
+        Path refused = awaitRefused(tenant, "contact/linked.jsonl");
+        assertThat(Files.isSymbolicLink(refused)).as("the link itself is moved, not its target").isTrue();
+        assertThat(Files.readSymbolicLink(refused)).isEqualTo(outside);
+        assertThat(reasonFor(refused)).contains("symbolic link");
+        assertThat(Files.readString(outside)).isEqualTo("root:x:0:0:root:/root:/bin/bash\n");
+        assertNothingStored(tenant, "contact");
+    }
+
+    @Test
+    void aHardLinkedFileIsRefusedWithoutBeingRead() throws IOException {
+        Tenant tenant = app.newTenant("hardlink");
+        Path outside = Files.writeString(files.resolve("secret.jsonl"),
+                "{\"contact_id\":\"secret\",\"email\":\"s@acme.com\",\"contact_properties\":{}}\n");
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
+
+        Files.createLink(folder.resolve("linked.jsonl"), outside);
+
+        Path refused = awaitRefused(tenant, "contact/linked.jsonl");
+        assertThat(reasonFor(refused)).contains("hard link");
+        assertThat(outside).exists();
+        assertNothingStored(tenant, "contact");
+    }
+
+    @Test
+    void nothingIsReadThroughASymbolicallyLinkedFolder() throws Exception {
+        Tenant tenant = app.newTenant("linkdir");
+        Tenant linkedTenant = app.newTenant("linkten");
+        // Both link levels: a stream folder and a whole tenant folder pointing outside, each with a file that would be taken.
+        Path outsideStream = Files.createDirectories(files.resolve("outside-stream"));
+        Path outsideTenant = Files.createDirectories(files.resolve("outside-tenant").resolve("contact"));
+        String record = "{\"contact_id\":\"outside\",\"email\":\"o@acme.com\",\"contact_properties\":{}}\n";
+        Path streamFile = Files.writeString(outsideStream.resolve("secret.jsonl"), record);
+        Path tenantFile = Files.writeString(outsideTenant.resolve("secret.jsonl"), record);
+        Files.createDirectories(app.dropFolder().resolve(tenant.id()));
+        Files.createSymbolicLink(app.dropFolder().resolve(tenant.id()).resolve("contact"), outsideStream);
+        Files.createSymbolicLink(app.dropFolder().resolve(linkedTenant.id()), outsideTenant.getParent());
+
+        // A real file dropped afterwards is taken: the folder was polled, links included, several times over.
+        Path real = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("account")).resolve("real.jsonl");
+        Files.writeString(real, "{\"account_id\":\"a\",\"domain\":\"acme.com\",\"account_properties\":{}}\n");
+        awaitFileKey(tenant, "account/real.jsonl");
+
+        assertThat(Files.readString(streamFile)).isEqualTo(record);
+        assertThat(Files.readString(tenantFile)).isEqualTo(record);
+        try (Stream<Path> left = Files.list(outsideStream)) {
+            assertThat(left).as("no lock or marker files are written outside either").containsExactly(streamFile);
+        }
+        assertThat(app.dropFolder().resolve(".done").resolve(tenant.id()).resolve("contact")).doesNotExist();
+        assertThat(app.dropFolder().resolve(".done").resolve(linkedTenant.id())).doesNotExist();
+        assertNothingStored(tenant, "contact");
+        assertNothingStored(linkedTenant, "contact");
+    }
+
+    @Test
+    void aNamedPipeIsRefusedWithoutBeingOpenedAndOtherFilesStillFlow() throws Exception {
+        Tenant tenant = app.newTenant("fifo");
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
+        Path fifo = folder.resolve("pipe.jsonl");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertThat(mkfifo.waitFor()).isZero();
+        try {
+            Path refused = awaitRefused(tenant, "contact/pipe.jsonl");
+            assertThat(Files.isRegularFile(refused, LinkOption.NOFOLLOW_LINKS)).isFalse();
+            assertThat(reasonFor(refused)).contains("not a regular file");
+
+            Files.writeString(folder.resolve("after.jsonl"),
+                    "{\"contact_id\":\"after\",\"email\":\"a@acme.com\",\"contact_properties\":{}}\n");
+            String fileKey = awaitFileKey(tenant, "contact/after.jsonl");
+            assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(60)).get("records_accepted").asLong()).isOne();
+        } finally {
+            unblockReaderOf(fifo);
+        }
+    }
+
+    /** Waits until the entry was moved to .done/ or .error/ (checking the entry itself, not a link's target). */
+    private static Path awaitRefused(Tenant tenant, String relative) {
+        Path done = app.dropFolder().resolve(".done").resolve(tenant.id()).resolve(relative);
+        Path error = app.dropFolder().resolve(".error").resolve(tenant.id()).resolve(relative);
+        Await.until(relative + " moved to .done/ or .error/", Duration.ofSeconds(60),
+                () -> Files.exists(done, LinkOption.NOFOLLOW_LINKS) || Files.exists(error, LinkOption.NOFOLLOW_LINKS));
+        assertThat(Files.exists(done, LinkOption.NOFOLLOW_LINKS)).as(relative + " was taken").isFalse();
+        return error;
+    }
+
+    private static String reasonFor(Path refused) {
+        return awaitContent(refused.resolveSibling(refused.getFileName() + ".reason.txt"));
+    }
+
+    /** Not a byte of the tenant's stream in any bucket: no inbox or archive object, status, rejected records or part. */
+    private static void assertNothingStored(Tenant tenant, String stream) {
+        String fileKeys = "data/tenants/objects/" + stream + "/source_system=dropfolder/tenant=" + tenant.id() + "/";
+        assertThat(keyCount(app.settings().inboxBucket(), fileKeys)).isZero();
+        assertThat(keyCount(app.settings().archiveBucket(), fileKeys)).isZero();
+        assertThat(keyCount(app.settings().lakeBucket(), "_status/" + fileKeys)).isZero();
+        assertThat(keyCount(app.settings().lakeBucket(), "_rejected/" + fileKeys)).isZero();
+        assertThat(keyCount(app.settings().lakeBucket(), stream + "/tenant=" + tenant.id() + "/")).isZero();
+    }
+
+    private static int keyCount(String bucket, String prefix) {
+        return app.s3().listObjectsV2(b -> b.bucket(bucket).prefix(prefix)).keyCount();
+    }
+
+    /**
+     * A pipe left where it was may have a reader blocked on it (the shared app's drop folder, which would stall the
+     * other tests): give it an end of file each time it opens the pipe, until the pipe is moved away.
+     */
+    private static void unblockReaderOf(Path fifo) {
+        if (Files.exists(fifo, LinkOption.NOFOLLOW_LINKS)) {
+            Thread writer = new Thread(() -> {
+                while (Files.exists(fifo, LinkOption.NOFOLLOW_LINKS)) {
+                    try (OutputStream ignored = Files.newOutputStream(fifo, StandardOpenOption.WRITE)) {
+                        // opening for writing and closing is the end of file
+                    } catch (IOException gone) {
+                        return;
+                    }
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+        }
     }
 
     private String awaitFileKey(Tenant tenant, String relative) {

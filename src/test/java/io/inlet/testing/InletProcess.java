@@ -72,9 +72,14 @@ public final class InletProcess implements AutoCloseable {
 
     /** The settings of a service of its own: this data directory (drop folder inside it) and free ports. */
     public static Map<String, String> settingsFor(Path dataDir) {
+        return settings(dataDir, dataDir.resolve("drop"));
+    }
+
+    /** Settings for a service of its own: this data directory and drop folder, free ports, quick polling. */
+    public static Map<String, String> settings(Path dataDir, Path dropFolder) {
         Map<String, String> settings = new HashMap<>();
         settings.put("inlet.data-dir", dataDir.toString());
-        settings.put("inlet.dropfolder.dir", dataDir.resolve("drop").toString());
+        settings.put("inlet.dropfolder.dir", dropFolder.toString());
         settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.pipeline.poll-delay-ms", "200");
@@ -97,9 +102,17 @@ public final class InletProcess implements AutoCloseable {
 
     /** Starts the service and waits until GET /observe/health says UP. */
     public static InletProcess start(Map<String, String> systemProperties, String maxHeap) throws IOException {
+        return start(systemProperties, Map.of(), maxHeap);
+    }
+
+    /** The same, with variables added to its environment (settings as an operator would export them). */
+    public static InletProcess start(Map<String, String> systemProperties, Map<String, String> environment, String maxHeap)
+            throws IOException {
         List<String> command = javaCommand(systemProperties, maxHeap);
         Path log = Files.createTempFile("inlet-service", ".log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         InletProcess inlet = new InletProcess(process, log, Integer.parseInt(systemProperties.get("camel.server.port")));
         inlet.awaitHealthy(Duration.ofSeconds(60));
         return inlet;

@@ -67,7 +67,7 @@ public final class EmbeddedS3 extends ServiceSupport {
 
     @Override
     protected void doStart() throws Exception {
-        Path baseDir = settings.dataDir().resolve("s3");
+        Path baseDir = settings.embeddedS3Dir();
         Files.createDirectories(baseDir);
         Path journal = settings.dataDir().resolve("s3-journal");
         CompleteObjectsBlobStore.recover(baseDir, journal);

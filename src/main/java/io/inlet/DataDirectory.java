@@ -1,0 +1,44 @@
+package io.inlet;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data directory holds API key hashes, the embedded S3's objects (tenants' records, as files the embedded
+ * S3 creates readable by all) and scratch part files. A Java process cannot set its umask, so the directories
+ * themselves are made owner-only (0700) at every start, as the key file is: files below them, whatever their
+ * own mode, are then out of other local users' reach.
+ */
+final class DataDirectory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DataDirectory.class);
+
+    private DataDirectory() {
+    }
+
+    static void prepare(Settings settings) throws IOException {
+        List<Path> dirs = new ArrayList<>(List.of(settings.dataDir(), settings.tempDir()));
+        if (settings.embeddedS3() || Files.isDirectory(settings.embeddedS3Dir())) {
+            dirs.add(settings.embeddedS3Dir());
+        }
+        for (Path dir : dirs) {
+            Files.createDirectories(dir);
+        }
+        try {
+            for (Path dir : dirs) {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+        } catch (UnsupportedOperationException | IOException e) {
+            LOG.warn("Could not make {} and its s3 and tmp folders owner-only ({}): other local users may be able to"
+                    + " read tenants' data there unless the file system's own access control keeps them out",
+                    settings.dataDir(), e instanceof UnsupportedOperationException ? "not a POSIX file system" : e);
+        }
+    }
+}
