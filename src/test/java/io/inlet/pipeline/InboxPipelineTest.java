@@ -17,6 +17,7 @@ import io.inlet.Json;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
 import io.inlet.testing.BulkClient;
+import io.inlet.testing.GzipMembers;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.Lake;
@@ -101,6 +102,34 @@ class InboxPipelineTest {
         List<JsonNode> lake = Lake.records(app.s3(), app.settings().lakeBucket(), "account/tenant=" + tenant.id() + "/dt=2025-01-31/");
         assertThat(Lake.values(lake, "account_id")).containsExactlyInAnyOrder("a-1", "a-5");
         assertThat(lake).anyMatch(r -> r.get("account_properties").path("x").asText().equals("\u00e9"));
+    }
+
+    @Test
+    void aGzipOfManySmallMembersIsReadToItsLastRecord() {
+        Tenant tenant = app.newTenant("members");
+        String key = "data/tenants/objects/contact/source_system=crm-export/tenant=" + tenant.id()
+                + "/dt=2025-03-01-00-00/mm.jsonl.gz";
+        List<String> ids = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 3_000; i++) {
+            String id = "mm-" + i;
+            ids.add(id);
+            text.append("{\"contact_id\":\"").append(id).append("\",\"email\":\"").append(id)
+                    .append("@acme.com\",\"contact_properties\":{\"n\":").append(i).append("}}\n");
+        }
+        // for f in part.*; do gzip -c $f; done > mm.jsonl.gz, with parts of 2 lines
+        GzipMembers.File gz = GzipMembers.everyLines(text.toString().getBytes(StandardCharsets.UTF_8), 2);
+        assertThat(gz.members()).isEqualTo(1_500);
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromBytes(gz.bytes()));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(60));
+
+        assertThat(status.get("state").asText()).isEqualTo("completed");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(3_000);
+        assertThat(status.get("records_rejected").asLong()).isZero();
+        List<String> lake = Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),
+                "contact_id");
+        assertThat(Lake.sorted(lake)).as("every id once").isEqualTo(Lake.sorted(ids));
     }
 
     @Test
