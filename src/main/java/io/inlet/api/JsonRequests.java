@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -16,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.networknt.schema.JsonSchema;
+import io.inlet.Gunzip;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.JsonSchemas;
 import org.apache.camel.Exchange;
@@ -93,7 +92,7 @@ public final class JsonRequests {
     }
 
     private byte[] gunzip(byte[] compressed) {
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed))) {
+        try (InputStream in = new Gunzip(new ByteArrayInputStream(compressed))) {
             ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(limit + 1, compressed.length * 4L + 64));
             byte[] buffer = new byte[16384];
             long total = 0;
@@ -107,10 +106,11 @@ public final class JsonRequests {
                 out.write(buffer, 0, n);
             }
             return out.toByteArray();
-        } catch (ZipException e) {
-            throw ApiException.badRequest("The body says Content-Encoding: gzip but is not valid gzip: " + e.getMessage());
+        } catch (Gunzip.Truncated e) {
+            throw ApiException.badRequest("The gzip body is truncated: " + e.getMessage());
         } catch (IOException e) {
-            throw ApiException.badRequest("The gzip body is truncated or corrupt: " + e.getMessage());
+            // Gunzip.Corrupt: a byte array has no read failures of its own
+            throw ApiException.badRequest("The body says Content-Encoding: gzip but is not valid gzip: " + e.getMessage());
         }
     }
 

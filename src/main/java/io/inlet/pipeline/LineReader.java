@@ -7,7 +7,7 @@ import java.io.InputStream;
  * Splits a byte stream into lines without ever holding more than one line (at most {@code maxLineBytes})
  * plus a read buffer. A longer line is not kept: its first {@code keptBytes} are, the rest is skipped up to
  * the next newline and the line is reported as oversized. LF and CRLF both end a line; a last line without
- * a newline counts.
+ * a newline counts. A UTF-8 byte order mark at the start of a line is dropped.
  */
 final class LineReader {
 
@@ -72,13 +72,20 @@ final class LineReader {
 
     private void setLine(int start, int end) {
         lineNumber++;
+        int first = start;
+        if (end - start >= 3 && buffer[start] == (byte) 0xEF && buffer[start + 1] == (byte) 0xBB
+                && buffer[start + 2] == (byte) 0xBF) {
+            // A UTF-8 byte order mark is not part of the record, and lake readers (DuckDB) refuse a part with one.
+            // Editors put one at the start of a file; cat a.jsonl b.jsonl carries b's to the start of a line.
+            first += 3;
+        }
         int last = end;
-        if (last > start && buffer[last - 1] == '\r') {
+        if (last > first && buffer[last - 1] == '\r') {
             last--;
         }
         array = buffer;
-        offset = start;
-        length = last - start;
+        offset = first;
+        length = last - first;
     }
 
     /** The line is in the buffer but too long: report only its prefix. */

@@ -1,13 +1,11 @@
 package io.inlet.pipeline;
 
 import java.io.BufferedInputStream;
-import java.io.EOFException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
 
+import io.inlet.Gunzip;
 import io.inlet.storage.Buckets;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -16,8 +14,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * One source file as a stream of JSONL bytes, read straight from S3 (never whole in memory, never spooled):
- * gunzipped when its first bytes are the gzip magic, whatever its name; refused when it is neither gzip nor
- * text, when the gzip is truncated or corrupt, or when it inflates like a gzip bomb.
+ * gunzipped (every member of a multi-member gzip) when its first bytes are the gzip magic, whatever its name;
+ * refused when it is neither gzip nor text, when the gzip is truncated or corrupt, or when it inflates like a
+ * gzip bomb.
  */
 final class SourceStream implements AutoCloseable {
 
@@ -59,7 +58,7 @@ final class SourceStream implements AutoCloseable {
             boolean gzip = head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
             InputStream content;
             if (gzip) {
-                content = new Gunzip(buffered, compressed, maxExpansionRatio);
+                content = new GzipContent(buffered, compressed, maxExpansionRatio);
             } else if (looksLikeText(head)) {
                 content = buffered;
             } else {
@@ -142,20 +141,18 @@ final class SourceStream implements AutoCloseable {
     }
 
     /** gunzip that names what went wrong in the file's terms and stops a gzip bomb. */
-    private static final class Gunzip extends InputStream {
-        private final GZIPInputStream gzip;
+    private static final class GzipContent extends InputStream {
+        private final Gunzip gzip;
         private final Counting compressed;
         private final long maxRatio;
         private long inflated;
 
-        Gunzip(InputStream in, Counting compressed, long maxRatio) throws IOException {
+        GzipContent(InputStream in, Counting compressed, long maxRatio) throws IOException {
             try {
-                this.gzip = new GZIPInputStream(in, 65_536);
-            } catch (StorageReadException e) {
-                throw e;
-            } catch (EOFException e) {
+                this.gzip = new Gunzip(in);
+            } catch (Gunzip.Truncated e) {
                 throw new SourceFailure("truncated gzip: the file ends inside the gzip header", e);
-            } catch (ZipException e) {
+            } catch (Gunzip.Corrupt e) {
                 throw new SourceFailure("corrupt gzip header (" + e.getMessage() + ")", e);
             }
             this.compressed = compressed;
@@ -174,11 +171,9 @@ final class SourceStream implements AutoCloseable {
             int n;
             try {
                 n = gzip.read(b, off, len);
-            } catch (StorageReadException e) {
-                throw e;
-            } catch (EOFException e) {
+            } catch (Gunzip.Truncated e) {
                 throw new SourceFailure("truncated gzip: the file ends before its gzip stream does (an interrupted upload?)", e);
-            } catch (ZipException e) {
+            } catch (Gunzip.Corrupt e) {
                 throw new SourceFailure("corrupt gzip data (" + e.getMessage() + ")", e);
             }
             if (n > 0) {

@@ -17,12 +17,15 @@ import io.inlet.Json;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
 import io.inlet.testing.BulkClient;
+import io.inlet.testing.GzipMembers;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.Lake;
 import org.apache.camel.builder.NotifyBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 /** The bucket watch, whoever writes into the inbox: upload-json traffic, and other systems writing keys directly. */
@@ -101,6 +104,71 @@ class InboxPipelineTest {
         List<JsonNode> lake = Lake.records(app.s3(), app.settings().lakeBucket(), "account/tenant=" + tenant.id() + "/dt=2025-01-31/");
         assertThat(Lake.values(lake, "account_id")).containsExactlyInAnyOrder("a-1", "a-5");
         assertThat(lake).anyMatch(r -> r.get("account_properties").path("x").asText().equals("\u00e9"));
+    }
+
+    @Test
+    void aGzipOfManySmallMembersIsReadToItsLastRecord() {
+        Tenant tenant = app.newTenant("members");
+        String key = "data/tenants/objects/contact/source_system=crm-export/tenant=" + tenant.id()
+                + "/dt=2025-03-01-00-00/mm.jsonl.gz";
+        List<String> ids = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 3_000; i++) {
+            String id = "mm-" + i;
+            ids.add(id);
+            text.append("{\"contact_id\":\"").append(id).append("\",\"email\":\"").append(id)
+                    .append("@acme.com\",\"contact_properties\":{\"n\":").append(i).append("}}\n");
+        }
+        // for f in part.*; do gzip -c $f; done > mm.jsonl.gz, with parts of 2 lines
+        GzipMembers.File gz = GzipMembers.everyLines(text.toString().getBytes(StandardCharsets.UTF_8), 2);
+        assertThat(gz.members()).isEqualTo(1_500);
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromBytes(gz.bytes()));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(60));
+
+        assertThat(status.get("state").asText()).isEqualTo("completed");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(3_000);
+        assertThat(status.get("records_rejected").asLong()).isZero();
+        List<String> lake = Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),
+                "contact_id");
+        assertThat(Lake.sorted(lake)).as("every id once").isEqualTo(Lake.sorted(ids));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aByteOrderMarkNeverReachesTheLake(boolean gzip) {
+        Tenant tenant = app.newTenant("bom");
+        String key = "data/tenants/objects/contact/source_system=excel/tenant=" + tenant.id() + "/dt=2025-03-02-00-00/bom.jsonl"
+                + (gzip ? ".gz" : "");
+        List<String> ids = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        for (int file = 0; file < 2; file++) {
+            // cat a.jsonl b.jsonl, each saved with a BOM: the second BOM lands at the start of a line mid-file.
+            text.append('\uFEFF');
+            for (int i = 0; i < 3; i++) {
+                String id = "bom-" + file + "-" + i;
+                ids.add(id);
+                text.append("{\"contact_id\":\"").append(id).append("\",\"email\":\"").append(id)
+                        .append("@acme.com\",\"contact_properties\":{}}\r\n");
+            }
+        }
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key),
+                RequestBody.fromBytes(gzip ? GzipMembers.gzip(bytes) : bytes));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+
+        assertThat(status.get("state").asText()).isEqualTo("completed");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(6);
+        String lake = app.settings().lakeBucket();
+        List<String> parts = Lake.partKeys(app.s3(), lake, "contact/tenant=" + tenant.id() + "/");
+        assertThat(parts).isNotEmpty();
+        for (String part : parts) {
+            String content = new String(Lake.gunzipped(app.s3(), lake, part), StandardCharsets.UTF_8);
+            assertThat(content).as(part).doesNotContain("\uFEFF").startsWith("{\"contact_id\"");
+        }
+        assertThat(Lake.values(Lake.records(app.s3(), lake, "contact/tenant=" + tenant.id() + "/"), "contact_id"))
+                .containsExactlyInAnyOrderElementsOf(ids);
     }
 
     @Test

@@ -39,6 +39,23 @@ class LineReaderTest {
     }
 
     @Test
+    void aByteOrderMarkAtTheStartOfTheFileOrOfAnyLineIsNotPartOfTheLine() throws IOException {
+        // A BOM first (an editor's), one in the middle (`cat a.jsonl b.jsonl` where b has one), one alone on a
+        // CRLF line, and one that is not at a line's start (that one is the line's content).
+        String text = "\uFEFF{\"a\":1}\n{\"b\":2}\n\uFEFF{\"c\":3}\n\uFEFF\r\n{\"d\":\"\uFEFF\"}\n\uFEFF{\"e\":5}";
+        InputStream oneByteAtATime = new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1));
+            }
+        };
+
+        assertThat(read(oneByteAtATime, 100, 8)).containsExactly(
+                new Line(1, "{\"a\":1}", 0), new Line(2, "{\"b\":2}", 0), new Line(3, "{\"c\":3}", 0), new Line(4, "", 0),
+                new Line(5, "{\"d\":\"\uFEFF\"}", 0), new Line(6, "{\"e\":5}", 0));
+    }
+
+    @Test
     void aLineOfExactlyTheLimitIsKeptAndOneByteMoreIsNot() throws IOException {
         String exact = "x".repeat(100);
         List<Line> lines = read(exact + "\n" + exact + "y\nz\n", 100);

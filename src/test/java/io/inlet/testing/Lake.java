@@ -2,6 +2,7 @@ package io.inlet.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +48,15 @@ public final class Lake {
      */
     public static List<String> sorted(List<String> values) {
         return values.stream().sorted().toList();
+    }
+
+    /** A part file's bytes as a reader gets them: gunzipped, nothing parsed. */
+    public static byte[] gunzipped(S3Client s3, String bucket, String key) {
+        try (InputStream in = new GZIPInputStream(s3.getObject(b -> b.bucket(bucket).key(key)))) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(key, e);
+        }
     }
 
     public static List<JsonNode> gzipJsonLines(S3Client s3, String bucket, String key) {
