@@ -101,6 +101,11 @@ final class UploadGateway {
         String method = request.method().name();
         Optional<UploadRequestRules.Refusal> refusal = UploadRequestRules.check(method, request.path(),
                 firstValues(request.params()), firstValues(request.headers()));
+        if (refusal.isEmpty() && request.params().names().stream().anyMatch(n -> request.params().getAll(n).size() > 1)) {
+            // The rules read the first value of each parameter; S3 must not be left to pick another one.
+            refusal = Optional.of(new UploadRequestRules.Refusal(400, "InvalidArgument",
+                    "A query parameter is given more than once"));
+        }
         if (refusal.isPresent()) {
             LOG.debug("Embedded S3: refused {} {}: {}", method, request.path(), refusal.get().code());
             refuse(request, refusal.get());

@@ -45,9 +45,13 @@ class CompleteObjectsTest {
 
         boolean sawTemporaryFileOnDisk = false;
         while (!writing.isDone()) {
-            List<String> listed = app.s3().listObjectsV2(b -> b.bucket(app.settings().landingBucket()).prefix(prefix))
-                    .contents().stream().map(S3Object::key).toList();
-            assertThat(listed).as("listed while the body is still arriving").isEmpty();
+            List<S3Object> listed = app.s3().listObjectsV2(b -> b.bucket(app.settings().landingBucket()).prefix(prefix))
+                    .contents();
+            // Until the answer reaches the client the object may just have become complete, never anything else.
+            assertThat(listed).as("listed while the body is still arriving").allSatisfy(object -> {
+                assertThat(object.key()).isEqualTo(upload.fileKey());
+                assertThat(object.size()).isEqualTo(size);
+            });
             sawTemporaryFileOnDisk |= temporaryFileExists(app, upload.fileKey());
             Thread.sleep(20);
         }

@@ -108,6 +108,21 @@ class UploadUrlSecurityTest {
         assertThat(response.body()).contains("AccessDenied");
     }
 
+    @Test
+    void aSignedHeadersListCannotBeWidenedByRepeatingIt() {
+        Tenant tenant = app.newTenant("repeat");
+        BulkClient.Upload upload = client.requestUrl(tenant.key(), "contact");
+
+        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(
+                        upload.uploadUrl().replace("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=host%3Bx-amz-acl")
+                                + "&X-Amz-SignedHeaders=host"))
+                .header("x-amz-acl", "public-read")
+                .PUT(HttpRequest.BodyPublishers.ofString("x")));
+
+        assertThat(response.statusCode()).isIn(400, 403);
+        assertThat(S3Objects.head(app.s3(), app.settings().landingBucket(), upload.fileKey())).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"DELETE", "POST"})
     void anUploadUrlOnlyPuts(String method) {
