@@ -8,6 +8,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,6 +63,11 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
     /** Deletes what interrupted writes left under {@code root}; returns how many temporary files it removed. */
     static int recover(Path root, Path journalDir) throws IOException {
         Files.createDirectories(journalDir);
+        try {
+            Files.setPosixFilePermissions(journalDir, PosixFilePermissions.fromString("rwx------"));
+        } catch (UnsupportedOperationException notPosix) {
+            // the data directory's own protection applies
+        }
         int removed = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(journalDir)) {
             for (Path entry : entries) {
