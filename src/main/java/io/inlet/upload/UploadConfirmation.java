@@ -107,9 +107,10 @@ public final class UploadConfirmation {
             ReentrantLock lock = lockOf(key.get());
             lock.lock();
             try {
-                moveToInbox(key.get());
-                resumed++;
-                LOG.info("Resumed the interrupted confirmation of {}", key.get());
+                if (moveToInbox(key.get())) {
+                    resumed++;
+                    LOG.info("Resumed the interrupted confirmation of {}", key.get());
+                }
             } catch (ApiException refused) {
                 // too large or changed meanwhile: its status says so, as it would have for the sender
                 LOG.warn("Interrupted confirmation of {} not resumed: {}", key.get(), refused.getMessage());
@@ -124,12 +125,13 @@ public final class UploadConfirmation {
         return locks[Math.floorMod(key.key().hashCode(), locks.length)];
     }
 
-    private void moveToInbox(FileKey key) {
+    /** True when this call moved the file; false when the inbox or archive already had it. */
+    private boolean moveToInbox(FileKey key) {
         if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
                 || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
             // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
-            return;
+            return false;
         }
         HeadObjectResponse uploaded = S3Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
                 "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
@@ -167,6 +169,7 @@ public final class UploadConfirmation {
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_COPY);
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
         LOG.info("Confirmed {} ({} bytes)", key, uploaded.contentLength());
+        return true;
     }
 
 
