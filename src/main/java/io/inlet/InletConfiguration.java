@@ -15,6 +15,7 @@ import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.http.TimedVertx;
 import io.inlet.schema.RecordValidator;
+import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.embedded.EmbeddedS3;
 import io.inlet.storage.S3Clients;
@@ -114,14 +115,16 @@ public class InletConfiguration implements CamelConfiguration {
         Settings.Pipeline pipeline = settings.pipeline();
         Manifests manifests = new Manifests(s3, buckets.lake(), json);
         InboxScanner scanner = new InboxScanner(s3, buckets, manifests, pipeline, crashPoints, clock);
+        BoundedS3Calls s3Calls = new BoundedS3Calls(context.getExecutorServiceManager()
+                .newFixedThreadPool(this, "inlet-s3-calls", pipeline.s3Concurrency()));
         ExecutorService readers = context.getExecutorServiceManager().newCachedThreadPool(this, "inlet-source-reader");
         ExecutorService checkers = context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "inlet-record-check", pipeline.checkThreads());
-        BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, scanner, crashPoints);
+        BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, scanner, crashPoints, s3Calls);
         registry.bind("inboxScanner", scanner);
         registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
                 pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(),
-                crashPoints, clock));
+                crashPoints, clock, s3Calls, pipeline.prefetchBytes()));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock));

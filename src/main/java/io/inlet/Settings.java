@@ -60,6 +60,8 @@ public record Settings(
             Duration statusInterval,
             int workers,
             int checkThreads,
+            int s3Concurrency,
+            long prefetchBytes,
             int maxAttempts,
             Duration retryDelay,
             String crashAt) {
@@ -112,6 +114,8 @@ public record Settings(
                         Duration.parse(r.require("inlet.pipeline.status-interval")),
                         r.integer("inlet.pipeline.workers"),
                         r.integer("inlet.pipeline.check-threads"),
+                        r.integer("inlet.pipeline.s3-concurrency"),
+                        r.longValue("inlet.pipeline.prefetch-bytes"),
                         r.integer("inlet.pipeline.max-attempts"),
                         Duration.parse(r.require("inlet.pipeline.retry-delay")),
                         r.optional("inlet.testing.crash-at").orElse("")),

@@ -1,14 +1,17 @@
 package io.inlet.pipeline;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
+import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
+import io.inlet.storage.S3Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -30,9 +33,11 @@ public final class BatchCommit {
     private final Manifests manifests;
     private final InboxScanner scanner;
     private final CrashPoints crashPoints;
+    private final BoundedS3Calls calls;
 
     public BatchCommit(S3Client s3, Buckets buckets, StatusStore statuses, Manifests manifests, InboxScanner scanner,
-            CrashPoints crashPoints) {
+            CrashPoints crashPoints, BoundedS3Calls calls) {
+        this.calls = calls;
         this.s3 = s3;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -42,26 +47,34 @@ public final class BatchCommit {
     }
 
     public void recordStatuses(BatchOutcome outcome) {
-        for (SourceResult result : outcome.sources()) {
+        calls.map(outcome.sources(), result -> {
             statuses.write(finalStatus(result));
-        }
+            return result;
+        });
         crashPoints.reached(CrashPoints.AFTER_OUTPUT);
     }
 
-    /** The keys the route moves to the archive, one by one. */
-    public List<String> sourceKeys(BatchOutcome outcome) {
-        return outcome.manifest().sources().stream().map(BatchManifest.Source::key).toList();
+    /**
+     * Inbox → archive for every file of the batch: all copies (side by side), then the inbox copies deleted in
+     * DeleteObjects calls of up to 1,000 keys. A file an earlier attempt already moved is left as it is; a crash
+     * between the copies and the deletes leaves the manifest, and the rerun copies and deletes again.
+     */
+    public void archive(BatchOutcome outcome) {
+        archive(outcome.manifest());
     }
 
-    /** Inbox → archive for one file; a file already moved by an earlier attempt is left as it is. */
-    public void archive(String key) {
-        try {
-            s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key)
-                    .destinationBucket(buckets.archive()).destinationKey(key));
-        } catch (NoSuchKeyException alreadyMoved) {
-            return;
-        }
-        s3.deleteObject(b -> b.bucket(buckets.inbox()).key(key));
+    void archive(BatchManifest manifest) {
+        List<String> keys = manifest.sources().stream().map(BatchManifest.Source::key).toList();
+        List<String> copied = calls.map(keys, key -> {
+            try {
+                s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key)
+                        .destinationBucket(buckets.archive()).destinationKey(key));
+                return key;
+            } catch (NoSuchKeyException alreadyMoved) {
+                return null;
+            }
+        }).stream().filter(Objects::nonNull).toList();
+        S3Objects.deleteAll(s3, buckets.inbox(), copied);
     }
 
     /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */
@@ -72,10 +85,8 @@ public final class BatchCommit {
         }
         String marker = "/part-" + manifest.batchId();
         for (String prefix : prefixes) {
-            s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(prefix)).contents().stream()
-                    .map(S3Object::key)
-                    .filter(k -> k.contains(marker))
-                    .forEach(k -> s3.deleteObject(b -> b.bucket(buckets.lake()).key(k)));
+            S3Objects.deleteAll(s3, buckets.lake(), s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(prefix))
+                    .contents().stream().map(S3Object::key).filter(k -> k.contains(marker)).toList());
         }
     }
 

@@ -90,8 +90,8 @@ public final class BatchFailures {
                     + "); the file is kept in the archive bucket";
             status.finishedAt = statuses.now();
             statuses.write(status);
-            commit.archive(source.key());
         }
+        commit.archive(manifest);
         manifests.delete(manifest.batchId());
     }
 }

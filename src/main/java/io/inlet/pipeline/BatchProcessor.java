@@ -17,6 +17,7 @@ import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadStatus;
+import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.LakeKeys;
@@ -47,10 +48,15 @@ public final class BatchProcessor {
     private final long statusIntervalNanos;
     private final CrashPoints crashPoints;
     private final Clock clock;
+    private final BoundedS3Calls calls;
+    private final long prefetchBytes;
 
     public BatchProcessor(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
             ExecutorService readers, ExecutorService checkers, int checkThreads, long lakeBufferBytes, Path scratch,
-            java.time.Duration statusInterval, CrashPoints crashPoints, Clock clock) {
+            java.time.Duration statusInterval, CrashPoints crashPoints, Clock clock, BoundedS3Calls calls,
+            long prefetchBytes) {
+        this.calls = calls;
+        this.prefetchBytes = prefetchBytes;
         this.s3 = s3;
         this.buckets = buckets;
         this.json = json;
@@ -67,11 +73,17 @@ public final class BatchProcessor {
     public BatchOutcome process(BatchManifest manifest) throws IOException {
         Files.createDirectories(scratch);
         Map<Integer, SourceResult> failed = new TreeMap<>();
-        // Read once per batch: a rerun without a failed file must not fetch every status document again.
-        Map<Integer, UploadStatus> known = new HashMap<>();
+        // Read once per batch, side by side: a rerun without a failed file must not fetch them all again.
+        List<UploadStatus> known = calls.map(manifest.sources(), source -> {
+            FileKey key = FileKey.parse(source.key()).orElseThrow();
+            return statuses.read(key.key())
+                    .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
+        });
         while (true) {
             try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), outputName(manifest, failed.keySet()), manifest.cut(),
-                    lakeBufferBytes, scratch, crashPoints)) {
+                    lakeBufferBytes, scratch, crashPoints);
+                    SourcesAhead files = new SourcesAhead(s3, buckets, calls, manifest.sources(), failed.keySet(),
+                            prefetchBytes)) {
                 List<SourceResult> results = new ArrayList<>();
                 SourceResult failure = null;
                 int failedIndex = -1;
@@ -82,10 +94,9 @@ public final class BatchProcessor {
                     }
                     BatchManifest.Source source = manifest.sources().get(i);
                     FileKey key = FileKey.parse(source.key()).orElseThrow();
-                    UploadStatus status = known.computeIfAbsent(i, index -> statuses.read(key.key())
-                            .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null)));
+                    UploadStatus status = known.get(i);
                     try {
-                        results.add(processSource(i, key, status, manifest.cut(), lake));
+                        results.add(processSource(i, key, status, manifest.cut(), lake, files));
                     } catch (SourceFailure e) {
                         failure = SourceResult.failed(key, source.size(), e.getMessage(), status);
                         failedIndex = i;
@@ -143,9 +154,9 @@ public final class BatchProcessor {
         }
     }
 
-    private SourceResult processSource(int index, FileKey key, UploadStatus status, BatchManifest.Cut cut, LakeWriter lake)
-            throws IOException {
-        try (SourceStream source = SourceStream.open(s3, buckets, key.key(), cut.maxExpansionRatio());
+    private SourceResult processSource(int index, FileKey key, UploadStatus status, BatchManifest.Cut cut, LakeWriter lake,
+            SourcesAhead files) throws IOException {
+        try (SourceStream source = files.open(index, cut.maxExpansionRatio());
                 RejectedFile rejected = new RejectedFile(scratch, json, cut.rejectedRawBytes())) {
             status.startProcessing(source.size(), statuses.now());
             boolean reportProgress = source.size() >= PROGRESS_FROM_BYTES;

@@ -1,6 +1,7 @@
 package io.inlet.pipeline;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,8 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
- * One source file as a stream of JSONL bytes, read straight from S3 (never whole in memory, never spooled):
+ * One source file as a stream of JSONL bytes, read straight from S3 (never whole in memory, never spooled,
+ * except small files a batch reads ahead):
  * gunzipped (every member of a multi-member gzip) when its first bytes are the gzip magic, whatever its name;
  * refused when it is neither gzip nor text, when the gzip is truncated or corrupt, or when it inflates like a
  * gzip bomb.
@@ -23,14 +25,14 @@ final class SourceStream implements AutoCloseable {
     private static final int TEXT_SNIFF_BYTES = 8192;
     private static final long BOMB_CHECK_AFTER = 64L * 1024 * 1024;
 
-    private final ResponseInputStream<GetObjectResponse> object;
+    /** Ends the transfer of the stored object (abort, not close: closing drains the rest over the network). */
+    private final Runnable abort;
     private final Counting compressed;
     private final InputStream content;
     private final long size;
 
-    private SourceStream(ResponseInputStream<GetObjectResponse> object, Counting compressed, InputStream content,
-            long size) {
-        this.object = object;
+    private SourceStream(Runnable abort, Counting compressed, InputStream content, long size) {
+        this.abort = abort;
         this.compressed = compressed;
         this.content = content;
         this.size = size;
@@ -38,18 +40,50 @@ final class SourceStream implements AutoCloseable {
 
     /** Opens the file in the inbox, or in the archive when an earlier attempt already moved it there. */
     static SourceStream open(S3Client s3, Buckets buckets, String key, long maxExpansionRatio) throws IOException {
-        ResponseInputStream<GetObjectResponse> object;
+        ResponseInputStream<GetObjectResponse> object = get(s3, buckets, key);
+        long size = object.response().contentLength() == null ? -1 : object.response().contentLength();
+        return of(object, object::abort, size, maxExpansionRatio);
+    }
+
+    /**
+     * The whole file, read ahead to be checked later; null when it is larger than {@code maxBytes} after all (it
+     * changed since the batch was planned), so that it is streamed like a large file instead of held in memory.
+     */
+    static byte[] fetch(S3Client s3, Buckets buckets, String key, long maxBytes) throws IOException {
+        ResponseInputStream<GetObjectResponse> object = get(s3, buckets, key);
+        Long length = object.response().contentLength();
+        if (length == null || length > maxBytes) {
+            object.abort();
+            return null;
+        }
+        try (object) {
+            return object.readAllBytes();
+        } catch (IOException e) {
+            throw new StorageReadException(e);
+        }
+    }
+
+    /** A file read ahead by {@link #fetch}. */
+    static SourceStream of(byte[] stored, long maxExpansionRatio) throws IOException {
+        return of(new ByteArrayInputStream(stored), () -> { }, stored.length, maxExpansionRatio);
+    }
+
+    private static ResponseInputStream<GetObjectResponse> get(S3Client s3, Buckets buckets, String key)
+            throws SourceFailure {
         try {
-            object = s3.getObject(b -> b.bucket(buckets.inbox()).key(key));
+            return s3.getObject(b -> b.bucket(buckets.inbox()).key(key));
         } catch (NoSuchKeyException notInInbox) {
             try {
-                object = s3.getObject(b -> b.bucket(buckets.archive()).key(key));
+                return s3.getObject(b -> b.bucket(buckets.archive()).key(key));
             } catch (NoSuchKeyException gone) {
                 throw new SourceFailure("the file disappeared from the inbox bucket before it was processed");
             }
         }
-        long size = object.response().contentLength() == null ? -1 : object.response().contentLength();
-        Counting compressed = new Counting(object);
+    }
+
+    private static SourceStream of(InputStream stored, Runnable abort, long size, long maxExpansionRatio)
+            throws IOException {
+        Counting compressed = new Counting(stored);
         BufferedInputStream buffered = new BufferedInputStream(compressed, 65_536);
         try {
             buffered.mark(TEXT_SNIFF_BYTES);
@@ -64,9 +98,9 @@ final class SourceStream implements AutoCloseable {
             } else {
                 throw new SourceFailure("not gzip (it does not start with the gzip magic bytes 1f 8b) and not JSONL text");
             }
-            return new SourceStream(object, compressed, content, size);
+            return new SourceStream(abort, compressed, content, size);
         } catch (IOException | RuntimeException e) {
-            object.abort();
+            abort.run();
             throw e;
         }
     }
@@ -96,8 +130,7 @@ final class SourceStream implements AutoCloseable {
 
     @Override
     public void close() {
-        // abort, not close: closing would drain the rest of a large object over the network.
-        object.abort();
+        abort.run();
         try {
             content.close(); // frees the gunzip's native inflater now rather than at garbage collection
         } catch (IOException afterAbort) {

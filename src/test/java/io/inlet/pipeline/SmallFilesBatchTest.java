@@ -1,0 +1,108 @@
+package io.inlet.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.Lake;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+/**
+ * One batch of over a thousand small files, read ahead side by side in a tiny window, with a large file (streamed)
+ * and an unreadable one (withdrawn and run again without it) among them: every record once, in file order, every
+ * status final, the inbox emptied in DeleteObjects pages of at most 1,000 keys.
+ */
+class SmallFilesBatchTest {
+
+    private static final int FILES = 1_200;
+
+    static InletApp app;
+
+    @BeforeAll
+    static void start() {
+        app = InletApp.start(Map.of(
+                "inlet.pipeline.batch.max-sources", "2000",
+                "inlet.pipeline.prefetch-bytes", "4096",
+                "inlet.pipeline.small-source-bytes", "4194304"));
+    }
+
+    @AfterAll
+    static void stop() {
+        app.close();
+    }
+
+    @Test
+    void aThousandSmallFilesInOneBatchLandOnceInOrderAndLeaveTheInbox() throws Exception {
+        Tenant tenant = app.newTenant("many");
+        String prefix = "data/tenants/objects/contact_event/source_system=crm/tenant=" + tenant.id() + "/dt=2025-03-01-00-00/";
+        app.camel().getRouteController().stopRoute("inbox-watch");
+        List<String> keys = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int file = 0; file < FILES; file++) {
+            String key = prefix + String.format("f%05d.jsonl", file);
+            keys.add(key);
+            StringBuilder content = new StringBuilder();
+            if (file == 600) {
+                // over the read-ahead limit: streamed when its turn comes
+                for (int i = 0; content.length() < 1_200_000; i++) {
+                    content.append(event("big-" + i)).append('\n');
+                    expected.add("big-" + i);
+                }
+            } else if (file == 900) {
+                content.append("\u0000\u0001 not JSONL at all");
+            } else {
+                for (int i = 0; i < 3; i++) {
+                    content.append(event("e" + file + "-" + i)).append('\n');
+                    expected.add("e" + file + "-" + i);
+                }
+            }
+            app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key),
+                    RequestBody.fromString(content.toString(), StandardCharsets.UTF_8));
+            Thread.sleep(file % 100 == 0 ? 2 : 0); // distinct write times keep the planned order the written order
+        }
+        app.camel().getRouteController().startRoute("inbox-watch");
+
+        BulkClient client = new BulkClient(app.baseUrl());
+        for (int file = 0; file < FILES; file++) {
+            JsonNode status = client.awaitFinal(tenant.key(), keys.get(file), Duration.ofSeconds(120));
+            assertThat(status.get("state").asText()).as(keys.get(file)).isEqualTo(file == 900 ? "failed" : "completed");
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket()).prefix(prefix)).keyCount() > 0) {
+            assertThat(System.nanoTime()).as("inbox emptied").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(app.s3().listObjectsV2Paginator(b -> b.bucket(app.settings().archiveBucket()).prefix(prefix))
+                .contents().stream().count()).isEqualTo(FILES);
+
+        List<String> parts = Lake.partKeys(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=" + tenant.id() + "/");
+        Set<String> batches = new TreeSet<>();
+        for (String part : parts) {
+            batches.add(part.replaceAll(".*/part-(.*)-w[0-9.]+-\\d+\\.jsonl\\.gz$", "$1").replaceAll(".*/part-(.*)-\\d+\\.jsonl\\.gz$", "$1"));
+        }
+        assertThat(batches).as("one batch").hasSize(1);
+        List<String> ids = new ArrayList<>();
+        for (String part : parts) {
+            ids.addAll(Lake.values(Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), part), "event_id"));
+        }
+        assertThat(ids).as("every record once, in the order of the files and their lines").isEqualTo(expected);
+    }
+
+    private static String event(String id) {
+        return "{\"event_id\":\"" + id + "\",\"contact_id\":\"c\",\"event\":\"e\",\"event_timestamp\":\"2025-03-01T10:00:00Z\","
+                + "\"event_properties\":{}}";
+    }
+}
