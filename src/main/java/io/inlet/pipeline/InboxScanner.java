@@ -79,20 +79,23 @@ public final class InboxScanner {
         }
         List<BatchManifest> due = new ArrayList<>();
         int free = pipeline.workers() - inFlight.size();
+        int largeFree = largeBatchWorkers() - (int) inFlight.stream().map(pending::get)
+                .filter(m -> m != null && isLarge(m)).count();
         for (BatchManifest manifest : pending.values()) {
             if (free == 0) {
                 break;
             }
-            if (!inFlight.contains(manifest.batchId()) && manifest.isDueAt(now)) {
+            if (!inFlight.contains(manifest.batchId()) && manifest.isDueAt(now) && (!isLarge(manifest) || largeFree > 0)) {
                 if (manifest.attempts() == 0) {
                     LOG.info("Resuming batch {} ({} files) left unfinished", manifest.batchId(), manifest.sources().size());
                 }
                 due.add(manifest);
                 free--;
+                largeFree -= isLarge(manifest) ? 1 : 0;
             }
         }
         if (free > 0) {
-            for (BatchManifest manifest : planNew(free, now)) {
+            for (BatchManifest manifest : planNew(free, largeFree, now)) {
                 manifests.write(manifest);
                 pending.put(manifest.batchId(), manifest);
                 crashPoints.reached(CrashPoints.AFTER_MANIFEST);
@@ -101,6 +104,19 @@ public final class InboxScanner {
         }
         due.forEach(m -> inFlight.add(m.batchId()));
         return due;
+    }
+
+    /**
+     * Large files may keep all workers but one busy: one batch of a large file already uses every check thread,
+     * and the worker left over takes small files, so one tenant's 2 GB upload never holds back another tenant's
+     * upload-json traffic for the minutes it takes. (With a single worker, large and small files take turns.)
+     */
+    private int largeBatchWorkers() {
+        return Math.max(1, pipeline.workers() - 1);
+    }
+
+    private boolean isLarge(BatchManifest manifest) {
+        return manifest.sources().size() == 1 && manifest.sources().get(0).size() > pipeline.smallSourceBytes();
     }
 
     /** The batch is committed: its manifest is gone and its files are in the archive. */
@@ -129,7 +145,7 @@ public final class InboxScanner {
      * New batches for the free workers, oldest files first, each batch of one tenant (so a tenant's broken or
      * slow files never hold back or fail another tenant's): a large file alone, small ones together.
      */
-    private List<BatchManifest> planNew(int free, Instant now) {
+    private List<BatchManifest> planNew(int free, int largeFree, Instant now) {
         Set<String> claimed = new HashSet<>();
         pending.values().forEach(m -> m.sources().forEach(s -> claimed.add(s.key())));
 
@@ -163,7 +179,10 @@ public final class InboxScanner {
             String tenant = FileKey.parse(object.key()).orElseThrow().tenant();
             BatchManifest.Source source = new BatchManifest.Source(object.key(), object.size());
             if (object.size() > pipeline.smallSourceBytes()) {
-                batches.add(BatchManifest.plan(List.of(source), pipeline, now));
+                if (largeFree > 0) {
+                    batches.add(BatchManifest.plan(List.of(source), pipeline, now));
+                    largeFree--;
+                }
                 continue;
             }
             List<BatchManifest.Source> small = smallByTenant.computeIfAbsent(tenant, t -> new ArrayList<>());

@@ -1,0 +1,82 @@
+package io.inlet.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.Json;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.JsonlFiles;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One tenant's large files do not hold back another tenant's small batches: a worker is always left for them. */
+class FairnessTest {
+
+    static InletApp app;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        // Files over 1 MB count as large here, so that test-sized files take the large-file path.
+        app = InletApp.start(Map.of("inlet.pipeline.small-source-bytes", "1048576", "inlet.pipeline.workers", "2"));
+    }
+
+    @AfterAll
+    static void stop() {
+        app.close();
+    }
+
+    @Test
+    void smallBatchesOfOneTenantFinishWhileAnotherTenantsLargeFilesAreProcessed() throws Exception {
+        Tenant large = app.newTenant("large");
+        Tenant small = app.newTenant("small");
+        BulkClient client = new BulkClient(app.baseUrl());
+        List<String> largeKeys = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "large" + i, 250_000, 0, true);
+            BulkClient.Upload upload = client.requestUrl(large.key(), "contact_event");
+            assertThat(client.put(upload.uploadUrl(), file.path())).isEqualTo(200);
+            assertThat(client.confirm(large.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+            largeKeys.add(upload.fileKey());
+        }
+        List<String> smallKeys = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            HttpResponse<String> response = app.post("/ingestion/upload-json", small.key(),
+                    "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"s" + i + "\",\"email\":\"s@b.co\",\"contact_properties\":{}}]}");
+            assertThat(response.statusCode()).isEqualTo(200);
+            smallKeys.add(Json.mapper().readTree(response.body()).get("file_key").asText());
+        }
+
+        Instant lastSmall = Instant.MIN;
+        for (String key : smallKeys) {
+            Instant finished = finishedAt(client.awaitFinal(small.key(), key, Duration.ofSeconds(120)));
+            lastSmall = finished.isAfter(lastSmall) ? finished : lastSmall;
+        }
+        Instant firstLarge = Instant.MAX;
+        for (String key : largeKeys) {
+            JsonNode status = client.awaitFinal(large.key(), key, Duration.ofSeconds(240));
+            assertThat(status.get("state").asText()).isEqualTo("completed");
+            Instant finished = finishedAt(status);
+            firstLarge = finished.isBefore(firstLarge) ? finished : firstLarge;
+        }
+        assertThat(lastSmall).as("every small batch done before the first large file").isBefore(firstLarge);
+    }
+
+    private static Instant finishedAt(JsonNode status) {
+        return Instant.parse(status.get("finished_at").asText());
+    }
+}
