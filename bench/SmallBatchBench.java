@@ -1,3 +1,4 @@
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +25,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -41,7 +43,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.GZIPInputStream;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
@@ -54,7 +55,6 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -498,7 +498,7 @@ public final class SmallBatchBench {
                 shown.append(String.format(Locale.ROOT, " %.0fs:%,d", all.get(i)[0], (long) all.get(i)[1]));
             }
             System.out.println("inbox objects (| = last request sent):" + shown);
-            all.stream().max(java.util.Comparator.comparingDouble(sample -> sample[1])).ifPresent(peak ->
+            all.stream().max(Comparator.comparingDouble(sample -> sample[1])).ifPresent(peak ->
                     System.out.printf(Locale.ROOT, "inbox peak %,d objects at %.0f s; last request sent at %.1f s%n",
                             (long) peak[1], peak[0], sendingEndedSeconds));
             List<double[]> secondHalf = all.stream().filter(s -> s[0] >= sendingEndedSeconds / 2 && s[0] <= sendingEndedSeconds).toList();
@@ -542,7 +542,7 @@ public final class SmallBatchBench {
             for (S3Object part : s3.listObjectsV2Paginator(b -> b.bucket(LAKE).prefix("contact_event/tenant=" + TENANT + "/")).contents()) {
                 byte[] gzip = s3.getObjectAsBytes(b -> b.bucket(LAKE).key(part.key())).asByteArray();
                 String text;
-                try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(gzip))) {
+                try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gzip))) {
                     text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 }
                 for (String line : text.split("\n")) {
@@ -715,31 +715,33 @@ public final class SmallBatchBench {
             }
         }
 
+        /** Bytes read from one side, to be written to the other once due. */
+        private record Chunk(long dueNanos, byte[] bytes) {
+        }
+
         private void pump(Socket from, Socket to, HttpRequestTracker tracker, AtomicInteger running) {
             Thread thread = new Thread(() -> {
-                ArrayDeque<long[]> dueTimes = new ArrayDeque<>();
-                ArrayDeque<byte[]> chunks = new ArrayDeque<>();
+                ArrayDeque<Chunk> waiting = new ArrayDeque<>();
                 byte[] buffer = new byte[1 << 16];
                 try {
                     InputStream in = from.getInputStream();
                     OutputStream out = to.getOutputStream();
                     boolean ended = false;
-                    while (!ended || !chunks.isEmpty()) {
+                    while (!ended || !waiting.isEmpty()) {
                         long now = System.nanoTime();
-                        while (!chunks.isEmpty() && dueTimes.peek()[0] <= now) {
-                            dueTimes.poll();
-                            out.write(chunks.poll());
+                        while (!waiting.isEmpty() && waiting.peek().dueNanos() <= now) {
+                            out.write(waiting.poll().bytes());
                         }
-                        if (chunks.isEmpty() && ended) {
+                        if (waiting.isEmpty() && ended) {
                             break;
                         }
-                        long waitNanos = chunks.isEmpty() ? 0 : dueTimes.peek()[0] - now;
+                        long waitNanos = waiting.isEmpty() ? 0 : waiting.peek().dueNanos() - now;
                         if (ended) {
                             TimeUnit.NANOSECONDS.sleep(waitNanos);
                             continue;
                         }
-                        // Read until the oldest waiting chunk is due (0: no chunk waits, block until data comes).
-                        from.setSoTimeout(chunks.isEmpty() ? 0 : (int) Math.max(1, (waitNanos + 999_999) / 1_000_000));
+                        // Read until the oldest waiting chunk is due (0: none waits, block until data comes).
+                        from.setSoTimeout(waiting.isEmpty() ? 0 : (int) Math.max(1, (waitNanos + 999_999) / 1_000_000));
                         int n;
                         try {
                             n = in.read(buffer);
@@ -750,8 +752,7 @@ public final class SmallBatchBench {
                             ended = true;
                             continue;
                         }
-                        dueTimes.add(new long[] {System.nanoTime() + delayNanos});
-                        chunks.add(Arrays.copyOf(buffer, n));
+                        waiting.add(new Chunk(System.nanoTime() + delayNanos, Arrays.copyOf(buffer, n)));
                         if (tracker != null) {
                             tracker.accept(buffer, n);
                         }
@@ -1035,7 +1036,7 @@ public final class SmallBatchBench {
 
     static void deleteTree(Path dir) throws IOException {
         try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 }
