@@ -21,7 +21,13 @@ public final class Inlet implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.exit(new Run().call());
+            try {
+                System.exit(new Run().call());
+            } catch (Exception e) {
+                // Servers started before the failure (embedded S3, queue) would keep the JVM alive otherwise.
+                e.printStackTrace();
+                System.exit(1);
+            }
         }
         System.exit(new CommandLine(new Inlet()).execute(args));
     }

@@ -1,6 +1,7 @@
 package io.inlet;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -27,7 +28,15 @@ import io.inlet.pipeline.BatchCommit;
 import io.inlet.pipeline.BatchFailures;
 import io.inlet.pipeline.BatchProcessor;
 import io.inlet.pipeline.CrashPoints;
-import io.inlet.pipeline.InboxScanner;
+import io.inlet.pipeline.BatchPlanner;
+import io.inlet.pipeline.BatchSweep;
+import io.inlet.pipeline.Claims;
+import io.inlet.pipeline.InstanceId;
+import io.inlet.pipeline.PipelineRoutes;
+import io.inlet.queue.EmbeddedQueue;
+import io.inlet.queue.InboxEvents;
+import io.inlet.queue.InboxReconciliation;
+import io.inlet.queue.WorkQueue;
 import io.inlet.pipeline.Manifests;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadStatusApi;
@@ -45,6 +54,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Wires Inlet's beans from the settings before the YAML routes are loaded. Storage comes first: the
@@ -89,6 +99,24 @@ public class InletConfiguration implements CamelConfiguration {
         Buckets buckets = Buckets.of(settings);
         ensureBuckets(s3, buckets);
 
+        // The work queue: embedded, or SQS by settings. Its URL is known before any route starts.
+        Settings.Queue queueSettings = settings.queue();
+        URI embeddedQueueEndpoint = null;
+        if (queueSettings.embedded()) {
+            EmbeddedQueue embeddedQueue = new EmbeddedQueue(queueSettings.embeddedHost(), queueSettings.embeddedPort());
+            embeddedQueue.start();
+            context.addService(embeddedQueue, true, false);
+            embeddedQueueEndpoint = embeddedQueue.endpoint();
+        }
+        SqsClient sqs = WorkQueue.client(queueSettings, embeddedQueueEndpoint);
+        String queueUrl = WorkQueue.resolveUrl(sqs, queueSettings);
+        InboxEvents inboxEvents = new InboxEvents(json, buckets.inbox());
+        WorkQueue workQueue = new WorkQueue(sqs, queueUrl, inboxEvents, queueSettings.announceWrites());
+        context.addService(workQueue, true, false);
+        registry.bind("sqsClient", sqs);
+        registry.bind("workQueue", workQueue);
+
+
         clearScratch(settings.tempDir());
         ApiKeys keys = new ApiKeys(settings.keysFile());
         DevTenant.createIfNoKeys(keys);
@@ -101,7 +129,7 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("s3Client", s3);
         registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
         registry.bind("errorResponses", errorResponses);
-        registry.bind("uploadJson", new UploadJson(json, jsonRequests, validator, clock));
+        registry.bind("uploadJson", new UploadJson(json, jsonRequests, validator, clock, workQueue));
         registry.bind("s3Health", new S3Health(s3, buckets));
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
@@ -109,30 +137,38 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("presignedUploads", new PresignedUploads(json, jsonRequests, S3Clients.presigner(settings), buckets,
                 statuses, settings.uploadUrlExpiry(), clock));
         registry.bind("uploadConfirmation", new UploadConfirmation(json, jsonRequests, s3, buckets, statuses,
-                settings.uploadMaxBytes(), clock, crashPoints));
+                settings.uploadMaxBytes(), clock, crashPoints, workQueue));
         registry.bind("uploadStatusApi", new UploadStatusApi(json, statuses, s3, buckets));
 
         Settings.Pipeline pipeline = settings.pipeline();
         Manifests manifests = new Manifests(s3, buckets.lake(), json);
-        InboxScanner scanner = new InboxScanner(s3, buckets, manifests, pipeline, crashPoints, clock);
+        Claims claims = new Claims(s3, buckets.lake(), manifests);
+        BatchSweep sweep = new BatchSweep(s3, buckets.lake(), manifests, clock, InstanceId.of(settings.dataDir()),
+                pipeline.leaseTimeout());
         BoundedS3Calls s3Calls = new BoundedS3Calls(context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "inlet-s3-calls", pipeline.s3Concurrency()));
         ExecutorService readers = context.getExecutorServiceManager().newCachedThreadPool(this, "inlet-source-reader");
         ExecutorService checkers = context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "inlet-record-check", pipeline.checkThreads());
-        BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, scanner, crashPoints, s3Calls);
-        registry.bind("inboxScanner", scanner);
+        BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, sweep, claims, crashPoints, s3Calls);
+        registry.bind("batchSweep", sweep);
+        registry.bind("batchPlanner", new BatchPlanner(s3, buckets, claims, manifests, sweep, inboxEvents, workQueue, s3Calls,
+                pipeline, crashPoints, clock));
+        registry.bind("inboxReconciliation", new InboxReconciliation(s3, buckets.inbox(), claims, workQueue,
+                queueSettings.reconcileMinAge(), pipeline.leaseTimeout(), clock));
         registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
                 pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(),
                 crashPoints, clock, s3Calls, pipeline.prefetchBytes()));
         registry.bind("batchCommit", commit);
-        registry.bind("batchFailures", new BatchFailures(manifests, scanner, statuses, commit, pipeline.maxAttempts(),
+        registry.bind("batchFailures", new BatchFailures(manifests, sweep, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock));
 
         Files.createDirectories(settings.dropFolderDir());
         registry.bind("linkedFolderFilter", new LinkedFolderFilter());
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
-                settings.uploadMaxBytes(), crashPoints));
+                settings.uploadMaxBytes(), crashPoints, workQueue));
+
+        registry.bind("pipelineRoutes", new PipelineRoutes(settings, queueUrl));
 
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         long maxBodySize = Long.parseLong(context.resolvePropertyPlaceholders("{{camel.server.max-body-size}}"));

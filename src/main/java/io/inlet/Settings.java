@@ -31,6 +31,7 @@ public record Settings(
         long uploadMaxBytes,
         Duration uploadUrlExpiry,
         Pipeline pipeline,
+        Queue queue,
         Path dropFolderDir,
         Duration httpIdleTimeout,
         Duration httpHeaderTimeout) {
@@ -43,6 +44,28 @@ public record Settings(
             Duration minRateWindow,
             Duration idleTimeout,
             Duration headerTimeout) {
+    }
+
+    /**
+     * The work queue: the embedded SQS server, or an external SQS (AWS, or any SQS-compatible endpoint). A queue
+     * URL, when given, is used as is (nothing is asked of the queue at start); otherwise the URL is looked up by
+     * name, and the queue created if missing.
+     */
+    public record Queue(
+            boolean embedded,
+            String embeddedHost,
+            int embeddedPort,
+            Optional<String> url,
+            String name,
+            Optional<String> endpoint,
+            String region,
+            Optional<String> accessKey,
+            Optional<String> secretKey,
+            int visibilityTimeoutSeconds,
+            int consumers,
+            boolean announceWrites,
+            Duration reconcileInterval,
+            Duration reconcileMinAge) {
     }
 
     /** Knobs of the inbox → lake pipeline; recorded in each batch manifest so a rerun cuts files the same way. */
@@ -64,6 +87,10 @@ public record Settings(
             long prefetchBytes,
             int maxAttempts,
             Duration retryDelay,
+            Duration batchWindow,
+            int smallBatchWorkers,
+            Duration leaseTimeout,
+            Duration sweepInterval,
             String crashAt) {
     }
 
@@ -118,7 +145,26 @@ public record Settings(
                         r.longValue("inlet.pipeline.prefetch-bytes"),
                         r.integer("inlet.pipeline.max-attempts"),
                         Duration.parse(r.require("inlet.pipeline.retry-delay")),
+                        Duration.parse(r.require("inlet.pipeline.batch.window")),
+                        r.integer("inlet.pipeline.small-batch-workers"),
+                        Duration.parse(r.require("inlet.pipeline.lease-timeout")),
+                        Duration.parse(r.require("inlet.pipeline.sweep-interval")),
                         r.optional("inlet.testing.crash-at").orElse("")),
+                new Queue(
+                        r.bool("inlet.queue.embedded.enabled"),
+                        r.require("inlet.queue.embedded.host"),
+                        r.integer("inlet.queue.embedded.port"),
+                        r.optional("inlet.queue.url"),
+                        r.require("inlet.queue.name"),
+                        r.optional("inlet.queue.endpoint"),
+                        r.optional("inlet.queue.region").orElse(r.require("inlet.s3.region")),
+                        r.optional("inlet.queue.access-key"),
+                        r.optional("inlet.queue.secret-key"),
+                        r.integer("inlet.queue.visibility-timeout-seconds"),
+                        r.integer("inlet.queue.consumers"),
+                        r.bool("inlet.queue.announce-writes"),
+                        Duration.parse(r.require("inlet.queue.reconcile-interval")),
+                        Duration.parse(r.require("inlet.queue.reconcile-min-age"))),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
                 Duration.parse(r.require("inlet.http.idle-timeout")),
                 Duration.parse(r.require("inlet.http.header-timeout")));

@@ -15,6 +15,8 @@ import io.inlet.schema.Stream;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
+import io.inlet.queue.InboxFile;
+import io.inlet.queue.WorkQueue;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
@@ -44,9 +46,11 @@ public final class DropFolderIntake {
     private final Path root;
     private final long maxBytes;
     private final CrashPoints crashPoints;
+    private final WorkQueue queue;
 
     public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
-            CrashPoints crashPoints) {
+            CrashPoints crashPoints, WorkQueue queue) {
+        this.queue = queue;
         this.s3 = s3;
         this.buckets = buckets;
         this.tenants = tenants;
@@ -101,6 +105,7 @@ public final class DropFolderIntake {
                 s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
                         RequestBody.fromContentProvider(content, size, "application/octet-stream"));
             }
+            queue.announce(new InboxFile(key.key(), size));
             LOG.info("Drop folder: {} handed over as {}", relative, key);
         }
         crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_INBOX_WRITE);

@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The end of a batch, once all its output is durable: each file's final status document, then each file
- * moved from the inbox to the archive, then the manifest deleted. A crash anywhere in here leaves the
+ * moved from the inbox to the archive, its claim released, then the manifest deleted. A crash anywhere in here leaves the
  * manifest, and the batch is run again (same output names) and committed again.
  */
 public final class BatchCommit {
@@ -31,18 +31,20 @@ public final class BatchCommit {
     private final Buckets buckets;
     private final StatusStore statuses;
     private final Manifests manifests;
-    private final InboxScanner scanner;
+    private final BatchSweep sweep;
+    private final Claims claims;
     private final CrashPoints crashPoints;
     private final BoundedS3Calls calls;
 
-    public BatchCommit(S3Client s3, Buckets buckets, StatusStore statuses, Manifests manifests, InboxScanner scanner,
-            CrashPoints crashPoints, BoundedS3Calls calls) {
+    public BatchCommit(S3Client s3, Buckets buckets, StatusStore statuses, Manifests manifests, BatchSweep sweep,
+            Claims claims, CrashPoints crashPoints, BoundedS3Calls calls) {
         this.calls = calls;
         this.s3 = s3;
         this.buckets = buckets;
         this.statuses = statuses;
         this.manifests = manifests;
-        this.scanner = scanner;
+        this.sweep = sweep;
+        this.claims = claims;
         this.crashPoints = crashPoints;
     }
 
@@ -75,6 +77,8 @@ public final class BatchCommit {
             }
         }).stream().filter(Objects::nonNull).toList();
         S3Objects.deleteAll(s3, buckets.inbox(), copied);
+        // Only now: a claim exists as long as its file may still be in the inbox.
+        claims.release(keys);
     }
 
     /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */
@@ -93,7 +97,7 @@ public final class BatchCommit {
     public void finish(BatchOutcome outcome) {
         crashPoints.reached(CrashPoints.AFTER_ARCHIVE);
         manifests.delete(outcome.manifest().batchId());
-        scanner.finished(outcome.manifest().batchId());
+        sweep.finished(outcome.manifest().batchId());
         for (SourceResult result : outcome.sources()) {
             LOG.info("{}: {} ({} accepted, {} rejected{})", result.key(), stateOf(result).wireName(),
                     result.recordsAccepted(), result.recordsRejected(),

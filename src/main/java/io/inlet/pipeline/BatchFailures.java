@@ -23,17 +23,17 @@ public final class BatchFailures {
     private static final Logger LOG = LoggerFactory.getLogger(BatchFailures.class);
 
     private final Manifests manifests;
-    private final InboxScanner scanner;
+    private final BatchSweep sweep;
     private final StatusStore statuses;
     private final BatchCommit commit;
     private final int maxAttempts;
     private final Duration firstDelay;
     private final Clock clock;
 
-    public BatchFailures(Manifests manifests, InboxScanner scanner, StatusStore statuses, BatchCommit commit, int maxAttempts,
+    public BatchFailures(Manifests manifests, BatchSweep sweep, StatusStore statuses, BatchCommit commit, int maxAttempts,
             Duration firstDelay, Clock clock) {
         this.manifests = manifests;
-        this.scanner = scanner;
+        this.sweep = sweep;
         this.statuses = statuses;
         this.commit = commit;
         this.maxAttempts = maxAttempts;
@@ -45,6 +45,12 @@ public final class BatchFailures {
         BatchManifest manifest = exchange.getProperty(MANIFEST, BatchManifest.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String error = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        if (manifest == null) {
+            // Failed before the batch was sealed: nothing was claimed for good, and its queue messages were not
+            // acknowledged, so they come back after their visibility timeout and are planned again.
+            LOG.warn("Could not seal a batch; its files are planned again when their messages come back: {}", error);
+            return;
+        }
         int attempt = manifest.attempts() + 1;
         // Whatever happens below, the batch goes back to the scanner with a time to try again: S3 being down
         // is the usual reason to be here, and it may still be down.
@@ -54,15 +60,15 @@ public final class BatchFailures {
                 LOG.error("Batch {} failed (attempt {} of {}), retrying after {}: {}", manifest.batchId(), attempt,
                         maxAttempts, retry.retryAfter(), error, cause);
                 manifests.write(retry);
-                scanner.retryLater(retry);
+                sweep.retryLater(retry);
             } else {
                 giveUp(manifest, attempt, error, cause);
-                scanner.finished(manifest.batchId());
+                sweep.finished(manifest.batchId());
             }
         } catch (RuntimeException e) {
             LOG.warn("Could not record the failure of batch {} ({}); it is tried again after {}", manifest.batchId(),
                     e.getMessage(), retry.retryAfter());
-            scanner.retryLater(retry);
+            sweep.retryLater(retry);
         }
     }
 

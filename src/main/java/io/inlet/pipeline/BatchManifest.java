@@ -15,13 +15,15 @@ import io.inlet.Settings;
 /**
  * The membership of one batch, written to the lake ({@code _manifests/{batch_id}.json}) before any of its
  * output. Its sources and its cut settings fully determine the files the batch writes, so a batch
- * interrupted by a crash is simply run again from its manifest and overwrites what it had written.
+ * interrupted by a crash is simply run again from its manifest and overwrites what it had written. Its owner is
+ * the instance running it; another instance takes it over when the owner's heartbeat stops.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BatchManifest(
         @JsonProperty("batch_id") String batchId,
         @JsonProperty("created_at") String createdAt,
+        @JsonProperty("owner") String owner,
         @JsonProperty("sources") List<Source> sources,
         @JsonProperty("cut") Cut cut,
         @JsonProperty("attempts") int attempts,
@@ -49,13 +51,26 @@ public record BatchManifest(
     }
 
     /** Batch ids sort by creation time, so part names in a partition sort in the order batches were planned. */
-    static BatchManifest plan(List<Source> sources, Settings.Pipeline pipeline, Instant now) {
-        String id = ID_TIME.format(now) + "-" + UUID.randomUUID().toString().substring(0, 8);
-        return new BatchManifest(id, now.toString(), List.copyOf(sources), Cut.of(pipeline), 0, null, null);
+    static String newId(Instant now) {
+        return ID_TIME.format(now) + "-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    }
+
+    static BatchManifest plan(String id, String owner, List<Source> sources, Settings.Pipeline pipeline, Instant now) {
+        return new BatchManifest(id, now.toString(), owner, List.copyOf(sources), Cut.of(pipeline), 0, null, null);
     }
 
     BatchManifest failedAttempt(String error, Instant retryAfter) {
-        return new BatchManifest(batchId, createdAt, sources, cut, attempts + 1, retryAfter.toString(), error);
+        return new BatchManifest(batchId, createdAt, owner, sources, cut, attempts + 1, retryAfter.toString(), error);
+    }
+
+    /** The same batch, taken over by another instance (or by this one after a restart). */
+    BatchManifest ownedBy(String instance) {
+        return new BatchManifest(batchId, createdAt, instance, sources, cut, attempts, retryAfter, lastError);
+    }
+
+    @JsonIgnore
+    boolean isLarge(Settings.Pipeline pipeline) {
+        return sources.size() == 1 && sources.get(0).size() > pipeline.smallSourceBytes();
     }
 
     @JsonIgnore

@@ -2,11 +2,14 @@ package io.inlet.pipeline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.List;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.storage.LakeKeys;
+import io.inlet.storage.S3Objects;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -46,14 +49,21 @@ public final class Manifests {
         }
     }
 
-    /** Ids of the batches whose manifests are still there: planned and not finished. */
-    List<String> pendingIds() {
-        return s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.MANIFEST_PREFIX)).contents().stream()
-                .map(S3Object::key)
-                .filter(k -> k.endsWith(".json"))
-                .map(k -> k.substring(LakeKeys.MANIFEST_PREFIX.length(), k.length() - ".json".length()))
-                .sorted()
-                .toList();
+    /** The batches whose manifests are still there (sealed and not finished), with when each was last written. */
+    Map<String, Instant> pending() {
+        Map<String, Instant> pending = new TreeMap<>();
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.MANIFEST_PREFIX)).contents()) {
+            String key = object.key();
+            if (key.endsWith(".json")) {
+                pending.put(key.substring(LakeKeys.MANIFEST_PREFIX.length(), key.length() - ".json".length()),
+                        object.lastModified());
+            }
+        }
+        return pending;
+    }
+
+    boolean exists(String batchId) {
+        return S3Objects.head(s3, bucket, LakeKeys.manifest(batchId)).isPresent();
     }
 
     void delete(String batchId) {

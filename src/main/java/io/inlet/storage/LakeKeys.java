@@ -14,6 +14,8 @@ public final class LakeKeys {
     public static final String STATUS_PREFIX = "_status/";
     public static final String REJECTED_PREFIX = "_rejected/";
     public static final String MANIFEST_PREFIX = "_manifests/";
+    public static final String CLAIM_PREFIX = "_claims/";
+    public static final String INSTANCE_PREFIX = "_instances/";
 
     private LakeKeys() {
     }
@@ -28,6 +30,16 @@ public final class LakeKeys {
 
     public static String manifest(String batchId) {
         return MANIFEST_PREFIX + batchId + ".json";
+    }
+
+    /** Which batch an inbox file belongs to; created once ({@code If-None-Match: *}), deleted after archiving. */
+    public static String claim(String fileKey) {
+        return CLAIM_PREFIX + fileKey;
+    }
+
+    /** An instance's heartbeat: rewritten every third of the lease timeout while it runs. */
+    public static String instance(String instanceId) {
+        return INSTANCE_PREFIX + instanceId;
     }
 
     public static String partitionPrefix(Stream stream, String tenant, LocalDate date) {

@@ -21,6 +21,8 @@ import io.inlet.schema.JsonSchemas;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
+import io.inlet.queue.InboxFile;
+import io.inlet.queue.WorkQueue;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
@@ -50,13 +52,15 @@ public final class UploadConfirmation {
     private final long maxBytes;
     private final Clock clock;
     private final CrashPoints crashPoints;
+    private final WorkQueue queue;
     private final JsonSchema schema = JsonSchemas.load("schemas/confirm-upload-request.schema.json");
     /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
     private final ReentrantLock[] locks = new ReentrantLock[64];
 
     public UploadConfirmation(ObjectMapper json, JsonRequests requests, S3Client s3, Buckets buckets, StatusStore statuses,
-            long maxBytes, Clock clock, CrashPoints crashPoints) {
+            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue) {
         this.crashPoints = crashPoints;
+        this.queue = queue;
         this.json = json;
         this.requests = requests;
         this.s3 = s3;
@@ -166,6 +170,7 @@ public final class UploadConfirmation {
             throw new ApiException(409, "The file at this file_key was uploaded again while it was being confirmed; "
                     + "confirm again", List.of(ApiError.atField("/file_key", "changed during confirmation")));
         }
+        queue.announce(new InboxFile(key.key(), uploaded.contentLength()));
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_COPY);
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
         LOG.info("Confirmed {} ({} bytes)", key, uploaded.contentLength());

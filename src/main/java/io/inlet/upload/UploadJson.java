@@ -20,6 +20,8 @@ import io.inlet.schema.FieldError;
 import io.inlet.schema.JsonSchemas;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
+import io.inlet.queue.InboxFile;
+import io.inlet.queue.WorkQueue;
 import io.inlet.storage.FileKey;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
@@ -34,14 +36,17 @@ public final class UploadJson {
     /** How many problems a 422 lists before it only counts the rest. */
     static final int MAX_LISTED_ERRORS = 100;
     private static final String FILE_KEY = "inletFileKey";
+    private static final String FILE_BYTES = "inletFileBytes";
 
     private final ObjectMapper json;
     private final JsonRequests requests;
     private final RecordValidator validator;
     private final JsonSchema envelope = JsonSchemas.load("schemas/upload-json-request.schema.json");
     private final Clock clock;
+    private final WorkQueue queue;
 
-    public UploadJson(ObjectMapper json, JsonRequests requests, RecordValidator validator, Clock clock) {
+    public UploadJson(ObjectMapper json, JsonRequests requests, RecordValidator validator, Clock clock, WorkQueue queue) {
+        this.queue = queue;
         this.json = json;
         this.requests = requests;
         this.validator = validator;
@@ -81,6 +86,7 @@ public final class UploadJson {
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
         byte[] jsonl = toJsonl(data);
         exchange.setProperty(FILE_KEY, key.key());
+        exchange.setProperty(FILE_BYTES, (long) jsonl.length);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
         exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_LENGTH, (long) jsonl.length);
@@ -94,6 +100,8 @@ public final class UploadJson {
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
         body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
+        queue.announce(new InboxFile(exchange.getProperty(FILE_KEY, String.class),
+                exchange.getProperty(FILE_BYTES, Long.class)));
         JsonResponses.ok(exchange, json, body);
     }
 

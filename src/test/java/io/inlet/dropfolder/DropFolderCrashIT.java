@@ -39,7 +39,11 @@ class DropFolderCrashIT {
         settings.put("inlet.dropfolder.settle-ms", "500");
         settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
-        settings.put("inlet.pipeline.poll-delay-ms", "200");
+        settings.put("inlet.dropfolder.poll-delay-ms", "200");
+        // objects written straight into the inbox are found by the reconciliation: look often
+        settings.put("inlet.queue.reconcile-interval", "PT2S");
+        settings.put("inlet.queue.reconcile-min-age", "PT0S");
+        settings.put("inlet.pipeline.sweep-interval", "PT1S");
         InletProcess.Result created = InletProcess.run(Map.of("inlet.data-dir", dataDir.toString()), Map.of(),
                 "keys", "create", "--tenant", "dropper");
         String key = created.lastStdoutLine();

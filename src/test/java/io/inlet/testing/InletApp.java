@@ -64,7 +64,11 @@ public final class InletApp implements AutoCloseable {
             props.put("inlet.dropfolder.dir", dataDir.resolve("dropfolder").toString());
             props.put("camel.server.port", String.valueOf(freePort()));
             props.put("inlet.s3.embedded.port", String.valueOf(freePort()));
-            props.put("inlet.pipeline.poll-delay-ms", "200");
+            props.put("inlet.dropfolder.poll-delay-ms", "200");
+            // objects written straight into the inbox are found by the reconciliation: look often
+            props.put("inlet.queue.reconcile-interval", "PT2S");
+            props.put("inlet.queue.reconcile-min-age", "PT0S");
+            props.put("inlet.pipeline.sweep-interval", "PT1S");
             props.put("inlet.dropfolder.settle-ms", "1000");
             props.putAll(extra);
             InletApp app = new InletApp(dataDir, props);

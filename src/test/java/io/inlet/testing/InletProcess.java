@@ -82,7 +82,11 @@ public final class InletProcess implements AutoCloseable {
         settings.put("inlet.dropfolder.dir", dropFolder.toString());
         settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
-        settings.put("inlet.pipeline.poll-delay-ms", "200");
+        settings.put("inlet.dropfolder.poll-delay-ms", "200");
+        // objects written straight into the inbox are found by the reconciliation: look often
+        settings.put("inlet.queue.reconcile-interval", "PT2S");
+        settings.put("inlet.queue.reconcile-min-age", "PT0S");
+        settings.put("inlet.pipeline.sweep-interval", "PT1S");
         return settings;
     }
 

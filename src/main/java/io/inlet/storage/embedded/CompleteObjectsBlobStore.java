@@ -16,6 +16,8 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.gaul.s3proxy.S3ErrorCode;
+import org.gaul.s3proxy.S3ProxyException;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
 import org.gaul.s3proxy.blobstore.domain.MultipartUpload;
@@ -51,6 +53,8 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
 
     private final Path root;
     private final Path journalDir;
+    /** Striped: conditional PUTs are small (claims), so sharing a lock now and then costs nothing. */
+    private final Object[] conditionalWrites = java.util.stream.IntStream.range(0, 256).mapToObj(i -> new Object()).toArray();
     /** "container/key" of the writes in progress in this process, with how many run at once. */
     private final ConcurrentHashMap<String, Integer> writing = new ConcurrentHashMap<>();
 
@@ -107,7 +111,27 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
 
     @Override
     public PutObjectResponse putBlob(PutObjectRequest request, InputStream content) {
-        return journalled(request.bucket(), request.key(), () -> super.putBlob(request, content));
+        if (request.ifNoneMatch() == null && request.ifMatch() == null) {
+            return journalled(request.bucket(), request.key(), () -> super.putBlob(request, content));
+        }
+        // S3Proxy checks a PUT's condition before it writes, so two conditional PUTs of one key can both pass
+        // the check. AWS S3 makes the pair atomic (claims depend on it): here, a conditional PUT checks again
+        // and writes under a lock per key.
+        Object lock = conditionalWrites[Math.floorMod((request.bucket() + "/" + request.key()).hashCode(),
+                conditionalWrites.length)];
+        synchronized (lock) {
+            var existing = delegate().blobMetadataIfPresent(request.bucket(), request.key());
+            boolean exists = existing != null;
+            if ("*".equals(request.ifNoneMatch()) && exists
+                    || request.ifMatch() != null && (!exists || !sameETag(request.ifMatch(), existing.eTag()))) {
+                throw new S3ProxyException(S3ErrorCode.PRECONDITION_FAILED);
+            }
+            return journalled(request.bucket(), request.key(), () -> super.putBlob(request, content));
+        }
+    }
+
+    private static boolean sameETag(String a, String b) {
+        return b != null && a.replace("\"", "").equals(b.replace("\"", ""));
     }
 
     @Override

@@ -1,0 +1,176 @@
+package io.inlet.pipeline;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.inlet.Settings;
+import io.inlet.queue.InboxEvents;
+import io.inlet.queue.InboxFile;
+import io.inlet.queue.WorkQueue;
+import io.inlet.storage.BoundedS3Calls;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
+import io.inlet.storage.S3Objects;
+import org.apache.camel.Exchange;
+import org.apache.camel.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+
+/**
+ * From queue messages to sealed batches. A message's files are read ({@link #announced}); the route gathers
+ * small files of one tenant (a large file goes alone); then {@link #seal} claims each file for a new batch,
+ * keeps those it won that are still in the inbox, writes the batch's manifest naming them and this instance
+ * as owner, and only then acknowledges the messages. From the manifest on, the batch no longer depends on
+ * the queue: if this instance dies, another takes the manifest over ({@link BatchSweep}).
+ */
+public final class BatchPlanner {
+
+    public static final String LARGE = "inletLargeFile";
+    public static final String BYTES = "inletBatchBytes";
+    private static final Logger LOG = LoggerFactory.getLogger(BatchPlanner.class);
+    /** CopyObject, which moves a file to the archive, takes at most 5 GiB. */
+    private static final long MAX_SOURCE_BYTES = 5L * 1024 * 1024 * 1024;
+
+    private final S3Client s3;
+    private final Buckets buckets;
+    private final Claims claims;
+    private final Manifests manifests;
+    private final BatchSweep sweep;
+    private final InboxEvents events;
+    private final WorkQueue queue;
+    private final BoundedS3Calls calls;
+    private final Settings.Pipeline pipeline;
+    private final CrashPoints crashPoints;
+    private final Clock clock;
+
+    public BatchPlanner(S3Client s3, Buckets buckets, Claims claims, Manifests manifests, BatchSweep sweep,
+            InboxEvents events, WorkQueue queue, BoundedS3Calls calls, Settings.Pipeline pipeline,
+            CrashPoints crashPoints, Clock clock) {
+        this.s3 = s3;
+        this.buckets = buckets;
+        this.claims = claims;
+        this.manifests = manifests;
+        this.sweep = sweep;
+        this.events = events;
+        this.queue = queue;
+        this.calls = calls;
+        this.pipeline = pipeline;
+        this.crashPoints = crashPoints;
+        this.clock = clock;
+    }
+
+    /** The routable inbox files of one message; a message with none (a test event, say) is acknowledged now. */
+    public List<Announced> announced(String body, @Header("CamelAwsSqsReceiptHandle") String receiptHandle) {
+        List<InboxFile> files = new ArrayList<>();
+        for (InboxFile file : events.read(body == null ? "" : body)) {
+            if (FileKey.parse(file.key()).isPresent()) {
+                files.add(file);
+            } else {
+                LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/"
+                        + "….jsonl[.gz]; left in the inbox unprocessed", file.key());
+            }
+        }
+        if (files.isEmpty()) {
+            if (receiptHandle != null) {
+                queue.acknowledge(List.of(receiptHandle));
+            }
+            return List.of();
+        }
+        Announced.Delivery delivery = new Announced.Delivery(receiptHandle, files.size());
+        return files.stream()
+                .map(f -> new Announced(f, FileKey.parse(f.key()).orElseThrow().tenant(), delivery))
+                .toList();
+    }
+
+    /** Small files of a tenant are gathered together; a large one is a batch of its own. */
+    public String batchKey(Announced announced) {
+        return announced.file().size() > pipeline.smallSourceBytes()
+                ? "large:" + announced.file().key()
+                : "tenant:" + announced.tenant();
+    }
+
+    /** A manifest from the sweep goes to the workers of its size. */
+    public boolean isLargeBatch(BatchManifest manifest) {
+        return manifest.isLarge(pipeline);
+    }
+
+    /**
+     * Claims the gathered files for a new batch and seals it; null when none is left to process (all claimed
+     * elsewhere or already processed). A manifest handed over by the sweep passes through unchanged.
+     */
+    public BatchManifest seal(Exchange exchange) {
+        Object body = exchange.getMessage().getBody();
+        if (body instanceof BatchManifest resumed) {
+            return resumed;
+        }
+        @SuppressWarnings("unchecked")
+        List<Announced> gathered = (List<Announced>) body;
+        Map<String, Announced> byKey = new LinkedHashMap<>();
+        gathered.forEach(a -> byKey.putIfAbsent(a.file().key(), a));
+        Instant now = clock.instant();
+        String batchId = BatchManifest.newId(now);
+
+        // Claim every file side by side; a file won is a member if it is still in the inbox (a duplicate
+        // message can arrive after the file was processed and its claim released).
+        List<Optional<BatchManifest.Source>> outcomes = calls.map(new ArrayList<>(byKey.keySet()), key -> {
+            if (!claims.claim(key, batchId)) {
+                return Optional.empty();
+            }
+            Optional<HeadObjectResponse> head = S3Objects.head(s3, buckets.inbox(), key);
+            if (head.isEmpty()) {
+                claims.release(List.of(key));
+                return Optional.empty();
+            }
+            long size = head.get().contentLength();
+            if (size > MAX_SOURCE_BYTES) {
+                LOG.warn("Inbox object '{}' is over 5 GiB, more than one S3 copy can move to the archive; left in the "
+                        + "inbox unprocessed", key);
+                return Optional.empty();
+            }
+            return Optional.of(new BatchManifest.Source(key, size));
+        });
+        List<BatchManifest.Source> members = outcomes.stream().flatMap(Optional::stream).toList();
+
+        BatchManifest manifest = null;
+        if (!members.isEmpty()) {
+            manifest = BatchManifest.plan(batchId, sweep.instanceId(), members, pipeline, now);
+            try {
+                manifests.write(manifest);
+            } catch (RuntimeException e) {
+                // Not sealed: give the files back, so the messages (not acknowledged) can be taken again.
+                try {
+                    claims.release(members.stream().map(BatchManifest.Source::key).toList());
+                } catch (RuntimeException ignored) {
+                    // The reconciliation releases claims of batches that were never sealed.
+                }
+                throw e;
+            }
+            sweep.hold(manifest);
+            crashPoints.reached(CrashPoints.AFTER_MANIFEST);
+        }
+        List<String> settled = new ArrayList<>();
+        for (Announced a : byKey.values()) {
+            if (a.delivery().settle()) {
+                settled.add(a.delivery().receiptHandle());
+            }
+        }
+        // Duplicates of a key within the batch settle their own messages too.
+        gathered.stream().filter(a -> byKey.get(a.file().key()) != a)
+                .filter(a -> a.delivery().settle()).forEach(a -> settled.add(a.delivery().receiptHandle()));
+        try {
+            queue.acknowledge(settled);
+        } catch (RuntimeException e) {
+            // Sealed regardless: a message that comes back finds its file claimed and is acknowledged then.
+            LOG.warn("Could not acknowledge {} message(s) ({}); they will be delivered again and skipped", settled.size(),
+                    e.getMessage());
+        }
+        return manifest;
+    }
+}

@@ -1,0 +1,139 @@
+package io.inlet.pipeline;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.inlet.Settings;
+import org.apache.camel.AggregationStrategy;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * The inbox → lake pipeline, as routes:
+ *
+ * <pre>
+ * inbox-queue:     SQS message → the inbox files it announces → gathered per tenant (count, bytes, window;
+ *                  a large file alone) → small-batches / large-batches
+ * batch-sweep:     batches to retry or take over (their manifests) → small-batches / large-batches
+ * process-batch:   claim + seal (manifest, then ack) → read, gunzip, check, write parts → statuses → archive
+ *                  → claims released → manifest deleted
+ * inbox-reconciliation, instance-heartbeat: the timers that keep the queue and the leases honest
+ * </pre>
+ *
+ * Large files have their own workers, at most all but one of {@code inlet.pipeline.workers}, so small batches
+ * of other tenants never wait behind a 2 GB file.
+ */
+public final class PipelineRoutes extends RouteBuilder {
+
+    private final Settings settings;
+    private final String queueUrl;
+
+    public PipelineRoutes(Settings settings, String queueUrl) {
+        this.settings = settings;
+        this.queueUrl = queueUrl;
+    }
+
+    @Override
+    public void configure() {
+        Settings.Pipeline pipeline = settings.pipeline();
+        Settings.Queue queue = settings.queue();
+        String small = "seda:small-batches?size=256&blockWhenFull=true";
+        String large = "seda:large-batches?size=256&blockWhenFull=true";
+
+        // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.
+        from("aws2-sqs://" + queue.name() + "?amazonSQSClient=#sqsClient&queueUrl=RAW(" + queueUrl + ")"
+                + "&deleteAfterRead=false&autoCreateQueue=false&maxMessagesPerPoll=10&waitTimeSeconds=10"
+                + "&greedy=true&delay=200&concurrentConsumers=" + queue.consumers()
+                + "&backoffErrorThreshold=3&backoffMultiplier=10")
+                .routeId("inbox-queue")
+                .bean("batchPlanner", "announced")
+                .split(body())
+                    .aggregate(method("batchPlanner", "batchKey"), new SmallFilesTogether(pipeline))
+                        .completionSize(pipeline.maxSourcesPerBatch())
+                        .completionPredicate(exchangeProperty(SmallFilesTogether.FULL).isEqualTo(true))
+                        .completionTimeout(pipeline.batchWindow().toMillis())
+                        .completionTimeoutCheckerInterval(Math.max(10, pipeline.batchWindow().toMillis() / 4))
+                        .choice()
+                            .when(exchangeProperty(BatchPlanner.LARGE).isEqualTo(true)).to(large)
+                            .otherwise().to(small)
+                        .end()
+                    .end()
+                .end();
+
+        from("timer:batch-sweep?delay=500&period=" + pipeline.sweepInterval().toMillis())
+                .routeId("batch-sweep")
+                .bean("batchSweep", "due")
+                .split(body())
+                    .choice()
+                        .when(method("batchPlanner", "isLargeBatch")).to(large)
+                        .otherwise().to(small)
+                    .end()
+                .end();
+
+        from(small + "&concurrentConsumers=" + pipeline.smallBatchWorkers())
+                .routeId("small-batches")
+                .to("direct:process-batch");
+        from(large + "&concurrentConsumers=" + Math.max(1, pipeline.workers() - 1))
+                .routeId("large-batches")
+                .to("direct:process-batch");
+
+        from("direct:process-batch")
+                .routeId("process-batch")
+                .routeConfigurationId("pipeline-errors")
+                // claims, then the manifest, then the queue messages acknowledged
+                .bean("batchPlanner", "seal")
+                .filter(body().isNotNull())
+                    .setProperty(BatchFailures.MANIFEST, body())
+                    // every file streamed through validation into lake parts; all output durable on return
+                    .bean("batchProcessor", "process")
+                    // completed / completed_with_errors / failed, with counts, reasons and lake keys
+                    .bean("batchCommit", "recordStatuses")
+                    // inbox -> archive side by side, inbox copies deleted a thousand at a time, claims released
+                    .bean("batchCommit", "archive")
+                    .bean("batchCommit", "finish")
+                .end();
+
+        from("timer:instance-heartbeat?delay=0&period=" + Math.max(1000, pipeline.leaseTimeout().toMillis() / 3))
+                .routeId("instance-heartbeat")
+                .bean("batchSweep", "heartbeat");
+
+        from("timer:inbox-reconciliation?delay=1000&period=" + queue.reconcileInterval().toMillis())
+                .routeId("inbox-reconciliation")
+                .bean("inboxReconciliation", "reconcile");
+    }
+
+    /**
+     * Gathers announced files into the body of one exchange, as a list; marks the batch full at the byte limit,
+     * and a large file (which has a correlation key of its own) full at once.
+     */
+    static final class SmallFilesTogether implements AggregationStrategy {
+
+        static final String FULL = "inletBatchFull";
+        private final Settings.Pipeline pipeline;
+
+        SmallFilesTogether(Settings.Pipeline pipeline) {
+            this.pipeline = pipeline;
+        }
+
+        @Override
+        public Exchange aggregate(Exchange gathered, Exchange next) {
+            Announced file = next.getMessage().getBody(Announced.class);
+            Exchange into = gathered == null ? next : gathered;
+            if (gathered == null) {
+                List<Announced> files = new ArrayList<>();
+                files.add(file);
+                next.getMessage().setBody(files);
+                next.setProperty(BatchPlanner.BYTES, 0L);
+                next.setProperty(BatchPlanner.LARGE, file.file().size() > pipeline.smallSourceBytes());
+            } else {
+                @SuppressWarnings("unchecked")
+                List<Announced> files = gathered.getMessage().getBody(List.class);
+                files.add(file);
+            }
+            long bytes = into.getProperty(BatchPlanner.BYTES, Long.class) + Math.max(0, file.file().size());
+            into.setProperty(BatchPlanner.BYTES, bytes);
+            into.setProperty(FULL, bytes >= pipeline.maxBatchBytes() || into.getProperty(BatchPlanner.LARGE, Boolean.class));
+            return into;
+        }
+    }
+}

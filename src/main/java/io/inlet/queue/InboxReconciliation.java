@@ -1,0 +1,92 @@
+package io.inlet.queue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.inlet.storage.FileKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The safety net under the queue: lists the inbox and announces every routable object that no batch has
+ * claimed, so an object whose message was lost (a queue restarted empty, a send that failed, a crash between
+ * the write and the send) or that was written by a system with no notifications is processed anyway. At
+ * start every unclaimed object is announced; later only those older than {@code reconcile-min-age}, whose
+ * message had its chance. Claims whose batch was never sealed (a crash between claim and manifest) are
+ * released here, so their files can be claimed again.
+ */
+public final class InboxReconciliation {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InboxReconciliation.class);
+
+    /** What the reconciliation needs to know of claims; implemented by the pipeline. */
+    public interface ClaimView {
+        /** Claimed inbox files, with when each claim was made. */
+        Map<String, Instant> claimed();
+
+        /** Releases the claims older than the given time whose batch has no manifest; returns their file keys. */
+        Set<String> releaseUnsealed(Map<String, Instant> claims, Instant olderThan);
+    }
+
+    private final S3Client s3;
+    private final String inboxBucket;
+    private final ClaimView claims;
+    private final WorkQueue queue;
+    private final Duration minAge;
+    private final Duration claimGrace;
+    private final Clock clock;
+    private final Set<String> reportedUnroutable = new HashSet<>();
+    private boolean first = true;
+
+    public InboxReconciliation(S3Client s3, String inboxBucket, ClaimView claims, WorkQueue queue, Duration minAge,
+            Duration claimGrace, Clock clock) {
+        this.s3 = s3;
+        this.inboxBucket = inboxBucket;
+        this.claims = claims;
+        this.queue = queue;
+        this.minAge = minAge;
+        this.claimGrace = claimGrace;
+        this.clock = clock;
+    }
+
+    /** One pass; returns how many files it announced. */
+    public synchronized int reconcile() {
+        Instant now = clock.instant();
+        Map<String, Instant> claimed = claims.claimed();
+        Set<String> released = claims.releaseUnsealed(claimed, now.minus(claimGrace));
+        Instant bornBefore = first ? now : now.minus(minAge);
+        List<InboxFile> unannounced = new ArrayList<>();
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket)).contents()) {
+            String key = object.key();
+            if (key.endsWith("/") || claimed.containsKey(key) && !released.contains(key)) {
+                continue;
+            }
+            if (FileKey.parse(key).isEmpty()) {
+                // Only objects untouched for a minute: S3-compatible servers may list a write in progress under a
+                // temporary name, which must be neither touched nor reported.
+                if (object.lastModified().isBefore(now.minusSeconds(60)) && reportedUnroutable.add(key)) {
+                    LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/"
+                            + "tenant=…/dt=…/….jsonl[.gz]; left in the inbox unprocessed", key);
+                }
+                continue;
+            }
+            if (!object.lastModified().isAfter(bornBefore)) {
+                unannounced.add(new InboxFile(key, object.size()));
+            }
+        }
+        queue.send(unannounced);
+        if (!unannounced.isEmpty()) {
+            LOG.info("Inbox reconciliation: announced {} file(s) no message had brought", unannounced.size());
+        }
+        first = false;
+        return unannounced.size();
+    }
+}

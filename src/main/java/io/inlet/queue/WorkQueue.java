@@ -1,0 +1,202 @@
+package io.inlet.queue;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.inlet.Settings;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * The work queue as the service uses it besides consuming it: announcing inbox objects, and acknowledging
+ * (deleting) messages once the files they announce are claimed by a sealed batch.
+ *
+ * <p>Announcements of the service's own writes are sent in the background, ten to a SendMessageBatch call, so an
+ * upload is acknowledged to its sender as soon as it is durable in S3, whatever the queue does. A message that
+ * cannot be sent (queue unreachable, buffer full) is dropped with a warning: the file is in the inbox, and the
+ * next reconciliation finds it.
+ */
+public final class WorkQueue extends ServiceSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WorkQueue.class);
+    private static final int SQS_BATCH = 10;
+
+    private final SqsClient sqs;
+    private final String url;
+    private final InboxEvents events;
+    private final boolean announceWrites;
+    private final BlockingQueue<InboxFile> outgoing = new ArrayBlockingQueue<>(20_000);
+    private final AtomicLong dropped = new AtomicLong();
+    private final List<Thread> senders = new ArrayList<>();
+    private volatile boolean running;
+    private volatile boolean unreachable;
+
+    public WorkQueue(SqsClient sqs, String url, InboxEvents events, boolean announceWrites) {
+        this.sqs = sqs;
+        this.url = url;
+        this.events = events;
+        this.announceWrites = announceWrites;
+    }
+
+    /** The SQS client for {@code inlet.queue.*}: embedded server, an SQS-compatible endpoint, or AWS SQS. */
+    public static SqsClient client(Settings.Queue settings, URI embeddedEndpoint) {
+        AwsCredentialsProvider credentials;
+        if (settings.accessKey().isPresent() && settings.secretKey().isPresent()) {
+            credentials = StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(settings.accessKey().get(), settings.secretKey().get()));
+        } else if (embeddedEndpoint != null) {
+            // The embedded server checks no signature; it only has to be well formed.
+            credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("inlet", "inlet"));
+        } else {
+            credentials = DefaultCredentialsProvider.builder().build();
+        }
+        var builder = SqsClient.builder()
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials)
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(64)
+                        .connectionTimeout(Duration.ofSeconds(5))
+                        // Long polls wait up to 20 s for a message.
+                        .socketTimeout(Duration.ofSeconds(30)));
+        if (embeddedEndpoint != null) {
+            builder.endpointOverride(embeddedEndpoint);
+        } else if (settings.endpoint().isPresent()) {
+            builder.endpointOverride(URI.create(settings.endpoint().get()));
+        }
+        return builder.build();
+    }
+
+    /** The queue URL: as configured, or looked up by name (and the queue created when missing). */
+    public static String resolveUrl(SqsClient sqs, Settings.Queue settings) {
+        if (settings.url().isPresent()) {
+            return settings.url().get();
+        }
+        try {
+            return sqs.getQueueUrl(b -> b.queueName(settings.name())).queueUrl();
+        } catch (QueueDoesNotExistException e) {
+            LOG.info("Creating queue {}", settings.name());
+            return sqs.createQueue(b -> b.queueName(settings.name()).attributesWithStrings(java.util.Map.of(
+                    QueueAttributeName.VISIBILITY_TIMEOUT.toString(), String.valueOf(settings.visibilityTimeoutSeconds()),
+                    // Four days, as SQS does by default: long enough for any outage of the consumers.
+                    QueueAttributeName.MESSAGE_RETENTION_PERIOD.toString(), "345600"))).queueUrl();
+        }
+    }
+
+    public String url() {
+        return url;
+    }
+
+    public SqsClient client() {
+        return sqs;
+    }
+
+    /** Called after the service's own durable write into the inbox; never blocks, never fails the caller. */
+    public void announce(InboxFile file) {
+        if (!announceWrites) {
+            return;
+        }
+        if (!outgoing.offer(file)) {
+            long n = dropped.incrementAndGet();
+            if (n == 1 || n % 1000 == 0) {
+                LOG.warn("{} announcement(s) not sent (the queue is not keeping up); the inbox reconciliation will find them", n);
+            }
+        }
+    }
+
+    /** Sends announcements now, ten to a call; throws when the queue cannot be reached. */
+    public void send(List<InboxFile> files) {
+        for (int from = 0; from < files.size(); from += SQS_BATCH) {
+            List<InboxFile> slice = files.subList(from, Math.min(files.size(), from + SQS_BATCH));
+            List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+            for (int i = 0; i < slice.size(); i++) {
+                entries.add(SendMessageBatchRequestEntry.builder().id(String.valueOf(i))
+                        .messageBody(events.announce(slice.get(i))).build());
+            }
+            var response = sqs.sendMessageBatch(b -> b.queueUrl(url).entries(entries));
+            if (!response.failed().isEmpty()) {
+                throw new IllegalStateException("the queue refused " + response.failed().size() + " message(s): "
+                        + response.failed().get(0).message());
+            }
+        }
+    }
+
+    /** Deletes messages by their receipt handles, ten to a call. A message already gone is no error. */
+    public void acknowledge(List<String> receiptHandles) {
+        for (int from = 0; from < receiptHandles.size(); from += SQS_BATCH) {
+            List<String> slice = receiptHandles.subList(from, Math.min(receiptHandles.size(), from + SQS_BATCH));
+            List<DeleteMessageBatchRequestEntry> entries = new ArrayList<>();
+            for (int i = 0; i < slice.size(); i++) {
+                entries.add(DeleteMessageBatchRequestEntry.builder().id(String.valueOf(i)).receiptHandle(slice.get(i)).build());
+            }
+            sqs.deleteMessageBatch(b -> b.queueUrl(url).entries(entries));
+        }
+    }
+
+    @Override
+    protected void doStart() {
+        running = true;
+        for (int i = 0; i < 2; i++) {
+            Thread sender = new Thread(this::sendLoop, "inlet-queue-announcer-" + i);
+            sender.setDaemon(true);
+            sender.start();
+            senders.add(sender);
+        }
+    }
+
+    @Override
+    protected void doStop() throws InterruptedException {
+        running = false;
+        for (Thread sender : senders) {
+            sender.join(5_000);
+        }
+        sqs.close();
+    }
+
+    private void sendLoop() {
+        List<InboxFile> batch = new ArrayList<>(SQS_BATCH);
+        while (running || !outgoing.isEmpty()) {
+            try {
+                InboxFile first = outgoing.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.clear();
+                batch.add(first);
+                outgoing.drainTo(batch, SQS_BATCH - 1);
+                send(batch);
+                if (unreachable) {
+                    unreachable = false;
+                    LOG.info("The queue answers again");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (SdkException | IllegalStateException e) {
+                if (!unreachable) {
+                    unreachable = true;
+                    LOG.warn("Could not announce {} inbox file(s) on the queue ({}); the inbox reconciliation will find "
+                            + "them", batch.size(), e.getMessage());
+                }
+            }
+        }
+    }
+}
