@@ -3,7 +3,11 @@ package io.inlet;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
+import io.inlet.queue.EmbeddedQueue;
+import io.inlet.storage.S3Credentials;
+import io.inlet.storage.embedded.EmbeddedS3;
 import io.inlet.tenant.ApiKeys;
+import java.util.concurrent.CountDownLatch;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.main.Main;
 import picocli.CommandLine;
@@ -16,7 +20,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "inlet", mixinStandardHelpOptions = true,
         description = "Inlet: ingestion of contacts, accounts and their events into a tenant-partitioned lake.",
-        subcommands = {Inlet.Run.class, Inlet.Keys.class})
+        subcommands = {Inlet.Run.class, Inlet.Keys.class, Inlet.Storage.class})
 public final class Inlet implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {
@@ -96,6 +100,36 @@ public final class Inlet implements Callable<Integer> {
                 out.flush();
                 return 0;
             }
+        }
+    }
+
+    /**
+     * The embedded S3 and the embedded queue alone, for several instances on one machine (or a test): the
+     * instances run with {@code inlet.s3.embedded.enabled=false}, {@code inlet.queue.embedded.enabled=false} and
+     * point {@code inlet.s3.endpoint} / {@code inlet.queue.endpoint} here.
+     */
+    @Command(name = "storage", description = "Serve only the embedded S3 (inlet.s3.embedded.port) and the embedded "
+            + "queue (inlet.queue.embedded.port, 9324 when 0), for several instances to share on one machine.")
+    static final class Storage implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            Settings settings = standaloneSettings();
+            DataDirectory.prepare(settings);
+            EmbeddedS3 s3 = new EmbeddedS3(settings);
+            s3.start();
+            Settings.Queue queue = settings.queue();
+            EmbeddedQueue sqs = new EmbeddedQueue(queue.embeddedHost(), queue.embeddedPort() == 0 ? 9324 : queue.embeddedPort());
+            sqs.start();
+            System.out.println("Storage ready: S3 on port " + settings.embeddedS3Port() + " (credentials in "
+                    + settings.dataDir().resolve(S3Credentials.EMBEDDED_FILE) + "), queue at " + sqs.endpoint());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                sqs.stop();
+                s3.stop();
+                stopped.countDown();
+            }));
+            stopped.await();
+            return 0;
         }
     }
 

@@ -13,6 +13,7 @@ import org.apache.camel.spi.PropertiesComponent;
  */
 public record Settings(
         Path dataDir,
+        Path keysFile,
         boolean embeddedS3,
         String embeddedS3Host,
         int embeddedS3Port,
@@ -104,6 +105,8 @@ public record Settings(
         }
         return new Settings(
                 dataDir,
+                r.optional("inlet.keys.file").map(f -> Path.of(f).toAbsolutePath().normalize())
+                        .orElse(dataDir.resolve("api-keys.json")),
                 r.bool("inlet.s3.embedded.enabled"),
                 r.require("inlet.s3.embedded.host"),
                 r.integer("inlet.s3.embedded.port"),
@@ -170,8 +173,9 @@ public record Settings(
                 Duration.parse(r.require("inlet.http.header-timeout")));
     }
 
+    /** API keys (hashes only). Instances that serve the same tenants share this file. */
     public Path keysFile() {
-        return dataDir.resolve("api-keys.json");
+        return keysFile;
     }
 
     public Path tempDir() {

@@ -2,6 +2,8 @@ package io.inlet.pipeline;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
 
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -49,6 +51,20 @@ public final class BatchFailures {
             // Failed before the batch was sealed: nothing was claimed for good, and its queue messages were not
             // acknowledged, so they come back after their visibility timeout and are planned again.
             LOG.warn("Could not seal a batch; its files are planned again when their messages come back: {}", error);
+            return;
+        }
+        Optional<BatchManifest> current;
+        try {
+            current = manifests.read(manifest.batchId());
+        } catch (RuntimeException e) {
+            current = Optional.of(manifest);
+        }
+        if (current.isEmpty() || !Objects.equals(current.get().owner(), manifest.owner())) {
+            // Another instance took the batch over while this one was stalled (and may have finished it): it is
+            // not this instance's to retry or to give up on.
+            LOG.warn("Batch {} failed here ({}), but it was taken over by {}; leaving it to that instance",
+                    manifest.batchId(), error, current.map(BatchManifest::owner).orElse("another instance, which finished it"));
+            sweep.finished(manifest.batchId());
             return;
         }
         int attempt = manifest.attempts() + 1;

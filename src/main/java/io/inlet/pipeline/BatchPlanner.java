@@ -3,6 +3,7 @@ package io.inlet.pipeline;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,9 @@ public final class BatchPlanner {
         this.clock = clock;
     }
 
+    private record Member(BatchManifest.Source source, Instant written) {
+    }
+
     /** The routable inbox files of one message; a message with none (a test event, say) is acknowledged now. */
     public List<Announced> announced(String body, @Header("CamelAwsSqsReceiptHandle") String receiptHandle) {
         List<InboxFile> files = new ArrayList<>();
@@ -119,7 +123,7 @@ public final class BatchPlanner {
 
         // Claim every file side by side; a file won is a member if it is still in the inbox (a duplicate
         // message can arrive after the file was processed and its claim released).
-        List<Optional<BatchManifest.Source>> outcomes = calls.map(new ArrayList<>(byKey.keySet()), key -> {
+        List<Optional<Member>> outcomes = calls.map(new ArrayList<>(byKey.keySet()), key -> {
             if (!claims.claim(key, batchId)) {
                 return Optional.empty();
             }
@@ -134,9 +138,14 @@ public final class BatchPlanner {
                         + "inbox unprocessed", key);
                 return Optional.empty();
             }
-            return Optional.of(new BatchManifest.Source(key, size));
+            return Optional.of(new Member(new BatchManifest.Source(key, size), head.get().lastModified()));
         });
-        List<BatchManifest.Source> members = outcomes.stream().flatMap(Optional::stream).toList();
+        // Oldest first (then by key): within a batch a tenant's records keep the order their files were written.
+        List<BatchManifest.Source> members = outcomes.stream().flatMap(Optional::stream)
+                .sorted(Comparator.comparing(Member::written, Comparator.nullsLast(Comparator.naturalOrder()))
+                        .thenComparing(m -> m.source().key()))
+                .map(Member::source)
+                .toList();
 
         BatchManifest manifest = null;
         if (!members.isEmpty()) {

@@ -44,7 +44,7 @@ class InboxPipelineTest {
     @Test
     void uploadJsonBatchesReachTheLakeCombinedInFewerPartFiles() throws IOException {
         Tenant tenant = app.newTenant("combined");
-        NotifyBuilder processed = new NotifyBuilder(app.camel()).fromRoute("process-batch").whenCompleted(1).create();
+        NotifyBuilder processed = new NotifyBuilder(app.camel()).fromRoute("small-batches").whenCompleted(1).create();
         List<String> fileKeys = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         for (int request = 0; request < 20; request++) {

@@ -48,7 +48,7 @@ class SmallFilesBatchTest {
     void aThousandSmallFilesInOneBatchLandOnceInOrderAndLeaveTheInbox() throws Exception {
         Tenant tenant = app.newTenant("many");
         String prefix = "data/tenants/objects/contact_event/source_system=crm/tenant=" + tenant.id() + "/dt=2025-03-01-00-00/";
-        app.camel().getRouteController().stopRoute("inbox-watch");
+        app.camel().getRouteController().stopRoute("inbox-reconciliation");
         List<String> keys = new ArrayList<>();
         List<String> expected = new ArrayList<>();
         for (int file = 0; file < FILES; file++) {
@@ -73,7 +73,7 @@ class SmallFilesBatchTest {
                     RequestBody.fromString(content.toString(), StandardCharsets.UTF_8));
             Thread.sleep(file % 100 == 0 ? 2 : 0); // distinct write times keep the planned order the written order
         }
-        app.camel().getRouteController().startRoute("inbox-watch");
+        app.camel().getRouteController().startRoute("inbox-reconciliation");
 
         BulkClient client = new BulkClient(app.baseUrl());
         for (int file = 0; file < FILES; file++) {

@@ -122,6 +122,35 @@ public final class InletProcess implements AutoCloseable {
         return inlet;
     }
 
+    /**
+     * {@code java -jar inlet.jar storage}: the embedded S3 and queue alone, for instances to share; returns once
+     * it says it is ready.
+     */
+    public static InletProcess startStorage(Map<String, String> systemProperties) throws IOException {
+        List<String> command = javaCommand(systemProperties, "512m");
+        command.add("storage");
+        Path log = Files.createTempFile("inlet-storage", ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        InletProcess storage = new InletProcess(process, log, 0);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!storage.log().contains("Storage ready")) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("storage did not start:\n" + storage.log());
+            }
+            sleep(100);
+        }
+        return storage;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGSTOP / SIGCONT: the process freezes (as in a long pause or a partition) and later goes on. */
+    public void signal(String signal) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).inheritIO().start().waitFor();
+    }
+
     private static List<String> javaCommand(Map<String, String> systemProperties, String maxHeap) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -1,0 +1,180 @@
+package io.inlet.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.storage.LakeKeys;
+import io.inlet.testing.Await;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.Lake;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * The queue drives the pipeline: messages in the S3 Event Notification format (as AWS sends them, and as Inlet
+ * sends them itself), duplicates, test events. The app reconciles only at start (then hourly), so every file
+ * written here after start is processed because a message announced it.
+ */
+class WorkQueueTest {
+
+    static InletApp app;
+    static SqsClient sqs;
+    static String queueUrl;
+    static BulkClient client;
+
+    @BeforeAll
+    static void start() {
+        int queuePort = InletApp.freePort();
+        app = InletApp.start(Map.of(
+                "inlet.queue.embedded.port", String.valueOf(queuePort),
+                "inlet.queue.reconcile-interval", "PT1H"));
+        sqs = WorkQueue.client(app.settings().queue(), URI.create("http://127.0.0.1:" + queuePort));
+        queueUrl = sqs.getQueueUrl(b -> b.queueName(app.settings().queue().name())).queueUrl();
+        client = new BulkClient(app.baseUrl());
+    }
+
+    @AfterAll
+    static void stop() {
+        sqs.close();
+        app.close();
+    }
+
+    @Test
+    void aMessageDeliveredTwiceIsProcessedOnce() {
+        Tenant tenant = app.newTenant("twice");
+        String key = "data/tenants/objects/contact/source_system=crm/tenant=" + tenant.id() + "/dt=2026-01-02-03-04/twice.jsonl";
+        List<String> ids = putContacts(key, "tw", 50);
+        String event = s3Event(key, 50 * 80);
+
+        send(event);
+        send(event);
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+        // And once more after it was processed (a message SQS delivers late, or a second notification).
+        send(event);
+        awaitQueueDrained();
+
+        assertThat(status.get("state").asText()).isEqualTo("completed");
+        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact/tenant=" + tenant.id() + "/"), "contact_id"))
+                .containsExactlyInAnyOrderElementsOf(ids);
+        awaitNothingLeft(key);
+    }
+
+    @Test
+    void s3EventNotificationsAreReadAndTheTestEventIsSkipped() {
+        Tenant tenant = app.newTenant("events");
+        String key = "data/tenants/objects/account/source_system=crm/tenant=" + tenant.id() + "/dt=2026-01-02-03-04/from-s3.jsonl";
+        String content = "{\"account_id\":\"e-1\",\"domain\":\"one.com\",\"account_properties\":{}}\n";
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString(content));
+        // What S3 sends when a notification configuration is saved: no Records.
+        send("{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Time\":\"2026-11-26T10:00:00.000Z\","
+                + "\"Bucket\":\"" + app.settings().inboxBucket() + "\",\"RequestId\":\"5582815E1AEA5ADF\"}");
+        // An event for another bucket announces nothing.
+        send(s3Event("other-bucket", key, 10));
+        // An AWS S3 event: the key URL-encoded ('=' as %3D), as S3 writes it.
+        send(s3Event(key, content.length()).replace(key, key.replace("=", "%3D")));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+
+        assertThat(status.get("state").asText()).isEqualTo("completed");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(1);
+        awaitQueueDrained();
+        awaitNothingLeft(key);
+    }
+
+    @Test
+    void anSnsWrappedNotificationIsRead() {
+        Tenant tenant = app.newTenant("sns");
+        String key = "data/tenants/objects/contact/source_system=crm/tenant=" + tenant.id() + "/dt=2026-01-02-03-04/sns.jsonl";
+        List<String> ids = putContacts(key, "sn", 3);
+        String wrapped = "{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:1:inbox\","
+                + "\"Message\":" + quote(s3Event(key, 240)) + "}";
+        send(wrapped);
+
+        assertThat(client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30)).get("state").asText()).isEqualTo("completed");
+        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact/tenant=" + tenant.id() + "/"), "contact_id"))
+                .containsExactlyInAnyOrderElementsOf(ids);
+    }
+
+    @Test
+    void uploadJsonAnnouncesItsOwnWrites() throws Exception {
+        Tenant tenant = app.newTenant("own");
+        var response = app.post("/ingestion/upload-json", tenant.key(),
+                "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"o-1\",\"email\":\"o@acme.com\",\"contact_properties\":{}}]}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        String fileKey = io.inlet.Json.mapper().readTree(response.body()).get("file_key").asText();
+
+        assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(30)).get("state").asText()).isEqualTo("completed");
+        awaitNothingLeft(fileKey);
+    }
+
+    private List<String> putContacts(String key, String prefix, int count) {
+        List<String> ids = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            String id = prefix + "-" + i;
+            ids.add(id);
+            text.append("{\"contact_id\":\"").append(id).append("\",\"email\":\"").append(id)
+                    .append("@acme.com\",\"contact_properties\":{}}\n");
+        }
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key),
+                RequestBody.fromString(text.toString(), StandardCharsets.UTF_8));
+        return ids;
+    }
+
+    private static String s3Event(String key, long size) {
+        return s3Event(app.settings().inboxBucket(), key, size);
+    }
+
+    /** The shape S3 sends to SQS (trimmed to what a reader may rely on). */
+    private static String s3Event(String bucket, String key, long size) {
+        return "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":\"us-east-1\","
+                + "\"eventTime\":\"2026-11-26T10:00:00.000Z\",\"eventName\":\"ObjectCreated:Put\","
+                + "\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":\"inlet-inbox\","
+                + "\"bucket\":{\"name\":\"" + bucket + "\",\"arn\":\"arn:aws:s3:::" + bucket + "\"},"
+                + "\"object\":{\"key\":\"" + key + "\",\"size\":" + size + ",\"eTag\":\"0123456789abcdef\","
+                + "\"sequencer\":\"0055AED6DCD90281E5\"}}}]}";
+    }
+
+    private static String quote(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private static void send(String body) {
+        sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(body));
+    }
+
+    /** Every message, the test event's too, is acknowledged (deleted), none left waiting or in flight. */
+    private static void awaitQueueDrained() {
+        Await.until("the queue is empty", Duration.ofSeconds(30), () -> {
+            Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl)
+                    .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+            return attributes.values().stream().allMatch("0"::equals);
+        });
+    }
+
+    /** The file left the inbox, its claim was released, and no batch is pending. */
+    private static void awaitNothingLeft(String key) {
+        Await.until("inbox object, claim and manifests gone", Duration.ofSeconds(30), () ->
+                app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket()).prefix(key)).keyCount() == 0
+                        && app.s3().listObjectsV2(b -> b.bucket(lake()).prefix(LakeKeys.claim(key))).keyCount() == 0
+                        && app.s3().listObjectsV2(b -> b.bucket(lake()).prefix(LakeKeys.MANIFEST_PREFIX)).keyCount() == 0);
+    }
+
+    private static String lake() {
+        return app.settings().lakeBucket();
+    }
+}
