@@ -44,6 +44,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.zip.GZIPInputStream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.queue.EmbeddedQueue;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -69,6 +70,7 @@ public final class SmallBatchBench {
     static final String USAGE = """
             usage: bench/small-batches.sh [--jar PATH] [--batches N | --duration-s D] [--records R] [--clients C]
                                           [--s3-latency-ms L] [--warmup-batches W] [--drain-limit-s S]
+                                          [--instances N] [--queue embedded|external]
               --jar              the Inlet jar under test, run as java -Xmx512m -jar PATH (default target/inlet.jar)
               --batches          upload-json requests to send (default 1000)
               --duration-s       instead: send as fast as the clients manage for D seconds
@@ -76,7 +78,10 @@ public final class SmallBatchBench {
               --clients          concurrent HTTP clients (default 16)
               --s3-latency-ms    one-way delay between Inlet and S3 (default 0; 10 gives a 20 ms round trip)
               --warmup-batches   sent and processed before measuring, under another tenant (default 100)
-              --drain-limit-s    longest wait for the archive after the last request (default 600)""";
+              --drain-limit-s    longest wait for the archive after the last request (default 600)
+              --instances        Inlet processes sharing the S3 and the queue; clients spread over them (default 1)
+              --queue            embedded: the jar's own queue (default with one instance); external: an SQS
+                                 server in this JVM behind the same delay as S3 (always with several instances)""";
     static final String TENANT = "bench";
     static final String WARMUP_TENANT = "bench-warmup";
     static final String INBOX = "inlet-inbox";
@@ -85,7 +90,7 @@ public final class SmallBatchBench {
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Options(Path jar, int batches, int durationSeconds, int records, int clients, int s3LatencyMs,
-            int warmupBatches, int drainLimitSeconds) {
+            int warmupBatches, int drainLimitSeconds, int instances, boolean externalQueue) {
 
         static Options parse(String[] args) {
             Path jar = Path.of("target/inlet.jar");
@@ -96,6 +101,8 @@ public final class SmallBatchBench {
             int latency = 0;
             int warmup = 100;
             int drainLimit = 600;
+            int instances = 1;
+            boolean externalQueue = false;
             for (int i = 0; i < args.length; i++) {
                 if (args[i].equals("--help")) {
                     System.out.println(USAGE);
@@ -113,13 +120,23 @@ public final class SmallBatchBench {
                     case "--s3-latency-ms" -> latency = Integer.parseInt(args[++i]);
                     case "--warmup-batches" -> warmup = Integer.parseInt(args[++i]);
                     case "--drain-limit-s" -> drainLimit = Integer.parseInt(args[++i]);
+                    case "--instances" -> instances = Integer.parseInt(args[++i]);
+                    case "--queue" -> externalQueue = switch (args[++i]) {
+                        case "external" -> true;
+                        case "embedded" -> false;
+                        default -> throw new IllegalArgumentException(USAGE);
+                    };
                     default -> throw new IllegalArgumentException(USAGE);
                 }
             }
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalArgumentException(jar + " does not exist");
             }
-            return new Options(jar, batches, durationSeconds, records, clients, latency, warmup, drainLimit);
+            if (instances > 1) {
+                externalQueue = true;
+            }
+            return new Options(jar, batches, durationSeconds, records, clients, latency, warmup, drainLimit, instances,
+                    externalQueue);
         }
 
         String load() {
@@ -138,9 +155,11 @@ public final class SmallBatchBench {
             System.exit(2);
             return;
         }
-        System.out.printf(Locale.ROOT, "Inlet small-batch benchmark: jar %s, S3 latency %d ms one way (%d ms round trip),"
-                        + " %s, %d cores, load average %.1f%n", options.jar().toAbsolutePath().normalize(), options.s3LatencyMs(),
-                2 * options.s3LatencyMs(), options.load(), Runtime.getRuntime().availableProcessors(), loadAverage());
+        System.out.printf(Locale.ROOT, "Inlet small-batch benchmark: jar %s, %d instance(s), %s queue, S3%s latency %d ms one"
+                        + " way (%d ms round trip), %s, %d cores, load average %.1f%n", options.jar().toAbsolutePath().normalize(),
+                options.instances(), options.externalQueue() ? "external" : "embedded", options.externalQueue() ? " and queue" : "",
+                options.s3LatencyMs(), 2 * options.s3LatencyMs(), options.load(), Runtime.getRuntime().availableProcessors(),
+                loadAverage());
 
         Path work = Files.createTempDirectory("inlet-small-batches-");
         AwsBasicCredentials credentials = AwsBasicCredentials.create("bench-" + UUID.randomUUID(), UUID.randomUUID().toString());
@@ -160,28 +179,62 @@ public final class SmallBatchBench {
             }
         }
 
-        Path dataDir = work.resolve("data");
-        Map<String, String> settings = new TreeMap<>();
-        settings.put("inlet.data-dir", dataDir.toString());
-        settings.put("inlet.dropfolder.dir", work.resolve("drop").toString());
-        settings.put("camel.server.port", String.valueOf(freePort()));
-        settings.put("inlet.s3.embedded.enabled", "false");
-        settings.put("inlet.s3.endpoint", inletS3Endpoint.toString());
-        settings.put("inlet.s3.public-endpoint", inletS3Endpoint.toString());
-        settings.put("inlet.s3.access-key", credentials.accessKeyId());
-        settings.put("inlet.s3.secret-key", credentials.secretAccessKey());
-        String key = createKey(options.jar(), dataDir, TENANT);
-        String warmupKey = createKey(options.jar(), dataDir, WARMUP_TENANT);
-        Path log = work.resolve("inlet.log");
-        Process inlet = startInlet(options.jar(), settings, log);
-        Runtime.getRuntime().addShutdownHook(new Thread(inlet::destroyForcibly));
-        String baseUrl = "http://localhost:" + settings.get("camel.server.port");
+        // The queue, when external: an SQS server in this JVM, behind a delay of its own (10 ms each way, like S3).
+        EmbeddedQueue queue = null;
+        DelayProxy queueDelay = null;
+        URI queueEndpoint = null;
+        if (options.externalQueue()) {
+            queue = new EmbeddedQueue("127.0.0.1", 0);
+            queue.start();
+            queueDelay = options.s3LatencyMs() > 0 ? DelayProxy.start(queue.endpoint().getPort(), options.s3LatencyMs()) : null;
+            queueEndpoint = queueDelay == null ? queue.endpoint() : URI.create("http://127.0.0.1:" + queueDelay.port());
+        }
+
+        Path keysFile = work.resolve("api-keys.json");
+        List<Map<String, String>> instanceSettings = new ArrayList<>();
+        for (int i = 0; i < options.instances(); i++) {
+            Path dataDir = work.resolve("data-" + i);
+            Map<String, String> settings = new TreeMap<>();
+            settings.put("inlet.data-dir", dataDir.toString());
+            settings.put("inlet.keys.file", keysFile.toString());
+            settings.put("inlet.dropfolder.dir", work.resolve("drop-" + i).toString());
+            settings.put("camel.server.port", String.valueOf(freePort()));
+            settings.put("inlet.s3.embedded.enabled", "false");
+            settings.put("inlet.s3.endpoint", inletS3Endpoint.toString());
+            settings.put("inlet.s3.public-endpoint", inletS3Endpoint.toString());
+            settings.put("inlet.s3.access-key", credentials.accessKeyId());
+            settings.put("inlet.s3.secret-key", credentials.secretAccessKey());
+            if (queueEndpoint != null) {
+                settings.put("inlet.queue.embedded.enabled", "false");
+                settings.put("inlet.queue.endpoint", queueEndpoint.toString());
+                settings.put("inlet.queue.access-key", "bench");
+                settings.put("inlet.queue.secret-key", "bench");
+            }
+            instanceSettings.add(settings);
+        }
+        // Jars before the shared keys file keep keys in their data directory: the key is minted there, then copied.
+        Path firstData = work.resolve("data-0");
+        String key = createKey(options.jar(), firstData, keysFile, TENANT);
+        String warmupKey = createKey(options.jar(), firstData, keysFile, WARMUP_TENANT);
+        List<Process> inlets = new ArrayList<>();
+        List<String> baseUrls = new ArrayList<>();
+        Path log = work.resolve("inlet-0.log");
+        for (int i = 0; i < options.instances(); i++) {
+            Map<String, String> settings = instanceSettings.get(i);
+            Process inlet = startInlet(options.jar(), settings, work.resolve("inlet-" + i + ".log"));
+            inlets.add(inlet);
+            Runtime.getRuntime().addShutdownHook(new Thread(inlet::destroyForcibly));
+            baseUrls.add("http://localhost:" + settings.get("camel.server.port"));
+        }
+        Process inlet = inlets.get(0);
         Path inboxDir = work.resolve("s3").resolve(INBOX);
         Path archiveDir = work.resolve("s3").resolve(ARCHIVE);
         try {
-            awaitHealthy(inlet, baseUrl, log);
+            for (int i = 0; i < inlets.size(); i++) {
+                awaitHealthy(inlets.get(i), baseUrls.get(i), work.resolve("inlet-" + i + ".log"));
+            }
             if (options.warmupBatches() > 0) {
-                Load warmup = Load.send(baseUrl, warmupKey, "warmup", options.clients(), options.records(),
+                Load warmup = Load.send(baseUrls, warmupKey, "warmup", options.clients(), options.records(),
                         options.warmupBatches(), 0);
                 ArchiveWatch.await(direct, inlet, archiveDir, warmup.fileKeys(), System.nanoTime(), options.drainLimitSeconds());
                 awaitNoManifests(direct, Duration.ofSeconds(options.drainLimitSeconds()));
@@ -189,38 +242,54 @@ public final class SmallBatchBench {
             if (delay != null) {
                 delay.requests().clear();
             }
+            if (queueDelay != null) {
+                queueDelay.requests().clear();
+            }
 
             InboxSampler inbox = new InboxSampler(inboxDir);
             inbox.start();
-            CpuUse.Snapshot cpuAtStart = CpuUse.Snapshot.take(inlet);
-            Load load = Load.send(baseUrl, key, TENANT, options.clients(), options.records(), options.batches(),
+            CpuUse.Snapshot cpuAtStart = CpuUse.Snapshot.take(inlets);
+            Load load = Load.send(baseUrls, key, TENANT, options.clients(), options.records(), options.batches(),
                     options.durationSeconds());
             inbox.markSendingEnded();
             ArchiveWatch archived = ArchiveWatch.await(direct, inlet, archiveDir, load.fileKeys(), load.firstStartNanos(),
                     options.drainLimitSeconds());
-            CpuUse cpu = CpuUse.since(cpuAtStart, inlet);
+            CpuUse cpu = CpuUse.since(cpuAtStart, inlets);
             boolean drained = archived.missing() == 0;
             if (drained) {
                 awaitNoManifests(direct, Duration.ofSeconds(60));
             }
             inbox.finish();
-            Map<String, Long> s3Requests = delay == null ? Map.of() : delay.requests().snapshot();
+            Map<String, Long> s3Requests = delay == null ? new TreeMap<>() : new TreeMap<>(delay.requests().snapshot());
+            if (queueDelay != null) {
+                s3Requests.putAll(queueDelay.requests().snapshot());
+            }
             LakeCheck lake = drained ? LakeCheck.of(direct, load, options.records()) : null;
 
             report(options, directRoundTrips, delayedRoundTrips, load, archived, lake, cpu, inbox, s3Requests);
             boolean ok = load.failures().isEmpty() && drained && lake.exact();
-            stopInlet(inlet);
+            for (Process p : inlets) {
+                stopInlet(p);
+            }
             if (!ok) {
                 System.out.println("FAILED; Inlet's log: " + log + " (kept, with the S3 data, in " + work + ")");
                 System.exit(1);
             }
         } catch (Exception e) {
-            stopInlet(inlet);
+            for (Process p : inlets) {
+                stopInlet(p);
+            }
             System.out.println("Inlet's log: " + log + " (kept, with the S3 data, in " + work + ")");
             throw e;
         } finally {
             if (delay != null) {
                 delay.close();
+            }
+            if (queueDelay != null) {
+                queueDelay.close();
+            }
+            if (queue != null) {
+                queue.stop();
             }
             s3.stop();
         }
@@ -254,7 +323,7 @@ public final class SmallBatchBench {
         inbox.report(load.sent() / sendSeconds);
         if (!s3Requests.isEmpty()) {
             System.out.println();
-            System.out.printf(Locale.ROOT, "S3 requests Inlet sent through the delay proxy while measuring (%,d archived files):%n",
+            System.out.printf(Locale.ROOT, "S3 (and queue) requests Inlet sent through the delay proxies while measuring (%,d archived files):%n",
                     (long) archivedFiles);
             long total = 0;
             for (Map.Entry<String, Long> kind : s3Requests.entrySet()) {
@@ -277,7 +346,7 @@ public final class SmallBatchBench {
         }
 
         /** Either {@code batches} requests, or, when {@code durationSeconds} > 0, as many as fit in that time. */
-        static Load send(String baseUrl, String apiKey, String run, int clients, int records, int batches, int durationSeconds)
+        static Load send(List<String> baseUrls, String apiKey, String run, int clients, int records, int batches, int durationSeconds)
                 throws InterruptedException {
             AtomicInteger next = new AtomicInteger();
             AtomicInteger sent = new AtomicInteger();
@@ -298,7 +367,7 @@ public final class SmallBatchBench {
                         if (durationSeconds > 0 ? System.nanoTime() >= end : batch >= batches) {
                             break;
                         }
-                        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/ingestion/upload-json"))
+                        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrls.get(client % baseUrls.size()) + "/ingestion/upload-json"))
                                 .timeout(Duration.ofSeconds(60)).header("x-api-key", apiKey)
                                 .header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(body(run, batch, records))).build();
@@ -884,6 +953,10 @@ public final class SmallBatchBench {
                             eq < 0 ? "" : URLDecoder.decode(parameter.substring(eq + 1), StandardCharsets.UTF_8));
                 }
             }
+            String sqsAction = headers.get("x-amz-target");
+            if (sqsAction != null) {
+                return "SQS " + sqsAction.replaceFirst("^AmazonSQS\\.", "");
+            }
             String[] segments = path.replaceFirst("^/", "").split("/", 2);
             String bucket = segments[0].replaceFirst("^inlet-", "");
             String key = segments.length > 1 ? segments[1] : "";
@@ -912,9 +985,9 @@ public final class SmallBatchBench {
     }
 
     /** {@code keys create --tenant <tenant>} against the service's data directory; the key is stdout's last line. */
-    static String createKey(Path jar, Path dataDir, String tenant) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(java(), "-Dinlet.data-dir=" + dataDir, "-jar", jar.toString(),
-                "keys", "create", "--tenant", tenant).redirectErrorStream(true).start();
+    static String createKey(Path jar, Path dataDir, Path keysFile, String tenant) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(java(), "-Dinlet.data-dir=" + dataDir, "-Dinlet.keys.file=" + keysFile,
+                "-jar", jar.toString(), "keys", "create", "--tenant", tenant).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (process.waitFor() != 0) {
             throw new IllegalStateException("keys create failed:\n" + output);
@@ -966,13 +1039,14 @@ public final class SmallBatchBench {
     record CpuUse(double inlet, double benchmark, double others, int cores) {
 
         record Snapshot(long nanos, long inletCpuNanos, long benchmarkCpuNanos, long[] machineTicks) {
-            static Snapshot take(Process inlet) {
-                return new Snapshot(System.nanoTime(), cpuNanos(inlet.toHandle()), cpuNanos(ProcessHandle.current()), readMachineTicks());
+            static Snapshot take(List<Process> inlets) {
+                long inletNanos = inlets.stream().mapToLong(p -> cpuNanos(p.toHandle())).sum();
+                return new Snapshot(System.nanoTime(), inletNanos, cpuNanos(ProcessHandle.current()), readMachineTicks());
             }
         }
 
-        static CpuUse since(Snapshot start, Process inlet) {
-            Snapshot end = Snapshot.take(inlet);
+        static CpuUse since(Snapshot start, List<Process> inlets) {
+            Snapshot end = Snapshot.take(inlets);
             double wall = end.nanos() - start.nanos();
             int cores = Runtime.getRuntime().availableProcessors();
             double inletCores = (end.inletCpuNanos() - start.inletCpuNanos()) / wall;

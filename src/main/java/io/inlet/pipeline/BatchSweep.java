@@ -24,8 +24,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * heartbeat ({@code _instances/{id}}) every third of the lease timeout. A sealed batch's manifest names its
  * owner; a manifest whose owner has been silent for the lease timeout (killed, cut off), or that this instance
  * owned before it restarted, is taken over: its owner is rewritten and it runs again from the manifest, which
- * writes the same part names with the same contents. Two instances that happen to run one batch at once (a
- * stalled owner coming back) therefore write the same bytes to the same names.
+ * writes the same part names with the same contents. The rewrite is conditional ({@code If-Match} on the version
+ * read), so of several instances looking at once one takes the batch; and an owner that was only stalled and
+ * comes back writes the same bytes to the same names as the instance that took over.
  */
 public final class BatchSweep {
 
@@ -104,10 +105,11 @@ public final class BatchSweep {
             if (held.containsKey(id) || !firstLook && entry.getValue().isAfter(silentSince)) {
                 continue;
             }
-            BatchManifest manifest = manifests.read(id).orElse(null);
-            if (manifest == null) {
+            Manifests.Versioned read = manifests.readVersioned(id).orElse(null);
+            if (read == null) {
                 continue;
             }
+            BatchManifest manifest = read.manifest();
             if (heartbeats == null) {
                 heartbeats = heartbeats(now);
             }
@@ -116,11 +118,13 @@ public final class BatchSweep {
             if (!mine && ownerSeen != null && ownerSeen.isAfter(silentSince)) {
                 continue;
             }
+            BatchManifest taken = manifest.ownedBy(instanceId);
+            if (!manifests.replace(taken, read.eTag())) {
+                continue;
+            }
             LOG.info("Taking over batch {} ({} files){}", id, manifest.sources().size(), mine
                     ? ", left unfinished when this instance stopped"
                     : " from instance " + manifest.owner() + (ownerSeen == null ? "" : ", silent since " + ownerSeen));
-            BatchManifest taken = manifest.ownedBy(instanceId);
-            manifests.write(taken);
             held.put(id, taken);
             if (taken.isDueAt(now)) {
                 due.add(taken);

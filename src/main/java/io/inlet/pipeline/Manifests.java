@@ -13,6 +13,7 @@ import io.inlet.storage.S3Objects;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** Batch manifests in the lake bucket: written before a batch's output, deleted after its sources are archived. */
@@ -33,6 +34,48 @@ public final class Manifests {
             byte[] bytes = json.writeValueAsBytes(manifest);
             s3.putObject(b -> b.bucket(bucket).key(LakeKeys.manifest(manifest.batchId())).contentType("application/json"),
                     RequestBody.fromBytes(bytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A manifest as read, with the ETag that a conditional rewrite names. */
+    record Versioned(BatchManifest manifest, String eTag) {
+    }
+
+    Optional<Versioned> readVersioned(String batchId) {
+        try {
+            var response = s3.getObjectAsBytes(b -> b.bucket(bucket).key(LakeKeys.manifest(batchId)));
+            return Optional.of(new Versioned(json.readValue(response.asByteArray(), BatchManifest.class),
+                    response.response().eTag()));
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Unreadable manifest " + batchId, e);
+        }
+    }
+
+    /**
+     * Rewrites the manifest only if it is still the version read ({@code If-Match}), so that of several instances
+     * taking over one batch at once, one does. False when another got there first. A server that does not
+     * support conditional writes gets a plain PUT: two instances may then both run the batch, which writes the
+     * same parts either way.
+     */
+    boolean replace(BatchManifest manifest, String eTag) {
+        try {
+            byte[] bytes = json.writeValueAsBytes(manifest);
+            s3.putObject(b -> b.bucket(bucket).key(LakeKeys.manifest(manifest.batchId())).contentType("application/json")
+                    .ifMatch(eTag), RequestBody.fromBytes(bytes));
+            return true;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 409 || e.statusCode() == 404) {
+                return false;
+            }
+            if (e.statusCode() == 501) {
+                write(manifest);
+                return true;
+            }
+            throw e;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
