@@ -33,6 +33,7 @@ import io.inlet.pipeline.BatchSweep;
 import io.inlet.pipeline.Claims;
 import io.inlet.pipeline.InstanceId;
 import io.inlet.pipeline.PipelineRoutes;
+import io.inlet.pipeline.PrefetchedSources;
 import io.inlet.queue.EmbeddedQueue;
 import io.inlet.queue.InboxEvents;
 import io.inlet.queue.InboxReconciliation;
@@ -150,15 +151,16 @@ public class InletConfiguration implements CamelConfiguration {
         ExecutorService readers = context.getExecutorServiceManager().newCachedThreadPool(this, "inlet-source-reader");
         ExecutorService checkers = context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "inlet-record-check", pipeline.checkThreads());
+        PrefetchedSources prefetched = new PrefetchedSources();
         BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, sweep, claims, crashPoints, s3Calls);
         registry.bind("batchSweep", sweep);
         registry.bind("batchPlanner", new BatchPlanner(s3, buckets, claims, manifests, sweep, inboxEvents, workQueue, s3Calls,
-                pipeline, crashPoints, clock));
+                pipeline, crashPoints, clock, prefetched, pipeline.prefetchBytes()));
         registry.bind("inboxReconciliation", new InboxReconciliation(s3, buckets.inbox(), claims, workQueue,
                 queueSettings.reconcileMinAge(), pipeline.leaseTimeout(), clock));
         registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
                 pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(),
-                crashPoints, clock, s3Calls, pipeline.prefetchBytes()));
+                crashPoints, clock, s3Calls, pipeline.prefetchBytes(), prefetched));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, sweep, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock));

@@ -32,8 +32,16 @@ public record BatchManifest(
 
     private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
-    /** A file of the batch: its key (in the inbox, or the archive once moved) and its size when planned. */
-    public record Source(@JsonProperty("key") String key, @JsonProperty("size") long size) {
+    /**
+     * A file of the batch: its key (in the inbox, or the archive once moved), its size when planned, and whether
+     * it was announced as having no status document yet (then none is looked up).
+     */
+    public record Source(@JsonProperty("key") String key, @JsonProperty("size") long size,
+            @JsonProperty("without_status") Boolean withoutStatus) {
+
+        public Source(String key, long size) {
+            this(key, size, null);
+        }
     }
 
     /** How the batch cuts its output; taken from the settings when the batch is planned. */

@@ -8,6 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.inlet.Settings;
 import io.inlet.queue.InboxEvents;
@@ -23,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * From queue messages to sealed batches. A message's files are read ({@link #announced}); the route gathers
@@ -50,10 +54,14 @@ public final class BatchPlanner {
     private final Settings.Pipeline pipeline;
     private final CrashPoints crashPoints;
     private final Clock clock;
+    private final PrefetchedSources prefetched;
+    private final long prefetchBytes;
 
     public BatchPlanner(S3Client s3, Buckets buckets, Claims claims, Manifests manifests, BatchSweep sweep,
             InboxEvents events, WorkQueue queue, BoundedS3Calls calls, Settings.Pipeline pipeline,
-            CrashPoints crashPoints, Clock clock) {
+            CrashPoints crashPoints, Clock clock, PrefetchedSources prefetched, long prefetchBytes) {
+        this.prefetched = prefetched;
+        this.prefetchBytes = prefetchBytes;
         this.s3 = s3;
         this.buckets = buckets;
         this.claims = claims;
@@ -68,6 +76,36 @@ public final class BatchPlanner {
     }
 
     private record Member(BatchManifest.Source source, Instant written) {
+    }
+
+    private Optional<Member> readIfInInbox(Announced announced, Map<String, byte[]> read) {
+        String key = announced.file().key();
+        try {
+            var object = s3.getObjectAsBytes(b -> b.bucket(buckets.inbox()).key(key));
+            read.put(key, object.asByteArray());
+            return Optional.of(new Member(source(announced, object.asByteArray().length), object.response().lastModified()));
+        } catch (NoSuchKeyException gone) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Member> lookIfInInbox(Announced announced) {
+        String key = announced.file().key();
+        Optional<HeadObjectResponse> head = S3Objects.head(s3, buckets.inbox(), key);
+        if (head.isEmpty()) {
+            return Optional.empty();
+        }
+        long size = head.get().contentLength();
+        if (size > MAX_SOURCE_BYTES) {
+            LOG.warn("Inbox object '{}' is over 5 GiB, more than one S3 copy can move to the archive; left in the "
+                    + "inbox unprocessed", key);
+            return Optional.empty();
+        }
+        return Optional.of(new Member(source(announced, size), head.get().lastModified()));
+    }
+
+    private static BatchManifest.Source source(Announced announced, long size) {
+        return new BatchManifest.Source(announced.file().key(), size, announced.file().withoutStatus() ? Boolean.TRUE : null);
     }
 
     /** The routable inbox files of one message; a message with none (a test event, say) is acknowledged now. */
@@ -123,22 +161,27 @@ public final class BatchPlanner {
 
         // Claim every file side by side; a file won is a member if it is still in the inbox (a duplicate
         // message can arrive after the file was processed and its claim released).
-        List<Optional<Member>> outcomes = calls.map(new ArrayList<>(byKey.keySet()), key -> {
+        // Small files are read rather than looked at (one request either way), up to the read-ahead budget.
+        Map<String, byte[]> read = new ConcurrentHashMap<>();
+        Set<String> toRead = new HashSet<>();
+        long budget = prefetchBytes;
+        for (Announced a : byKey.values()) {
+            long size = a.file().size();
+            if (size >= 0 && size <= SourcesAhead.SMALL_FILE && size <= budget) {
+                toRead.add(a.file().key());
+                budget -= size;
+            }
+        }
+        List<Optional<Member>> outcomes = calls.map(new ArrayList<>(byKey.values()), announced -> {
+            String key = announced.file().key();
             if (!claims.claim(key, batchId)) {
                 return Optional.empty();
             }
-            Optional<HeadObjectResponse> head = S3Objects.head(s3, buckets.inbox(), key);
-            if (head.isEmpty()) {
+            Optional<Member> member = toRead.contains(key) ? readIfInInbox(announced, read) : lookIfInInbox(announced);
+            if (member.isEmpty()) {
                 claims.release(List.of(key));
-                return Optional.empty();
             }
-            long size = head.get().contentLength();
-            if (size > MAX_SOURCE_BYTES) {
-                LOG.warn("Inbox object '{}' is over 5 GiB, more than one S3 copy can move to the archive; left in the "
-                        + "inbox unprocessed", key);
-                return Optional.empty();
-            }
-            return Optional.of(new Member(new BatchManifest.Source(key, size), head.get().lastModified()));
+            return member;
         });
         // Oldest first (then by key): within a batch a tenant's records keep the order their files were written.
         List<BatchManifest.Source> members = outcomes.stream().flatMap(Optional::stream)
@@ -161,6 +204,7 @@ public final class BatchPlanner {
                 }
                 throw e;
             }
+            prefetched.put(batchId, read);
             sweep.hold(manifest);
             crashPoints.reached(CrashPoints.AFTER_MANIFEST);
         }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 
@@ -50,11 +51,13 @@ public final class BatchProcessor {
     private final Clock clock;
     private final BoundedS3Calls calls;
     private final long prefetchBytes;
+    private final PrefetchedSources prefetched;
 
     public BatchProcessor(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
             ExecutorService readers, ExecutorService checkers, int checkThreads, long lakeBufferBytes, Path scratch,
             java.time.Duration statusInterval, CrashPoints crashPoints, Clock clock, BoundedS3Calls calls,
-            long prefetchBytes) {
+            long prefetchBytes, PrefetchedSources prefetched) {
+        this.prefetched = prefetched;
         this.calls = calls;
         this.prefetchBytes = prefetchBytes;
         this.s3 = s3;
@@ -76,14 +79,16 @@ public final class BatchProcessor {
         // Read once per batch, side by side: a rerun without a failed file must not fetch them all again.
         List<UploadStatus> known = calls.map(manifest.sources(), source -> {
             FileKey key = FileKey.parse(source.key()).orElseThrow();
-            return statuses.read(key.key())
+            return (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty() : statuses.read(key.key()))
                     .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
         });
+        // Small files the planner already read while checking they were still in the inbox.
+        Map<String, byte[]> read = prefetched.take(manifest.batchId());
         while (true) {
             try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), outputName(manifest, failed.keySet()), manifest.cut(),
                     lakeBufferBytes, scratch, crashPoints);
                     SourcesAhead files = new SourcesAhead(s3, buckets, calls, manifest.sources(), failed.keySet(),
-                            prefetchBytes)) {
+                            prefetchBytes, read)) {
                 List<SourceResult> results = new ArrayList<>();
                 SourceResult failure = null;
                 int failedIndex = -1;

@@ -52,8 +52,9 @@ public final class PipelineRoutes extends RouteBuilder {
                     .aggregate(method("batchPlanner", "batchKey"), new SmallFilesTogether(pipeline))
                         .completionSize(pipeline.maxSourcesPerBatch())
                         .completionPredicate(exchangeProperty(SmallFilesTogether.FULL).isEqualTo(true))
-                        .completionTimeout(pipeline.batchWindow().toMillis())
-                        .completionTimeoutCheckerInterval(Math.max(10, pipeline.batchWindow().toMillis() / 4))
+                        // Every window, whatever is gathered goes: a file waits at most one window however busy
+                        // the tenant (an inactivity timeout would hold a steady stream until the batch is full).
+                        .completionInterval(pipeline.batchWindow().toMillis())
                         .choice()
                             .when(exchangeProperty(BatchPlanner.LARGE).isEqualTo(true)).to(large)
                             .otherwise().to(small)

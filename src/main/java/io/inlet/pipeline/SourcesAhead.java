@@ -28,12 +28,14 @@ final class SourcesAhead implements AutoCloseable {
     private final List<BatchManifest.Source> sources;
     private final Set<Integer> skipped;
     private final long budget;
+    private final Map<String, byte[]> alreadyRead;
     private final Map<Integer, CompletableFuture<byte[]>> ahead = new HashMap<>();
     private int nextToFetch;
     private long bytesAhead;
 
     SourcesAhead(S3Client s3, Buckets buckets, BoundedS3Calls calls, List<BatchManifest.Source> sources,
-            Set<Integer> skipped, long budget) {
+            Set<Integer> skipped, long budget, Map<String, byte[]> alreadyRead) {
+        this.alreadyRead = alreadyRead;
         this.s3 = s3;
         this.buckets = buckets;
         this.calls = calls;
@@ -44,6 +46,10 @@ final class SourcesAhead implements AutoCloseable {
 
     /** File {@code index}, read ahead if it is small, streamed from S3 otherwise. */
     SourceStream open(int index, long maxExpansionRatio) throws IOException {
+        byte[] read = alreadyRead.remove(sources.get(index).key());
+        if (read != null) {
+            return SourceStream.of(read, maxExpansionRatio);
+        }
         fetchAhead();
         CompletableFuture<byte[]> fetched = ahead.remove(index);
         if (fetched == null) {
@@ -70,7 +76,7 @@ final class SourcesAhead implements AutoCloseable {
         while (nextToFetch < sources.size()) {
             int index = nextToFetch;
             long size = sources.get(index).size();
-            if (skipped.contains(index) || size > SMALL_FILE) {
+            if (skipped.contains(index) || size > SMALL_FILE || alreadyRead.containsKey(sources.get(index).key())) {
                 nextToFetch++;
                 continue;
             }

@@ -52,7 +52,8 @@ public final class InboxEvents {
                     || key.isEmpty()) {
                 continue;
             }
-            files.add(new InboxFile(URLDecoder.decode(key, StandardCharsets.UTF_8), s3.path("object").path("size").asLong(-1)));
+            files.add(new InboxFile(URLDecoder.decode(key, StandardCharsets.UTF_8), s3.path("object").path("size").asLong(-1),
+                    record.path("inlet").path("status_document").asText("").equals("none")));
         }
         return files;
     }
@@ -68,6 +69,10 @@ public final class InboxEvents {
         ObjectNode s3 = record.putObject("s3");
         s3.putObject("bucket").put("name", inboxBucket);
         s3.putObject("object").put("key", URLEncoder.encode(file.key(), StandardCharsets.UTF_8)).put("size", file.size());
+        if (file.withoutStatus()) {
+            // Inlet's own addition to the S3 record: there is no status document to look up yet.
+            record.putObject("inlet").put("status_document", "none");
+        }
         return message.toString();
     }
 }

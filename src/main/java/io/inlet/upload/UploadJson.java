@@ -101,7 +101,7 @@ public final class UploadJson {
         body.put("message", "Data uploaded successfully");
         body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
         queue.announce(new InboxFile(exchange.getProperty(FILE_KEY, String.class),
-                exchange.getProperty(FILE_BYTES, Long.class)));
+                exchange.getProperty(FILE_BYTES, Long.class), true));
         JsonResponses.ok(exchange, json, body);
     }
 
