@@ -1,5 +1,6 @@
 package io.inlet.pipeline;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +26,8 @@ import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
@@ -78,14 +81,29 @@ public final class BatchPlanner {
     private record Member(BatchManifest.Source source, Instant written) {
     }
 
+    /** The file's bytes if it is still in the inbox and small; a larger one (rewritten since) is only looked at. */
     private Optional<Member> readIfInInbox(Announced announced, Map<String, byte[]> read) {
         String key = announced.file().key();
+        ResponseInputStream<GetObjectResponse> object;
         try {
-            var object = s3.getObjectAsBytes(b -> b.bucket(buckets.inbox()).key(key));
-            read.put(key, object.asByteArray());
-            return Optional.of(new Member(source(announced, object.asByteArray().length), object.response().lastModified()));
+            object = s3.getObject(b -> b.bucket(buckets.inbox()).key(key));
         } catch (NoSuchKeyException gone) {
             return Optional.empty();
+        }
+        GetObjectResponse response = object.response();
+        long size = response.contentLength();
+        if (size > SourcesAhead.SMALL_FILE) {
+            object.abort();
+            return size > MAX_SOURCE_BYTES ? lookIfInInbox(announced)
+                    : Optional.of(new Member(source(announced, size), response.lastModified()));
+        }
+        try (object) {
+            byte[] bytes = object.readAllBytes();
+            read.put(key, bytes);
+            return Optional.of(new Member(source(announced, bytes.length), response.lastModified()));
+        } catch (IOException e) {
+            // Read again when the batch runs.
+            return Optional.of(new Member(source(announced, size), response.lastModified()));
         }
     }
 

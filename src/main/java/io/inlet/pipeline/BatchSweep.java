@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import io.inlet.storage.LakeKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -43,6 +44,7 @@ public final class BatchSweep {
     private final Map<String, BatchManifest> held = new TreeMap<>();
     private final Set<String> running = new HashSet<>();
     private boolean firstLook = true;
+    private boolean unreachable;
 
     public BatchSweep(S3Client s3, String lakeBucket, Manifests manifests, Clock clock, String instanceId,
             Duration leaseTimeout) {
@@ -60,6 +62,16 @@ public final class BatchSweep {
 
     /** Says this instance is alive (and so still runs the batches it owns). */
     public void heartbeat() {
+        try {
+            putHeartbeat();
+        } catch (SdkException e) {
+            // The sweep reports S3 outages; a missed heartbeat only matters if it lasts the lease timeout, and
+            // then another instance rightly takes the batches over.
+            LOG.debug("Heartbeat not written: {}", e.getMessage());
+        }
+    }
+
+    private void putHeartbeat() {
         s3.putObject(b -> b.bucket(lakeBucket).key(LakeKeys.instance(instanceId)).contentType("text/plain"),
                 RequestBody.fromString(clock.instant().toString(), StandardCharsets.UTF_8));
     }
@@ -89,7 +101,21 @@ public final class BatchSweep {
      */
     public synchronized List<BatchManifest> due() {
         Instant now = clock.instant();
-        Map<String, Instant> listed = manifests.pending();
+        Map<String, Instant> listed;
+        try {
+            listed = manifests.pending();
+        } catch (SdkException e) {
+            // Nothing is taken or changed yet: say so once, and look again next time.
+            if (!unreachable) {
+                LOG.warn("S3 is not answering ({}); the batch sweep keeps looking", e.getMessage());
+                unreachable = true;
+            }
+            return List.of();
+        }
+        if (unreachable) {
+            LOG.info("S3 answers again; the batch sweep resumes");
+            unreachable = false;
+        }
         held.keySet().removeIf(id -> !listed.containsKey(id) && !running.contains(id));
 
         List<BatchManifest> due = new ArrayList<>();

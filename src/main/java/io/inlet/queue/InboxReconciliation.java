@@ -12,6 +12,7 @@ import java.util.Set;
 import io.inlet.storage.FileKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -45,6 +46,7 @@ public final class InboxReconciliation {
     private final Clock clock;
     private final Set<String> reportedUnroutable = new HashSet<>();
     private boolean first = true;
+    private boolean unreachable;
 
     public InboxReconciliation(S3Client s3, String inboxBucket, ClaimView claims, WorkQueue queue, Duration minAge,
             Duration claimGrace, Clock clock) {
@@ -57,8 +59,25 @@ public final class InboxReconciliation {
         this.clock = clock;
     }
 
-    /** One pass; returns how many files it announced. */
+    /** One pass; returns how many files it announced (0 when S3 or the queue cannot be reached: next time). */
     public synchronized int reconcile() {
+        try {
+            int announced = pass();
+            if (unreachable) {
+                LOG.info("Inbox reconciliation: S3 and the queue answer again");
+                unreachable = false;
+            }
+            return announced;
+        } catch (SdkException | IllegalStateException e) {
+            if (!unreachable) {
+                LOG.warn("Inbox reconciliation could not run ({}); it tries again in its next pass", e.getMessage());
+                unreachable = true;
+            }
+            return 0;
+        }
+    }
+
+    private int pass() {
         Instant now = clock.instant();
         Map<String, Instant> claimed = claims.claimed();
         Set<String> released = claims.releaseUnsealed(claimed, now.minus(claimGrace));
