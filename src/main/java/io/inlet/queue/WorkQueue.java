@@ -5,6 +5,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,6 +51,11 @@ public final class WorkQueue extends ServiceSupport {
     private final BlockingQueue<InboxFile> outgoing = new ArrayBlockingQueue<>(20_000);
     private final AtomicLong dropped = new AtomicLong();
     private final List<Thread> senders = new ArrayList<>();
+    private final ExecutorService bulkSenders = Executors.newFixedThreadPool(8, runnable -> {
+        Thread thread = new Thread(runnable, "inlet-queue-bulk-sender");
+        thread.setDaemon(true);
+        return thread;
+    });
     private volatile boolean running;
     private volatile boolean unreachable;
 
@@ -122,20 +131,33 @@ public final class WorkQueue extends ServiceSupport {
         }
     }
 
-    /** Sends announcements now, ten to a call; throws when the queue cannot be reached. */
+    /**
+     * Sends announcements now, ten to a call and up to eight calls at once (a reconciliation after an outage may
+     * announce many thousands); throws when the queue cannot be reached.
+     */
     public void send(List<InboxFile> files) {
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
         for (int from = 0; from < files.size(); from += SQS_BATCH) {
             List<InboxFile> slice = files.subList(from, Math.min(files.size(), from + SQS_BATCH));
-            List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-            for (int i = 0; i < slice.size(); i++) {
-                entries.add(SendMessageBatchRequestEntry.builder().id(String.valueOf(i))
-                        .messageBody(events.announce(slice.get(i))).build());
-            }
-            var response = sqs.sendMessageBatch(b -> b.queueUrl(url).entries(entries));
-            if (!response.failed().isEmpty()) {
-                throw new IllegalStateException("the queue refused " + response.failed().size() + " message(s): "
-                        + response.failed().get(0).message());
-            }
+            calls.add(CompletableFuture.runAsync(() -> sendBatch(slice), bulkSenders));
+        }
+        try {
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    private void sendBatch(List<InboxFile> slice) {
+        List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+        for (int i = 0; i < slice.size(); i++) {
+            entries.add(SendMessageBatchRequestEntry.builder().id(String.valueOf(i))
+                    .messageBody(events.announce(slice.get(i))).build());
+        }
+        var response = sqs.sendMessageBatch(b -> b.queueUrl(url).entries(entries));
+        if (!response.failed().isEmpty()) {
+            throw new IllegalStateException("the queue refused " + response.failed().size() + " message(s): "
+                    + response.failed().get(0).message());
         }
     }
 
@@ -168,6 +190,7 @@ public final class WorkQueue extends ServiceSupport {
         for (Thread sender : senders) {
             sender.join(5_000);
         }
+        bulkSenders.shutdownNow();
         sqs.close();
     }
 
@@ -182,7 +205,7 @@ public final class WorkQueue extends ServiceSupport {
                 batch.clear();
                 batch.add(first);
                 outgoing.drainTo(batch, SQS_BATCH - 1);
-                send(batch);
+                sendBatch(batch);
                 if (unreachable) {
                     unreachable = false;
                     LOG.info("The queue answers again");

@@ -36,7 +36,9 @@ class SmallFilesBatchTest {
         app = InletApp.start(Map.of(
                 "inlet.pipeline.batch.max-sources", "2000",
                 "inlet.pipeline.prefetch-bytes", "4096",
-                "inlet.pipeline.small-source-bytes", "4194304"));
+                "inlet.pipeline.small-source-bytes", "4194304",
+                // one announcement of the 1,200 files, not one every 2 s while they are processed
+                "inlet.queue.reconcile-interval", "PT30S"));
     }
 
     @AfterAll
