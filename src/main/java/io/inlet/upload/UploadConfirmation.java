@@ -36,8 +36,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * POST /ingestion/confirm-upload: moves an uploaded file from landing to the inbox, where the bucket watch
- * picks it up. The 200 is sent once the inbox copy exists. Confirming again is harmless: a file already in
+ * POST /ingestion/confirm-upload: moves an uploaded file from landing to the inbox, and announces it on
+ * the work queue. The 200 is sent once the inbox copy exists. Confirming again is harmless: a file already in
  * the inbox or the archive is not copied again, so it is processed once.
  */
 public final class UploadConfirmation {
