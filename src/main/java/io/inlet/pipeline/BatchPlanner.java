@@ -81,6 +81,19 @@ public final class BatchPlanner {
     private record Member(BatchManifest.Source source, Instant written) {
     }
 
+    /**
+     * Not sealed: the claims go back, so the messages (not acknowledged) can be planned again when they return.
+     * If S3 refuses that too, the reconciliation releases claims of batches that were never sealed.
+     */
+    private void giveBack(Set<String> claimed) {
+        try {
+            claims.release(List.copyOf(claimed));
+        } catch (RuntimeException e) {
+            LOG.warn("Could not give back {} claim(s) of an unsealed batch ({}); the reconciliation will", claimed.size(),
+                    e.getMessage());
+        }
+    }
+
     /** The file's bytes if it is still in the inbox and small; a larger one (rewritten since) is only looked at. */
     private Optional<Member> readIfInInbox(Announced announced, Map<String, byte[]> read) {
         String key = announced.file().key();
@@ -190,17 +203,26 @@ public final class BatchPlanner {
                 budget -= size;
             }
         }
-        List<Optional<Member>> outcomes = calls.map(new ArrayList<>(byKey.values()), announced -> {
-            String key = announced.file().key();
-            if (!claims.claim(key, batchId)) {
-                return Optional.empty();
-            }
-            Optional<Member> member = toRead.contains(key) ? readIfInInbox(announced, read) : lookIfInInbox(announced);
-            if (member.isEmpty()) {
-                claims.release(List.of(key));
-            }
-            return member;
-        });
+        Set<String> won = ConcurrentHashMap.newKeySet();
+        List<Optional<Member>> outcomes;
+        try {
+            outcomes = calls.map(new ArrayList<>(byKey.values()), announced -> {
+                String key = announced.file().key();
+                if (!claims.claim(key, batchId)) {
+                    return Optional.empty();
+                }
+                won.add(key);
+                Optional<Member> member = toRead.contains(key) ? readIfInInbox(announced, read) : lookIfInInbox(announced);
+                if (member.isEmpty()) {
+                    claims.release(List.of(key));
+                    won.remove(key);
+                }
+                return member;
+            });
+        } catch (RuntimeException e) {
+            giveBack(won);
+            throw e;
+        }
         // Oldest first (then by key): within a batch a tenant's records keep the order their files were written.
         List<BatchManifest.Source> members = outcomes.stream().flatMap(Optional::stream)
                 .sorted(Comparator.comparing(Member::written, Comparator.nullsLast(Comparator.naturalOrder()))
@@ -214,12 +236,7 @@ public final class BatchPlanner {
             try {
                 manifests.write(manifest);
             } catch (RuntimeException e) {
-                // Not sealed: give the files back, so the messages (not acknowledged) can be taken again.
-                try {
-                    claims.release(members.stream().map(BatchManifest.Source::key).toList());
-                } catch (RuntimeException ignored) {
-                    // The reconciliation releases claims of batches that were never sealed.
-                }
+                giveBack(won);
                 throw e;
             }
             prefetched.put(batchId, read);
