@@ -40,8 +40,6 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  */
 public final class BatchPlanner {
 
-    public static final String LARGE = "inletLargeFile";
-    public static final String BYTES = "inletBatchBytes";
     private static final Logger LOG = LoggerFactory.getLogger(BatchPlanner.class);
     /** CopyObject, which moves a file to the archive, takes at most 5 GiB. */
     private static final long MAX_SOURCE_BYTES = 5L * 1024 * 1024 * 1024;
@@ -142,12 +140,15 @@ public final class BatchPlanner {
     /** The routable inbox files of one message; a message with none (a test event, say) is acknowledged now. */
     public List<Announced> announced(String body, @Header("CamelAwsSqsReceiptHandle") String receiptHandle) {
         List<InboxFile> files = new ArrayList<>();
+        List<String> tenants = new ArrayList<>();
         for (InboxFile file : events.read(body == null ? "" : body)) {
-            if (FileKey.parse(file.key()).isPresent()) {
+            Optional<FileKey> key = FileKey.parse(file.key());
+            if (key.isPresent()) {
                 files.add(file);
+                tenants.add(key.get().tenant());
             } else {
-                LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/"
-                        + "….jsonl[.gz]; left in the inbox unprocessed", file.key());
+                LOG.warn("Inbox object '{}' is not named like {}; left in the inbox unprocessed", file.key(),
+                        FileKey.LAYOUT_DESCRIPTION);
             }
         }
         if (files.isEmpty()) {
@@ -157,9 +158,11 @@ public final class BatchPlanner {
             return List.of();
         }
         Announced.Delivery delivery = new Announced.Delivery(receiptHandle, files.size());
-        return files.stream()
-                .map(f -> new Announced(f, FileKey.parse(f.key()).orElseThrow().tenant(), delivery))
-                .toList();
+        List<Announced> announced = new ArrayList<>(files.size());
+        for (int i = 0; i < files.size(); i++) {
+            announced.add(new Announced(files.get(i), tenants.get(i), delivery));
+        }
+        return announced;
     }
 
     /** Small files of a tenant are gathered together; a large one is a batch of its own. */
@@ -243,15 +246,14 @@ public final class BatchPlanner {
             sweep.hold(manifest);
             crashPoints.reached(CrashPoints.AFTER_MANIFEST);
         }
+        // Every announcement gathered (duplicates of a key too) is settled now: claimed here, claimed elsewhere,
+        // or gone; a message is acknowledged when its last file is.
         List<String> settled = new ArrayList<>();
-        for (Announced a : byKey.values()) {
+        for (Announced a : gathered) {
             if (a.delivery().settle()) {
                 settled.add(a.delivery().receiptHandle());
             }
         }
-        // Duplicates of a key within the batch settle their own messages too.
-        gathered.stream().filter(a -> byKey.get(a.file().key()) != a)
-                .filter(a -> a.delivery().settle()).forEach(a -> settled.add(a.delivery().receiptHandle()));
         try {
             queue.acknowledge(settled);
         } catch (RuntimeException e) {

@@ -74,6 +74,8 @@ public final class BatchProcessor {
     }
 
     public BatchOutcome process(BatchManifest manifest) throws IOException {
+        // Small files the planner already read while checking they were still in the inbox.
+        Map<String, byte[]> read = prefetched.take(manifest.batchId());
         Files.createDirectories(scratch);
         Map<Integer, SourceResult> failed = new TreeMap<>();
         // Read once per batch, side by side: a rerun without a failed file must not fetch them all again.
@@ -82,8 +84,6 @@ public final class BatchProcessor {
             return (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty() : statuses.read(key.key()))
                     .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
         });
-        // Small files the planner already read while checking they were still in the inbox.
-        Map<String, byte[]> read = prefetched.take(manifest.batchId());
         while (true) {
             try (LakeWriter lake = new LakeWriter(s3, buckets.lake(), outputName(manifest, failed.keySet()), manifest.cut(),
                     lakeBufferBytes, scratch, crashPoints);

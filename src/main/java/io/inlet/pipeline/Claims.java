@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import io.inlet.queue.InboxReconciliation;
 import io.inlet.storage.LakeKeys;
 import io.inlet.storage.S3Objects;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -25,7 +24,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * claim is deleted only after the file has left the inbox, so "I created the claim and the file is still in the
  * inbox" means the file is mine and nobody has processed it.
  */
-public final class Claims implements InboxReconciliation.ClaimView {
+public final class Claims {
 
     private final S3Client s3;
     private final String bucket;
@@ -63,8 +62,7 @@ public final class Claims implements InboxReconciliation.ClaimView {
     }
 
     /** Every claim, by file key, with the time it was made. */
-    @Override
-    public Map<String, Instant> claimed() {
+    Map<String, Instant> claimed() {
         Map<String, Instant> claims = new HashMap<>();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.CLAIM_PREFIX)).contents()) {
             claims.put(object.key().substring(LakeKeys.CLAIM_PREFIX.length()), object.lastModified());
@@ -76,8 +74,7 @@ public final class Claims implements InboxReconciliation.ClaimView {
      * Claims made before {@code olderThan} whose batch has no manifest: the instance that made them stopped
      * before sealing the batch. (A sealed batch keeps its manifest until it has released its claims.)
      */
-    @Override
-    public Set<String> releaseUnsealed(Map<String, Instant> claims, Instant olderThan) {
+    Set<String> releaseUnsealed(Map<String, Instant> claims, Instant olderThan) {
         Set<String> released = new HashSet<>();
         for (Map.Entry<String, Instant> claim : claims.entrySet()) {
             if (claim.getValue().isBefore(olderThan)) {

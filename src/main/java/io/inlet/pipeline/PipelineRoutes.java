@@ -56,7 +56,7 @@ public final class PipelineRoutes extends RouteBuilder {
                         // the tenant (an inactivity timeout would hold a steady stream until the batch is full).
                         .completionInterval(pipeline.batchWindow().toMillis())
                         .choice()
-                            .when(exchangeProperty(BatchPlanner.LARGE).isEqualTo(true)).to(large)
+                            .when(exchangeProperty(SmallFilesTogether.LARGE).isEqualTo(true)).to(large)
                             .otherwise().to(small)
                         .end()
                     .end()
@@ -111,6 +111,8 @@ public final class PipelineRoutes extends RouteBuilder {
     static final class SmallFilesTogether implements AggregationStrategy {
 
         static final String FULL = "inletBatchFull";
+        static final String LARGE = "inletLargeFile";
+        static final String BYTES = "inletBatchBytes";
         private final Settings.Pipeline pipeline;
 
         SmallFilesTogether(Settings.Pipeline pipeline) {
@@ -125,16 +127,16 @@ public final class PipelineRoutes extends RouteBuilder {
                 List<Announced> files = new ArrayList<>();
                 files.add(file);
                 next.getMessage().setBody(files);
-                next.setProperty(BatchPlanner.BYTES, 0L);
-                next.setProperty(BatchPlanner.LARGE, file.file().size() > pipeline.smallSourceBytes());
+                next.setProperty(SmallFilesTogether.BYTES, 0L);
+                next.setProperty(SmallFilesTogether.LARGE, file.file().size() > pipeline.smallSourceBytes());
             } else {
                 @SuppressWarnings("unchecked")
                 List<Announced> files = gathered.getMessage().getBody(List.class);
                 files.add(file);
             }
-            long bytes = into.getProperty(BatchPlanner.BYTES, Long.class) + Math.max(0, file.file().size());
-            into.setProperty(BatchPlanner.BYTES, bytes);
-            into.setProperty(FULL, bytes >= pipeline.maxBatchBytes() || into.getProperty(BatchPlanner.LARGE, Boolean.class));
+            long bytes = into.getProperty(SmallFilesTogether.BYTES, Long.class) + Math.max(0, file.file().size());
+            into.setProperty(SmallFilesTogether.BYTES, bytes);
+            into.setProperty(FULL, bytes >= pipeline.maxBatchBytes() || into.getProperty(SmallFilesTogether.LARGE, Boolean.class));
             return into;
         }
     }

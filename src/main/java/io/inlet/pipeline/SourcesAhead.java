@@ -36,6 +36,8 @@ final class SourcesAhead implements AutoCloseable {
     SourcesAhead(S3Client s3, Buckets buckets, BoundedS3Calls calls, List<BatchManifest.Source> sources,
             Set<Integer> skipped, long budget, Map<String, byte[]> alreadyRead) {
         this.alreadyRead = alreadyRead;
+        // Files the planner read count against the same budget: a batch holds at most that much ahead in all.
+        alreadyRead.values().forEach(bytes -> bytesAhead += bytes.length);
         this.s3 = s3;
         this.buckets = buckets;
         this.calls = calls;
@@ -48,6 +50,7 @@ final class SourcesAhead implements AutoCloseable {
     SourceStream open(int index, long maxExpansionRatio) throws IOException {
         byte[] read = alreadyRead.remove(sources.get(index).key());
         if (read != null) {
+            bytesAhead -= read.length;
             return SourceStream.of(read, maxExpansionRatio);
         }
         fetchAhead();

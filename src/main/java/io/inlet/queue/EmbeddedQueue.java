@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * An SQS-compatible server (ElasticMQ) in this process, so that {@code java -jar inlet.jar} needs nothing else.
  * Messages live in memory: the queue only says what to look at first. Whatever it loses in a restart is found
- * again by the inbox reconciliation, which runs at start (see {@link InboxReconciliation}).
+ * again by the inbox reconciliation, which runs at start (see {@code io.inlet.pipeline.InboxReconciliation}).
  */
 public final class EmbeddedQueue extends ServiceSupport {
 

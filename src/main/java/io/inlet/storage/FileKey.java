@@ -22,6 +22,8 @@ import io.inlet.tenant.TenantId;
 public record FileKey(Stream stream, String source, String tenant, String dt, String id, String extension) {
 
     public static final String PREFIX = "data/tenants/objects/";
+    /** The layout in words, for messages about keys that do not follow it. */
+    public static final String LAYOUT_DESCRIPTION = "data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz]";
     public static final String SOURCE_API = "dataapi";
     public static final String SOURCE_DROP_FOLDER = "dropfolder";
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.core.sync.RequestBody;
 
-/** The bucket watch, whoever writes into the inbox: upload-json traffic, and other systems writing keys directly. */
+/** The pipeline, whoever writes into the inbox: upload-json traffic, and other systems writing keys directly. */
 class InboxPipelineTest {
 
     static InletApp app;

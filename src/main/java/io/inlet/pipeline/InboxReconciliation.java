@@ -1,4 +1,4 @@
-package io.inlet.queue;
+package io.inlet.pipeline;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.inlet.queue.InboxFile;
+import io.inlet.queue.WorkQueue;
 import io.inlet.storage.FileKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,18 +30,9 @@ public final class InboxReconciliation {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxReconciliation.class);
 
-    /** What the reconciliation needs to know of claims; implemented by the pipeline. */
-    public interface ClaimView {
-        /** Claimed inbox files, with when each claim was made. */
-        Map<String, Instant> claimed();
-
-        /** Releases the claims older than the given time whose batch has no manifest; returns their file keys. */
-        Set<String> releaseUnsealed(Map<String, Instant> claims, Instant olderThan);
-    }
-
     private final S3Client s3;
     private final String inboxBucket;
-    private final ClaimView claims;
+    private final Claims claims;
     private final WorkQueue queue;
     private final Duration minAge;
     private final Duration claimGrace;
@@ -48,7 +41,7 @@ public final class InboxReconciliation {
     private boolean first = true;
     private boolean unreachable;
 
-    public InboxReconciliation(S3Client s3, String inboxBucket, ClaimView claims, WorkQueue queue, Duration minAge,
+    public InboxReconciliation(S3Client s3, String inboxBucket, Claims claims, WorkQueue queue, Duration minAge,
             Duration claimGrace, Clock clock) {
         this.s3 = s3;
         this.inboxBucket = inboxBucket;
@@ -92,8 +85,7 @@ public final class InboxReconciliation {
                 // Only objects untouched for a minute: S3-compatible servers may list a write in progress under a
                 // temporary name, which must be neither touched nor reported.
                 if (object.lastModified().isBefore(now.minusSeconds(60)) && reportedUnroutable.add(key)) {
-                    LOG.warn("Inbox object '{}' is not named like data/tenants/objects/{stream}/source_system=…/"
-                            + "tenant=…/dt=…/….jsonl[.gz]; left in the inbox unprocessed", key);
+                    LOG.warn("Inbox object '{}' is not named like {}; left in the inbox unprocessed", key, FileKey.LAYOUT_DESCRIPTION);
                 }
                 continue;
             }
