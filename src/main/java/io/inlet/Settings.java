@@ -117,8 +117,9 @@ public record Settings(
                         Duration.parse(r.require("inlet.s3.embedded.uploads.min-rate-window")),
                         Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
                         Duration.parse(r.require("inlet.s3.embedded.header-timeout"))),
-                r.require("inlet.s3.endpoint"),
-                r.optional("inlet.s3.public-endpoint").orElse(r.require("inlet.s3.endpoint")),
+                // Empty: AWS S3's own endpoint for the region.
+                r.optional("inlet.s3.endpoint").orElse(""),
+                r.optional("inlet.s3.public-endpoint").orElse(r.optional("inlet.s3.endpoint").orElse("")),
                 r.require("inlet.s3.region"),
                 r.optional("inlet.s3.access-key"),
                 r.optional("inlet.s3.secret-key"),
