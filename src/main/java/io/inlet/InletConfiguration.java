@@ -26,7 +26,7 @@ import io.inlet.tenant.ApiKeys;
 import io.inlet.tenant.DevTenant;
 import io.inlet.pipeline.BatchCommit;
 import io.inlet.pipeline.BatchFailures;
-import io.inlet.pipeline.BatchProcessor;
+import io.inlet.pipeline.BatchSteps;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.pipeline.BatchPlanner;
 import io.inlet.pipeline.BatchSweep;
@@ -148,9 +148,10 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline.leaseTimeout());
         BoundedS3Calls s3Calls = new BoundedS3Calls(context.getExecutorServiceManager()
                 .newFixedThreadPool(this, "inlet-s3-calls", pipeline.s3Concurrency()));
-        ExecutorService readers = context.getExecutorServiceManager().newCachedThreadPool(this, "inlet-source-reader");
-        ExecutorService checkers = context.getExecutorServiceManager()
-                .newFixedThreadPool(this, "inlet-record-check", pipeline.checkThreads());
+        // The read-source split's pool: each file being read holds one thread (its reader, waiting while its chunks
+        // are in flight), so there is one per batch that can run at once, plus the checking threads.
+        registry.bind("recordChecks", context.getExecutorServiceManager().newFixedThreadPool(this, "inlet-record-check",
+                pipeline.checkThreads() + pipeline.smallBatchWorkers() + PipelineRoutes.largeBatchWorkers(pipeline)));
         PrefetchedSources prefetched = new PrefetchedSources();
         BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, sweep, claims, crashPoints, s3Calls);
         registry.bind("batchSweep", sweep);
@@ -158,9 +159,8 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline, crashPoints, clock, prefetched, pipeline.prefetchBytes()));
         registry.bind("inboxReconciliation", new InboxReconciliation(s3, buckets.inbox(), claims, workQueue,
                 queueSettings.reconcileMinAge(), pipeline.leaseTimeout(), clock));
-        registry.bind("batchProcessor", new BatchProcessor(s3, buckets, json, validator, statuses, readers, checkers,
-                pipeline.checkThreads(), pipeline.lakeBufferBytes(), settings.tempDir(), pipeline.statusInterval(),
-                crashPoints, clock, s3Calls, pipeline.prefetchBytes(), prefetched));
+        registry.bind("batchSteps", new BatchSteps(s3, buckets, json, validator, statuses, pipeline.lakeBufferBytes(),
+                settings.tempDir(), pipeline.statusInterval(), crashPoints, s3Calls, pipeline.prefetchBytes(), prefetched));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, sweep, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock));

@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.inlet.Settings;
+import io.inlet.storage.Buckets;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * The inbox → lake pipeline, as routes:
@@ -75,7 +77,7 @@ public final class PipelineRoutes extends RouteBuilder {
         from(small + "&concurrentConsumers=" + pipeline.smallBatchWorkers())
                 .routeId("small-batches")
                 .to("direct:process-batch");
-        from(large + "&concurrentConsumers=" + Math.max(1, pipeline.workers() - 1))
+        from(large + "&concurrentConsumers=" + largeBatchWorkers(pipeline))
                 .routeId("large-batches")
                 .to("direct:process-batch");
 
@@ -86,13 +88,78 @@ public final class PipelineRoutes extends RouteBuilder {
                 .bean("batchPlanner", "seal")
                 .filter(body().isNotNull())
                     .setProperty(BatchFailures.MANIFEST, body())
-                    // every file streamed through validation into lake parts; all output durable on return
-                    .bean("batchProcessor", "process")
+                    .setProperty(BatchRun.PROPERTY, method("batchSteps", "start"))
+                    // a file that cannot be read fails alone: the batch runs again without it
+                    .loopDoWhile(method("batchSteps", "needsAttempt"))
+                        .to("direct:run-batch")
+                    .end()
+                    .setBody(method("batchSteps", "outcome"))
                     // completed / completed_with_errors / failed, with counts, reasons and lake keys
                     .bean("batchCommit", "recordStatuses")
                     // inbox -> archive side by side, inbox copies deleted a thousand at a time, claims released
                     .bean("batchCommit", "archive")
                     .bean("batchCommit", "finish")
+                .end();
+
+        // One attempt: every file in manifest order into the lake writer; all output durable at the end.
+        from("direct:run-batch")
+                .routeId("run-batch")
+                .errorHandler(noErrorHandler()) // failures go back to process-batch, whose pipeline-errors decide
+                .doTry()
+                    .bean("batchSteps", "open")
+                    .split(method("batchSteps", "sources")).streaming().stopOnException()
+                        .to("direct:read-source")
+                    .endDoTry()
+                    .bean("batchSteps", "complete")
+                .doCatch(Exception.class)
+                    // S3 or the disk failed, not a file: handed back to process-batch's error handling as is
+                    .bean("batchSteps", "failAttempt")
+                .doFinally()
+                    .bean("batchSteps", "closeAttempt")
+                .end();
+
+        // One file: S3 object -> JSONL (gunzipped as it streams) -> chunks of lines, checked side by side ->
+        // written to the lake in file order.
+        from("direct:read-source")
+                .routeId("read-source")
+                .errorHandler(noErrorHandler())
+                .noStreamCaching() // a 2 GB object is read once, as it arrives, never spooled
+                .doTry()
+                    .bean("batchSteps", "beginSource")
+                    .filter(body().isNull())
+                        .to("direct:get-source")
+                    .end()
+                    .unmarshal(new JsonlContent(2 * pipeline.checkThreads()))
+                    .bean("batchSteps", "startReading")
+                    .split(body()).streaming().parallelProcessing().synchronous().stopOnException()
+                            .executorService("recordChecks").aggregationStrategy(new InFileOrder())
+                        .bean("batchSteps", "check")
+                    .endDoTry()
+                    .bean("batchSteps", "endSource")
+                .doCatch(SourceFailure.class)
+                    .bean("batchSteps", "sourceFailed")
+                .doFinally()
+                    .bean("batchSteps", "closeSource")
+                .end();
+
+        // The object as a stream; from the archive when an earlier attempt of the batch already moved it there.
+        from("direct:get-source")
+                .routeId("get-source")
+                .errorHandler(noErrorHandler())
+                .noStreamCaching()
+                .doTry()
+                    .to(s3GetObject(Buckets.of(settings).inbox()))
+                .doCatch(NoSuchKeyException.class)
+                    .to("direct:get-archived-source")
+                .end();
+        from("direct:get-archived-source")
+                .routeId("get-archived-source")
+                .errorHandler(noErrorHandler())
+                .noStreamCaching()
+                .doTry()
+                    .to(s3GetObject(Buckets.of(settings).archive()))
+                .doCatch(NoSuchKeyException.class)
+                    .throwException(SourceFailure.class, "the file disappeared from the inbox bucket before it was processed")
                 .end();
 
         from("timer:instance-heartbeat?delay=0&period=" + Math.max(1000, pipeline.leaseTimeout().toMillis() / 3))
@@ -102,6 +169,15 @@ public final class PipelineRoutes extends RouteBuilder {
         from("timer:inbox-reconciliation?delay=1000&period=" + queue.reconcileInterval().toMillis())
                 .routeId("inbox-reconciliation")
                 .bean("inboxReconciliation", "reconcile");
+    }
+
+    /** Large files have their own workers, all but one of {@code inlet.pipeline.workers} (at least one). */
+    public static int largeBatchWorkers(Settings.Pipeline pipeline) {
+        return Math.max(1, pipeline.workers() - 1);
+    }
+
+    private static String s3GetObject(String bucket) {
+        return "aws2-s3://" + bucket + "?operation=getObject";
     }
 
     /**

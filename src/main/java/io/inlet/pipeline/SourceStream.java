@@ -15,7 +15,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * One source file as a stream of JSONL bytes, read straight from S3 (never whole in memory, never spooled,
- * except small files a batch reads ahead):
+ * except small files a batch reads ahead), for {@link JsonlContent}:
  * gunzipped (every member of a multi-member gzip) when its first bytes are the gzip magic, whatever its name;
  * refused when it is neither gzip nor text, when the gzip is truncated or corrupt, or when it inflates like a
  * gzip bomb.
@@ -36,13 +36,6 @@ final class SourceStream implements AutoCloseable {
         this.compressed = compressed;
         this.content = content;
         this.size = size;
-    }
-
-    /** Opens the file in the inbox, or in the archive when an earlier attempt already moved it there. */
-    static SourceStream open(S3Client s3, Buckets buckets, String key, long maxExpansionRatio) throws IOException {
-        ResponseInputStream<GetObjectResponse> object = get(s3, buckets, key);
-        long size = object.response().contentLength() == null ? -1 : object.response().contentLength();
-        return of(object, object::abort, size, maxExpansionRatio);
     }
 
     /**
@@ -81,7 +74,8 @@ final class SourceStream implements AutoCloseable {
         }
     }
 
-    private static SourceStream of(InputStream stored, Runnable abort, long size, long maxExpansionRatio)
+    /** A stored object as it arrives; {@code abort} ends its transfer early. */
+    static SourceStream of(InputStream stored, Runnable abort, long size, long maxExpansionRatio)
             throws IOException {
         Counting compressed = new Counting(stored);
         BufferedInputStream buffered = new BufferedInputStream(compressed, 65_536);

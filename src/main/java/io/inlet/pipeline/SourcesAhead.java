@@ -46,21 +46,23 @@ final class SourcesAhead implements AutoCloseable {
         this.budget = budget;
     }
 
-    /** File {@code index}, read ahead if it is small, streamed from S3 otherwise. */
-    SourceStream open(int index, long maxExpansionRatio) throws IOException {
+    /**
+     * File {@code index} whole, when it is small and read ahead; null when it is to be streamed from S3 (a large
+     * file, or one that grew past the small size since the batch was planned).
+     */
+    byte[] readAhead(int index) throws IOException {
         byte[] read = alreadyRead.remove(sources.get(index).key());
         if (read != null) {
             bytesAhead -= read.length;
-            return SourceStream.of(read, maxExpansionRatio);
+            return read;
         }
         fetchAhead();
         CompletableFuture<byte[]> fetched = ahead.remove(index);
         if (fetched == null) {
-            return SourceStream.open(s3, buckets, sources.get(index).key(), maxExpansionRatio);
+            return null;
         }
-        byte[] stored;
         try {
-            stored = fetched.join();
+            return fetched.join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
@@ -70,9 +72,6 @@ final class SourcesAhead implements AutoCloseable {
             bytesAhead -= sources.get(index).size();
             fetchAhead();
         }
-        return stored == null
-                ? SourceStream.open(s3, buckets, sources.get(index).key(), maxExpansionRatio)
-                : SourceStream.of(stored, maxExpansionRatio);
     }
 
     private void fetchAhead() {

@@ -18,23 +18,41 @@ import java.util.Random;
 import java.util.function.Supplier;
 import java.util.zip.GZIPOutputStream;
 
-import io.inlet.storage.Buckets;
 import io.inlet.testing.GzipMembers;
+import org.apache.camel.CamelExecutionException;
+import org.apache.camel.Exchange;
+import org.apache.camel.RoutesBuilder;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.http.AbortableInputStream;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.GetObjectRequest;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
-/** A source file as the pipeline reads it from S3: every gzip member, whatever the member sizes and however the bytes arrive. */
-class SourceStreamTest {
+/**
+ * A source file as the pipeline's routes read it (the {@link JsonlContent} data format, then a streaming split
+ * of its chunks): every gzip member, whatever the member sizes and however the bytes arrive, and each way a
+ * file can be unreadable told apart from a storage failure.
+ */
+class JsonlContentTest extends CamelTestSupport {
 
-    static final Buckets BUCKETS = new Buckets("landing", "inbox", "archive", "lake");
-    static final String KEY = "data/tenants/objects/contact/source_system=dataapi/tenant=t/dt=2025-01-01-00-00/f.jsonl.gz";
+    static final BatchManifest.Cut CUT = new BatchManifest.Cut(1_000_000, 1L << 30, 6, 1024 * 1024, 64, 200);
+
+    @Override
+    protected RoutesBuilder createRouteBuilder() {
+        return new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:read").noStreamCaching()
+                        .setProperty(JsonlContent.CUT, constant(CUT))
+                        .unmarshal(new JsonlContent(4))
+                        .split(body()).streaming()
+                            .process(JsonlContentTest.this::collect)
+                        .end()
+                        .setBody(exchangeProperty(JsonlContent.CHUNKS));
+            }
+        };
+    }
 
     @Test
-    void everyMemberOfAManyMemberGzipIsReadWhenTheNetworkHandsOutAFewBytesAtATime() throws IOException {
+    void everyMemberOfAManyMemberGzipIsReadWhenTheNetworkHandsOutAFewBytesAtATime() throws Exception {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 6_000; i++) {
             lines.add("{\"contact_id\":\"c-" + i + "\",\"email\":\"c" + i + "@acme.com\",\"contact_properties\":{}}");
@@ -44,15 +62,10 @@ class SourceStreamTest {
         assertThat(gz.members()).as("members").isGreaterThan(2_500);
         assertThat(gz.cutMidLine()).as("members that end inside a line").isGreaterThan(500);
 
-        List<String> read = new ArrayList<>();
-        try (SourceStream source = open(() -> new Trickle(gz.bytes(), new Random(7)))) {
-            LineReader reader = new LineReader(source.content(), 1024 * 1024, 64);
-            while (reader.next()) {
-                read.add(new String(reader.array, reader.offset, reader.length, StandardCharsets.UTF_8));
-            }
-            assertThat(source.bytesRead()).isEqualTo(gz.bytes().length);
-        }
+        LineChunks chunks = readAll(new Trickle(gz.bytes(), new Random(7)));
 
+        assertThat(chunks.bytesRead()).isEqualTo(gz.bytes().length);
+        assertThat(chunks.allWritten()).isFalse(); // this route never writes them to a lake
         assertThat(read).hasSize(lines.size()).isEqualTo(lines);
     }
 
@@ -65,7 +78,7 @@ class SourceStreamTest {
         // Cut inside the last member's header, and inside its compressed data.
         for (int cut : new int[] {first.length + 4, whole.length - 10}) {
             byte[] truncated = Arrays.copyOf(whole, cut);
-            assertThatThrownBy(() -> readAll(open(() -> new Trickle(truncated, new Random(cut)))))
+            assertThatThrownBy(() -> readAll(new Trickle(truncated, new Random(cut))))
                     .as("cut at byte %d of %d", cut, whole.length)
                     .isInstanceOf(SourceFailure.class).hasMessageStartingWith("truncated gzip: ");
         }
@@ -76,7 +89,7 @@ class SourceStreamTest {
         byte[] member = gzip("{\"a\":1}\n".getBytes(StandardCharsets.UTF_8));
         byte[] garbage = concat(member, member, "trailing text\n".getBytes(StandardCharsets.UTF_8));
 
-        assertThatThrownBy(() -> readAll(open(() -> new Trickle(garbage, new Random(1)))))
+        assertThatThrownBy(() -> readAll(new Trickle(garbage, new Random(1))))
                 .isInstanceOf(SourceFailure.class).hasMessageStartingWith("corrupt gzip");
     }
 
@@ -85,7 +98,7 @@ class SourceStreamTest {
         byte[] gz = gzip("{\"a\":1}\n".repeat(1_000).getBytes(StandardCharsets.UTF_8));
         gz[gz.length / 2] ^= 0x55;
 
-        assertThatThrownBy(() -> readAll(open(() -> new ByteArrayInputStream(gz))))
+        assertThatThrownBy(() -> readAll(new ByteArrayInputStream(gz)))
                 .isInstanceOf(SourceFailure.class).hasMessageStartingWith("corrupt gzip");
     }
 
@@ -102,7 +115,7 @@ class SourceStreamTest {
             }
         };
 
-        assertThatThrownBy(() -> readAll(open(dropsHalfWay)))
+        assertThatThrownBy(() -> readAll(dropsHalfWay.get()))
                 .isInstanceOf(StorageReadException.class).hasMessageContaining("Connection reset");
     }
 
@@ -117,17 +130,30 @@ class SourceStreamTest {
         }
         byte[] bomb = out.toByteArray();
 
-        assertThatThrownBy(() -> readAll(open(() -> new ByteArrayInputStream(bomb))))
+        assertThatThrownBy(() -> readAll(new ByteArrayInputStream(bomb)))
                 .isInstanceOf(SourceFailure.class).hasMessageContaining("gzip bomb");
     }
 
-    private static SourceStream open(Supplier<InputStream> object) throws IOException {
-        return SourceStream.open(new OneObjectS3(object), BUCKETS, KEY, 200);
+    private final List<String> read = new ArrayList<>();
+
+    private void collect(Exchange exchange) {
+        Chunk chunk = exchange.getMessage().getBody(Chunk.class);
+        for (int i = 0; i < chunk.count; i++) {
+            read.add(new String(chunk.data, chunk.start[i], chunk.length[i], StandardCharsets.UTF_8));
+        }
     }
 
-    private static void readAll(SourceStream source) throws IOException {
-        try (source) {
-            source.content().transferTo(OutputStream.nullOutputStream());
+    /** Sends the object through the route; a failure comes out as the exception the pipeline would act on. */
+    private LineChunks readAll(InputStream object) throws Exception {
+        try {
+            return template.requestBody("direct:read", object, LineChunks.class);
+        } catch (CamelExecutionException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IOException io) {
+                    throw io;
+                }
+            }
+            throw e;
         }
     }
 
@@ -165,32 +191,6 @@ class SourceStreamTest {
         @Override
         public int available() {
             return 0;
-        }
-    }
-
-    /** Just enough of S3 to serve the one object under test from the inbox. */
-    static final class OneObjectS3 implements S3Client {
-        private final Supplier<InputStream> object;
-
-        OneObjectS3(Supplier<InputStream> object) {
-            this.object = object;
-        }
-
-        @Override
-        public ResponseInputStream<GetObjectResponse> getObject(GetObjectRequest request) {
-            assertThat(request.bucket()).isEqualTo(BUCKETS.inbox());
-            assertThat(request.key()).isEqualTo(KEY);
-            return new ResponseInputStream<>(GetObjectResponse.builder().build(), AbortableInputStream.create(object.get()));
-        }
-
-        @Override
-        public String serviceName() {
-            return SERVICE_NAME;
-        }
-
-        @Override
-        public void close() {
-            // nothing to release
         }
     }
 }

@@ -1,0 +1,94 @@
+package io.inlet.pipeline;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.TreeMap;
+
+import io.inlet.status.UploadStatus;
+
+/**
+ * One batch while the routes run it: its manifest, the status documents of its files, and the attempts. A file
+ * that cannot be read at all fails alone: the attempt's output is withdrawn and the batch runs again without
+ * that file, so a failed file leaves nothing in the lake. The state lives in an exchange property.
+ */
+final class BatchRun {
+
+    static final String PROPERTY = "inletBatchRun";
+
+    final BatchManifest manifest;
+    final List<UploadStatus> known;
+    /** Small files already read (by the planner), by key; taken by the first attempt. */
+    final Map<String, byte[]> read;
+    /** Files that failed as a whole, by index in the manifest: left out of the next attempts. */
+    final TreeMap<Integer, SourceResult> failed = new TreeMap<>();
+
+    // The attempt under way:
+    LakeWriter lake;
+    SourcesAhead files;
+    final List<SourceResult> results = new ArrayList<>();
+    SourceResult failure;
+    int failedIndex = -1;
+    boolean finished;
+
+    /** Set once an attempt got through every file it had to read. */
+    BatchOutcome outcome;
+
+    BatchRun(BatchManifest manifest, List<UploadStatus> known, Map<String, byte[]> read) {
+        this.manifest = manifest;
+        this.known = known;
+        this.read = read;
+    }
+
+    void begin(LakeWriter lake, SourcesAhead files) {
+        this.lake = lake;
+        this.files = files;
+        results.clear();
+        failure = null;
+        failedIndex = -1;
+        finished = false;
+    }
+
+    /**
+     * The indexes of the files this attempt reads, in manifest order; the results of files that failed in an
+     * earlier attempt are put in their place as the iteration passes them, and it stops after a failure.
+     */
+    Iterator<Integer> toRead() {
+        return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                while (failure == null && next < manifest.sources().size() && failed.containsKey(next)) {
+                    results.add(failed.get(next));
+                    next++;
+                }
+                return failure == null && next < manifest.sources().size();
+            }
+
+            @Override
+            public Integer next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return next++;
+            }
+        };
+    }
+
+    /**
+     * The name the batch's parts carry. A run without some of its files (they failed) gets its own name, so a
+     * part name never comes back with other contents after it was withdrawn. Still deterministic: the same
+     * files fail again in a rerun.
+     */
+    String outputName() {
+        if (failed.isEmpty()) {
+            return manifest.batchId();
+        }
+        StringBuilder name = new StringBuilder(manifest.batchId()).append("-w");
+        failed.keySet().forEach(i -> name.append(i).append('.'));
+        return name.substring(0, name.length() - 1);
+    }
+}

@@ -1,0 +1,263 @@
+package io.inlet.pipeline;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.schema.RecordValidator;
+import io.inlet.status.StatusStore;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.BoundedS3Calls;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
+import io.inlet.storage.LakeKeys;
+import org.apache.camel.Body;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.component.aws2.s3.AWS2S3Constants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The steps of the {@code run-batch} and {@code read-source} routes that need Java: opening and closing a
+ * batch's attempts, starting and finishing each file, checking a chunk of lines. The byte-level work (line
+ * reader, record check, part builder) lives in the classes these call.
+ */
+public final class BatchSteps {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchSteps.class);
+    /** Files from this size on get a "processing" status document (with progress) while they are read. */
+    private static final long PROGRESS_FROM_BYTES = 1 << 20;
+
+    private final S3Client s3;
+    private final Buckets buckets;
+    private final ObjectMapper json;
+    private final RecordValidator validator;
+    private final StatusStore statuses;
+    private final long lakeBufferBytes;
+    private final Path scratch;
+    private final long statusIntervalNanos;
+    private final CrashPoints crashPoints;
+    private final BoundedS3Calls calls;
+    private final long prefetchBytes;
+    private final PrefetchedSources prefetched;
+
+    public BatchSteps(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
+            long lakeBufferBytes, Path scratch, Duration statusInterval, CrashPoints crashPoints, BoundedS3Calls calls,
+            long prefetchBytes, PrefetchedSources prefetched) {
+        this.s3 = s3;
+        this.buckets = buckets;
+        this.json = json;
+        this.validator = validator;
+        this.statuses = statuses;
+        this.lakeBufferBytes = lakeBufferBytes;
+        this.scratch = scratch;
+        this.statusIntervalNanos = statusInterval.toNanos();
+        this.crashPoints = crashPoints;
+        this.calls = calls;
+        this.prefetchBytes = prefetchBytes;
+        this.prefetched = prefetched;
+    }
+
+    /** A sealed batch about to run: the status documents of its files, read once and side by side. */
+    public BatchRun start(@Body BatchManifest manifest) {
+        List<UploadStatus> known = calls.map(manifest.sources(), source -> {
+            FileKey key = FileKey.parse(source.key()).orElseThrow();
+            return (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty() : statuses.read(key.key()))
+                    .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
+        });
+        return new BatchRun(manifest, known, prefetched.take(manifest.batchId()));
+    }
+
+    /** Another attempt needed: none ran yet, or the last one stopped at a file that failed. */
+    public boolean needsAttempt(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
+        return run.outcome == null;
+    }
+
+    /** Opens an attempt: a lake writer under the attempt's part name, and the small files read ahead. */
+    public void open(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run, Exchange exchange) throws IOException {
+        Files.createDirectories(scratch);
+        BatchManifest manifest = run.manifest;
+        run.begin(new LakeWriter(s3, buckets.lake(), run.outputName(), manifest.cut(), lakeBufferBytes, scratch, crashPoints),
+                new SourcesAhead(s3, buckets, calls, manifest.sources(), run.failed.keySet(), prefetchBytes, run.read));
+        exchange.setProperty(JsonlContent.CUT, manifest.cut());
+    }
+
+    public Iterator<Integer> sources(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
+        return run.toRead();
+    }
+
+    /**
+     * Starts file {@code index}: its key for the S3 read, its check and rejected-records file. The body becomes
+     * the file's bytes when they were read ahead, else null (the route then streams it from S3).
+     */
+    public byte[] beginSource(@Body Integer index, @ExchangeProperty(BatchRun.PROPERTY) BatchRun run, Exchange exchange)
+            throws IOException {
+        BatchManifest.Source source = run.manifest.sources().get(index);
+        FileKey key = FileKey.parse(source.key()).orElseThrow();
+        BatchManifest.Cut cut = run.manifest.cut();
+        RecordCheck check = new RecordCheck(json, validator, key.stream(), key.receivedDate(), cut.maxLineBytes());
+        long[] lastReport = {System.nanoTime()};
+        SourceRun file = new SourceRun(index, key, source.size(), run.known.get(index), check,
+                new RejectedFile(scratch, json, cut.rejectedRawBytes()), run.lake, (written, chunks) -> {
+                    if (chunks.size() >= PROGRESS_FROM_BYTES && System.nanoTime() - lastReport[0] > statusIntervalNanos) {
+                        reportProgress(written, chunks);
+                        lastReport[0] = System.nanoTime();
+                    }
+                });
+        exchange.setProperty(SourceRun.PROPERTY, file);
+        exchange.getMessage().setHeader(AWS2S3Constants.KEY, source.key());
+        return run.files.readAhead(index);
+    }
+
+    /** The file is open: its status says so (with its size), and a large file's status is written at once. */
+    public void startReading(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
+            @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks) {
+        file.status.startProcessing(chunks.size(), statuses.now());
+        if (chunks.size() >= PROGRESS_FROM_BYTES) {
+            statuses.write(file.status);
+        }
+    }
+
+    public void check(@Body Chunk chunk, @ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
+            @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks) {
+        try {
+            file.check.check(chunk);
+        } catch (RuntimeException e) {
+            chunks.stop();
+            throw e;
+        }
+    }
+
+    /** Every line of the file was written: its rejected-records file goes to the lake, its result is kept. */
+    public void endSource(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
+            @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks,
+            @ExchangeProperty(BatchRun.PROPERTY) BatchRun run) throws IOException {
+        if (!chunks.allWritten() || file.waiting() > 0) {
+            throw new IllegalStateException("file " + file.key.key() + " ended with chunks read but not written");
+        }
+        String rejectedKey = LakeKeys.rejected(file.key.key());
+        boolean anyRejected = file.rejected.upload(s3, buckets.lake(), rejectedKey);
+        run.results.add(new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
+                List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, List.of(), null, file.status));
+    }
+
+    /** The file itself cannot be read as JSONL: it fails alone, and this attempt stops here. */
+    public void sourceFailed(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
+            @ExchangeProperty(BatchRun.PROPERTY) BatchRun run,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught) {
+        run.failure = SourceResult.failed(file.key, file.declaredSize, reason(caught), file.status);
+        run.failedIndex = file.index;
+    }
+
+    public void closeSource(Exchange exchange) {
+        LineChunks chunks = exchange.getProperty(JsonlContent.CHUNKS, LineChunks.class);
+        if (chunks != null) {
+            chunks.close();
+            exchange.removeProperty(JsonlContent.CHUNKS);
+        }
+        SourceRun file = exchange.getProperty(SourceRun.PROPERTY, SourceRun.class);
+        if (file != null) {
+            try {
+                file.rejected.close();
+            } catch (IOException e) {
+                LOG.debug("Could not remove the scratch copy of {}'s rejected lines: {}", file.key.key(), e.getMessage());
+            }
+            exchange.removeProperty(SourceRun.PROPERTY);
+        }
+    }
+
+    /**
+     * The attempt went through: either all of its output is made durable (the batch's outcome), or a file
+     * failed and the output is withdrawn, for another attempt without that file.
+     */
+    public void complete(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) throws IOException {
+        if (run.failure != null) {
+            LOG.warn("Batch {}: {} failed ({}); withdrawing the batch's output and running it again without that file",
+                    run.manifest.batchId(), run.failure.key(), run.failure.failureReason());
+            run.lake.abort();
+            run.finished = true;
+            run.failed.put(run.failedIndex, run.failure);
+            return;
+        }
+        run.lake.finish();
+        run.finished = true;
+        // one result per file, in manifest order (failed files included)
+        if (run.results.size() != run.manifest.sources().size()) {
+            throw new IllegalStateException("batch " + run.manifest.batchId() + " has " + run.results.size()
+                    + " results for " + run.manifest.sources().size() + " files");
+        }
+        List<SourceResult> complete = new java.util.ArrayList<>(run.results.size());
+        for (int i = 0; i < run.results.size(); i++) {
+            SourceResult result = run.results.get(i);
+            complete.add(result.failureReason() == null ? result.withLakeKeys(run.lake.keysOf(i)) : result);
+        }
+        run.outcome = new BatchOutcome(run.manifest, complete);
+    }
+
+    /**
+     * Ends an attempt, whatever happened: an attempt that did not finish (S3 or the disk let us down, not a
+     * file) takes back what it wrote before the route's error handling retries the batch with the same names.
+     */
+    public void closeAttempt(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
+        if (run.files != null) {
+            run.files.close();
+        }
+        if (run.lake == null) {
+            return;
+        }
+        if (run.finished) {
+            run.lake.close();
+            return;
+        }
+        try {
+            run.lake.abort();
+        } catch (RuntimeException e) {
+            LOG.warn("Batch {}: could not withdraw its partial output ({}); a retry overwrites it", run.manifest.batchId(),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * Fails the attempt with what went wrong, for process-batch's error handling (redeliveries, then the attempt
+     * recorded). The splits mark a failed exchange as exhausted, which would make that error handling let it pass
+     * unhandled; this failure is new to process-batch, so it is not.
+     */
+    public void failAttempt(Exchange exchange, @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught)
+            throws Exception {
+        exchange.getExchangeExtension().setRedeliveryExhausted(false);
+        Throwable cause = caught;
+        // the split's wrapper ("Multicast processing failed for number 0") says less than what it wraps
+        while (cause instanceof org.apache.camel.CamelExchangeException && cause.getCause() instanceof Exception inner) {
+            cause = inner;
+        }
+        throw (Exception) cause;
+    }
+
+    public BatchOutcome outcome(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
+        return run.outcome;
+    }
+
+    private void reportProgress(SourceRun file, LineChunks chunks) {
+        file.status.bytesRead = chunks.bytesRead();
+        file.status.recordsAccepted = file.accepted;
+        file.status.recordsRejected = file.rejectedCount;
+        statuses.write(file.status);
+    }
+
+    /** The file's own reason (a {@link SourceFailure} somewhere in the cause chain). */
+    static String reason(Throwable caught) {
+        for (Throwable t = caught; t != null; t = t.getCause()) {
+            if (t instanceof SourceFailure failure) {
+                return failure.getMessage();
+            }
+        }
+        return String.valueOf(caught.getMessage());
+    }
+}
