@@ -9,10 +9,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.JsonSchema;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
-import io.inlet.schema.JsonSchemas;
 import io.inlet.schema.Stream;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -31,18 +29,15 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 public final class PresignedUploads {
 
     private final ObjectMapper json;
-    private final JsonRequests requests;
     private final S3Presigner presigner;
     private final Buckets buckets;
     private final StatusStore statuses;
     private final Duration expiry;
     private final Clock clock;
-    private final JsonSchema schema = JsonSchemas.load("schemas/generate-upload-url-request.schema.json");
 
-    public PresignedUploads(ObjectMapper json, JsonRequests requests, S3Presigner presigner, Buckets buckets,
+    public PresignedUploads(ObjectMapper json, S3Presigner presigner, Buckets buckets,
             StatusStore statuses, Duration expiry, Clock clock) {
         this.json = json;
-        this.requests = requests;
         this.presigner = presigner;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -52,7 +47,7 @@ public final class PresignedUploads {
 
     public void generate(Exchange exchange) throws IOException {
         String tenant = ApiKeyAuth.tenantOf(exchange);
-        JsonNode request = requests.read(exchange, schema, 422);
+        JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
         Instant now = clock.instant();
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
