@@ -129,6 +129,9 @@ public class InletConfiguration implements CamelConfiguration {
         JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit());
 
         registry.bind("settings", settings);
+        // The one Jackson configuration, for Camel too: response bodies are marshalled with it (marshal: json in
+        // the routes), and json-validator parses request bodies with it (the only ObjectMapper in the registry).
+        registry.bind("json", json);
         registry.bind("s3Client", s3);
         registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
         registry.bind("errorResponses", errorResponses);
@@ -140,11 +143,11 @@ public class InletConfiguration implements CamelConfiguration {
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
         StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
-        registry.bind("presignedUploads", new PresignedUploads(json, S3Clients.presigner(settings), buckets,
+        registry.bind("presignedUploads", new PresignedUploads(S3Clients.presigner(settings), buckets,
                 statuses, settings.uploadUrlExpiry(), clock));
-        registry.bind("uploadConfirmation", new UploadConfirmation(json, s3, buckets, statuses,
+        registry.bind("uploadConfirmation", new UploadConfirmation(s3, buckets, statuses,
                 settings.uploadMaxBytes(), clock, crashPoints, workQueue));
-        registry.bind("uploadStatusApi", new UploadStatusApi(json, statuses, s3, buckets));
+        registry.bind("uploadStatusApi", new UploadStatusApi(statuses, s3, buckets));
 
         Settings.Pipeline pipeline = settings.pipeline();
         Manifests manifests = new Manifests(s3, buckets.lake(), json);

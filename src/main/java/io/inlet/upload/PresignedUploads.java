@@ -1,6 +1,5 @@
 package io.inlet.upload;
 
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.schema.Stream;
@@ -28,16 +26,14 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  */
 public final class PresignedUploads {
 
-    private final ObjectMapper json;
     private final S3Presigner presigner;
     private final Buckets buckets;
     private final StatusStore statuses;
     private final Duration expiry;
     private final Clock clock;
 
-    public PresignedUploads(ObjectMapper json, S3Presigner presigner, Buckets buckets,
+    public PresignedUploads(S3Presigner presigner, Buckets buckets,
             StatusStore statuses, Duration expiry, Clock clock) {
-        this.json = json;
         this.presigner = presigner;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -45,7 +41,7 @@ public final class PresignedUploads {
         this.clock = clock;
     }
 
-    public void generate(Exchange exchange) throws IOException {
+    public Map<String, Object> generate(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
@@ -63,6 +59,6 @@ public final class PresignedUploads {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("upload_url", url);
         body.put("file_key", key.key());
-        JsonResponses.ok(exchange, json, body);
+        return JsonResponses.ok(exchange, body);
     }
 }

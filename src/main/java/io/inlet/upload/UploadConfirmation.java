@@ -1,6 +1,5 @@
 package io.inlet.upload;
 
-import java.io.IOException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,7 +8,6 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
@@ -42,7 +40,6 @@ public final class UploadConfirmation {
 
     private static final Logger LOG = LoggerFactory.getLogger(UploadConfirmation.class);
 
-    private final ObjectMapper json;
     private final S3Client s3;
     private final Buckets buckets;
     private final StatusStore statuses;
@@ -53,11 +50,10 @@ public final class UploadConfirmation {
     /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
     private final ReentrantLock[] locks = new ReentrantLock[64];
 
-    public UploadConfirmation(ObjectMapper json, S3Client s3, Buckets buckets, StatusStore statuses,
+    public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses,
             long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue) {
         this.crashPoints = crashPoints;
         this.queue = queue;
-        this.json = json;
         this.s3 = s3;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -68,7 +64,7 @@ public final class UploadConfirmation {
         }
     }
 
-    public void confirm(Exchange exchange) throws IOException {
+    public Map<String, Object> confirm(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
@@ -82,7 +78,7 @@ public final class UploadConfirmation {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "File upload confirmed and processing started");
-        JsonResponses.ok(exchange, json, body);
+        return JsonResponses.ok(exchange, body);
     }
 
     /**

@@ -90,14 +90,14 @@ public final class UploadJson {
     }
 
     /** The reference's success body; only reached once the inbox write returned. */
-    public void success(Exchange exchange) throws IOException {
+    public Map<String, Object> success(Exchange exchange) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
         body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
         queue.announce(new InboxFile(exchange.getProperty(FILE_KEY, String.class),
                 exchange.getProperty(FILE_BYTES, Long.class), true));
-        JsonResponses.ok(exchange, json, body);
+        return JsonResponses.ok(exchange, body);
     }
 
     private byte[] toJsonl(JsonNode data) {
