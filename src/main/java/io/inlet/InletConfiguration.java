@@ -9,6 +9,8 @@ import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.api.EnvelopeErrors;
+import io.inlet.api.EnvelopeSchemas;
 import io.inlet.api.ErrorResponses;
 import io.inlet.dropfolder.DropFolderIntake;
 import io.inlet.dropfolder.LinkedFolderFilter;
@@ -127,19 +129,25 @@ public class InletConfiguration implements CamelConfiguration {
         JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit());
 
         registry.bind("settings", settings);
+        // The one Jackson configuration, for Camel too: response bodies are marshalled with it (marshal: json in
+        // the routes), and json-validator parses request bodies with it (the only ObjectMapper in the registry).
+        registry.bind("json", json);
         registry.bind("s3Client", s3);
         registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
         registry.bind("errorResponses", errorResponses);
-        registry.bind("uploadJson", new UploadJson(json, jsonRequests, validator, clock, workQueue));
+        registry.bind("jsonRequests", jsonRequests);
+        registry.bind("envelopeSchemas", new EnvelopeSchemas());
+        registry.bind("envelopeErrors", new EnvelopeErrors());
+        registry.bind("uploadJson", new UploadJson(json, validator, clock, workQueue));
         registry.bind("s3Health", new S3Health(s3, buckets));
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
         StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
-        registry.bind("presignedUploads", new PresignedUploads(json, jsonRequests, S3Clients.presigner(settings), buckets,
+        registry.bind("presignedUploads", new PresignedUploads(S3Clients.presigner(settings), buckets,
                 statuses, settings.uploadUrlExpiry(), clock));
-        registry.bind("uploadConfirmation", new UploadConfirmation(json, jsonRequests, s3, buckets, statuses,
+        registry.bind("uploadConfirmation", new UploadConfirmation(s3, buckets, statuses,
                 settings.uploadMaxBytes(), clock, crashPoints, workQueue));
-        registry.bind("uploadStatusApi", new UploadStatusApi(json, statuses, s3, buckets));
+        registry.bind("uploadStatusApi", new UploadStatusApi(statuses, s3, buckets));
 
         Settings.Pipeline pipeline = settings.pipeline();
         Manifests manifests = new Manifests(s3, buckets.lake(), json);

@@ -1,8 +1,6 @@
 package io.inlet.api;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -12,8 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Renders failures as {@code {"status":"error","message":…,"errors":[…]}} with the right HTTP status.
- * Used by the api-errors route configuration and by the HTTP server's own error pages (413, 404, …).
+ * Failures as {@code {"status":"error","message":…,"errors":[…]}} with the right HTTP status. In the routes'
+ * error handling (routes/error-handling.camel.yaml) {@link #respond} gives the {@link ErrorBody} that the next
+ * step marshals; the HTTP server's own error pages (413, 404, …), answered before any route runs, have no
+ * exchange to marshal in and take {@link #body} as text.
  */
 public final class ErrorResponses {
 
@@ -26,7 +26,7 @@ public final class ErrorResponses {
     }
 
     /** onException handler: an {@link ApiException} becomes its response, anything else a 500 with an incident id. */
-    public void respond(Exchange exchange) {
+    public ErrorBody respond(Exchange exchange) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         ApiException api = cause instanceof ApiException e ? e : null;
         if (api == null) {
@@ -37,17 +37,12 @@ public final class ErrorResponses {
         }
         exchange.getMessage().removeHeaders("*", Exchange.HTTP_RESPONSE_CODE);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, api.status());
-        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(body(api.getMessage(), api.errors()));
+        return ErrorBody.of(api.getMessage(), api.errors());
     }
 
     public String body(String message, List<ApiError> errors) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", "error");
-        body.put("message", message);
-        body.put("errors", errors);
         try {
-            return json.writeValueAsString(body);
+            return json.writeValueAsString(ErrorBody.of(message, errors));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

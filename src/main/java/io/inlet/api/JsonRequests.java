@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.List;
 import java.util.Locale;
 
 import com.fasterxml.jackson.core.JsonLocation;
@@ -13,18 +12,19 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import com.networknt.schema.JsonSchema;
 import io.inlet.Gunzip;
-import io.inlet.schema.FieldError;
-import io.inlet.schema.JsonSchemas;
 import org.apache.camel.Exchange;
 
 /**
  * Reads a JSON request body the same way for every endpoint: 415 unless it is JSON, gzip bodies inflated
- * with the size limit applied to the inflated bytes (413), 400 naming the line and column where malformed
- * JSON breaks, and 400 naming the field when the body does not fit the endpoint's schema.
+ * with the size limit applied to the inflated bytes (413), and 400 naming the line and column where malformed
+ * JSON breaks. Whether the body fits the endpoint's schema is the next step of each route (json-validator),
+ * whose refusals {@link EnvelopeErrors} words.
  */
 public final class JsonRequests {
+
+    /** The exchange property that holds the request's JSON tree once {@link #read} has parsed it. */
+    public static final String REQUEST = "inletRequest";
 
     private final ObjectReader reader;
     private final long limit;
@@ -35,18 +35,24 @@ public final class JsonRequests {
     }
 
     /**
-     * The body as a JSON tree that satisfies {@code schema}; otherwise {@code status} (400 for the upload-json
-     * envelope, 422 for the bulk-upload requests, as their contracts say) naming each bad field.
+     * Route step: 415 / 413 / 400 as above; otherwise the body becomes the request's JSON bytes (inflated, at
+     * most the limit) and their tree is kept in {@link #REQUEST} for the steps after the route's json-validator.
+     * That component always parses its input itself: given these bytes it reads them in place, where a tree
+     * would first be written out again as a copy.
      */
-    public JsonNode read(Exchange exchange, JsonSchema schema, int status) {
-        JsonNode body = parse(bytes(exchange));
-        List<FieldError> problems = JsonSchemas.validate(schema, body, null);
-        if (!problems.isEmpty()) {
-            throw new ApiException(status, "The request body is not a valid "
-                    + schema.getSchemaNode().path("title").asText("request"),
-                    problems.stream().map(p -> ApiError.atField(p.pointer(), p.message())).toList());
+    public void read(Exchange exchange) {
+        byte[] body = bytes(exchange);
+        exchange.setProperty(REQUEST, parse(body));
+        exchange.getMessage().setBody(body);
+    }
+
+    /** The tree {@link #read} parsed; by then the route's json-validator has checked it against the schema. */
+    public static JsonNode request(Exchange exchange) {
+        JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
+        if (request == null) {
+            throw new IllegalStateException("Route did not read the request body before using it");
         }
-        return body;
+        return request;
     }
 
     /** The body's bytes after content-type and content-encoding checks, at most the limit of them. */

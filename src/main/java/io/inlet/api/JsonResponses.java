@@ -1,19 +1,19 @@
 package io.inlet.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 
-/** A 200 with a JSON body, and nothing else of the request's headers carried into the response. */
+/**
+ * A 200 whose body is the object a bean returns, and nothing else of the request's headers carried into the
+ * response. The route's {@code marshal} step writes the object as JSON (and sets Content-Type: application/json).
+ */
 public final class JsonResponses {
 
     private JsonResponses() {
     }
 
-    public static void ok(Exchange exchange, ObjectMapper json, Object body) throws JsonProcessingException {
+    public static <T> T ok(Exchange exchange, T body) {
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(json.writeValueAsString(body));
+        return body;
     }
 }

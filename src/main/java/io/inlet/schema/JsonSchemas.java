@@ -46,7 +46,15 @@ public final class JsonSchemas {
 
     /** Validates and explains; the list is sorted by pointer so that the same input always reads the same. */
     public static List<FieldError> validate(JsonSchema schema, JsonNode instance, String propertiesField) {
-        Set<ValidationMessage> messages = schema.validate(instance);
+        return explain(schema.validate(instance), propertiesField);
+    }
+
+    /**
+     * The validator's findings (from {@link #validate} or from Camel's json-validator, which runs the same
+     * validator) as field errors, sorted by pointer. {@code propertiesField} names where a record's free-form
+     * attributes belong; null where there is no such field.
+     */
+    public static List<FieldError> explain(Set<ValidationMessage> messages, String propertiesField) {
         if (messages.isEmpty()) {
             return List.of();
         }

@@ -1,9 +1,7 @@
 package io.inlet.status;
 
-import java.io.IOException;
 import java.util.Optional;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
@@ -22,19 +20,17 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  */
 public final class UploadStatusApi {
 
-    private final ObjectMapper json;
     private final StatusStore statuses;
     private final S3Client s3;
     private final Buckets buckets;
 
-    public UploadStatusApi(ObjectMapper json, StatusStore statuses, S3Client s3, Buckets buckets) {
-        this.json = json;
+    public UploadStatusApi(StatusStore statuses, S3Client s3, Buckets buckets) {
         this.statuses = statuses;
         this.s3 = s3;
         this.buckets = buckets;
     }
 
-    public void status(Exchange exchange) throws IOException {
+    public UploadStatus status(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         String fileKey = exchange.getMessage().getHeader("file_key", String.class);
         if (fileKey == null || fileKey.isBlank()) {
@@ -44,7 +40,7 @@ public final class UploadStatusApi {
         UploadStatus status = statuses.read(key.key()).orElseGet(() -> fromBuckets(key)
                 .orElseThrow(() -> ApiException.notFound("No file is known at this file_key",
                         ApiError.atField("/file_key", "is not a known file"))));
-        JsonResponses.ok(exchange, json, status);
+        return JsonResponses.ok(exchange, status);
     }
 
     private Optional<UploadStatus> fromBuckets(FileKey key) {

@@ -1,6 +1,5 @@
 package io.inlet.upload;
 
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,11 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.JsonSchema;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
-import io.inlet.schema.JsonSchemas;
 import io.inlet.schema.Stream;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -30,19 +26,14 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  */
 public final class PresignedUploads {
 
-    private final ObjectMapper json;
-    private final JsonRequests requests;
     private final S3Presigner presigner;
     private final Buckets buckets;
     private final StatusStore statuses;
     private final Duration expiry;
     private final Clock clock;
-    private final JsonSchema schema = JsonSchemas.load("schemas/generate-upload-url-request.schema.json");
 
-    public PresignedUploads(ObjectMapper json, JsonRequests requests, S3Presigner presigner, Buckets buckets,
+    public PresignedUploads(S3Presigner presigner, Buckets buckets,
             StatusStore statuses, Duration expiry, Clock clock) {
-        this.json = json;
-        this.requests = requests;
         this.presigner = presigner;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -50,9 +41,9 @@ public final class PresignedUploads {
         this.clock = clock;
     }
 
-    public void generate(Exchange exchange) throws IOException {
+    public Map<String, Object> generate(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
-        JsonNode request = requests.read(exchange, schema, 422);
+        JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
         Instant now = clock.instant();
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
@@ -68,6 +59,6 @@ public final class PresignedUploads {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("upload_url", url);
         body.put("file_key", key.key());
-        JsonResponses.ok(exchange, json, body);
+        return JsonResponses.ok(exchange, body);
     }
 }

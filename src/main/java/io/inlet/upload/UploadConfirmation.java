@@ -1,6 +1,5 @@
 package io.inlet.upload;
 
-import java.io.IOException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,15 +8,12 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.JsonSchema;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
 import io.inlet.pipeline.CrashPoints;
-import io.inlet.schema.JsonSchemas;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
@@ -44,8 +40,6 @@ public final class UploadConfirmation {
 
     private static final Logger LOG = LoggerFactory.getLogger(UploadConfirmation.class);
 
-    private final ObjectMapper json;
-    private final JsonRequests requests;
     private final S3Client s3;
     private final Buckets buckets;
     private final StatusStore statuses;
@@ -53,16 +47,13 @@ public final class UploadConfirmation {
     private final Clock clock;
     private final CrashPoints crashPoints;
     private final WorkQueue queue;
-    private final JsonSchema schema = JsonSchemas.load("schemas/confirm-upload-request.schema.json");
     /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
     private final ReentrantLock[] locks = new ReentrantLock[64];
 
-    public UploadConfirmation(ObjectMapper json, JsonRequests requests, S3Client s3, Buckets buckets, StatusStore statuses,
+    public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses,
             long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue) {
         this.crashPoints = crashPoints;
         this.queue = queue;
-        this.json = json;
-        this.requests = requests;
         this.s3 = s3;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -73,9 +64,9 @@ public final class UploadConfirmation {
         }
     }
 
-    public void confirm(Exchange exchange) throws IOException {
+    public Map<String, Object> confirm(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
-        JsonNode request = requests.read(exchange, schema, 422);
+        JsonNode request = JsonRequests.request(exchange);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
         ReentrantLock lock = lockOf(key);
         lock.lock();
@@ -87,7 +78,7 @@ public final class UploadConfirmation {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "File upload confirmed and processing started");
-        JsonResponses.ok(exchange, json, body);
+        return JsonResponses.ok(exchange, body);
     }
 
     /**

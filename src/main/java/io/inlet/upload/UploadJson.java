@@ -11,13 +11,11 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.JsonSchema;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.schema.FieldError;
-import io.inlet.schema.JsonSchemas;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
 import io.inlet.queue.InboxFile;
@@ -28,8 +26,8 @@ import org.apache.camel.Exchange;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 
 /**
- * POST /ingestion/upload-json, step by step (see routes/upload-json.camel.yaml): read the envelope, validate
- * every record, then hand the batch as JSONL to the inbox bucket under a new file key.
+ * POST /ingestion/upload-json, step by step (see routes/upload-json.camel.yaml): once the envelope is read and
+ * fits its schema, validate every record, then hand the batch as JSONL to the inbox bucket under a new file key.
  */
 public final class UploadJson {
 
@@ -39,24 +37,21 @@ public final class UploadJson {
     private static final String FILE_BYTES = "inletFileBytes";
 
     private final ObjectMapper json;
-    private final JsonRequests requests;
     private final RecordValidator validator;
-    private final JsonSchema envelope = JsonSchemas.load("schemas/upload-json-request.schema.json");
     private final Clock clock;
     private final WorkQueue queue;
 
-    public UploadJson(ObjectMapper json, JsonRequests requests, RecordValidator validator, Clock clock, WorkQueue queue) {
+    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, WorkQueue queue) {
         this.queue = queue;
         this.json = json;
-        this.requests = requests;
         this.validator = validator;
         this.clock = clock;
     }
 
-    /** 415 / 413 / 400, or the batch as JSONL in the body, ready for the inbox, with its key in the S3 headers. */
+    /** 422 naming each invalid record's fields, or the batch as JSONL in the body, ready for the inbox, with its key in the S3 headers. */
     public void prepareBatch(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
-        JsonNode request = requests.read(exchange, envelope, 400);
+        JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
         JsonNode data = request.get("data");
 
@@ -95,14 +90,14 @@ public final class UploadJson {
     }
 
     /** The reference's success body; only reached once the inbox write returned. */
-    public void success(Exchange exchange) throws IOException {
+    public Map<String, Object> success(Exchange exchange) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
         body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
         queue.announce(new InboxFile(exchange.getProperty(FILE_KEY, String.class),
                 exchange.getProperty(FILE_BYTES, Long.class), true));
-        JsonResponses.ok(exchange, json, body);
+        return JsonResponses.ok(exchange, body);
     }
 
     private byte[] toJsonl(JsonNode data) {

@@ -1,0 +1,191 @@
+package io.inlet.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Json;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.RoutesBuilder;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.test.junit5.CamelTestSupport;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.WriterAppender;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.Configurator;
+import org.apache.logging.log4j.core.layout.PatternLayout;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A request body that does not fit its endpoint's schema is refused naming each field, its JSON pointer and why:
+ * 400 for upload-json, 422 for the bulk-upload requests. The steps are those of the endpoint routes (read the
+ * body, json-validator with the real schema), and the error handling is the real route configurations of
+ * routes/error-handling.camel.yaml, with the real beans; only the HTTP server and the endpoints' own work are
+ * left out.
+ */
+class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
+
+    private final ObjectMapper json = Json.mapper();
+
+    @Override
+    protected CamelContext createCamelContext() throws Exception {
+        CamelContext context = super.createCamelContext();
+        // as in config/application.properties
+        context.setStreamCaching(false);
+        return context;
+    }
+
+    @Override
+    protected void bindToRegistry(Registry registry) {
+        // as io.inlet.InletConfiguration binds them
+        registry.bind("json", json);
+        registry.bind("jsonRequests", new JsonRequests(json, 1 << 20));
+        registry.bind("envelopeSchemas", new EnvelopeSchemas());
+        registry.bind("envelopeErrors", new EnvelopeErrors());
+        registry.bind("errorResponses", new ErrorResponses(json));
+    }
+
+    @Override
+    protected RoutesBuilder[] createRouteBuilders() throws Exception {
+        Resource errorHandling = PluginHelper.getResourceLoader(context)
+                .resolveResource("classpath:routes/error-handling.camel.yaml");
+        List<RoutesBuilder> builders = new ArrayList<>(PluginHelper.getRoutesLoader(context).findRoutesBuilders(errorHandling));
+        builders.add(new RouteBuilder() {
+            @Override
+            public void configure() {
+                // the first steps of routes/upload-json.camel.yaml and routes/bulk-upload.camel.yaml
+                from("direct:upload-json").routeConfigurationId("upload-json-envelope,api-errors")
+                        .to("bean:jsonRequests?method=read")
+                        .to("json-validator:schemas/upload-json-request.schema.json?uriSchemaLoader=#envelopeSchemas")
+                        .to("mock:accepted");
+                from("direct:generate-upload-url").routeConfigurationId("bulk-upload-envelope,api-errors")
+                        .to("bean:jsonRequests?method=read")
+                        .to("json-validator:schemas/generate-upload-url-request.schema.json?uriSchemaLoader=#envelopeSchemas")
+                        .to("mock:accepted");
+                from("direct:confirm-upload").routeConfigurationId("bulk-upload-envelope,api-errors")
+                        .to("bean:jsonRequests?method=read")
+                        .to("json-validator:schemas/confirm-upload-request.schema.json?uriSchemaLoader=#envelopeSchemas")
+                        .to("mock:accepted");
+            }
+        });
+        return builders.toArray(RoutesBuilder[]::new);
+    }
+
+    @Test
+    void anUploadJsonEnvelopeThatDoesNotFitIs400NamingEachFieldAndWhy() {
+        Exchange unknownStream = post("direct:upload-json", "{\"stream\":\"leads\",\"data\":[{}]}");
+        Exchange noData = post("direct:upload-json", "{\"stream\":\"contact\"}");
+        Exchange badData = post("direct:upload-json", "{\"stream\":\"contact\",\"data\":[{}, 7]}");
+        Exchange emptyData = post("direct:upload-json", "{\"stream\":\"contact\",\"data\":[]}");
+
+        assertRefused(unknownStream, 400, "{\"status\":\"error\",\"message\":\"The request body is not a valid upload-json request\","
+                + "\"errors\":[{\"pointer\":\"/stream\",\"message\":\"must be one of "
+                + "[\\\"account\\\",\\\"contact\\\",\\\"account_event\\\",\\\"contact_event\\\"], not \\\"leads\\\"\"}]}");
+        assertRefused(noData, 400, "{\"status\":\"error\",\"message\":\"The request body is not a valid upload-json request\","
+                + "\"errors\":[{\"pointer\":\"/data\",\"message\":\"is required but missing\"}]}");
+        assertRefused(badData, 400, "{\"status\":\"error\",\"message\":\"The request body is not a valid upload-json request\","
+                + "\"errors\":[{\"pointer\":\"/data/1\",\"message\":\"must be an object, not a number\"}]}");
+        assertRefused(emptyData, 400, "{\"status\":\"error\",\"message\":\"The request body is not a valid upload-json request\","
+                + "\"errors\":[{\"pointer\":\"/data\",\"message\":\"must contain at least 1 item(s)\"}]}");
+    }
+
+    @Test
+    void aBulkUploadRequestThatDoesNotFitIs422NamingEachFieldAndWhy() {
+        Exchange wrong = post("direct:generate-upload-url",
+                "{\"stream\":\"leads\",\"content_type\":\"text/csv\",\"content_encoding\":\"br\"}");
+        Exchange noKey = post("direct:confirm-upload", "{}");
+        Exchange numberKey = post("direct:confirm-upload", "{\"file_key\":5}");
+
+        assertRefused(wrong, 422, "{\"status\":\"error\",\"message\":\"The request body is not a valid generate-upload-url request\","
+                + "\"errors\":["
+                + "{\"pointer\":\"/content_encoding\",\"message\":\"must be \\\"gzip\\\" (or left out), not \\\"br\\\"\"},"
+                + "{\"pointer\":\"/content_type\",\"message\":\"must be \\\"application/jsonl\\\" (or left out), not \\\"text/csv\\\"\"},"
+                + "{\"pointer\":\"/stream\",\"message\":\"must be one of "
+                + "[\\\"account\\\",\\\"contact\\\",\\\"account_event\\\",\\\"contact_event\\\"], not \\\"leads\\\"\"}]}");
+        assertRefused(noKey, 422, "{\"status\":\"error\",\"message\":\"The request body is not a valid confirm-upload request\","
+                + "\"errors\":[{\"pointer\":\"/file_key\",\"message\":\"is required but missing\"}]}");
+        assertRefused(numberKey, 422, "{\"status\":\"error\",\"message\":\"The request body is not a valid confirm-upload request\","
+                + "\"errors\":[{\"pointer\":\"/file_key\",\"message\":\"must be a string, not a number\"}]}");
+    }
+
+    @Test
+    void malformedJsonIsStill400WithLineAndColumnBeforeAnySchemaCheck() throws Exception {
+        Exchange malformed = post("direct:confirm-upload", "{\"file_key\":\n }");
+
+        assertThat(malformed.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(400);
+        JsonNode body = json.readTree(malformed.getMessage().getBody(String.class));
+        assertThat(body.get("message").asText()).startsWith("Malformed JSON at line 2, column 2");
+        assertThat(body.get("errors").get(0).get("pointer").asText()).isEmpty();
+    }
+
+    @Test
+    void aFittingBodyGoesOnAsTheBytesThatWereReadWithTheirTreeBeside() throws Exception {
+        MockEndpoint accepted = getMockEndpoint("mock:accepted");
+        accepted.expectedMessageCount(1);
+        String body = "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"c-1\"}]}";
+
+        Exchange done = post("direct:upload-json", body);
+
+        accepted.assertIsSatisfied();
+        assertThat(done.getException()).isNull();
+        Exchange received = accepted.getReceivedExchanges().get(0);
+        assertThat(received.getMessage().getBody()).isInstanceOf(byte[].class);
+        assertThat(received.getMessage().getBody(String.class)).isEqualTo(body);
+        assertThat(JsonRequests.request(received).get("data").get(0).get("contact_id").asText()).isEqualTo("c-1");
+    }
+
+    @Test
+    void whatARefusedBodyHeldIsNotLoggedEvenAtDebug() {
+        String secret = "secret-7f3a";
+        StringWriter log = new StringWriter();
+        LoggerContext logging = (LoggerContext) LogManager.getContext(false);
+        Configuration config = logging.getConfiguration();
+        WriterAppender capture = WriterAppender.newBuilder().setName("capture").setTarget(log)
+                .setLayout(PatternLayout.newBuilder().withPattern("%c %m %throwable%n").build()).build();
+        capture.start();
+        config.getRootLogger().addAppender(capture, Level.ALL, null);
+        Level before = config.getRootLogger().getLevel();
+        Configurator.setRootLevel(Level.DEBUG);
+        try {
+            Exchange refused = post("direct:generate-upload-url", "{\"stream\":\"" + secret + "\",\"content_type\":\"application/jsonl\","
+                    + "\"content_encoding\":\"gzip\",\"data\":\"" + secret + "\"}");
+            Exchange wrongType = post("direct:confirm-upload", "{\"file_key\":{\"" + secret + "\":\"" + secret + "\"}}");
+
+            assertThat(refused.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(422);
+            assertThat(wrongType.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(422);
+        } finally {
+            Configurator.setRootLevel(before);
+            config.getRootLogger().removeAppender("capture");
+            capture.stop();
+        }
+        assertThat(log.toString()).contains("jsonvalidator").doesNotContain(secret);
+    }
+
+    private Exchange post(String endpoint, String body) {
+        return template.request(endpoint, exchange -> {
+            exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+            exchange.getMessage().setHeader("x-request-header", "not for the answer");
+            exchange.getMessage().setBody(body.getBytes(StandardCharsets.UTF_8));
+        });
+    }
+
+    private static void assertRefused(Exchange exchange, int status, String body) {
+        assertThat(exchange.getException()).isNull();
+        assertThat(exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(status);
+        assertThat(exchange.getMessage().getHeader(Exchange.CONTENT_TYPE)).isEqualTo("application/json");
+        assertThat(exchange.getMessage().getHeader("x-request-header")).isNull();
+        assertThat(exchange.getMessage().getBody(String.class)).isEqualTo(body);
+    }
+}
