@@ -3,8 +3,6 @@ package io.inlet.upload;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.api.JsonResponses;
@@ -41,7 +39,7 @@ public final class PresignedUploads {
         this.clock = clock;
     }
 
-    public Map<String, Object> generate(Exchange exchange) {
+    public UploadUrlResponse generate(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
@@ -56,9 +54,6 @@ public final class PresignedUploads {
         status.uploadUrlExpiresAt = now.plus(expiry).toString();
         statuses.write(status);
 
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("upload_url", url);
-        body.put("file_key", key.key());
-        return JsonResponses.ok(exchange, body);
+        return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
     }
 }
