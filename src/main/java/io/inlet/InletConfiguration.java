@@ -168,7 +168,8 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("inboxReconciliation", new InboxReconciliation(s3, buckets.inbox(), claims, workQueue,
                 queueSettings.reconcileMinAge(), pipeline.leaseTimeout(), clock));
         registry.bind("batchSteps", new BatchSteps(s3, buckets, json, validator, statuses, pipeline.lakeBufferBytes(),
-                settings.tempDir(), pipeline.statusInterval(), crashPoints, s3Calls, pipeline.prefetchBytes(), prefetched));
+                settings.tempDir(), pipeline.statusInterval(), crashPoints, s3Calls, pipeline.prefetchBytes(), prefetched,
+                pipeline.checkThreads()));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, sweep, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock));

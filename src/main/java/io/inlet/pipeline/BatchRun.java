@@ -1,6 +1,5 @@
 package io.inlet.pipeline;
 
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +27,8 @@ final class BatchRun {
     // The attempt under way:
     LakeWriter lake;
     SourcesAhead files;
-    final List<SourceResult> results = new ArrayList<>();
+    /** By index in the manifest; files that failed in an earlier attempt are in {@link #failed} instead. */
+    SourceResult[] results;
     SourceResult failure;
     int failedIndex = -1;
     boolean finished;
@@ -45,15 +45,15 @@ final class BatchRun {
     void begin(LakeWriter lake, SourcesAhead files) {
         this.lake = lake;
         this.files = files;
-        results.clear();
+        results = new SourceResult[manifest.sources().size()];
         failure = null;
         failedIndex = -1;
         finished = false;
     }
 
     /**
-     * The indexes of the files this attempt reads, in manifest order; the results of files that failed in an
-     * earlier attempt are put in their place as the iteration passes them, and it stops after a failure.
+     * The indexes of the files this attempt reads, in manifest order, without those that failed before; it ends
+     * after a failure. No side effects: Camel asks {@code hasNext} ahead of time.
      */
     Iterator<Integer> toRead() {
         return new Iterator<>() {
@@ -61,8 +61,7 @@ final class BatchRun {
 
             @Override
             public boolean hasNext() {
-                while (failure == null && next < manifest.sources().size() && failed.containsKey(next)) {
-                    results.add(failed.get(next));
+                while (next < manifest.sources().size() && failed.containsKey(next)) {
                     next++;
                 }
                 return failure == null && next < manifest.sources().size();

@@ -47,10 +47,13 @@ public final class BatchSteps {
     private final BoundedS3Calls calls;
     private final long prefetchBytes;
     private final PrefetchedSources prefetched;
+    private final int chunksOut;
 
     public BatchSteps(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
             long lakeBufferBytes, Path scratch, Duration statusInterval, CrashPoints crashPoints, BoundedS3Calls calls,
-            long prefetchBytes, PrefetchedSources prefetched) {
+            long prefetchBytes, PrefetchedSources prefetched, int checkThreads) {
+        // enough chunks out to keep every check thread busy while the reader reads and writes
+        this.chunksOut = Math.max(2, 2 * checkThreads);
         this.s3 = s3;
         this.buckets = buckets;
         this.json = json;
@@ -110,7 +113,7 @@ public final class BatchSteps {
                         reportProgress(written, chunks);
                         lastReport[0] = System.nanoTime();
                     }
-                });
+                }, chunksOut);
         exchange.setProperty(SourceRun.PROPERTY, file);
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, source.key());
         return run.files.readAhead(index);
@@ -119,19 +122,20 @@ public final class BatchSteps {
     /** The file is open: its status says so (with its size), and a large file's status is written at once. */
     public void startReading(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
             @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks) {
+        file.reading(chunks);
         file.status.startProcessing(chunks.size(), statuses.now());
         if (chunks.size() >= PROGRESS_FROM_BYTES) {
             statuses.write(file.status);
         }
     }
 
-    public void check(@Body Chunk chunk, @ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
-            @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks) {
+    public void check(@Body Chunk chunk, @ExchangeProperty(SourceRun.PROPERTY) SourceRun file) {
         try {
             file.check.check(chunk);
-        } catch (RuntimeException e) {
-            chunks.stop();
-            throw e;
+        } catch (Throwable e) {
+            // whatever it is, the reader must not wait for this chunk
+            file.stopReading();
+            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException("checking a chunk failed", e);
         }
     }
 
@@ -139,13 +143,14 @@ public final class BatchSteps {
     public void endSource(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
             @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks,
             @ExchangeProperty(BatchRun.PROPERTY) BatchRun run) throws IOException {
-        if (!chunks.allWritten() || file.waiting() > 0) {
-            throw new IllegalStateException("file " + file.key.key() + " ended with chunks read but not written");
+        if (!chunks.exhausted()) {
+            throw new IllegalStateException("file " + file.key.key() + ": the split ended before the file did");
         }
+        file.writeRest(chunks.read());
         String rejectedKey = LakeKeys.rejected(file.key.key());
         boolean anyRejected = file.rejected.upload(s3, buckets.lake(), rejectedKey);
-        run.results.add(new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
-                List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, List.of(), null, file.status));
+        run.results[file.index] = new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
+                List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, List.of(), null, file.status);
     }
 
     /** The file itself cannot be read as JSONL: it fails alone, and this attempt stops here. */
@@ -157,12 +162,16 @@ public final class BatchSteps {
     }
 
     public void closeSource(Exchange exchange) {
+        SourceRun file = exchange.getProperty(SourceRun.PROPERTY, SourceRun.class);
+        if (file != null) {
+            // first: a write still under way on the reading thread finishes, and none follows
+            file.close();
+        }
         LineChunks chunks = exchange.getProperty(JsonlContent.CHUNKS, LineChunks.class);
         if (chunks != null) {
             chunks.close();
             exchange.removeProperty(JsonlContent.CHUNKS);
         }
-        SourceRun file = exchange.getProperty(SourceRun.PROPERTY, SourceRun.class);
         if (file != null) {
             try {
                 file.rejected.close();
@@ -186,17 +195,20 @@ public final class BatchSteps {
             run.failed.put(run.failedIndex, run.failure);
             return;
         }
+        List<SourceResult> complete = new java.util.ArrayList<>(run.results.length);
+        for (int i = 0; i < run.results.length; i++) {
+            SourceResult result = run.failed.containsKey(i) ? run.failed.get(i) : run.results[i];
+            if (result == null) {
+                throw new IllegalStateException("batch " + run.manifest.batchId() + ": file " + i + " has no result");
+            }
+            complete.add(result);
+        }
         run.lake.finish();
         run.finished = true;
-        // one result per file, in manifest order (failed files included)
-        if (run.results.size() != run.manifest.sources().size()) {
-            throw new IllegalStateException("batch " + run.manifest.batchId() + " has " + run.results.size()
-                    + " results for " + run.manifest.sources().size() + " files");
-        }
-        List<SourceResult> complete = new java.util.ArrayList<>(run.results.size());
-        for (int i = 0; i < run.results.size(); i++) {
-            SourceResult result = run.results.get(i);
-            complete.add(result.failureReason() == null ? result.withLakeKeys(run.lake.keysOf(i)) : result);
+        for (int i = 0; i < complete.size(); i++) {
+            if (complete.get(i).failureReason() == null) {
+                complete.set(i, complete.get(i).withLakeKeys(run.lake.keysOf(i)));
+            }
         }
         run.outcome = new BatchOutcome(run.manifest, complete);
     }
@@ -226,8 +238,9 @@ public final class BatchSteps {
 
     /**
      * Fails the attempt with what went wrong, for process-batch's error handling (redeliveries, then the attempt
-     * recorded). The splits mark a failed exchange as exhausted, which would make that error handling let it pass
-     * unhandled; this failure is new to process-batch, so it is not.
+     * recorded). A failure inside a split reaches this route marked "exhausted" (the split's own error handling
+     * has run), and process-batch's handler would let such an exchange pass unhandled, so the batch would never
+     * be retried. Caught here and thrown again, it is this step's own failure, not exhausted.
      */
     public void failAttempt(Exchange exchange, @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught)
             throws Exception {

@@ -29,13 +29,6 @@ public final class JsonlContent extends ServiceSupport implements DataFormat, Da
     /** Where the unmarshalled {@link LineChunks} are also left, for the steps that report progress and finish. */
     static final String CHUNKS = "inletChunks";
 
-    private final int inFlight;
-
-    /** @param inFlight chunks of one file that may be read but not yet written to the lake */
-    public JsonlContent(int inFlight) {
-        this.inFlight = inFlight;
-    }
-
     @Override
     public String getDataFormatName() {
         return "inlet-jsonl";
@@ -53,9 +46,9 @@ public final class JsonlContent extends ServiceSupport implements DataFormat, Da
             source = SourceStream.of(object, object::abort, length == null ? -1 : length, cut.maxExpansionRatio());
         } else {
             InputStream stream = exchange.getContext().getTypeConverter().mandatoryConvertTo(InputStream.class, exchange, body);
-            source = SourceStream.of(stream, () -> { }, -1, cut.maxExpansionRatio());
+            source = SourceStream.of(stream, () -> org.apache.camel.util.IOHelper.close(stream), -1, cut.maxExpansionRatio());
         }
-        LineChunks chunks = new LineChunks(source, cut.maxLineBytes(), cut.rejectedRawBytes(), inFlight);
+        LineChunks chunks = new LineChunks(source, cut.maxLineBytes(), cut.rejectedRawBytes());
         exchange.setProperty(CHUNKS, chunks);
         return chunks;
     }

@@ -129,7 +129,7 @@ public final class PipelineRoutes extends RouteBuilder {
                     .filter(body().isNull())
                         .to("direct:get-source")
                     .end()
-                    .unmarshal(new JsonlContent(2 * pipeline.checkThreads()))
+                    .unmarshal(new JsonlContent())
                     .bean("batchSteps", "startReading")
                     .split(body()).streaming().parallelProcessing().synchronous().stopOnException()
                             .executorService("recordChecks").aggregationStrategy(new InFileOrder())

@@ -1,6 +1,7 @@
 package io.inlet.pipeline;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -11,12 +12,16 @@ import io.inlet.status.UploadStatus;
 import io.inlet.storage.FileKey;
 
 /**
- * One file of a batch run while its chunks come back from the checks: puts them back in file order (the split
- * hands them over in the order the checks finish) and writes them, valid records to the lake's parts, invalid
- * lines to the file's rejected-records file. Written in file order, whatever the threads did, the parts of a
- * rerun are byte for byte those of the first run.
+ * One file of a batch run: writes its checked chunks in file order, valid records to the lake's parts, invalid
+ * lines to the file's rejected-records file.
+ *
+ * <p>The split's aggregation ({@link InFileOrder}) only files each chunk under its number as its check finishes
+ * (any order, on the check threads, no I/O). Writing happens on the thread that reads the file, before it reads
+ * the next chunk ({@link #roomFor}), and for the last chunks on the route's thread once the split is done
+ * ({@link #writeRest}): one writer at a time, in chunk order, never waiting on a timeout — so the parts of a
+ * rerun are byte for byte those of the first run, and no S3 or disk wait holds a check thread.
  */
-final class SourceRun {
+final class SourceRun implements LineChunks.Gate {
 
     static final String PROPERTY = "inletSource";
 
@@ -28,19 +33,30 @@ final class SourceRun {
     final RejectedFile rejected;
     private final LakeWriter lake;
     private final Progress progress;
-    private final TreeMap<Integer, Chunk> early = new TreeMap<>();
+    /** Chunks of the file that may be read but not yet written. */
+    private final int maxOut;
+
+    /** Guards {@link #checked}, {@link #stopped}: the hand-over from the check threads. */
+    private final Object handOver = new Object();
+    private final TreeMap<Integer, Chunk> checked = new TreeMap<>();
+    private boolean stopped;
+
+    /** Guards the writes and {@link #closed}: once closed (the route moved on) nothing more is written. */
+    private final Object writing = new Object();
+    private boolean closed;
     private int nextChunk;
     long accepted;
     long rejectedCount;
     final List<ApiError> firstRejections = new ArrayList<>();
+    private LineChunks chunks;
 
-    /** Reports a large file's progress while it is read. */
+    /** Reports a large file's progress while it is written. */
     interface Progress {
-        void report(SourceRun source, LineChunks chunks) throws IOException;
+        void report(SourceRun source, LineChunks chunks);
     }
 
     SourceRun(int index, FileKey key, long declaredSize, UploadStatus status, RecordCheck check, RejectedFile rejected,
-            LakeWriter lake, Progress progress) {
+            LakeWriter lake, Progress progress, int maxOut) {
         this.index = index;
         this.key = key;
         this.declaredSize = declaredSize;
@@ -49,28 +65,104 @@ final class SourceRun {
         this.rejected = rejected;
         this.lake = lake;
         this.progress = progress;
+        this.maxOut = Math.max(1, maxOut);
     }
 
-    /**
-     * Chunk number {@code number} of the file came back checked. Called by one thread at a time (the split's
-     * aggregation); writes it and every chunk waiting behind it, and gives the reader room for as many more.
-     */
-    void checked(int number, Chunk chunk, LineChunks chunks) throws IOException {
-        early.put(number, chunk);
-        for (Chunk next = early.remove(nextChunk); next != null; next = early.remove(nextChunk)) {
-            write(next);
-            nextChunk++;
-            chunks.written();
-            progress.report(this, chunks);
+    void reading(LineChunks chunks) {
+        this.chunks = chunks;
+        chunks.gate(this);
+    }
+
+    /** A chunk came back checked (from the split's aggregation). */
+    void checked(int number, Chunk chunk) {
+        synchronized (handOver) {
+            checked.put(number, chunk);
+            handOver.notifyAll();
         }
     }
 
-    /** Chunks checked but still waiting for an earlier one (none once the file is done). */
-    int waiting() {
-        return early.size();
+    /** The split ended, whatever the reason: the reader stops waiting for chunks that may never come back. */
+    void stopReading() {
+        synchronized (handOver) {
+            stopped = true;
+            handOver.notifyAll();
+        }
     }
 
-    private void write(Chunk chunk) throws IOException {
+    /**
+     * The reader's gate: writes the chunks whose turn has come, and waits for the next one in order while more
+     * than {@code maxOut} chunks are out. False when the split ended meanwhile.
+     */
+    @Override
+    public boolean roomFor(int chunksRead) throws IOException {
+        while (true) {
+            Chunk next;
+            synchronized (handOver) {
+                // The last chunk handed out is not submitted yet when Camel looks ahead for the next: only wait
+                // for chunks before it.
+                while (!stopped && !checked.containsKey(nextChunk) && chunksRead - nextChunk > maxOut) {
+                    try {
+                        handOver.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted while waiting for a chunk's check");
+                    }
+                }
+                if (stopped) {
+                    return false;
+                }
+                next = checked.remove(nextChunk);
+            }
+            if (next == null) {
+                return true;
+            }
+            if (!write(next)) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * After the split: writes the chunks still waiting. Every chunk read was checked by now (the split waits
+     * for all of them), so a missing one means a chunk was lost and the file must not be counted as done.
+     */
+    void writeRest(int chunksRead) throws IOException {
+        while (nextChunk < chunksRead) {
+            Chunk next;
+            synchronized (handOver) {
+                next = checked.remove(nextChunk);
+            }
+            if (next == null) {
+                throw new IllegalStateException("file " + key.key() + ": chunk " + nextChunk + " of " + chunksRead
+                        + " was read but never came back checked");
+            }
+            if (!write(next)) {
+                throw new IllegalStateException("file " + key.key() + " was closed while its last chunks were written");
+            }
+        }
+    }
+
+    /** The route moved on (done or failed): waits for a write under way, and nothing is written after it. */
+    void close() {
+        stopReading();
+        synchronized (writing) {
+            closed = true;
+        }
+    }
+
+    private boolean write(Chunk chunk) throws IOException {
+        synchronized (writing) {
+            if (closed) {
+                return false;
+            }
+            apply(chunk);
+            nextChunk++;
+            progress.report(this, chunks);
+            return true;
+        }
+    }
+
+    private void apply(Chunk chunk) throws IOException {
         LakeWriter.Partition partition = null;
         for (int i = 0; i < chunk.count; i++) {
             switch (chunk.verdict[i]) {

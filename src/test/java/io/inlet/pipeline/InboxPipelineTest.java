@@ -107,6 +107,51 @@ class InboxPipelineTest {
     }
 
     @Test
+    void anUnreadableFileAmongOthersFailsAloneAndTheOthersKeepTheirLakeKeys() throws IOException {
+        Tenant tenant = app.newTenant("among");
+        String prefix = "data/tenants/objects/contact/source_system=crm-export/tenant=" + tenant.id() + "/dt=2025-03-01-00-00/";
+        List<String> keys = List.of(prefix + "a.jsonl.gz", prefix + "b.jsonl.gz", prefix + "c.jsonl.gz", prefix + "d.jsonl.gz");
+        List<List<String>> ids = new ArrayList<>();
+        for (int file = 0; file < keys.size(); file++) {
+            List<String> fileIds = new ArrayList<>();
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < 50; i++) {
+                String id = "c-" + file + "-" + i;
+                fileIds.add(id);
+                text.append("{\"contact_id\":\"").append(id).append("\",\"email\":\"").append(id)
+                        .append("@acme.com\",\"contact_properties\":{}}\n");
+            }
+            ids.add(fileIds);
+            byte[] gz = GzipMembers.gzip(text.toString().getBytes(StandardCharsets.UTF_8));
+            // the second file is cut short: a truncated gzip
+            byte[] stored = file == 1 ? java.util.Arrays.copyOf(gz, gz.length / 2) : gz;
+            String key = keys.get(file);
+            app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromBytes(stored));
+        }
+
+        List<JsonNode> statuses = new ArrayList<>();
+        for (String key : keys) {
+            statuses.add(client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30)));
+        }
+
+        assertThat(statuses.get(1).get("state").asText()).isEqualTo("failed");
+        assertThat(statuses.get(1).get("failure_reason").asText()).contains("truncated gzip");
+        for (int file : new int[] {0, 2, 3}) {
+            JsonNode status = statuses.get(file);
+            assertThat(status.get("state").asText()).as(keys.get(file)).isEqualTo("completed");
+            List<JsonNode> inItsParts = new ArrayList<>();
+            status.get("lake_keys").forEach(k -> inItsParts.addAll(Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), k.asText())));
+            assertThat(Lake.values(inItsParts, "contact_id")).as("records in the parts %s names", keys.get(file))
+                    .containsAll(ids.get(file));
+        }
+        List<String> expected = new ArrayList<>(ids.get(0));
+        expected.addAll(ids.get(2));
+        expected.addAll(ids.get(3));
+        assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),
+                "contact_id")).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
     void aGzipOfManySmallMembersIsReadToItsLastRecord() {
         Tenant tenant = app.newTenant("members");
         String key = "data/tenants/objects/contact/source_system=crm-export/tenant=" + tenant.id()
