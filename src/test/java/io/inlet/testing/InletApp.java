@@ -71,12 +71,36 @@ public final class InletApp implements AutoCloseable {
             props.put("inlet.pipeline.sweep-interval", "PT1S");
             props.put("inlet.dropfolder.settle-ms", "1000");
             props.putAll(extra);
-            InletApp app = new InletApp(dataDir, props);
-            app.startMain();
-            return app;
+            // A free port can be taken by another process between the probe and the bind (tests of other
+            // builds on the same machine): then try again with new ones, unless the test chose the ports.
+            for (int attempt = 1; ; attempt++) {
+                InletApp app = new InletApp(dataDir, props);
+                try {
+                    app.startMain();
+                    return app;
+                } catch (IllegalStateException e) {
+                    app.stopMain();
+                    boolean portsOurs = !extra.containsKey("camel.server.port") && !extra.containsKey("inlet.s3.embedded.port");
+                    if (attempt == 3 || !portsOurs || !isPortClash(e)) {
+                        throw e;
+                    }
+                    props.put("camel.server.port", String.valueOf(freePort()));
+                    props.put("inlet.s3.embedded.port", String.valueOf(freePort()));
+                }
+            }
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static boolean isPortClash(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("could not listen")
+                    || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The same data directory and settings, started again (to check what survives a restart). */
