@@ -3,6 +3,8 @@ package io.inlet.api;
 import java.util.List;
 
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -12,6 +14,10 @@ import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
  * an unknown path), answered in the same JSON error model as the routes' errors.
  */
 public final class HttpErrorPages {
+
+    /** How much of an oversized body is read and dropped, and for how long, before its connection is closed. */
+    private static final long LINGER_BYTES = 8L << 20;
+    private static final long LINGER_MILLIS = 5_000;
 
     private HttpErrorPages() {
     }
@@ -57,8 +63,37 @@ public final class HttpErrorPages {
                 .onComplete(done -> {
                     // HTTP/2 shares the connection with other streams: there the rest is read and dropped.
                     if (closeAfter && !http2) {
-                        ctx.request().connection().close();
+                        lingerThenClose(ctx);
                     }
                 });
+    }
+
+    /**
+     * Closes the connection of an oversized request once the client has sent what it was sending, up to a few
+     * times the limit or a few seconds. Closing at once, with the body still arriving, makes the kernel reset the
+     * connection, and a client still writing then loses the 413 it was sent ("no bytes received") instead of
+     * reading why it was refused.
+     */
+    private static void lingerThenClose(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        HttpConnection connection = request.connection();
+        if (request.isEnded()) {
+            connection.close();
+            return;
+        }
+        long timer = ctx.vertx().setTimer(LINGER_MILLIS, id -> connection.close());
+        long[] drained = {0};
+        request.handler(chunk -> {
+            drained[0] += chunk.length();
+            if (drained[0] > LINGER_BYTES) {
+                connection.close();
+            }
+        });
+        request.exceptionHandler(failure -> connection.close());
+        request.endHandler(end -> {
+            ctx.vertx().cancelTimer(timer);
+            connection.close();
+        });
+        request.resume();
     }
 }
