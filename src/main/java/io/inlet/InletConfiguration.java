@@ -45,6 +45,8 @@ import io.inlet.status.StatusStore;
 import io.inlet.status.UploadStatusApi;
 import io.inlet.upload.PresignedUploads;
 import io.inlet.upload.UploadConfirmation;
+import io.inlet.upload.UploadExpiry;
+import io.inlet.upload.UploadLocks;
 import io.inlet.upload.UploadJson;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -143,10 +145,14 @@ public class InletConfiguration implements CamelConfiguration {
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
         StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
+        UploadLocks uploadLocks = new UploadLocks();
+        UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadExpiryGrace(), clock, uploadLocks);
+        UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
+                settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks);
         registry.bind("presignedUploads", new PresignedUploads(S3Clients.presigner(settings), buckets,
-                statuses, settings.uploadUrlExpiry(), clock));
-        registry.bind("uploadConfirmation", new UploadConfirmation(s3, buckets, statuses,
-                settings.uploadMaxBytes(), clock, crashPoints, workQueue));
+                statuses, settings.uploadUrlExpiry(), clock, uploadExpiry));
+        registry.bind("uploadConfirmation", confirmation);
+        registry.bind("uploadExpiry", uploadExpiry);
         registry.bind("uploadStatusApi", new UploadStatusApi(statuses, s3, buckets));
 
         Settings.Pipeline pipeline = settings.pipeline();

@@ -31,6 +31,7 @@ public record Settings(
         long jsonBodyLimit,
         long uploadMaxBytes,
         Duration uploadUrlExpiry,
+        Duration uploadExpiryGrace,
         Pipeline pipeline,
         Queue queue,
         Path dropFolderDir,
@@ -131,6 +132,7 @@ public record Settings(
                 r.longValue("inlet.upload-json.max-bytes"),
                 uploadMaxBytes,
                 Duration.parse(r.require("inlet.upload.url-expiry")),
+                Duration.parse(r.require("inlet.upload.expiry-grace")),
                 new Pipeline(
                         r.longValue("inlet.lake.part.max-records"),
                         r.longValue("inlet.lake.part.max-bytes"),

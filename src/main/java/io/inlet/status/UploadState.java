@@ -9,7 +9,9 @@ public enum UploadState {
     PROCESSING,
     COMPLETED,
     COMPLETED_WITH_ERRORS,
-    FAILED;
+    FAILED,
+    /** A presigned upload nobody confirmed before its URL expired (plus the grace period): its upload is deleted. */
+    EXPIRED;
 
     @JsonValue
     public String wireName() {

@@ -29,9 +29,11 @@ public final class PresignedUploads {
     private final StatusStore statuses;
     private final Duration expiry;
     private final Clock clock;
+    private final UploadExpiry pending;
 
     public PresignedUploads(S3Presigner presigner, Buckets buckets,
-            StatusStore statuses, Duration expiry, Clock clock) {
+            StatusStore statuses, Duration expiry, Clock clock, UploadExpiry pending) {
+        this.pending = pending;
         this.presigner = presigner;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -53,6 +55,7 @@ public final class PresignedUploads {
         status.createdAt = now.toString();
         status.uploadUrlExpiresAt = now.plus(expiry).toString();
         statuses.write(status);
+        pending.opened(key.key());
 
         return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
     }

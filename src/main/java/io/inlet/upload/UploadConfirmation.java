@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.api.ApiError;
@@ -47,11 +46,13 @@ public final class UploadConfirmation {
     private final Clock clock;
     private final CrashPoints crashPoints;
     private final WorkQueue queue;
-    /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
-    private final ReentrantLock[] locks = new ReentrantLock[64];
+    private final UploadExpiry expiry;
+    private final UploadLocks locks;
 
     public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses,
-            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue) {
+            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue, UploadExpiry expiry, UploadLocks locks) {
+        this.expiry = expiry;
+        this.locks = locks;
         this.crashPoints = crashPoints;
         this.queue = queue;
         this.s3 = s3;
@@ -59,22 +60,13 @@ public final class UploadConfirmation {
         this.statuses = statuses;
         this.maxBytes = maxBytes;
         this.clock = clock;
-        for (int i = 0; i < locks.length; i++) {
-            locks[i] = new ReentrantLock();
-        }
     }
 
     public Map<String, Object> confirm(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
-        ReentrantLock lock = lockOf(key);
-        lock.lock();
-        try {
-            moveToInbox(key);
-        } finally {
-            lock.unlock();
-        }
+        locks.whileHeld(key, () -> moveToInbox(key));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "File upload confirmed and processing started");
@@ -96,28 +88,20 @@ public final class UploadConfirmation {
             }
             Optional<UploadStatus> status = statuses.read(key.get().key());
             if (status.isEmpty() || status.get().state == UploadState.AWAITING_UPLOAD
-                    || status.get().state == UploadState.FAILED) {
+                    || status.get().state == UploadState.FAILED || status.get().state == UploadState.EXPIRED) {
                 continue;
             }
-            ReentrantLock lock = lockOf(key.get());
-            lock.lock();
             try {
-                if (moveToInbox(key.get())) {
+                if (locks.whileHeld(key.get(), () -> moveToInbox(key.get()))) {
                     resumed++;
                     LOG.info("Resumed the interrupted confirmation of {}", key.get());
                 }
             } catch (ApiException refused) {
                 // too large or changed meanwhile: its status says so, as it would have for the sender
                 LOG.warn("Interrupted confirmation of {} not resumed: {}", key.get(), refused.getMessage());
-            } finally {
-                lock.unlock();
             }
         }
         return resumed;
-    }
-
-    private ReentrantLock lockOf(FileKey key) {
-        return locks[Math.floorMod(key.key().hashCode(), locks.length)];
     }
 
     /** True when this call moved the file; false when the inbox or archive already had it. */
@@ -128,11 +112,16 @@ public final class UploadConfirmation {
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             return false;
         }
+        UploadStatus status = statuses.read(key.key())
+                .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
+        if (expiry.isExpired(status, clock.instant())) {
+            throw new ApiException(410, "This upload expired: it was not confirmed within the grace period after its "
+                    + "upload URL expired (" + status.uploadUrlExpiresAt + "). Request a new upload URL and upload again",
+                    List.of(ApiError.atField("/file_key", "expired unconfirmed")));
+        }
         HeadObjectResponse uploaded = S3Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
                 "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
                 ApiError.atField("/file_key", "has no uploaded file")));
-        UploadStatus status = statuses.read(key.key())
-                .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
         if (uploaded.contentLength() > maxBytes) {
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             status.state = UploadState.FAILED;
@@ -141,6 +130,7 @@ public final class UploadConfirmation {
                     + maxBytes + " bytes; it was deleted";
             status.finishedAt = clock.instant().toString();
             statuses.write(status);
+            expiry.closed(key.key());
             throw ApiException.tooLarge("The uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
                     + maxBytes + " bytes; it was deleted. Split it into smaller files.");
         }
@@ -164,6 +154,7 @@ public final class UploadConfirmation {
         queue.announce(new InboxFile(key.key(), uploaded.contentLength()));
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_COPY);
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+        expiry.closed(key.key());
         LOG.info("Confirmed {} ({} bytes)", key, uploaded.contentLength());
         return true;
     }

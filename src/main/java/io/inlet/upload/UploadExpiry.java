@@ -1,0 +1,107 @@
+package io.inlet.upload;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+import io.inlet.status.StatusStore;
+import io.inlet.status.UploadState;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Expires presigned uploads nobody confirmed. generate-upload-url leaves a marker {@code _pending/{file_key}} in
+ * the lake bucket (confirm removes it), so this sweep lists only the uploads still open, never every status
+ * document. One past its URL's expiry plus the grace period loses its landing object (if it was uploaded at
+ * all) and its status becomes {@code expired}; confirm then answers 410. The steps are ordered so that a crash
+ * anywhere leaves work the next sweep finishes: landing object, then status, then marker.
+ */
+public final class UploadExpiry {
+
+    static final String PENDING = "_pending/";
+    private static final Logger LOG = LoggerFactory.getLogger(UploadExpiry.class);
+
+    private final S3Client s3;
+    private final Buckets buckets;
+    private final StatusStore statuses;
+    private final Duration grace;
+    private final Clock clock;
+    private final UploadLocks locks;
+
+    public UploadExpiry(S3Client s3, Buckets buckets, StatusStore statuses, Duration grace, Clock clock,
+            UploadLocks locks) {
+        this.s3 = s3;
+        this.buckets = buckets;
+        this.statuses = statuses;
+        this.grace = grace;
+        this.clock = clock;
+        this.locks = locks;
+    }
+
+    /** Marks an upload as open, right after its status document (awaiting_upload) is written. */
+    void opened(String fileKey) {
+        s3.putObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey), software.amazon.awssdk.core.sync.RequestBody.empty());
+    }
+
+    /** The upload is confirmed (or refused for good): nothing left to expire. */
+    void closed(String fileKey) {
+        s3.deleteObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey));
+    }
+
+    /** True when an upload in this status may no longer be confirmed. */
+    boolean isExpired(UploadStatus status, Instant now) {
+        if (status.state == UploadState.EXPIRED) {
+            return true;
+        }
+        return status.state == UploadState.AWAITING_UPLOAD && status.uploadUrlExpiresAt != null
+                && now.isAfter(Instant.parse(status.uploadUrlExpiresAt).plus(grace));
+    }
+
+    /** The sweep (route {@code upload-expiry}): the number of uploads it expired. */
+    public int expire() {
+        int expired = 0;
+        Instant now = clock.instant();
+        for (S3Object marker : s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(PENDING)).contents()) {
+            String fileKey = marker.key().substring(PENDING.length());
+            Optional<FileKey> key = FileKey.parse(fileKey);
+            if (key.isEmpty()) {
+                closed(fileKey);
+                continue;
+            }
+            if (expireOne(key.get(), now)) {
+                expired++;
+            }
+        }
+        return expired;
+    }
+
+    private boolean expireOne(FileKey key, Instant now) {
+        return locks.whileHeld(key, () -> {
+            Optional<UploadStatus> status = statuses.read(key.key());
+            if (status.isEmpty() || status.get().state != UploadState.AWAITING_UPLOAD) {
+                // confirmed, refused or expired already: the marker outlived a crash
+                closed(key.key());
+                return false;
+            }
+            if (!isExpired(status.get(), now)) {
+                return false;
+            }
+            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+            UploadStatus expired = status.get();
+            expired.state = UploadState.EXPIRED;
+            expired.finishedAt = now.toString();
+            expired.failureReason = "not confirmed by " + Instant.parse(expired.uploadUrlExpiresAt).plus(grace)
+                    + " (the upload URL's expiry plus " + grace + "); anything uploaded was deleted";
+            statuses.write(expired);
+            closed(key.key());
+            LOG.info("Upload {} expired unconfirmed", key);
+            return true;
+        });
+    }
+}
