@@ -16,6 +16,7 @@ import io.inlet.dropfolder.DropFolderIntake;
 import io.inlet.dropfolder.LinkedFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
+import io.inlet.api.OpenApiDocument;
 import io.inlet.http.TimedVertx;
 import io.inlet.schema.RecordValidator;
 import io.inlet.storage.BoundedS3Calls;
@@ -140,6 +141,7 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("jsonRequests", jsonRequests);
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
+        registry.bind("openApiDocument", new OpenApiDocument(json));
         registry.bind("uploadJson", new UploadJson(json, validator, clock, workQueue));
         registry.bind("s3Health", new S3Health(s3, buckets));
 

@@ -1,0 +1,477 @@
+package io.inlet.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.inlet.Json;
+import io.inlet.schema.Stream;
+import io.inlet.storage.embedded.EmbeddedS3;
+import io.inlet.testing.Await;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.json.schema.JsonSchema;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatableResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The OpenAPI document served at /openapi.json against the running service: every documented path answers,
+ * real answers (success and every documented error) validate against it with an OpenAPI 3.1 validator (Vert.x
+ * OpenAPI: status, content type and body), it is the repo file with the schema files the service validates with,
+ * and its field names are the reference's.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OpenApiContractTest {
+
+    private static final ObjectMapper JSON = Json.mapper();
+    private static final Path RESOURCES = Path.of("src/main/resources");
+    private static final List<String> GENERATE = List.of("/ingestion/generate-upload-url", "/ingestion/request-upload-url");
+    private static final List<String> CONFIRM = List.of("/ingestion/confirm-upload", "/ingestion/notify-upload-complete");
+    /**
+     * Documented answers no test can call up at will: 409 needs the file uploaded again between confirm's size
+     * check and its copy.
+     */
+    private static final Set<String> NOT_PROVOKED = Set.of("confirmUpload 409", "notifyUploadComplete 409");
+    private static final String VALID_CONTACTS = """
+            {"stream":"contact","data":[{"contact_id":"c-1","email":"jane@acme.com","contact_properties":{}}]}""";
+    private static final String GENERATE_BODY =
+            "{\"stream\":\"contact_event\",\"content_type\":\"application/jsonl\",\"content_encoding\":\"gzip\"}";
+
+    static InletApp app;
+    static BulkClient client;
+    static Tenant tenant;
+    static Tenant otherTenant;
+    static Vertx vertx;
+    static JsonNode served;
+    static OpenAPIContract contract;
+    static ResponseValidator validator;
+    /** "operationId status" of every answer validated so far. */
+    static final Set<String> seen = new TreeSet<>();
+    /** Per confirm path: an upload URL requested at start, never used, that has expired by the time it is confirmed. */
+    static final Map<String, BulkClient.Upload> expiring = new LinkedHashMap<>();
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        app = InletApp.start(Map.of(
+                // upload URLs expire while the test runs (410), uploads of over 300 bytes are too large (413)
+                "inlet.upload.url-expiry", "PT5S",
+                "inlet.upload.expiry-grace", "PT0S",
+                "inlet.upload.max-bytes", "300"));
+        client = new BulkClient(app.baseUrl());
+        tenant = app.newTenant("openapi");
+        otherTenant = app.newTenant("openapi-other");
+        for (String path : CONFIRM) {
+            expiring.put(path, client.requestUrl(tenant.key(), "contact_event"));
+        }
+        vertx = Vertx.vertx();
+        HttpResponse<String> document = app.get("/openapi.json", null);
+        served = JSON.readTree(document.body());
+        contract = await(OpenAPIContract.from(vertx, new JsonObject(document.body())));
+        validator = ResponseValidator.create(vertx, contract);
+        answers("openApiDocument", document, 200);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (app != null) {
+            app.close();
+        }
+        if (vertx != null) {
+            vertx.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyDocumentedPathAnswers() {
+        assertThat(contract.getPaths()).extracting(p -> p.getName()).contains("/ingestion/upload-json",
+                "/ingestion/generate-upload-url", "/ingestion/request-upload-url", "/ingestion/confirm-upload",
+                "/ingestion/notify-upload-complete", "/ingestion/uploads/status", "/observe/health", "/openapi.json");
+        for (Operation operation : contract.operations()) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.baseUrl() + operation.getOpenAPIPath()))
+                    .timeout(Duration.ofSeconds(30))
+                    .method(operation.getHttpMethod().name(), operation.getRequestBody() == null
+                            ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString("{}"));
+            if (operation.getRequestBody() != null) {
+                request.header("Content-Type", "application/json");
+            }
+            HttpResponse<String> response = app.send(request.build());
+            assertThat(response.body()).as(operation.getOperationId()).doesNotContain("No endpoint answers");
+            answers(operation.getOperationId(), response);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void uploadJsonAnswersAsDocumented() {
+        String path = "/ingestion/upload-json";
+        answers("uploadJson", app.post(path, tenant.key(), VALID_CONTACTS), 200);
+        answers("uploadJson", app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":["), 400);
+        answers("uploadJson", app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":{}}"), 400);
+        answers("uploadJson", app.post(path, null, VALID_CONTACTS), 401);
+        answers("uploadJson", app.post(path, "inlet_not-a-key", VALID_CONTACTS), 401);
+        answers("uploadJson", app.post(path, tenant.key(), overOneMiB()), 413);
+        answers("uploadJson", postAs(path, "text/plain", VALID_CONTACTS), 415);
+        String invalidRecord = "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"c-1\",\"email\":\"nope\",\"contact_properties\":{}}]}";
+        answers("uploadJson", app.post(path, tenant.key(), invalidRecord), 422);
+
+        // the document's request schema (the record schemas inlined) takes what the service takes, and only that
+        assertThat(documentAccepts("uploadJson", VALID_CONTACTS)).isTrue();
+        String example = served.at("/paths/~1ingestion~1upload-json/post/requestBody/content/application~1json/example").toString();
+        assertThat(documentAccepts("uploadJson", example)).as("the document's example, the reference's").isTrue();
+        answers("uploadJson", app.post(path, tenant.key(), example), 200);
+        assertThat(documentAccepts("uploadJson", invalidRecord)).isFalse();
+        assertThat(documentAccepts("uploadJson", "{\"stream\":\"account\",\"data\":[{\"contact_id\":\"c-1\","
+                + "\"email\":\"jane@acme.com\",\"contact_properties\":{}}]}")).as("a contact sent as an account").isFalse();
+    }
+
+    @Test
+    @Order(1)
+    void generateUploadUrlAnswersAsDocumented() {
+        for (String path : GENERATE) {
+            String operation = operationOf(path);
+            answers(operation, app.post(path, tenant.key(), GENERATE_BODY), 200);
+            answers(operation, app.post(path, tenant.key(), "{\"stream\":"), 400);
+            answers(operation, app.post(path, null, GENERATE_BODY), 401);
+            answers(operation, app.post(path, tenant.key(), overOneMiB()), 413);
+            answers(operation, postAs(path, "text/plain", GENERATE_BODY), 415);
+            answers(operation, app.post(path, tenant.key(), "{\"stream\":\"leads\",\"content_type\":\"text/csv\"}"), 422);
+            assertThat(documentAccepts(operation, GENERATE_BODY)).isTrue();
+            assertThat(documentAccepts(operation, "{\"stream\":\"leads\",\"content_type\":\"text/csv\"}")).isFalse();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void confirmUploadAnswersAsDocumented() throws IOException {
+        Path small = gzip(dir.resolve("small.jsonl.gz"), 1);
+        Path tooLarge = gzip(dir.resolve("large.jsonl.gz"), 40);
+        assertThat(Files.size(small)).isLessThanOrEqualTo(300);
+        assertThat(Files.size(tooLarge)).isGreaterThan(300);
+        for (String path : CONFIRM) {
+            String operation = operationOf(path);
+            BulkClient.Upload upload = client.requestUrl(tenant.key(), "contact_event");
+            assertThat(client.put(upload.uploadUrl(), small)).isEqualTo(200);
+            answers(operation, app.post(path, tenant.key(), confirmBody(upload.fileKey())), 200);
+
+            answers(operation, app.post(path, tenant.key(), "{\"file_key\":"), 400);
+            answers(operation, app.post(path, null, confirmBody(upload.fileKey())), 401);
+            BulkClient.Upload others = client.requestUrl(otherTenant.key(), "contact_event");
+            answers(operation, app.post(path, tenant.key(), confirmBody(others.fileKey())), 403);
+            answers(operation, app.post(path, tenant.key(), confirmBody("not/a/file/key")), 404);
+            BulkClient.Upload notUploaded = client.requestUrl(tenant.key(), "contact_event");
+            answers(operation, app.post(path, tenant.key(), confirmBody(notUploaded.fileKey())), 404);
+
+            BulkClient.Upload large = client.requestUrl(tenant.key(), "contact_event");
+            assertThat(client.put(large.uploadUrl(), tooLarge)).isEqualTo(200);
+            answers(operation, app.post(path, tenant.key(), confirmBody(large.fileKey())), 413);
+            answers(operation, app.post(path, tenant.key(), overOneMiB()), 413);
+            answers(operation, postAs(path, "text/plain", confirmBody(upload.fileKey())), 415);
+            answers(operation, app.post(path, tenant.key(), "{\"file_key\":42}"), 422);
+            assertThat(documentAccepts(operation, confirmBody(upload.fileKey()))).isTrue();
+            assertThat(documentAccepts(operation, "{\"file_key\":42}")).isFalse();
+        }
+    }
+
+    /** After the other tests, so that the URLs requested at start have had most of their 5 s. */
+    @Test
+    @Order(2)
+    void anExpiredUploadIsGone() {
+        for (String path : CONFIRM) {
+            String operation = operationOf(path);
+            // requested at start and never uploaded: 404 until its URL has expired, 410 from then on
+            String expired = confirmBody(expiring.get(path).fileKey());
+            List<HttpResponse<String>> late = new ArrayList<>();
+            Await.until(path + " answering 410", Duration.ofSeconds(30), () -> {
+                HttpResponse<String> response = app.post(path, tenant.key(), expired);
+                if (response.statusCode() != 404) {
+                    late.add(response);
+                    return true;
+                }
+                answers(operation, response, 404);
+                return false;
+            });
+            answers(operation, late.get(0), 410);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void uploadStatusAnswersAsDocumented() throws IOException {
+        String fileKey = JSON.readTree(app.post("/ingestion/upload-json", tenant.key(), VALID_CONTACTS).body())
+                .get("file_key").asText();
+        BulkClient.Upload others = client.requestUrl(otherTenant.key(), "contact_event");
+        answers("uploadStatus", client.status(tenant.key(), fileKey), 200);
+        answers("uploadStatus", app.get("/ingestion/uploads/status", tenant.key()), 400);
+        answers("uploadStatus", client.status("inlet_not-a-key", fileKey), 401);
+        answers("uploadStatus", client.status(tenant.key(), others.fileKey()), 403);
+        answers("uploadStatus", client.status(tenant.key(), "not-a-file-key"), 404);
+        String unknown = fileKey.replaceAll("[0-9a-f-]{36}", UUID.randomUUID().toString());
+        answers("uploadStatus", client.status(tenant.key(), unknown), 404);
+        answers("health", app.get("/observe/health", null), 200);
+    }
+
+    /** The repo file and the served document never drift: the served one is the repo file with its schema files inlined. */
+    @Test
+    @Order(1)
+    void theServedDocumentIsTheRepoFileWithTheSchemaFilesTheServiceValidatesWith() throws IOException {
+        JsonNode repo = JSON.readTree(RESOURCES.resolve(OpenApiDocument.RESOURCE).toFile());
+        ObjectNode expected = repo.deepCopy();
+        ObjectNode schemas = (ObjectNode) expected.get("components").get("schemas");
+        int files = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = repo.get("components").get("schemas").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            JsonNode ref = entry.getValue().get("$ref");
+            if (ref != null && !ref.asText().startsWith("#")) {
+                schemas.set(entry.getKey(), JSON.readTree(RESOURCES.resolve(ref.asText()).toFile()));
+                files++;
+            }
+        }
+        assertThat(served).isEqualTo(expected);
+        assertThat(files).isEqualTo(7);
+
+        // the record schemas are the files RecordValidator loads, the request schemas those the routes' json-validator steps use
+        for (Stream stream : Stream.values()) {
+            assertThat(repo.at("/components/schemas/" + stream.wireName() + "/$ref").asText()).isEqualTo(stream.schemaResource());
+            assertThat(served.at("/components/schemas/" + stream.wireName() + "/$schema").asText())
+                    .isEqualTo("https://json-schema.org/draft/2020-12/schema");
+        }
+        String routes = routesText();
+        for (String request : List.of("UploadJsonRequest", "GenerateUploadUrlRequest", "ConfirmUploadRequest")) {
+            assertThat(routes).contains("json-validator:" + repo.at("/components/schemas/" + request + "/$ref").asText());
+        }
+        assertThat(served.get("openapi").asText()).isEqualTo("3.1.0");
+        JsonNode apiKey = served.at("/components/securitySchemes/apiKey");
+        assertThat(List.of(apiKey.get("type").asText(), apiKey.get("in").asText(), apiKey.get("name").asText()))
+                .containsExactly("apiKey", "header", "x-api-key");
+    }
+
+    @Test
+    @Order(1)
+    void fieldNamesAreTheReferences() {
+        JsonNode uploadJson = schema(served.at("/paths/~1ingestion~1upload-json/post/requestBody/content/application~1json/schema"));
+        JsonNode envelope = schema(uploadJson.at("/allOf/0"));
+        assertThat(names(envelope.get("properties"))).contains("stream", "data");
+        assertThat(envelope.get("required")).extracting(JsonNode::asText).contains("stream", "data");
+        assertThat(names(response("uploadJson"))).isEqualTo(Set.of("status", "message", "file_key"));
+
+        for (String path : GENERATE) {
+            JsonNode request = requestBody(path);
+            assertThat(names(request.get("properties"))).contains("stream");
+            assertThat(names(response(operationOf(path)))).isEqualTo(Set.of("upload_url", "file_key"));
+        }
+        for (String path : CONFIRM) {
+            assertThat(names(requestBody(path).get("properties"))).isEqualTo(Set.of("file_key"));
+            assertThat(names(response(operationOf(path)))).isEqualTo(Set.of("status", "message"));
+        }
+        JsonNode error = served.at("/components/schemas/Error/properties");
+        assertThat(names(error)).contains("status", "message");
+        assertThat(served.at("/paths/~1ingestion~1uploads~1status/get/parameters/0/name").asText()).isEqualTo("file_key");
+    }
+
+    /** S3 gone: the API answers 500 and the health check 503, as documented (last: the app's S3 stays down). */
+    @Test
+    @Order(3)
+    void withS3DownTheAnswersAreTheDocumentedFailures() throws Exception {
+        app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class).stop();
+        answers("health", app.get("/observe/health", null), 503);
+        answers("uploadJson", app.post("/ingestion/upload-json", tenant.key(), VALID_CONTACTS), 500);
+        for (String path : GENERATE) {
+            answers(operationOf(path), app.post(path, tenant.key(), GENERATE_BODY), 500);
+        }
+        String ownKey = expiring.get(CONFIRM.get(0)).fileKey();
+        for (String path : CONFIRM) {
+            answers(operationOf(path), app.post(path, tenant.key(), confirmBody(ownKey)), 500);
+        }
+        answers("uploadStatus", client.status(tenant.key(), ownKey), 500);
+    }
+
+    /** Every status of every operation in the document was met in a real answer above. */
+    @Test
+    @Order(4)
+    void everyDocumentedAnswerWasSeen() {
+        Set<String> documented = new TreeSet<>();
+        for (Iterator<Map.Entry<String, JsonNode>> paths = served.get("paths").fields(); paths.hasNext(); ) {
+            for (JsonNode operation : paths.next().getValue()) {
+                operation.get("responses").fieldNames().forEachRemaining(
+                        status -> documented.add(operation.get("operationId").asText() + " " + status));
+            }
+        }
+        documented.removeAll(NOT_PROVOKED);
+        assertThat(seen).containsAll(documented);
+        assertThat(documented).containsAll(seen);
+    }
+
+    /** The validator used above refuses what the document does not allow: its passes mean something. */
+    @Test
+    @Order(1)
+    void theValidatorRefusesAnswersTheDocumentDoesNotAllow() {
+        String fileKey = "data/tenants/objects/contact/source_system=dataapi/tenant=t/dt=2026-01-01-00-00/x.jsonl";
+        assertThat(valid(ValidatableResponse.create(200, Buffer.buffer("{\"status\":\"success\",\"message\":\"ok\","
+                + "\"file_key\":\"" + fileKey + "\"}"), "application/json"), "uploadJson")).isTrue();
+        assertThat(valid(ValidatableResponse.create(200, Buffer.buffer("{\"status\":\"success\",\"message\":\"ok\"}"),
+                "application/json"), "uploadJson")).as("file_key missing").isFalse();
+        assertThat(valid(ValidatableResponse.create(400, Buffer.buffer("{\"message\":\"bad\"}"), "application/json"),
+                "uploadJson")).as("not the error model").isFalse();
+        assertThat(valid(ValidatableResponse.create(404, Buffer.buffer("{\"status\":\"error\",\"message\":\"x\",\"errors\":[]}"),
+                "application/json"), "uploadJson")).as("an undocumented status").isFalse();
+        assertThat(valid(ValidatableResponse.create(401, Buffer.buffer("{\"status\":\"error\",\"message\":\"x\",\"errors\":[]}"),
+                "text/plain"), "uploadJson")).as("another content type").isFalse();
+    }
+
+    private static boolean valid(ValidatableResponse response, String operationId) {
+        try {
+            await(validator.validate(response, operationId));
+            return true;
+        } catch (Exception refused) {
+            return false;
+        }
+    }
+
+    /** Whether the request body fits the operation's documented request schema. */
+    private static boolean documentAccepts(String operationId, String body) {
+        JsonSchema schema = contract.operation(operationId).getRequestBody().getContent().get("application/json").getSchema();
+        return Boolean.TRUE.equals(contract.getSchemaRepository().validator(schema).validate(new JsonObject(body)).getValid());
+    }
+
+    /** Validates the answer against the served document (status, content type, body) and that it is the expected one. */
+    private static void answers(String operationId, HttpResponse<String> response, int expectedStatus) {
+        assertThat(response.statusCode()).as(operationId + " " + response.body()).isEqualTo(expectedStatus);
+        answers(operationId, response);
+    }
+
+    private static void answers(String operationId, HttpResponse<String> response) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        response.headers().map().forEach((name, values) -> headers.put(name, values.get(0)));
+        String contentType = response.headers().firstValue("Content-Type").orElse(null);
+        ValidatableResponse validatable = ValidatableResponse.create(response.statusCode(), headers,
+                Buffer.buffer(response.body()), contentType);
+        try {
+            await(validator.validate(validatable, operationId));
+        } catch (Exception e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            String details = cause instanceof SchemaValidationException invalid && invalid.getOutputUnit() != null
+                    ? " " + invalid.getOutputUnit().toJson() : "";
+            throw new AssertionError(operationId + " answered " + response.statusCode() + " " + contentType + " "
+                    + response.body() + " which the document does not allow: " + cause + details, cause);
+        }
+        synchronized (seen) {
+            seen.add(operationId + " " + response.statusCode());
+        }
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static String operationOf(String path) {
+        return contract.operations().stream().filter(o -> o.getOpenAPIPath().equals(path)).findFirst()
+                .orElseThrow(() -> new AssertionError(path + " is not documented")).getOperationId();
+    }
+
+    private static HttpResponse<String> postAs(String path, String contentType, String body) {
+        return app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + path)).timeout(Duration.ofSeconds(30))
+                .header("x-api-key", tenant.key()).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private static String overOneMiB() {
+        return "{\"stream\":\"contact\",\"data\":[{\"padding\":\"" + "x".repeat((1 << 20) + 1) + "\"}]}";
+    }
+
+    private static String confirmBody(String fileKey) {
+        return "{\"file_key\":\"" + fileKey + "\"}";
+    }
+
+    private static Path gzip(Path file, int events) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+            for (int i = 0; i < events; i++) {
+                out.write(("{\"event_id\":\"e-" + i + "-" + UUID.randomUUID() + "\",\"contact_id\":\"c-1\","
+                        + "\"event\":\"signed_up\",\"event_timestamp\":\"2025-06-27T07:26:00Z\",\"event_properties\":{}}\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return Files.write(file, bytes.toByteArray());
+    }
+
+    /** Follows local references ("#/components/...") to the schema they name. */
+    private static JsonNode schema(JsonNode node) {
+        while (node.has("$ref")) {
+            node = served.at(node.get("$ref").asText().substring(1));
+        }
+        return node;
+    }
+
+    private static JsonNode requestBody(String path) {
+        JsonNode body = schema(served.at("/paths/" + path.replace("/", "~1") + "/post/requestBody"));
+        return schema(body.at("/content/application~1json/schema"));
+    }
+
+    private static JsonNode response(String operationId) {
+        for (JsonNode path : served.get("paths")) {
+            for (JsonNode operation : path) {
+                if (operation.get("operationId").asText().equals(operationId)) {
+                    JsonNode ok = schema(operation.at("/responses/200"));
+                    return schema(ok.at("/content/application~1json/schema")).get("properties");
+                }
+            }
+        }
+        throw new AssertionError(operationId + " is not documented");
+    }
+
+    private static Set<String> names(JsonNode object) {
+        Set<String> names = new TreeSet<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static String routesText() throws IOException {
+        StringBuilder text = new StringBuilder();
+        try (var files = Files.list(Path.of("routes"))) {
+            for (Path file : files.toList()) {
+                text.append(Files.readString(file));
+            }
+        }
+        return text.toString();
+    }
+}
