@@ -1,26 +1,25 @@
 package io.inlet;
 
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 import io.inlet.queue.EmbeddedQueue;
 import io.inlet.storage.S3Credentials;
 import io.inlet.storage.embedded.EmbeddedS3;
-import io.inlet.tenant.ApiKeys;
+import io.inlet.tenant.KeysCommand;
 import java.util.concurrent.CountDownLatch;
+import org.apache.camel.StartupSummaryLevel;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.main.Main;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
- * Entry point. With no arguments (or {@code run}) it starts the service; {@code keys create --tenant <id>}
- * mints an API key.
+ * Entry point. With no arguments (or {@code run}) it starts the service; {@code keys …} manages API keys
+ * ({@link KeysCommand}).
  */
 @Command(name = "inlet", mixinStandardHelpOptions = true,
         description = "Inlet: ingestion of contacts, accounts and their events into a tenant-partitioned lake.",
-        subcommands = {Inlet.Run.class, Inlet.Keys.class, Inlet.Storage.class})
+        subcommands = {Inlet.Run.class, KeysCommand.class, Inlet.Storage.class})
 public final class Inlet implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {
@@ -33,7 +32,16 @@ public final class Inlet implements Callable<Integer> {
                 System.exit(1);
             }
         }
-        System.exit(new CommandLine(new Inlet()).execute(args));
+        System.exit(new CommandLine(new Inlet())
+                // A bad tenant id or setting is the operator's to fix: its message, not a stack trace.
+                .setExecutionExceptionHandler((e, commandLine, parsed) -> {
+                    if (e instanceof IllegalArgumentException) {
+                        commandLine.getErr().println(e.getMessage());
+                        return CommandLine.ExitCode.USAGE;
+                    }
+                    throw e;
+                })
+                .execute(args));
     }
 
     @Override
@@ -56,50 +64,6 @@ public final class Inlet implements Callable<Integer> {
             Main main = newMain();
             main.run();
             return main.getExitCode();
-        }
-    }
-
-    @Command(name = "keys", description = "Manage API keys (stored as hashes in ${inlet.data-dir}/api-keys.json).",
-            subcommands = {Keys.Create.class, Keys.ListKeys.class})
-    static final class Keys {
-
-        @Command(name = "create", description = "Mint an API key for a tenant; the key is the last line printed.")
-        static final class Create implements Callable<Integer> {
-            @Option(names = "--tenant", required = true, description = "Tenant id (letters, digits, '_' or '-').")
-            String tenant;
-
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
-            @Override
-            public Integer call() throws Exception {
-                Settings settings = standaloneSettings();
-                ApiKeys.Minted minted = new ApiKeys(settings.keysFile()).create(tenant);
-                PrintWriter out = spec.commandLine().getOut();
-                out.println("Created API key " + minted.keyId() + " for tenant " + minted.tenant()
-                        + " (only its hash is stored, in " + settings.keysFile() + ").");
-                out.println("The key is shown only now; a running service accepts it at once:");
-                out.println(minted.key());
-                out.flush();
-                return 0;
-            }
-        }
-
-        @Command(name = "list", description = "List key ids and their tenants (never the keys).")
-        static final class ListKeys implements Callable<Integer> {
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
-            @Override
-            public Integer call() {
-                Settings settings = standaloneSettings();
-                PrintWriter out = spec.commandLine().getOut();
-                for (ApiKeys.StoredKey key : new ApiKeys(settings.keysFile()).list()) {
-                    out.println(key.keyId() + "  tenant=" + key.tenant() + "  created_at=" + key.createdAt());
-                }
-                out.flush();
-                return 0;
-            }
         }
     }
 
@@ -134,8 +98,10 @@ public final class Inlet implements Callable<Integer> {
     }
 
     /** Settings resolved exactly as the service resolves them (file, then -D and environment overrides). */
-    static Settings standaloneSettings() {
+    public static Settings standaloneSettings() {
         DefaultCamelContext context = new DefaultCamelContext(false);
+        // Commands print their answer on stdout (`keys list` a table): no context start/stop lines among it.
+        context.setStartupSummaryLevel(StartupSummaryLevel.Off);
         try {
             context.getPropertiesComponent().setLocation("classpath:application.properties");
             context.build();

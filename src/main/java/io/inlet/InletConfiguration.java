@@ -27,6 +27,7 @@ import io.inlet.storage.S3Health;
 import io.inlet.tenant.ApiKeyAuth;
 import io.inlet.tenant.ApiKeys;
 import io.inlet.tenant.DevTenant;
+import io.inlet.tenant.KeyLastUse;
 import io.inlet.pipeline.BatchCommit;
 import io.inlet.pipeline.BatchFailures;
 import io.inlet.pipeline.BatchSteps;
@@ -124,8 +125,17 @@ public class InletConfiguration implements CamelConfiguration {
 
 
         clearScratch(settings.tempDir());
-        ApiKeys keys = new ApiKeys(settings.keysFile());
+        ApiKeys keys = new ApiKeys(settings.keysFile(), clock);
         DevTenant.createIfNoKeys(keys);
+        // Written by the key-last-use route every inlet.keys.last-used-interval, and once more at a graceful stop.
+        KeyLastUse keyLastUse = new KeyLastUse(settings.keysFile(), InstanceId.of(settings.dataDir()), clock);
+        registry.bind("keyLastUse", keyLastUse);
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                keyLastUse.flush();
+            }
+        }, true, false);
 
         RecordValidator validator = new RecordValidator();
         ErrorResponses errorResponses = new ErrorResponses(json);
@@ -136,7 +146,7 @@ public class InletConfiguration implements CamelConfiguration {
         // the routes), and json-validator parses request bodies with it (the only ObjectMapper in the registry).
         registry.bind("json", json);
         registry.bind("s3Client", s3);
-        registry.bind("apiKeyAuth", new ApiKeyAuth(keys));
+        registry.bind("apiKeyAuth", new ApiKeyAuth(keys, keyLastUse));
         registry.bind("errorResponses", errorResponses);
         registry.bind("jsonRequests", jsonRequests);
         registry.bind("envelopeSchemas", new EnvelopeSchemas());

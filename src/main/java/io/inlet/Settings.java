@@ -2,6 +2,7 @@ package io.inlet;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 import org.apache.camel.spi.PropertiesComponent;
@@ -36,7 +37,12 @@ public record Settings(
         Queue queue,
         Path dropFolderDir,
         Duration httpIdleTimeout,
-        Duration httpHeaderTimeout) {
+        Duration httpHeaderTimeout,
+        Keys keys) {
+
+    /** The life of API keys: how long rotated keys stay accepted, how often each key's last use is written. */
+    public record Keys(Duration rotationGrace, Duration lastUsedInterval) {
+    }
 
     /** How much the embedded S3's public port takes on at once, and how slow a client may be. */
     public record EmbeddedS3Limits(
@@ -173,7 +179,10 @@ public record Settings(
                         Duration.parse(r.require("inlet.queue.reconcile-min-age"))),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
                 Duration.parse(r.require("inlet.http.idle-timeout")),
-                Duration.parse(r.require("inlet.http.header-timeout")));
+                Duration.parse(r.require("inlet.http.header-timeout")),
+                new Keys(
+                        r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
+                        r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))));
     }
 
     /** API keys (hashes only). Instances that serve the same tenants share this file. */
@@ -197,6 +206,20 @@ public record Settings(
 
         String require(String key) {
             return optional(key).orElseThrow(() -> new IllegalArgumentException("Missing setting " + key));
+        }
+
+        Duration durationOfAtLeast(String key, Duration minimum) {
+            String value = require(key);
+            try {
+                Duration duration = Duration.parse(value);
+                if (duration.compareTo(minimum) >= 0) {
+                    return duration;
+                }
+            } catch (DateTimeParseException invalid) {
+                // said below
+            }
+            throw new IllegalArgumentException("Setting " + key + " must be an ISO-8601 duration (PT24H, PT10M, PT0S) of "
+                    + minimum + " or more, not '" + value + "'");
         }
 
         boolean bool(String key) {

@@ -13,9 +13,11 @@ public final class ApiKeyAuth {
     public static final String HEADER = "x-api-key";
 
     private final ApiKeys keys;
+    private final KeyLastUse lastUse;
 
-    public ApiKeyAuth(ApiKeys keys) {
+    public ApiKeyAuth(ApiKeys keys, KeyLastUse lastUse) {
         this.keys = keys;
+        this.lastUse = lastUse;
     }
 
     public void authenticate(Exchange exchange) {
@@ -25,9 +27,11 @@ public final class ApiKeyAuth {
         if (presented == null || presented.isBlank()) {
             throw ApiException.unauthorized("Missing API key: send it in the x-api-key header");
         }
-        String tenant = keys.tenantOf(presented.trim())
+        // Revoked and expired keys get the same answer as keys that never existed: nothing to learn from it.
+        ApiKeys.StoredKey key = keys.accepted(presented.trim())
                 .orElseThrow(() -> ApiException.unauthorized("Unknown API key"));
-        exchange.setProperty(TENANT, tenant);
+        lastUse.used(key.keyId());
+        exchange.setProperty(TENANT, key.tenant());
     }
 
     /**

@@ -9,18 +9,25 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -28,15 +35,20 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 /**
  * API keys, stored as SHA-256 hashes in {@code api-keys.json} under the data directory. A key is 256 random
  * bits, so a plain SHA-256 is enough (no password stretching needed) and the plain key exists only in the
- * output of {@code keys create}. A running service re-reads the file within a second of a change.
+ * output of {@code keys create} and {@code keys rotate}. A running service re-reads the file within a second of
+ * a change, so a new key works at once and a revoked one is refused within a second. Revoked and expired keys
+ * stay in the file (without ever matching again) so that {@code keys list} can say what became of them.
  */
 public final class ApiKeys {
 
     /** Printed keys start with this, so they are easy to recognise (and to scan for in leaked text). */
     public static final String KEY_PREFIX = "inlet_";
     private static final long RELOAD_CHECK_NANOS = 1_000_000_000L;
+    /** FileLock is held per process: threads of one process (a test, the service's dev tenant) queue here first. */
+    private static final ReentrantLock IN_PROCESS_WRITERS = new ReentrantLock();
 
     private final Path file;
+    private final Clock clock;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private final SecureRandom random = new SecureRandom();
 
@@ -44,24 +56,56 @@ public final class ApiKeys {
     private volatile long lastCheck;
 
     public ApiKeys(Path file) {
-        this.file = file;
+        this(file, Clock.systemUTC());
     }
 
+    public ApiKeys(Path file, Clock clock) {
+        this.file = file;
+        this.clock = clock;
+    }
+
+    /** One key as stored: never the key itself. Times are ISO-8601 instants; absent ones are left out of the file. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
     public record StoredKey(
             @JsonProperty("key_id") String keyId,
             @JsonProperty("tenant") String tenant,
             @JsonProperty("sha256") String sha256,
-            @JsonProperty("created_at") String createdAt) {
+            @JsonProperty("created_at") String createdAt,
+            @JsonProperty("revoked_at") String revokedAt,
+            @JsonProperty("expires_at") String expiresAt) {
+
+        /** Accepted at that moment: not revoked, and not past the end of a rotation's grace period. */
+        public boolean usableAt(Instant now) {
+            return revokedAt == null && (expiresAt == null || now.isBefore(Instant.parse(expiresAt)));
+        }
+
+        StoredKey revoked(Instant at) {
+            return new StoredKey(keyId, tenant, sha256, createdAt, at.toString(), expiresAt);
+        }
+
+        /** Expiring at {@code at}, or earlier if an earlier rotation already said so. */
+        StoredKey expiringBy(Instant at) {
+            if (expiresAt != null && Instant.parse(expiresAt).isBefore(at)) {
+                return this;
+            }
+            return new StoredKey(keyId, tenant, sha256, createdAt, revokedAt, at.toString());
+        }
     }
 
+    @JsonIgnoreProperties(ignoreUnknown = true)
     record KeyFile(@JsonProperty("keys") List<StoredKey> keys) {
     }
 
+    /** What identifies one write of the file: every write is a new file renamed into place. */
+    private record FileVersion(FileTime modified, long size, Object fileKey) {
+    }
+
     /** The keys as last read, with their hashes decoded once (not on every request). */
-    private record Snapshot(List<StoredKey> keys, List<byte[]> hashes, FileTime modified) {
-        static Snapshot of(List<StoredKey> keys, FileTime modified) {
+    private record Snapshot(List<StoredKey> keys, List<byte[]> hashes, FileVersion version) {
+        static Snapshot of(List<StoredKey> keys, FileVersion version) {
             return new Snapshot(List.copyOf(keys), keys.stream().map(k -> HexFormat.of().parseHex(k.sha256())).toList(),
-                    modified);
+                    version);
         }
     }
 
@@ -69,67 +113,154 @@ public final class ApiKeys {
     public record Minted(String tenant, String keyId, String key) {
     }
 
+    /** A rotation: the new key, and the tenant's earlier keys with the moment they stop being accepted. */
+    public record Rotation(Minted minted, List<StoredKey> expiring, Instant expiresAt) {
+    }
+
+    /** A revocation; {@code alreadyRevoked} when the key had been revoked before (nothing changed then). */
+    public record Revocation(StoredKey key, boolean alreadyRevoked) {
+    }
+
     /**
-     * The tenant of a presented key. Every stored hash is compared, in constant time, so the answer takes
-     * the same time whichever key (if any) matches.
+     * The stored key a presented key matches, if that key is still accepted. Every stored hash is compared, in
+     * constant time, so the answer takes the same time whichever key (if any) matches; a revoked or expired key
+     * is refused exactly like one that never existed.
      */
-    public Optional<String> tenantOf(String presentedKey) {
+    public Optional<StoredKey> accepted(String presentedKey) {
         if (presentedKey == null || presentedKey.isEmpty() || presentedKey.length() > 256) {
             return Optional.empty();
         }
         byte[] presented = sha256(presentedKey);
-        String match = match(presented, current());
+        StoredKey match = usableMatch(presented, current());
         if (match == null) {
             // A key minted a moment ago must work at once: look at the file again (one stat) before refusing.
             synchronized (this) {
                 snapshot = reloadIfChanged(snapshot);
                 lastCheck = System.nanoTime();
             }
-            match = match(presented, snapshot);
+            match = usableMatch(presented, snapshot);
         }
         return Optional.ofNullable(match);
     }
 
-    private static String match(byte[] presented, Snapshot keys) {
-        String match = null;
+    private StoredKey usableMatch(byte[] presented, Snapshot keys) {
+        StoredKey match = null;
         for (int i = 0; i < keys.keys().size(); i++) {
             if (MessageDigest.isEqual(presented, keys.hashes().get(i)) && match == null) {
-                match = keys.keys().get(i).tenant();
+                match = keys.keys().get(i);
             }
         }
-        return match;
+        return match != null && match.usableAt(clock.instant()) ? match : null;
     }
 
+    /** A tenant exists while it has a key that is accepted (the drop folder takes files for it only then). */
     public boolean isKnownTenant(String tenant) {
-        return current().keys().stream().anyMatch(k -> k.tenant().equals(tenant));
+        Instant now = clock.instant();
+        return current().keys().stream().anyMatch(k -> k.tenant().equals(tenant) && k.usableAt(now));
     }
 
+    /** No key was ever created here (revoked and expired keys count: their tenants are not new). */
     public boolean isEmpty() {
         return current().keys().isEmpty();
     }
 
-    /** Mints a key for the tenant and stores only its hash. Safe against concurrent {@code keys create} runs. */
+    /** Mints a key for the tenant and stores only its hash. Safe against concurrent runs of any key command. */
     public Minted create(String tenant) throws IOException {
         TenantId.require(tenant);
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock ignored = channel.lock()) {
-            List<StoredKey> keys = new ArrayList<>(read().keys());
+        return update(keys -> mint(tenant, keys));
+    }
+
+    /**
+     * Mints a new key for a tenant that has keys, and gives each of its keys still accepted an expiry of now +
+     * grace (an earlier expiry stays): clients switch to the new key within the grace period. A grace of zero
+     * refuses the earlier keys at once. Empty when the tenant never had a key (a typo should not mint one).
+     */
+    public Optional<Rotation> rotate(String tenant, Duration grace) throws IOException {
+        TenantId.require(tenant);
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("The grace period cannot be negative: " + grace);
+        }
+        return update(keys -> {
+            if (keys.stream().noneMatch(k -> k.tenant().equals(tenant))) {
+                return Optional.empty();
+            }
+            Instant now = clock.instant();
+            Instant expiresAt = now.plus(grace);
+            List<StoredKey> expiring = new ArrayList<>();
+            for (int i = 0; i < keys.size(); i++) {
+                StoredKey key = keys.get(i);
+                if (key.tenant().equals(tenant) && key.usableAt(now)) {
+                    StoredKey expiringKey = key.expiringBy(expiresAt);
+                    keys.set(i, expiringKey);
+                    expiring.add(expiringKey);
+                }
+            }
+            return Optional.of(new Rotation(mint(tenant, keys), expiring, expiresAt));
+        });
+    }
+
+    /** Revokes the key with this id (as {@code keys list} shows it). Empty when no key has that id. */
+    public Optional<Revocation> revoke(String keyId) throws IOException {
+        return update(keys -> {
+            for (int i = 0; i < keys.size(); i++) {
+                StoredKey key = keys.get(i);
+                if (key.keyId().equals(keyId)) {
+                    if (key.revokedAt() != null) {
+                        return Optional.of(new Revocation(key, true));
+                    }
+                    keys.set(i, key.revoked(clock.instant()));
+                    return Optional.of(new Revocation(keys.get(i), false));
+                }
+            }
+            return Optional.empty();
+        });
+    }
+
+    public List<StoredKey> list() {
+        return current().keys();
+    }
+
+    /** Adds a fresh key to the list; the key id (the hash's first 12 hex digits) is unique in the file. */
+    private Minted mint(String tenant, List<StoredKey> keys) {
+        while (true) {
             byte[] secret = new byte[32];
             random.nextBytes(secret);
             String key = KEY_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
             String hash = HexFormat.of().formatHex(sha256(key));
             String keyId = hash.substring(0, 12);
-            keys.add(new StoredKey(keyId, tenant, hash, Instant.now().toString()));
-            write(keys);
-            lastCheck = 0;
-            return new Minted(tenant, keyId, key);
+            if (keys.stream().noneMatch(k -> k.keyId().equals(keyId))) {
+                keys.add(new StoredKey(keyId, tenant, hash, clock.instant().toString(), null, null));
+                return new Minted(tenant, keyId, key);
+            }
         }
     }
 
-    public List<StoredKey> list() {
-        return current().keys();
+    private interface Change<T> {
+        T apply(List<StoredKey> keys);
+    }
+
+    /**
+     * Read, change, write: under a lock on {@code api-keys.json.lock} that every key command takes (processes
+     * sharing the file by a volume included), and written to a temporary file renamed into place, so that a
+     * reader sees the old file or the new one, never part of one. The file is written only if the change made one.
+     */
+    private <T> T update(Change<T> change) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+        IN_PROCESS_WRITERS.lock();
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock ignored = channel.lock()) {
+            List<StoredKey> before = read().keys();
+            List<StoredKey> keys = new ArrayList<>(before);
+            T result = change.apply(keys);
+            if (!keys.equals(before)) {
+                write(keys);
+                lastCheck = 0;
+            }
+            return result;
+        } finally {
+            IN_PROCESS_WRITERS.unlock();
+        }
     }
 
     private Snapshot current() {
@@ -147,11 +278,12 @@ public final class ApiKeys {
 
     private Snapshot reloadIfChanged(Snapshot previous) {
         try {
-            FileTime modified = Files.getLastModifiedTime(file);
-            if (modified.equals(previous.modified())) {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            FileVersion version = new FileVersion(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
+            if (Objects.equals(version, previous.version())) {
                 return previous;
             }
-            return Snapshot.of(read().keys(), modified);
+            return Snapshot.of(read().keys(), version);
         } catch (NoSuchFileException e) {
             return Snapshot.of(List.of(), null);
         } catch (IOException e) {
@@ -175,6 +307,10 @@ public final class ApiKeys {
             // the directory's ACL applies
         }
         Files.write(tmp, json.writeValueAsBytes(new KeyFile(keys)));
+        // On disk before it replaces the old file: a revocation must not come undone in a power cut.
+        try (FileChannel written = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            written.force(true);
+        }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
