@@ -35,7 +35,8 @@ public record Settings(
         Queue queue,
         Path dropFolderDir,
         Duration httpIdleTimeout,
-        Duration httpHeaderTimeout) {
+        Duration httpHeaderTimeout,
+        Metrics metrics) {
 
     /** How much the embedded S3's public port takes on at once, and how slow a client may be. */
     public record EmbeddedS3Limits(
@@ -67,6 +68,18 @@ public record Settings(
             boolean announceWrites,
             Duration reconcileInterval,
             Duration reconcileMinAge) {
+    }
+
+    /**
+     * The backlog probe behind the lag and backlog metrics (how often it looks, how much of the inbox it lists), and
+     * the token a scrape of {@code /observe/metrics} must carry (empty: only clients on this host may scrape).
+     */
+    public record Metrics(Duration backlogInterval, int backlogScanLimit, Optional<String> scrapeToken) {
+        @Override
+        public String toString() {
+            return "Metrics[backlogInterval=" + backlogInterval + ", backlogScanLimit=" + backlogScanLimit
+                    + ", scrapeToken=" + scrapeToken.map(t -> "(set)").orElse("(none)") + "]";
+        }
     }
 
     /** Knobs of the inbox → lake pipeline; recorded in each batch manifest so a rerun cuts files the same way. */
@@ -171,7 +184,11 @@ public record Settings(
                         Duration.parse(r.require("inlet.queue.reconcile-min-age"))),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
                 Duration.parse(r.require("inlet.http.idle-timeout")),
-                Duration.parse(r.require("inlet.http.header-timeout")));
+                Duration.parse(r.require("inlet.http.header-timeout")),
+                new Metrics(
+                        Duration.parse(r.require("inlet.metrics.backlog-interval")),
+                        r.integer("inlet.metrics.backlog-scan-limit"),
+                        r.optional("inlet.metrics.scrape-token")));
     }
 
     /** API keys (hashes only). Instances that serve the same tenants share this file. */

@@ -13,6 +13,7 @@ import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
+import io.inlet.metrics.IngestMeters;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -47,12 +48,14 @@ public final class UploadConfirmation {
     private final Clock clock;
     private final CrashPoints crashPoints;
     private final WorkQueue queue;
+    private final IngestMeters meters;
     /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
     private final ReentrantLock[] locks = new ReentrantLock[64];
 
     public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses,
-            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue) {
+            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue, IngestMeters meters) {
         this.crashPoints = crashPoints;
+        this.meters = meters;
         this.queue = queue;
         this.s3 = s3;
         this.buckets = buckets;
@@ -162,6 +165,7 @@ public final class UploadConfirmation {
                     + "confirm again", List.of(ApiError.atField("/file_key", "changed during confirmation")));
         }
         queue.announce(new InboxFile(key.key(), uploaded.contentLength()));
+        meters.received(key, uploaded.contentLength(), IngestMeters.VIA_CONFIRM_UPLOAD);
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_COPY);
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
         LOG.info("Confirmed {} ({} bytes)", key, uploaded.contentLength());
