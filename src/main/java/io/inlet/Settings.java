@@ -188,7 +188,7 @@ public record Settings(
                 new Metrics(
                         Duration.parse(r.require("inlet.metrics.backlog-interval")),
                         r.integer("inlet.metrics.backlog-scan-limit"),
-                        r.optional("inlet.metrics.scrape-token")));
+                        r.optional("inlet.metrics.token")));
     }
 
     /** API keys (hashes only). Instances that serve the same tenants share this file. */

@@ -15,7 +15,7 @@ import org.apache.camel.component.platform.http.main.ManagementHttpServer;
 
 /**
  * Who may read {@code GET /observe/metrics}. The metrics name tenants and how much each sends, and the port they
- * are served on is the API's, which tenants reach: with {@code inlet.metrics.scrape-token} set, a scrape must
+ * are served on is the API's, which tenants reach: with {@code inlet.metrics.token} set, a scrape must
  * carry it ({@code Authorization: Bearer …}); without it, only clients on this host that no proxy forwarded.
  */
 public final class ScrapeAccess {
@@ -49,11 +49,11 @@ public final class ScrapeAccess {
                 return;
             }
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
-            refuse(ctx, 401, "Metrics need the scrape token: Authorization: Bearer <inlet.metrics.scrape-token>");
+            refuse(ctx, 401, "Metrics need the token: Authorization: Bearer <inlet.metrics.token>");
         } else if (isLocal(ctx)) {
             ctx.next();
         } else {
-            refuse(ctx, 403, "Metrics are served to this host only; set inlet.metrics.scrape-token to scrape them "
+            refuse(ctx, 403, "Metrics are served to this host only; set inlet.metrics.token to scrape them "
                     + "from elsewhere");
         }
     }

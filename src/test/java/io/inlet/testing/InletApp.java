@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  */
 public final class InletApp implements AutoCloseable {
 
-    /** Every test app's {@code inlet.metrics.scrape-token}: tests scrape as a Prometheus on another host would. */
+    /** Every test app's {@code inlet.metrics.token}: tests scrape as a Prometheus on another host would. */
     public static final String SCRAPE_TOKEN = "test-scrape-token";
 
     private static InletApp shared;
@@ -73,7 +73,7 @@ public final class InletApp implements AutoCloseable {
             props.put("inlet.queue.reconcile-min-age", "PT0S");
             props.put("inlet.pipeline.sweep-interval", "PT1S");
             props.put("inlet.dropfolder.settle-ms", "1000");
-            props.put("inlet.metrics.scrape-token", SCRAPE_TOKEN);
+            props.put("inlet.metrics.token", SCRAPE_TOKEN);
             props.putAll(extra);
             InletApp app = new InletApp(dataDir, props);
             app.startMain();
