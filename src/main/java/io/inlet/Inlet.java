@@ -2,6 +2,7 @@ package io.inlet;
 
 import java.util.concurrent.Callable;
 
+import io.inlet.metrics.MeterRegistries;
 import io.inlet.queue.EmbeddedQueue;
 import io.inlet.storage.S3Credentials;
 import io.inlet.storage.embedded.EmbeddedS3;
@@ -52,6 +53,8 @@ public final class Inlet implements Callable<Integer> {
     /** The service, as camel-main runs it. */
     public static Main newMain() {
         Main main = new Main();
+        // Before Camel starts: its meters and the JVM's go into the registry Inlet's filters are set on.
+        main.bind(MeterRegistries.bindingName(), MeterRegistries.create());
         main.configure().addConfiguration(InletConfiguration.class);
         main.setDefaultPropertyPlaceholderLocation("classpath:application.properties");
         return main;

@@ -18,6 +18,12 @@ import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
 import io.inlet.http.TimedVertx;
+import io.inlet.metrics.BacklogProbe;
+import io.inlet.metrics.BacklogProbeRoute;
+import io.inlet.metrics.IngestMeters;
+import io.inlet.metrics.MeterRegistries;
+import io.inlet.metrics.S3CallTimer;
+import io.inlet.metrics.ScrapeAccess;
 import io.inlet.schema.RecordValidator;
 import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
@@ -56,6 +62,7 @@ import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceSupport;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,10 +86,13 @@ public class InletConfiguration implements CamelConfiguration {
         Clock clock = Clock.systemUTC();
 
         DataDirectory.prepare(settings);
+        // GET /observe/metrics serves this registry; everything below that counts or times writes into it.
+        PrometheusMeterRegistry meters = MeterRegistries.of(context);
+        IngestMeters ingestMeters = new IngestMeters(meters);
 
         // The API server (Camel's platform-http) runs on this Vert.x: it gets the connection timeouts Camel has no
-        // setting for. Closed with the context.
-        Vertx vertx = Vertx.vertx();
+        // setting for, and times each request. Closed with the context.
+        Vertx vertx = MeterRegistries.instrumentedVertx(meters);
         registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), settings.httpHeaderTimeout()));
         context.addService(new ServiceSupport() {
             @Override
@@ -91,6 +101,8 @@ public class InletConfiguration implements CamelConfiguration {
             }
         }, true, false);
 
+        Buckets buckets = Buckets.of(settings);
+        S3CallTimer s3Timer = new S3CallTimer(meters, buckets);
         S3Client s3;
         if (settings.embeddedS3()) {
             EmbeddedS3 embedded = new EmbeddedS3(settings);
@@ -99,11 +111,10 @@ public class InletConfiguration implements CamelConfiguration {
             registry.bind("embeddedS3", embedded);
             // The service's own listener: clients on the public port cannot take its threads.
             s3 = S3Clients.client(settings, embedded.serviceEndpoint(),
-                    StaticCredentialsProvider.create(embedded.serviceCredentials()));
+                    StaticCredentialsProvider.create(embedded.serviceCredentials()), s3Timer);
         } else {
-            s3 = S3Clients.client(settings);
+            s3 = S3Clients.client(settings, s3Timer);
         }
-        Buckets buckets = Buckets.of(settings);
         ensureBuckets(s3, buckets);
 
         // The work queue: embedded, or SQS by settings. Its URL is known before any route starts.
@@ -152,7 +163,7 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("openApiDocument", new OpenApiDocument(json));
-        registry.bind("uploadJson", new UploadJson(json, validator, clock, workQueue));
+        registry.bind("uploadJson", new UploadJson(json, validator, clock, workQueue, ingestMeters));
         registry.bind("s3Health", new S3Health(s3, buckets));
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
@@ -160,7 +171,7 @@ public class InletConfiguration implements CamelConfiguration {
         UploadLocks uploadLocks = new UploadLocks();
         UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadExpiryGrace(), clock, uploadLocks);
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
-                settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks);
+                settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters);
         registry.bind("presignedUploads", new PresignedUploads(S3Clients.presigner(settings), buckets,
                 statuses, settings.uploadUrlExpiry(), clock, uploadExpiry));
         registry.bind("uploadConfirmation", confirmation);
@@ -179,7 +190,8 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("recordChecks", context.getExecutorServiceManager().newFixedThreadPool(this, "inlet-record-check",
                 pipeline.checkThreads() + pipeline.smallBatchWorkers() + PipelineRoutes.largeBatchWorkers(pipeline)));
         PrefetchedSources prefetched = new PrefetchedSources();
-        BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, sweep, claims, crashPoints, s3Calls);
+        BatchCommit commit = new BatchCommit(s3, buckets, statuses, manifests, sweep, claims, crashPoints, s3Calls,
+                ingestMeters);
         registry.bind("batchSweep", sweep);
         registry.bind("batchPlanner", new BatchPlanner(s3, buckets, claims, manifests, sweep, inboxEvents, workQueue, s3Calls,
                 pipeline, crashPoints, clock, prefetched, pipeline.prefetchBytes()));
@@ -190,14 +202,18 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline.checkThreads()));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, sweep, statuses, commit, pipeline.maxAttempts(),
-                pipeline.retryDelay(), clock));
+                pipeline.retryDelay(), clock, ingestMeters));
 
         Files.createDirectories(settings.dropFolderDir());
         registry.bind("linkedFolderFilter", new LinkedFolderFilter());
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
-                settings.uploadMaxBytes(), crashPoints, workQueue));
+                settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters));
 
         registry.bind("pipelineRoutes", new PipelineRoutes(settings, queueUrl));
+
+        registry.bind("backlogProbe", new BacklogProbe(meters, s3, buckets.inbox(), workQueue,
+                settings.metrics().backlogScanLimit(), clock));
+        registry.bind("backlogProbeRoute", new BacklogProbeRoute(settings.metrics().backlogInterval()));
 
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         long maxBodySize = Long.parseLong(context.resolvePropertyPlaceholders("{{camel.server.max-body-size}}"));
@@ -206,6 +222,7 @@ public class InletConfiguration implements CamelConfiguration {
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
                     HttpErrorPages.install(context, port, maxBodySize, errorResponses);
+                    ScrapeAccess.install(context, settings.metrics().scrapeToken(), errorResponses);
                 }
             }
         });

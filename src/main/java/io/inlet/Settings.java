@@ -38,7 +38,8 @@ public record Settings(
         Path dropFolderDir,
         Duration httpIdleTimeout,
         Duration httpHeaderTimeout,
-        Keys keys) {
+        Keys keys,
+        Metrics metrics) {
 
     /** The life of API keys: how long rotated keys stay accepted, how often each key's last use is written. */
     public record Keys(Duration rotationGrace, Duration lastUsedInterval) {
@@ -74,6 +75,18 @@ public record Settings(
             boolean announceWrites,
             Duration reconcileInterval,
             Duration reconcileMinAge) {
+    }
+
+    /**
+     * The backlog probe behind the lag and backlog metrics (how often it looks, how much of the inbox it lists), and
+     * the token a scrape of {@code /observe/metrics} must carry (empty: only clients on this host may scrape).
+     */
+    public record Metrics(Duration backlogInterval, int backlogScanLimit, Optional<String> scrapeToken) {
+        @Override
+        public String toString() {
+            return "Metrics[backlogInterval=" + backlogInterval + ", backlogScanLimit=" + backlogScanLimit
+                    + ", scrapeToken=" + scrapeToken.map(t -> "(set)").orElse("(none)") + "]";
+        }
     }
 
     /** Knobs of the inbox → lake pipeline; recorded in each batch manifest so a rerun cuts files the same way. */
@@ -182,7 +195,11 @@ public record Settings(
                 Duration.parse(r.require("inlet.http.header-timeout")),
                 new Keys(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
-                        r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))));
+                        r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))),
+                new Metrics(
+                        Duration.parse(r.require("inlet.metrics.backlog-interval")),
+                        r.integer("inlet.metrics.backlog-scan-limit"),
+                        r.optional("inlet.metrics.token")));
     }
 
     /** API keys (hashes only). Instances that serve the same tenants share this file. */

@@ -10,6 +10,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.UUID;
 
+import io.inlet.metrics.IngestMeters;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.schema.Stream;
 import io.inlet.status.StatusStore;
@@ -47,10 +48,12 @@ public final class DropFolderIntake {
     private final long maxBytes;
     private final CrashPoints crashPoints;
     private final WorkQueue queue;
+    private final IngestMeters meters;
 
     public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
-            CrashPoints crashPoints, WorkQueue queue) {
+            CrashPoints crashPoints, WorkQueue queue, IngestMeters meters) {
         this.queue = queue;
+        this.meters = meters;
         this.s3 = s3;
         this.buckets = buckets;
         this.tenants = tenants;
@@ -106,6 +109,7 @@ public final class DropFolderIntake {
                         RequestBody.fromContentProvider(content, size, "application/octet-stream"));
             }
             queue.announce(new InboxFile(key.key(), size));
+            meters.received(key, size, IngestMeters.VIA_DROP_FOLDER);
             LOG.info("Drop folder: {} handed over as {}", relative, key);
         }
         crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_INBOX_WRITE);

@@ -5,6 +5,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
+import io.inlet.metrics.IngestMeters;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
@@ -35,10 +36,12 @@ public final class BatchCommit {
     private final Claims claims;
     private final CrashPoints crashPoints;
     private final BoundedS3Calls calls;
+    private final IngestMeters meters;
 
     public BatchCommit(S3Client s3, Buckets buckets, StatusStore statuses, Manifests manifests, BatchSweep sweep,
-            Claims claims, CrashPoints crashPoints, BoundedS3Calls calls) {
+            Claims claims, CrashPoints crashPoints, BoundedS3Calls calls, IngestMeters meters) {
         this.calls = calls;
+        this.meters = meters;
         this.s3 = s3;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -102,6 +105,7 @@ public final class BatchCommit {
             LOG.info("{}: {} ({} accepted, {} rejected{})", result.key(), stateOf(result).wireName(),
                     result.recordsAccepted(), result.recordsRejected(),
                     result.failureReason() == null ? "" : "; " + result.failureReason());
+            meters.processed(result.key(), stateOf(result), result.recordsAccepted(), result.recordsRejected());
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
+import io.inlet.metrics.IngestMeters;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
@@ -31,9 +32,11 @@ public final class BatchFailures {
     private final int maxAttempts;
     private final Duration firstDelay;
     private final Clock clock;
+    private final IngestMeters meters;
 
     public BatchFailures(Manifests manifests, BatchSweep sweep, StatusStore statuses, BatchCommit commit, int maxAttempts,
-            Duration firstDelay, Clock clock) {
+            Duration firstDelay, Clock clock, IngestMeters meters) {
+        this.meters = meters;
         this.manifests = manifests;
         this.sweep = sweep;
         this.statuses = statuses;
@@ -115,5 +118,8 @@ public final class BatchFailures {
         }
         commit.archive(manifest);
         manifests.delete(manifest.batchId());
+        for (BatchManifest.Source source : manifest.sources()) {
+            FileKey.parse(source.key()).ifPresent(key -> meters.processed(key, UploadState.FAILED, 0, 0));
+        }
     }
 }

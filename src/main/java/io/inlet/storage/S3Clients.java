@@ -23,13 +23,15 @@ public final class S3Clients {
     private S3Clients() {
     }
 
-    public static S3Client client(Settings settings) {
+    /** {@code observers}: interceptors that see every call (the service's S3 call timer). */
+    public static S3Client client(Settings settings, ExecutionInterceptor... observers) {
         return client(settings, settings.s3Endpoint().isBlank() ? null : URI.create(settings.s3Endpoint()),
-                S3Credentials.provider(settings));
+                S3Credentials.provider(settings), observers);
     }
 
     /** A client of the same make for a given endpoint (null: AWS's for the region) and credentials. */
-    public static S3Client client(Settings settings, URI endpoint, AwsCredentialsProvider credentials) {
+    public static S3Client client(Settings settings, URI endpoint, AwsCredentialsProvider credentials,
+            ExecutionInterceptor... observers) {
         var builder = S3Client.builder()
                 .region(Region.of(settings.s3Region()))
                 .credentialsProvider(credentials)
@@ -40,13 +42,18 @@ public final class S3Clients {
                 // The SDK asks S3 for "100 Continue" before each PUT body: one extra round trip per PUT
                 // (10-30 ms on a real S3) to save sending a body S3 would refuse, which with the service's own
                 // credentials it practically never does.
-                .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
-                    @Override
-                    public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context,
-                            ExecutionAttributes attributes) {
-                        return context.httpRequest().toBuilder().removeHeader("Expect").build();
+                .overrideConfiguration(o -> {
+                    o.addExecutionInterceptor(new ExecutionInterceptor() {
+                        @Override
+                        public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context,
+                                ExecutionAttributes attributes) {
+                            return context.httpRequest().toBuilder().removeHeader("Expect").build();
+                        }
+                    });
+                    for (ExecutionInterceptor observer : observers) {
+                        o.addExecutionInterceptor(observer);
                     }
-                }))
+                })
                 .httpClientBuilder(ApacheHttpClient.builder()
                         .expectContinueEnabled(false)
                         .maxConnections(64)

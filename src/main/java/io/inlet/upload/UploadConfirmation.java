@@ -12,6 +12,7 @@ import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
+import io.inlet.metrics.IngestMeters;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -48,12 +49,14 @@ public final class UploadConfirmation {
     private final WorkQueue queue;
     private final UploadExpiry expiry;
     private final UploadLocks locks;
+    private final IngestMeters meters;
 
-    public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses,
-            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue, UploadExpiry expiry, UploadLocks locks) {
+    public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses, long maxBytes, Clock clock,
+            CrashPoints crashPoints, WorkQueue queue, UploadExpiry expiry, UploadLocks locks, IngestMeters meters) {
         this.expiry = expiry;
         this.locks = locks;
         this.crashPoints = crashPoints;
+        this.meters = meters;
         this.queue = queue;
         this.s3 = s3;
         this.buckets = buckets;
@@ -152,6 +155,7 @@ public final class UploadConfirmation {
                     + "confirm again", List.of(ApiError.atField("/file_key", "changed during confirmation")));
         }
         queue.announce(new InboxFile(key.key(), uploaded.contentLength()));
+        meters.received(key, uploaded.contentLength(), IngestMeters.VIA_CONFIRM_UPLOAD);
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_COPY);
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
         expiry.closed(key.key());

@@ -15,6 +15,7 @@ import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
+import io.inlet.metrics.IngestMeters;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
@@ -40,9 +41,11 @@ public final class UploadJson {
     private final RecordValidator validator;
     private final Clock clock;
     private final WorkQueue queue;
+    private final IngestMeters meters;
 
-    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, WorkQueue queue) {
+    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, WorkQueue queue, IngestMeters meters) {
         this.queue = queue;
+        this.meters = meters;
         this.json = json;
         this.validator = validator;
         this.clock = clock;
@@ -80,7 +83,7 @@ public final class UploadJson {
 
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
         byte[] jsonl = toJsonl(data);
-        exchange.setProperty(FILE_KEY, key.key());
+        exchange.setProperty(FILE_KEY, key);
         exchange.setProperty(FILE_BYTES, (long) jsonl.length);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
@@ -94,9 +97,11 @@ public final class UploadJson {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
-        body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
-        queue.announce(new InboxFile(exchange.getProperty(FILE_KEY, String.class),
-                exchange.getProperty(FILE_BYTES, Long.class), true));
+        FileKey key = exchange.getProperty(FILE_KEY, FileKey.class);
+        long bytes = exchange.getProperty(FILE_BYTES, Long.class);
+        body.put("file_key", key.key());
+        queue.announce(new InboxFile(key.key(), bytes, true));
+        meters.received(key, bytes, IngestMeters.VIA_UPLOAD_JSON);
         return JsonResponses.ok(exchange, body);
     }
 

@@ -32,6 +32,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  */
 public final class InletApp implements AutoCloseable {
 
+    /** Every test app's {@code inlet.metrics.token}: tests scrape as a Prometheus on another host would. */
+    public static final String SCRAPE_TOKEN = "test-scrape-token";
+
     private static InletApp shared;
 
     private final Path dataDir;
@@ -70,6 +73,7 @@ public final class InletApp implements AutoCloseable {
             props.put("inlet.queue.reconcile-min-age", "PT0S");
             props.put("inlet.pipeline.sweep-interval", "PT1S");
             props.put("inlet.dropfolder.settle-ms", "1000");
+            props.put("inlet.metrics.token", SCRAPE_TOKEN);
             props.putAll(extra);
             // A free port can be taken by another process between the probe and the bind (tests of other
             // builds on the same machine): then try again with new ones, unless the test chose the ports.

@@ -1,0 +1,22 @@
+package io.inlet.metrics;
+
+import java.time.Duration;
+
+import org.apache.camel.builder.RouteBuilder;
+
+/** The backlog probe's timer: once a second after start, then every {@code inlet.metrics.backlog-interval}. */
+public final class BacklogProbeRoute extends RouteBuilder {
+
+    private final Duration interval;
+
+    public BacklogProbeRoute(Duration interval) {
+        this.interval = interval;
+    }
+
+    @Override
+    public void configure() {
+        from("timer:backlog-probe?delay=1000&period=" + Math.max(1000, interval.toMillis()))
+                .routeId("backlog-probe")
+                .bean("backlogProbe", "probe");
+    }
+}
