@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.api.ApiError;
@@ -13,6 +14,7 @@ import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
+import io.inlet.limits.TenantLimits;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -47,11 +49,13 @@ public final class UploadConfirmation {
     private final Clock clock;
     private final CrashPoints crashPoints;
     private final WorkQueue queue;
+    private final TenantLimits limits;
     /** Two confirms of one key at once must not both copy it; striped so unrelated keys do not wait. */
     private final ReentrantLock[] locks = new ReentrantLock[64];
 
     public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses,
-            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue) {
+            long maxBytes, Clock clock, CrashPoints crashPoints, WorkQueue queue, TenantLimits limits) {
+        this.limits = limits;
         this.crashPoints = crashPoints;
         this.queue = queue;
         this.s3 = s3;
@@ -71,7 +75,10 @@ public final class UploadConfirmation {
         ReentrantLock lock = lockOf(key);
         lock.lock();
         try {
-            moveToInbox(key);
+            // Presigned uploads count against the tenant's bytes here, where their size is known.
+            moveToInbox(key, size -> limits.chargeBytes(tenant, size, "The uploaded file",
+                    "it stays uploaded: upload the data as smaller files, or confirm again once the tenant's bytes burst "
+                            + "is raised"));
         } finally {
             lock.unlock();
         }
@@ -102,7 +109,8 @@ public final class UploadConfirmation {
             ReentrantLock lock = lockOf(key.get());
             lock.lock();
             try {
-                if (moveToInbox(key.get())) {
+                // confirmed (and counted) before the interruption
+                if (moveToInbox(key.get(), size -> { })) {
                     resumed++;
                     LOG.info("Resumed the interrupted confirmation of {}", key.get());
                 }
@@ -120,8 +128,11 @@ public final class UploadConfirmation {
         return locks[Math.floorMod(key.key().hashCode(), locks.length)];
     }
 
-    /** True when this call moved the file; false when the inbox or archive already had it. */
-    private boolean moveToInbox(FileKey key) {
+    /**
+     * True when this call moved the file; false when the inbox or archive already had it. {@code admit} sees the size of
+     * a file about to be moved (and may refuse it) before anything is recorded.
+     */
+    private boolean moveToInbox(FileKey key, LongConsumer admit) {
         if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
                 || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
             // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
@@ -144,6 +155,7 @@ public final class UploadConfirmation {
             throw ApiException.tooLarge("The uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
                     + maxBytes + " bytes; it was deleted. Split it into smaller files.");
         }
+        admit.accept(uploaded.contentLength());
         // Queued is recorded before the copy: once the copy exists the pipeline may take over the document.
         status.state = UploadState.QUEUED;
         status.bytesTotal = uploaded.contentLength();
