@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.SortedSet;
 import java.util.stream.Stream;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +14,9 @@ import io.inlet.api.EnvelopeErrors;
 import io.inlet.api.EnvelopeSchemas;
 import io.inlet.api.ErrorResponses;
 import io.inlet.dropfolder.DropFolderIntake;
+import io.inlet.limits.Backlog;
+import io.inlet.limits.BacklogHealth;
+import io.inlet.limits.TenantLimits;
 import io.inlet.dropfolder.LinkedFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
@@ -81,6 +85,8 @@ public class InletConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Settings settings = Settings.from(context.getPropertiesComponent());
+        // Tenants' own limits are read when each tenant is first seen: a misspelt key must fail the start instead.
+        SortedSet<String> tenantsWithOwnLimits = Settings.checkTenantLimitKeys(context.getPropertiesComponent());
         Registry registry = context.getRegistry();
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
@@ -165,13 +171,18 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("openApiDocument", new OpenApiDocument(json));
         registry.bind("uploadJson", new UploadJson(json, validator, clock, workQueue, ingestMeters));
         registry.bind("s3Health", new S3Health(s3, buckets));
+        TenantLimits limits = tenantLimits(context, settings, tenantsWithOwnLimits);
+        registry.bind("tenantLimits", limits);
+        Backlog backlog = new Backlog(s3, buckets.inbox(), settings.overload(), clock);
+        registry.bind("backlog", backlog);
+        registry.bind("backlogHealth", new BacklogHealth(backlog));
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
         StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
         UploadLocks uploadLocks = new UploadLocks();
         UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadExpiryGrace(), clock, uploadLocks);
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
-                settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters);
+                settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters, limits);
         registry.bind("presignedUploads", new PresignedUploads(S3Clients.presigner(settings), buckets,
                 statuses, settings.uploadUrlExpiry(), clock, uploadExpiry));
         registry.bind("uploadConfirmation", confirmation);
@@ -226,6 +237,20 @@ public class InletConfiguration implements CamelConfiguration {
                 }
             }
         });
+    }
+
+    private static TenantLimits tenantLimits(CamelContext context, Settings settings, SortedSet<String> tenantsWithOwnLimits) {
+        Settings.Limits limits = settings.limits();
+        if (limits.enabled()) {
+            Settings.Limits.Rates rates = limits.defaults();
+            LOG.info("Rate limits per tenant on this instance: {} requests/s ({} at once), {} bytes/s ({} at once){}",
+                    rates.requestsPerSecond(), rates.requestsBurst(), rates.bytesPerSecond(), rates.bytesBurst(),
+                    tenantsWithOwnLimits.isEmpty() ? "" : "; tenants with limits of their own: " + tenantsWithOwnLimits);
+        } else {
+            LOG.info("Rate limits are off (inlet.limits.enabled=false)");
+        }
+        return new TenantLimits(limits,
+                tenant -> Settings.tenantRates(context.getPropertiesComponent(), limits.defaults(), tenant));
     }
 
     /** Scratch part files of batches a crash interrupted: those batches start over from their manifests. */

@@ -3,8 +3,16 @@ package io.inlet;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import io.inlet.tenant.TenantId;
 import org.apache.camel.spi.PropertiesComponent;
 
 /**
@@ -39,10 +47,38 @@ public record Settings(
         Duration httpIdleTimeout,
         Duration httpHeaderTimeout,
         Keys keys,
-        Metrics metrics) {
+        Metrics metrics,
+        Limits limits,
+        Overload overload) {
 
     /** The life of API keys: how long rotated keys stay accepted, how often each key's last use is written. */
     public record Keys(Duration rotationGrace, Duration lastUsedInterval) {
+    }
+
+    /** Where a tenant's own limits are set: {@code inlet.limits.tenant.<tenant>.<name>}. */
+    public static final String TENANT_LIMITS_PREFIX = "inlet.limits.tenant.";
+
+    /**
+     * Per-tenant token buckets, per instance: these rates for every tenant, unless the tenant has its own
+     * ({@link #tenantRates}).
+     */
+    public record Limits(boolean enabled, Rates defaults) {
+
+        /** Requests per second on every authenticated call; bytes per second of upload-json bodies and confirmed files. */
+        public record Rates(long requestsPerSecond, long requestsBurst, long bytesPerSecond, long bytesBurst) {
+        }
+    }
+
+    /**
+     * When upload-json and confirm-upload refuse new work (503): once the inbox holds more than so many files or
+     * bytes, or a file older than the age bound. The inbox is listed at most every check interval.
+     */
+    public record Overload(
+            boolean enabled,
+            Duration checkInterval,
+            long maxBacklogFiles,
+            long maxBacklogBytes,
+            Duration maxBacklogAge) {
     }
 
     /** How much the embedded S3's public port takes on at once, and how slow a client may be. */
@@ -199,7 +235,78 @@ public record Settings(
                 new Metrics(
                         Duration.parse(r.require("inlet.metrics.backlog-interval")),
                         r.integer("inlet.metrics.backlog-scan-limit"),
-                        r.optional("inlet.metrics.token")));
+                        r.optional("inlet.metrics.token")),
+                new Limits(r.bool("inlet.limits.enabled"), new Limits.Rates(
+                        r.positive("inlet.limits.requests-per-second"),
+                        r.positive("inlet.limits.requests-burst"),
+                        r.positive("inlet.limits.bytes-per-second"),
+                        r.positive("inlet.limits.bytes-burst"))),
+                new Overload(
+                        r.bool("inlet.overload.enabled"),
+                        r.positiveDuration("inlet.overload.check-interval"),
+                        r.positive("inlet.overload.max-backlog-files"),
+                        r.positive("inlet.overload.max-backlog-bytes"),
+                        r.positiveDuration("inlet.overload.max-backlog-age")));
+    }
+
+    /**
+     * A tenant's own rates: each of {@code inlet.limits.tenant.<tenant>.requests-per-second}, {@code .requests-burst},
+     * {@code .bytes-per-second} and {@code .bytes-burst} that is set (in the properties file, as -D, or as the
+     * environment variable INLET_LIMITS_TENANT_<TENANT>_…), the default otherwise.
+     */
+    public static Limits.Rates tenantRates(PropertiesComponent properties, Limits.Rates defaults, String tenant) {
+        Reader r = new Reader(properties);
+        String prefix = TENANT_LIMITS_PREFIX + tenant + ".";
+        return new Limits.Rates(
+                r.positiveOr(prefix + "requests-per-second", defaults.requestsPerSecond()),
+                r.positiveOr(prefix + "requests-burst", defaults.requestsBurst()),
+                r.positiveOr(prefix + "bytes-per-second", defaults.bytesPerSecond()),
+                r.positiveOr(prefix + "bytes-burst", defaults.bytesBurst()));
+    }
+
+    /**
+     * Tenant limits are read when a tenant is first seen, so a misspelt one would never be noticed: every
+     * {@code inlet.limits.tenant.*} key given in the properties file, as an override or as -D, and every
+     * {@code INLET_LIMITS_TENANT_*} environment variable, must name a tenant and one of the four rates, with a positive
+     * whole number. Returns who has limits of their own: tenant ids, and for environment variables (whose names cannot
+     * tell {@code a-b} from {@code a_b}) the variables' tenant part.
+     */
+    public static SortedSet<String> checkTenantLimitKeys(PropertiesComponent properties) {
+        Map<String, String> given = new TreeMap<>();
+        properties.loadProperties(key -> key.startsWith(TENANT_LIMITS_PREFIX)).keySet()
+                .forEach(key -> given.put(key.toString(), properties.resolveProperty(key.toString()).orElse("")));
+        System.getProperties().keySet().forEach(key -> {
+            if (key.toString().startsWith(TENANT_LIMITS_PREFIX)) {
+                given.put(key.toString(), properties.resolveProperty(key.toString()).orElse(""));
+            }
+        });
+        String rate = "(requests-per-second|requests-burst|bytes-per-second|bytes-burst)";
+        SortedSet<String> tenants = new TreeSet<>();
+        check(given, Pattern.compile(Pattern.quote(TENANT_LIMITS_PREFIX) + "(" + TenantId.PATTERN + ")\\." + rate),
+                "inlet.limits.tenant.<tenant>.", tenants);
+        Map<String, String> environment = new TreeMap<>();
+        System.getenv().forEach((name, value) -> {
+            if (name.startsWith(TENANT_LIMITS_ENV_PREFIX)) {
+                environment.put(name, value);
+            }
+        });
+        check(environment, Pattern.compile(TENANT_LIMITS_ENV_PREFIX + "([A-Za-z0-9_-]+)_"
+                + rate.toUpperCase(Locale.ROOT).replace('-', '_')), TENANT_LIMITS_ENV_PREFIX + "<TENANT>_", tenants);
+        return tenants;
+    }
+
+    private static final String TENANT_LIMITS_ENV_PREFIX = "INLET_LIMITS_TENANT_";
+
+    private static void check(Map<String, String> given, Pattern shape, String expected, SortedSet<String> tenants) {
+        for (Map.Entry<String, String> entry : given.entrySet()) {
+            Matcher match = shape.matcher(entry.getKey());
+            if (!match.matches()) {
+                throw new IllegalArgumentException("Setting " + entry.getKey() + " does not name a tenant limit: expected "
+                        + expected + "{requests-per-second|requests-burst|bytes-per-second|bytes-burst}");
+            }
+            Reader.positive(entry.getKey(), entry.getValue().trim());
+            tenants.add(match.group(1));
+        }
     }
 
     /** API keys (hashes only). Instances that serve the same tenants share this file. */
@@ -248,7 +355,41 @@ public record Settings(
         }
 
         long longValue(String key) {
+            return wholeNumber(key, require(key));
+        }
+
+        long positive(String key) {
+            return positive(key, require(key));
+        }
+
+        long positiveOr(String key, long otherwise) {
+            return optional(key).map(value -> positive(key, value)).orElse(otherwise);
+        }
+
+        Duration positiveDuration(String key) {
             String value = require(key);
+            Duration duration;
+            try {
+                duration = Duration.parse(value);
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException("Setting " + key + " must be an ISO-8601 duration such as PT5S, not '"
+                        + value + "'");
+            }
+            if (duration.isZero() || duration.isNegative()) {
+                throw new IllegalArgumentException("Setting " + key + " must be longer than zero, not " + value);
+            }
+            return duration;
+        }
+
+        private static long positive(String key, String value) {
+            long number = wholeNumber(key, value);
+            if (number < 1) {
+                throw new IllegalArgumentException("Setting " + key + " must be 1 or more, not " + value);
+            }
+            return number;
+        }
+
+        private static long wholeNumber(String key, String value) {
             try {
                 return Long.parseLong(value.replace("_", ""));
             } catch (NumberFormatException e) {

@@ -1,17 +1,25 @@
 package io.inlet.api;
 
 import java.util.List;
+import java.util.Map;
 
 /** A request refused with an HTTP status and the error model of DESIGN.md; the api-errors route configuration renders it. */
 public class ApiException extends RuntimeException {
 
     private final int status;
     private final List<ApiError> errors;
+    private final Map<String, String> headers;
 
     public ApiException(int status, String message, List<ApiError> errors) {
+        this(status, message, errors, Map.of());
+    }
+
+    /** With response headers of its own (Retry-After, RateLimit-Policy, …), sent with the error body. */
+    public ApiException(int status, String message, List<ApiError> errors, Map<String, String> headers) {
         super(message, null, false, false);
         this.status = status;
         this.errors = List.copyOf(errors);
+        this.headers = Map.copyOf(headers);
     }
 
     public static ApiException badRequest(String message, ApiError... errors) {
@@ -48,5 +56,9 @@ public class ApiException extends RuntimeException {
 
     public List<ApiError> errors() {
         return errors;
+    }
+
+    public Map<String, String> headers() {
+        return headers;
     }
 }

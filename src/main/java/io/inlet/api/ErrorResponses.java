@@ -37,6 +37,7 @@ public final class ErrorResponses {
         }
         exchange.getMessage().removeHeaders("*", Exchange.HTTP_RESPONSE_CODE);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, api.status());
+        api.headers().forEach(exchange.getMessage()::setHeader);
         return ErrorBody.of(api.getMessage(), api.errors());
     }
 

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.api.ApiError;
@@ -12,6 +13,7 @@ import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
+import io.inlet.limits.TenantLimits;
 import io.inlet.metrics.IngestMeters;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.status.StatusStore;
@@ -50,11 +52,14 @@ public final class UploadConfirmation {
     private final UploadExpiry expiry;
     private final UploadLocks locks;
     private final IngestMeters meters;
+    private final TenantLimits limits;
 
     public UploadConfirmation(S3Client s3, Buckets buckets, StatusStore statuses, long maxBytes, Clock clock,
-            CrashPoints crashPoints, WorkQueue queue, UploadExpiry expiry, UploadLocks locks, IngestMeters meters) {
+            CrashPoints crashPoints, WorkQueue queue, UploadExpiry expiry, UploadLocks locks, IngestMeters meters,
+            TenantLimits limits) {
         this.expiry = expiry;
         this.locks = locks;
+        this.limits = limits;
         this.crashPoints = crashPoints;
         this.meters = meters;
         this.queue = queue;
@@ -69,7 +74,10 @@ public final class UploadConfirmation {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
-        locks.whileHeld(key, () -> moveToInbox(key));
+        // Presigned uploads count against the tenant's bytes here, where their size is known.
+        locks.whileHeld(key, () -> moveToInbox(key, size -> limits.chargeBytes(tenant, size, "The uploaded file",
+                "it stays uploaded: upload the data as smaller files, or confirm again once the tenant's bytes burst "
+                        + "is raised")));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "File upload confirmed and processing started");
@@ -95,7 +103,8 @@ public final class UploadConfirmation {
                 continue;
             }
             try {
-                if (locks.whileHeld(key.get(), () -> moveToInbox(key.get()))) {
+                // confirmed (and counted) before the interruption
+                if (locks.whileHeld(key.get(), () -> moveToInbox(key.get(), size -> { }))) {
                     resumed++;
                     LOG.info("Resumed the interrupted confirmation of {}", key.get());
                 }
@@ -107,8 +116,11 @@ public final class UploadConfirmation {
         return resumed;
     }
 
-    /** True when this call moved the file; false when the inbox or archive already had it. */
-    private boolean moveToInbox(FileKey key) {
+    /**
+     * True when this call moved the file; false when the inbox or archive already had it. {@code admit} sees the size of
+     * a file about to be moved (and may refuse it) before anything is recorded.
+     */
+    private boolean moveToInbox(FileKey key, LongConsumer admit) {
         if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
                 || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
             // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
@@ -137,6 +149,7 @@ public final class UploadConfirmation {
             throw ApiException.tooLarge("The uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
                     + maxBytes + " bytes; it was deleted. Split it into smaller files.");
         }
+        admit.accept(uploaded.contentLength());
         // Queued is recorded before the copy: once the copy exists the pipeline may take over the document.
         status.state = UploadState.QUEUED;
         status.bytesTotal = uploaded.contentLength();

@@ -179,7 +179,11 @@ public final class InletApp implements AutoCloseable {
 
     /** A new tenant with a fresh key (what {@code keys create} does). */
     public Tenant newTenant(String prefix) {
-        String tenant = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return tenant(prefix + "-" + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    /** A key for exactly this tenant id, for settings that name the tenant (inlet.limits.tenant.<id>.*). */
+    public Tenant tenant(String tenant) {
         try {
             return new Tenant(tenant, new ApiKeys(settings.keysFile()).create(tenant).key());
         } catch (IOException e) {
