@@ -3,13 +3,13 @@ package io.inlet.tenant;
 import java.util.regex.Pattern;
 
 import io.inlet.api.ApiException;
+import io.inlet.ops.LogContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.platform.http.vertx.HttpMessage;
 
 /** First step of every API route: resolves {@code x-api-key} to exactly one tenant, or refuses with 401. */
 public final class ApiKeyAuth {
 
-    public static final String TENANT = "inletTenant";
     public static final String HEADER = "x-api-key";
 
     private final ApiKeys keys;
@@ -27,7 +27,7 @@ public final class ApiKeyAuth {
         }
         String tenant = keys.tenantOf(presented.trim())
                 .orElseThrow(() -> ApiException.unauthorized("Unknown API key"));
-        exchange.setProperty(TENANT, tenant);
+        LogContext.tenant(exchange, tenant);
     }
 
     /**
@@ -46,7 +46,7 @@ public final class ApiKeyAuth {
     }
 
     public static String tenantOf(Exchange exchange) {
-        String tenant = exchange.getProperty(TENANT, String.class);
+        String tenant = exchange.getProperty(LogContext.TENANT, String.class);
         if (tenant == null) {
             throw new IllegalStateException("Route did not authenticate before using the tenant");
         }

@@ -13,6 +13,7 @@ import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
+import io.inlet.ops.LogContext;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -68,9 +69,10 @@ public final class UploadConfirmation {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
+        LogContext.file(exchange, key);
         ReentrantLock lock = lockOf(key);
         lock.lock();
-        try {
+        try (LogContext.Scope about = LogContext.about(key)) {
             moveToInbox(key);
         } finally {
             lock.unlock();
@@ -101,7 +103,7 @@ public final class UploadConfirmation {
             }
             ReentrantLock lock = lockOf(key.get());
             lock.lock();
-            try {
+            try (LogContext.Scope about = LogContext.about(key.get())) {
                 if (moveToInbox(key.get())) {
                     resumed++;
                     LOG.info("Resumed the interrupted confirmation of {}", key.get());

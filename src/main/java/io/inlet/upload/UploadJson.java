@@ -15,6 +15,7 @@ import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
+import io.inlet.ops.LogContext;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
@@ -33,7 +34,6 @@ public final class UploadJson {
 
     /** How many problems a 422 lists before it only counts the rest. */
     static final int MAX_LISTED_ERRORS = 100;
-    private static final String FILE_KEY = "inletFileKey";
     private static final String FILE_BYTES = "inletFileBytes";
 
     private final ObjectMapper json;
@@ -80,7 +80,7 @@ public final class UploadJson {
 
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
         byte[] jsonl = toJsonl(data);
-        exchange.setProperty(FILE_KEY, key.key());
+        LogContext.file(exchange, key);
         exchange.setProperty(FILE_BYTES, (long) jsonl.length);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
@@ -94,8 +94,9 @@ public final class UploadJson {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
-        body.put("file_key", exchange.getProperty(FILE_KEY, String.class));
-        queue.announce(new InboxFile(exchange.getProperty(FILE_KEY, String.class),
+        String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
+        body.put("file_key", fileKey);
+        queue.announce(new InboxFile(fileKey,
                 exchange.getProperty(FILE_BYTES, Long.class), true));
         return JsonResponses.ok(exchange, body);
     }
