@@ -21,6 +21,7 @@ import io.inlet.dropfolder.LinkedFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
+import io.inlet.http.RequestLog;
 import io.inlet.http.TimedVertx;
 import io.inlet.metrics.BacklogProbe;
 import io.inlet.metrics.BacklogProbeRoute;
@@ -62,6 +63,7 @@ import io.inlet.upload.UploadLocks;
 import io.inlet.upload.UploadJson;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.SimpleEventNotifierSupport;
@@ -226,13 +228,18 @@ public class InletConfiguration implements CamelConfiguration {
                 settings.metrics().backlogScanLimit(), clock));
         registry.bind("backlogProbeRoute", new BacklogProbeRoute(settings.metrics().backlogInterval()));
 
+        // Request ids and the request log: the routes get theirs from the policy, every answer from the handler.
+        RequestLog requestLog = new RequestLog();
+        context.addRoutePolicyFactory(requestLog);
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         long maxBodySize = Long.parseLong(context.resolvePropertyPlaceholders("{{camel.server.max-body-size}}"));
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
-                    HttpErrorPages.install(context, port, maxBodySize, errorResponses);
+                    VertxPlatformHttpRouter router = apiRouter(context, port);
+                    router.route().order(Integer.MIN_VALUE).handler(requestLog);
+                    HttpErrorPages.install(router, maxBodySize, errorResponses);
                     ScrapeAccess.install(context, settings.metrics().scrapeToken(), errorResponses);
                 }
             }
@@ -251,6 +258,15 @@ public class InletConfiguration implements CamelConfiguration {
         }
         return new TenantLimits(limits,
                 tenant -> Settings.tenantRates(context.getPropertiesComponent(), limits.defaults(), tenant));
+    }
+
+    /** The router of Camel's HTTP server on the API port (the health check's too): routes, error pages, request log. */
+    private static VertxPlatformHttpRouter apiRouter(CamelContext context, int port) {
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context, VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        if (router == null) {
+            throw new IllegalStateException("No platform-http router on port " + port);
+        }
+        return router;
     }
 
     /** Scratch part files of batches a crash interrupted: those batches start over from their manifests. */

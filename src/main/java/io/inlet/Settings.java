@@ -159,6 +159,11 @@ public record Settings(
             // confirm-upload moves the file with one CopyObject, which S3 allows up to 5 GiB.
             throw new IllegalArgumentException("inlet.upload.max-bytes can be at most 5 GiB (5368709120)");
         }
+        // log4j2 reads it on its own (config/log4j2.properties) and has no log output for any other value
+        String logFormat = r.require("inlet.log-format");
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new IllegalArgumentException("inlet.log-format must be text or json, not '" + logFormat + "'");
+        }
         return new Settings(
                 dataDir,
                 r.optional("inlet.keys.file").map(f -> Path.of(f).toAbsolutePath().normalize())

@@ -22,7 +22,7 @@ import io.inlet.testing.JsonlFiles;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * What the packaged service gives away to whoever reads its log or the machine's disk: at the most verbose log
@@ -37,9 +37,10 @@ class LocalExposureIT {
     @TempDir
     Path work;
 
+    /** Each log format once (TRACE logs all that DEBUG does, and more). */
     @ParameterizedTest
-    @ValueSource(strings = {"DEBUG", "TRACE"})
-    void noSecretIsLoggedAndTheDataDirectoryIsOwnerOnly(String level) throws Exception {
+    @CsvSource({"DEBUG, text", "TRACE, json"})
+    void noSecretIsLoggedAndTheDataDirectoryIsOwnerOnly(String level, String format) throws Exception {
         Path dataDir = work.resolve("data");
         InletProcess.Result created = InletProcess.run(Map.of("inlet.data-dir", dataDir.toString()), Map.of(),
                 "keys", "create", "--tenant", "acme");
@@ -48,6 +49,7 @@ class LocalExposureIT {
         Map<String, String> settings = InletProcess.settings(dataDir, work.resolve("drop"));
         Map<String, String> environment = Map.of(
                 "INLET_LOG_LEVEL", level,
+                "INLET_LOG_FORMAT", format,
                 "INLET_S3_ACCESS_KEY", ACCESS_KEY,
                 "INLET_S3_SECRET_KEY", SECRET_KEY);
         JsonlFiles.Generated file = JsonlFiles.contactEvents(work, "bulk", 200, 0, true);
@@ -79,7 +81,8 @@ class LocalExposureIT {
         String log = service.log(); // shutdown included
 
         assertThat(signature).matches("[0-9a-f]{64}");
-        assertThat(log).as("the service logged at " + level).contains(" " + level + " ");
+        assertThat(log).as("the service logged at " + level)
+                .contains(format.equals("json") ? "\"level\":\"" + level + "\"" : " " + level + " ");
         softly.assertThat(linesMatching(log, Pattern.quote(SECRET_KEY))).as("the S3 secret key at " + level).isEmpty();
         softly.assertThat(linesMatching(log, Pattern.quote(apiKey.substring(ApiKeys.KEY_PREFIX.length()))))
                 .as("the API key at " + level).isEmpty();

@@ -6,6 +6,7 @@ import java.util.UUID;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.platform.http.vertx.HttpMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +32,10 @@ public final class ErrorResponses {
         ApiException api = cause instanceof ApiException e ? e : null;
         if (api == null) {
             String incident = UUID.randomUUID().toString();
-            LOG.error("Request {} {} failed (incident {})", exchange.getMessage().getHeader(Exchange.HTTP_METHOD),
-                    exchange.getMessage().getHeader(Exchange.HTTP_PATH), incident, cause);
+            // the route's steps may have dropped the HTTP headers by now; the request itself is still there
+            String request = exchange.getIn() instanceof HttpMessage http
+                    ? http.getRequest().method() + " " + http.getRequest().path() : exchange.getFromRouteId();
+            LOG.error("{} failed (incident {})", request, incident, cause);
             api = new ApiException(500, "Internal error; the service log names incident " + incident, List.of());
         }
         exchange.getMessage().removeHeaders("*", Exchange.HTTP_RESPONSE_CODE);

@@ -6,7 +6,6 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
-import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 
 /**
@@ -22,12 +21,7 @@ public final class HttpErrorPages {
     private HttpErrorPages() {
     }
 
-    public static void install(CamelContext context, int port, long maxBodySize, ErrorResponses responses) {
-        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context,
-                VertxPlatformHttpRouter.getRouterNameFromPort(port));
-        if (router == null) {
-            throw new IllegalStateException("No platform-http router on port " + port);
-        }
+    public static void install(VertxPlatformHttpRouter router, long maxBodySize, ErrorResponses responses) {
         // Failures inside the router (the body limit answers 413 this way) reach every matching failure handler.
         router.route().failureHandler(ctx -> {
             int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.UUID;
 
 import io.inlet.metrics.IngestMeters;
+import io.inlet.ops.LogContext;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.schema.Stream;
 import io.inlet.status.StatusStore;
@@ -37,7 +38,6 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public final class DropFolderIntake {
 
-    public static final String FILE_KEY = "inletFileKey";
     private static final Logger LOG = LoggerFactory.getLogger(DropFolderIntake.class);
 
     private final S3Client s3;
@@ -93,30 +93,36 @@ public final class DropFolderIntake {
                 UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
                 startsWithGzipMagic(file));
 
-        if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
-                || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
-            LOG.info("Drop folder: {} was handed over before (as {}); not uploading it again", relative, key);
-        } else {
-            // Queued is recorded before the upload: once the object exists the pipeline may take over the document.
-            UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.QUEUED);
-            status.bytesTotal = size;
-            status.createdAt = Instant.ofEpochMilli(modified).toString();
-            status.confirmedAt = statuses.now();
-            statuses.write(status);
-            exchange.setProperty(FILE_KEY, key.key());
-            try (UnfollowedFileContent content = new UnfollowedFileContent(file)) {
-                s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
-                        RequestBody.fromContentProvider(content, size, "application/octet-stream"));
-            }
-            queue.announce(new InboxFile(key.key(), size));
-            meters.received(key, size, IngestMeters.VIA_DROP_FOLDER);
-            LOG.info("Drop folder: {} handed over as {}", relative, key);
+        try (LogContext.Scope about = LogContext.about(key)) {
+            handOver(exchange, key, file, relative, size, modified);
         }
         crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_INBOX_WRITE);
         Path sidecar = root.resolve(".done").resolve(relative + ".file_key");
         Files.createDirectories(sidecar.getParent());
         Files.writeString(sidecar, key.key() + "\n");
-        exchange.setProperty(FILE_KEY, key.key());
+        exchange.setProperty(LogContext.FILE_KEY, key.key());
+    }
+
+    private void handOver(Exchange exchange, FileKey key, Path file, String relative, long size, long modified) throws IOException {
+        if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
+                || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
+            LOG.info("Drop folder: {} was handed over before (as {}); not uploading it again", relative, key);
+            return;
+        }
+        // Queued is recorded before the upload: once the object exists the pipeline may take over the document.
+        UploadStatus status = UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), UploadState.QUEUED);
+        status.bytesTotal = size;
+        status.createdAt = Instant.ofEpochMilli(modified).toString();
+        status.confirmedAt = statuses.now();
+        statuses.write(status);
+        exchange.setProperty(LogContext.FILE_KEY, key.key());
+        try (UnfollowedFileContent content = new UnfollowedFileContent(file)) {
+            s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
+                    RequestBody.fromContentProvider(content, size, "application/octet-stream"));
+        }
+        queue.announce(new InboxFile(key.key(), size));
+        meters.received(key, size, IngestMeters.VIA_DROP_FOLDER);
+        LOG.info("Drop folder: {} handed over as {}", relative, key);
     }
 
     /** Failure route step: writes {@code .error/{path}.reason.txt}, one sentence, before the file is moved there. */
@@ -130,7 +136,7 @@ public final class DropFolderIntake {
         Files.createDirectories(reasonFile.getParent());
         Files.writeString(reasonFile, reason + "\n");
         LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
-        String fileKey = exchange.getProperty(FILE_KEY, String.class);
+        String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         if (fileKey != null) {
             markFailed(fileKey, reason);
         }

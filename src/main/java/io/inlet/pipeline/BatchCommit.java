@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import io.inlet.metrics.IngestMeters;
+import io.inlet.ops.LogContext;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
@@ -102,9 +103,11 @@ public final class BatchCommit {
         manifests.delete(outcome.manifest().batchId());
         sweep.finished(outcome.manifest().batchId());
         for (SourceResult result : outcome.sources()) {
-            LOG.info("{}: {} ({} accepted, {} rejected{})", result.key(), stateOf(result).wireName(),
-                    result.recordsAccepted(), result.recordsRejected(),
-                    result.failureReason() == null ? "" : "; " + result.failureReason());
+            try (LogContext.Scope about = LogContext.about(result.key())) {
+                LOG.info("{}: {} ({} accepted, {} rejected{})", result.key(), stateOf(result).wireName(),
+                        result.recordsAccepted(), result.recordsRejected(),
+                        result.failureReason() == null ? "" : "; " + result.failureReason());
+            }
             meters.processed(result.key(), stateOf(result), result.recordsAccepted(), result.recordsRejected());
         }
     }

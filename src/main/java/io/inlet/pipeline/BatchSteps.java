@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.ops.LogContext;
 import io.inlet.schema.RecordValidator;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadStatus;
@@ -115,6 +116,7 @@ public final class BatchSteps {
                     }
                 }, chunksOut);
         exchange.setProperty(SourceRun.PROPERTY, file);
+        LogContext.file(exchange, key);
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, source.key());
         return run.files.readAhead(index);
     }
@@ -188,8 +190,10 @@ public final class BatchSteps {
      */
     public void complete(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) throws IOException {
         if (run.failure != null) {
-            LOG.warn("Batch {}: {} failed ({}); withdrawing the batch's output and running it again without that file",
-                    run.manifest.batchId(), run.failure.key(), run.failure.failureReason());
+            try (LogContext.Scope about = LogContext.about(run.failure.key())) {
+                LOG.warn("Batch {}: {} failed ({}); withdrawing the batch's output and running it again without that file",
+                        run.manifest.batchId(), run.failure.key(), run.failure.failureReason());
+            }
             run.lake.abort();
             run.finished = true;
             run.failed.put(run.failedIndex, run.failure);

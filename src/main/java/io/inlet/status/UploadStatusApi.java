@@ -6,6 +6,7 @@ import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.TenantScope;
+import io.inlet.ops.LogContext;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
@@ -37,6 +38,7 @@ public final class UploadStatusApi {
             throw ApiException.badRequest("Give the file as ?file_key=…", ApiError.atField("/file_key", "is required but missing"));
         }
         FileKey key = TenantScope.requireOwnFile(fileKey, tenant);
+        LogContext.file(exchange, key);
         UploadStatus status = statuses.read(key.key()).orElseGet(() -> fromBuckets(key)
                 .orElseThrow(() -> ApiException.notFound("No file is known at this file_key",
                         ApiError.atField("/file_key", "is not a known file"))));

@@ -3,13 +3,13 @@ package io.inlet.tenant;
 import java.util.regex.Pattern;
 
 import io.inlet.api.ApiException;
+import io.inlet.ops.LogContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.platform.http.vertx.HttpMessage;
 
 /** First step of every API route: resolves {@code x-api-key} to exactly one tenant, or refuses with 401. */
 public final class ApiKeyAuth {
 
-    public static final String TENANT = "inletTenant";
     public static final String HEADER = "x-api-key";
 
     private final ApiKeys keys;
@@ -31,7 +31,7 @@ public final class ApiKeyAuth {
         ApiKeys.StoredKey key = keys.accepted(presented.trim())
                 .orElseThrow(() -> ApiException.unauthorized("Unknown API key"));
         lastUse.used(key.keyId());
-        exchange.setProperty(TENANT, key.tenant());
+        LogContext.tenant(exchange, key.tenant());
     }
 
     /**
@@ -50,7 +50,7 @@ public final class ApiKeyAuth {
     }
 
     public static String tenantOf(Exchange exchange) {
-        String tenant = exchange.getProperty(TENANT, String.class);
+        String tenant = exchange.getProperty(LogContext.TENANT, String.class);
         if (tenant == null) {
             throw new IllegalStateException("Route did not authenticate before using the tenant");
         }

@@ -15,6 +15,7 @@ import io.inlet.api.JsonRequests;
 import io.inlet.api.TenantScope;
 import io.inlet.limits.TenantLimits;
 import io.inlet.metrics.IngestMeters;
+import io.inlet.ops.LogContext;
 import io.inlet.pipeline.CrashPoints;
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -74,10 +75,13 @@ public final class UploadConfirmation {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         FileKey key = TenantScope.requireOwnFile(request.get("file_key").asText(), tenant);
+        LogContext.file(exchange, key);
         // Presigned uploads count against the tenant's bytes here, where their size is known.
-        locks.whileHeld(key, () -> moveToInbox(key, size -> limits.chargeBytes(tenant, size, "The uploaded file",
-                "it stays uploaded: upload the data as smaller files, or confirm again once the tenant's bytes burst "
-                        + "is raised")));
+        try (LogContext.Scope about = LogContext.about(key)) {
+            locks.whileHeld(key, () -> moveToInbox(key, size -> limits.chargeBytes(tenant, size, "The uploaded file",
+                    "it stays uploaded: upload the data as smaller files, or confirm again once the tenant's bytes burst "
+                            + "is raised")));
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "File upload confirmed and processing started");
@@ -102,7 +106,7 @@ public final class UploadConfirmation {
                     || status.get().state == UploadState.FAILED || status.get().state == UploadState.EXPIRED) {
                 continue;
             }
-            try {
+            try (LogContext.Scope about = LogContext.about(key.get())) {
                 // confirmed (and counted) before the interruption
                 if (locks.whileHeld(key.get(), () -> moveToInbox(key.get(), size -> { }))) {
                     resumed++;

@@ -16,6 +16,7 @@ import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.metrics.IngestMeters;
+import io.inlet.ops.LogContext;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
@@ -34,7 +35,6 @@ public final class UploadJson {
 
     /** How many problems a 422 lists before it only counts the rest. */
     static final int MAX_LISTED_ERRORS = 100;
-    private static final String FILE_KEY = "inletFileKey";
     private static final String FILE_BYTES = "inletFileBytes";
 
     private final ObjectMapper json;
@@ -83,7 +83,7 @@ public final class UploadJson {
 
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
         byte[] jsonl = toJsonl(data);
-        exchange.setProperty(FILE_KEY, key);
+        LogContext.file(exchange, key);
         exchange.setProperty(FILE_BYTES, (long) jsonl.length);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
@@ -97,11 +97,11 @@ public final class UploadJson {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
-        FileKey key = exchange.getProperty(FILE_KEY, FileKey.class);
+        String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         long bytes = exchange.getProperty(FILE_BYTES, Long.class);
-        body.put("file_key", key.key());
-        queue.announce(new InboxFile(key.key(), bytes, true));
-        meters.received(key, bytes, IngestMeters.VIA_UPLOAD_JSON);
+        body.put("file_key", fileKey);
+        queue.announce(new InboxFile(fileKey, bytes, true));
+        meters.received(FileKey.parse(fileKey).orElseThrow(), bytes, IngestMeters.VIA_UPLOAD_JSON);
         return JsonResponses.ok(exchange, body);
     }
 
