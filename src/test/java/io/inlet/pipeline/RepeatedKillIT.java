@@ -50,7 +50,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 class RepeatedKillIT {
 
     private static final String TENANT = "kills";
-    private static final int KILLS = Integer.getInteger("inlet.kill-test.kills", 8);
+    private static final int KILLS = Integer.getInteger("inlet.kill-test.kills", 6);
     private static final Pattern TEMPORARY = Pattern.compile(
             ".*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
     private static final Pattern EVENT_ID = Pattern.compile("\"event_id\":\"([^\"]+)\"");
