@@ -7,7 +7,9 @@ import org.apache.camel.Exchange;
 import org.apache.camel.spi.DataFormat;
 import org.apache.camel.spi.DataFormatName;
 import org.apache.camel.support.service.ServiceSupport;
+import org.apache.camel.util.IOHelper;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * The data format of inbox files: JSONL, gzipped or not, unmarshalled as a stream into {@link LineChunks}.
@@ -41,12 +43,11 @@ public final class JsonlContent extends ServiceSupport implements DataFormat, Da
         if (body instanceof byte[] stored) {
             source = SourceStream.of(stored, cut.maxExpansionRatio());
         } else if (body instanceof ResponseInputStream<?> object) {
-            Long length = object.response() instanceof software.amazon.awssdk.services.s3.model.GetObjectResponse r
-                    ? r.contentLength() : null;
+            Long length = object.response() instanceof GetObjectResponse r ? r.contentLength() : null;
             source = SourceStream.of(object, object::abort, length == null ? -1 : length, cut.maxExpansionRatio());
         } else {
             InputStream stream = exchange.getContext().getTypeConverter().mandatoryConvertTo(InputStream.class, exchange, body);
-            source = SourceStream.of(stream, () -> org.apache.camel.util.IOHelper.close(stream), -1, cut.maxExpansionRatio());
+            source = SourceStream.of(stream, () -> IOHelper.close(stream), -1, cut.maxExpansionRatio());
         }
         LineChunks chunks = new LineChunks(source, cut.maxLineBytes(), cut.rejectedRawBytes());
         exchange.setProperty(CHUNKS, chunks);

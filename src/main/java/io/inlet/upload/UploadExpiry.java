@@ -12,6 +12,7 @@ import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -46,7 +47,7 @@ public final class UploadExpiry {
 
     /** Marks an upload as open, right after its status document (awaiting_upload) is written. */
     void opened(String fileKey) {
-        s3.putObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey), software.amazon.awssdk.core.sync.RequestBody.empty());
+        s3.putObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey), RequestBody.empty());
     }
 
     /** The upload is confirmed (or refused for good): nothing left to expire. */
