@@ -3,7 +3,10 @@ package io.inlet.api;
 import java.util.List;
 import java.util.Map;
 
-/** A request refused with an HTTP status and the error model of DESIGN.md; the api-errors route configuration renders it. */
+/**
+ * A request refused with an HTTP status and the API's error model (message, then each error with its field and why);
+ * the api-errors route configuration renders it.
+ */
 public class ApiException extends RuntimeException {
 
     private final int status;

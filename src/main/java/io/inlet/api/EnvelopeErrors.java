@@ -8,7 +8,7 @@ import org.apache.camel.component.jsonvalidator.JsonValidationException;
 
 /**
  * A request body that does not fit its endpoint's schema (the json-validator step of the route) is refused in
- * the error model of DESIGN.md: each field that does not fit, with its JSON pointer and why. The route
+ * the API's error model: each field that does not fit, with its JSON pointer and why. The route
  * configurations of routes/error-handling.camel.yaml call this for the validator's JsonValidationException and
  * then have {@link ErrorResponses} answer the {@link ApiException} it puts in its place.
  */
