@@ -224,9 +224,8 @@ public class InletConfiguration implements CamelConfiguration {
 
         registry.bind("pipelineRoutes", new PipelineRoutes(settings, queueUrl));
 
-        registry.bind("backlogProbe", new BacklogProbe(meters, s3, buckets.inbox(), workQueue,
-                settings.metrics().backlogScanLimit(), clock));
-        registry.bind("backlogProbeRoute", new BacklogProbeRoute(settings.metrics().backlogInterval()));
+        registry.bind("backlogProbe", new BacklogProbe(meters, backlog, workQueue, clock));
+        registry.bind("backlogProbeRoute", new BacklogProbeRoute(settings.metrics().queueDepthInterval()));
 
         // Request ids and the request log: the routes get theirs from the policy, every answer from the handler.
         RequestLog requestLog = new RequestLog();

@@ -114,13 +114,13 @@ public record Settings(
     }
 
     /**
-     * The backlog probe behind the lag and backlog metrics (how often it looks, how much of the inbox it lists), and
+     * How often the queue's depth is asked for the metrics (the inbox figures come from the backlog's listing), and
      * the token a scrape of {@code /observe/metrics} must carry (empty: only clients on this host may scrape).
      */
-    public record Metrics(Duration backlogInterval, int backlogScanLimit, Optional<String> scrapeToken) {
+    public record Metrics(Duration queueDepthInterval, Optional<String> scrapeToken) {
         @Override
         public String toString() {
-            return "Metrics[backlogInterval=" + backlogInterval + ", backlogScanLimit=" + backlogScanLimit
+            return "Metrics[queueDepthInterval=" + queueDepthInterval
                     + ", scrapeToken=" + scrapeToken.map(t -> "(set)").orElse("(none)") + "]";
         }
     }
@@ -238,8 +238,7 @@ public record Settings(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
                         r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))),
                 new Metrics(
-                        Duration.parse(r.require("inlet.metrics.backlog-interval")),
-                        r.integer("inlet.metrics.backlog-scan-limit"),
+                        r.positiveDuration("inlet.metrics.queue-depth-interval"),
                         r.optional("inlet.metrics.token")),
                 new Limits(r.bool("inlet.limits.enabled"), new Limits.Rates(
                         r.positive("inlet.limits.requests-per-second"),

@@ -16,10 +16,11 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * Overload protection: the processing backlog is what the inbox bucket holds (files waiting for a batch or being
- * processed; they leave it for the archive once in the lake), measured by a listing on a timer (routes/backlog-check)
- * and never per request. While it is over a bound, {@link #admit} refuses new work with 503 and Retry-After; the next
- * listing under the bounds lets it in again. The inbox is shared by all instances, so they all see the same backlog.
+ * The processing backlog is what the inbox bucket holds (files waiting for a batch or being processed; they leave it
+ * for the archive once in the lake), measured by a listing on a timer (routes/backlog-check) and never per request.
+ * The one listing serves overload protection (while the backlog is over a bound and refusing is enabled,
+ * {@link #admit} refuses new work with 503 and Retry-After; the next listing under the bounds lets it in again), the
+ * health report and the backlog metrics. The inbox is shared by all instances, so they all see the same backlog.
  */
 public final class Backlog {
 
@@ -31,6 +32,8 @@ public final class Backlog {
     private final Clock clock;
     private final String retryAfter;
     private volatile Reading reading = Reading.NONE;
+    /** The last listing that succeeded; a failed one keeps it, so the metrics show the last known backlog. */
+    private volatile BacklogFigures lastListed;
     private long nextListingNanos = System.nanoTime();
     private boolean listed;
 
@@ -55,6 +58,11 @@ public final class Backlog {
         return reading;
     }
 
+    /** The figures of the last listing that succeeded, however long ago; empty before the first. */
+    public Optional<BacklogFigures> lastListed() {
+        return Optional.ofNullable(lastListed);
+    }
+
     /** Route step of upload-json and confirm-upload: 503 with Retry-After while the backlog is over a bound. */
     public void admit() {
         Optional<String> excess = reading.excess();
@@ -67,13 +75,15 @@ public final class Backlog {
     /** Timer step: lists the inbox, unless the last listing was so slow that this one would follow it too closely. */
     public synchronized void refresh() {
         long start = System.nanoTime();
-        if (!bounds.enabled() || start - nextListingNanos < 0) {
+        if (start - nextListingNanos < 0) {
             return;
         }
         Reading previous = reading;
         try {
             BacklogFigures figures = list();
-            reading = new Reading(Optional.of(figures), figures.excess(bounds), Optional.empty());
+            reading = new Reading(Optional.of(figures), bounds.enabled() ? figures.excess(bounds) : Optional.empty(),
+                    Optional.empty());
+            lastListed = figures;
         } catch (SdkException e) {
             // Refusing on figures nobody can check would make an S3 hiccup an outage of its own; the S3 health check
             // and the uploads themselves report S3 failures.

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 import org.apache.camel.builder.RouteBuilder;
 
-/** The backlog probe's timer: once a second after start, then every {@code inlet.metrics.backlog-interval}. */
+/** The queue-depth probe's timer: once a second after start, then every {@code inlet.metrics.queue-depth-interval}. */
 public final class BacklogProbeRoute extends RouteBuilder {
 
     private final Duration interval;
@@ -15,8 +15,8 @@ public final class BacklogProbeRoute extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("timer:backlog-probe?delay=1000&period=" + Math.max(1000, interval.toMillis()))
-                .routeId("backlog-probe")
+        from("timer:queue-depth-probe?delay=1000&period=" + Math.max(1000, interval.toMillis()))
+                .routeId("queue-depth-probe")
                 .bean("backlogProbe", "probe");
     }
 }

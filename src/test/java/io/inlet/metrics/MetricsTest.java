@@ -13,6 +13,8 @@ import java.util.Arrays;
 import java.util.UUID;
 
 import io.inlet.Json;
+import io.inlet.Settings;
+import io.inlet.limits.Backlog;
 import io.inlet.queue.WorkQueue;
 import io.inlet.schema.Stream;
 import io.inlet.storage.FileKey;
@@ -142,12 +144,13 @@ class MetricsTest {
     }
 
     /**
-     * The probe against a bucket of the real S3 and the real queue: files counted up to the limit, names that
-     * are not file keys left out, the lag from the oldest file, and a bucket that cannot be listed keeps the
-     * last figures.
+     * The backlog metrics show the backlog's own listing of a bucket of the real S3 (no second listing): files under
+     * the file-key prefix counted up to the files bound, the lag from the oldest file, the queue's depth asked of
+     * the real queue, and a bucket that cannot be listed keeps the last figures. With refusing disabled the listing
+     * still runs, and refuses nothing.
      */
     @Test
-    void backlogProbeCountsTheInboxUpToItsLimit() {
+    void backlogMetricsShowTheBacklogListing() {
         String bucket = "metrics-probe-" + UUID.randomUUID().toString().substring(0, 8);
         var s3 = app.s3();
         s3.createBucket(b -> b.bucket(bucket));
@@ -163,26 +166,37 @@ class MetricsTest {
         Clock hourLater = Clock.offset(Clock.systemUTC(), Duration.ofHours(1));
 
         MeterRegistry all = new SimpleMeterRegistry();
-        new BacklogProbe(all, s3, bucket, queue, 10, hourLater).probe();
+        Backlog backlog = new Backlog(s3, bucket, bounds(10), hourLater);
+        BacklogProbe probe = new BacklogProbe(all, backlog, queue, hourLater);
+        assertThat(all.get("inlet.backlog.probe.up").tag("target", "inbox").gauge().value()).isEqualTo(0);
+        backlog.refresh();
+        probe.probe();
         assertThat(gauge(all, "inlet.backlog.objects")).isEqualTo(3);
         assertThat(gauge(all, "inlet.backlog.bytes")).isEqualTo(bytes);
         assertThat(gauge(all, "inlet.backlog.scan.truncated")).isEqualTo(0);
         assertThat(gauge(all, "inlet.processing.lag")).isBetween(3590.0, 3700.0);
+        assertThat(all.get("inlet.backlog.probe.up").tag("target", "inbox").gauge().value()).isEqualTo(1);
         assertThat(all.get("inlet.backlog.probe.up").tag("target", "queue").gauge().value()).isEqualTo(1);
 
         MeterRegistry capped = new SimpleMeterRegistry();
-        BacklogProbe probe = new BacklogProbe(capped, s3, bucket, queue, 2, hourLater);
-        probe.probe();
-        assertThat(gauge(capped, "inlet.backlog.objects")).isEqualTo(2);
+        Backlog over = new Backlog(s3, bucket, bounds(2), hourLater);
+        new BacklogProbe(capped, over, queue, hourLater);
+        over.refresh();
+        assertThat(gauge(capped, "inlet.backlog.objects")).isEqualTo(3);
         assertThat(gauge(capped, "inlet.backlog.scan.truncated")).isEqualTo(1);
-        assertThat(capped.get("inlet.backlog.probe.up").tag("target", "inbox").gauge().value()).isEqualTo(1);
+        assertThat(over.reading().excess()).as("refusing is disabled").isEmpty();
 
         s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()
                 .forEach(o -> s3.deleteObject(b -> b.bucket(bucket).key(o.key())));
         s3.deleteBucket(b -> b.bucket(bucket));
-        probe.probe();
+        over.refresh();
         assertThat(capped.get("inlet.backlog.probe.up").tag("target", "inbox").gauge().value()).isEqualTo(0);
-        assertThat(gauge(capped, "inlet.backlog.objects")).isEqualTo(2);
+        assertThat(gauge(capped, "inlet.backlog.objects")).isEqualTo(3);
+    }
+
+    /** Refusing disabled, so that only the listing's figures are looked at. */
+    private static Settings.Overload bounds(long maxFiles) {
+        return new Settings.Overload(false, Duration.ofSeconds(5), maxFiles, Long.MAX_VALUE, Duration.ofDays(1));
     }
 
     private static double gauge(MeterRegistry registry, String name) {
