@@ -61,6 +61,7 @@ import io.inlet.upload.UploadConfirmation;
 import io.inlet.upload.UploadExpiry;
 import io.inlet.upload.UploadLocks;
 import io.inlet.upload.UploadJson;
+import io.inlet.upload.UploadJsonDryRun;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -171,7 +172,9 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("openApiDocument", new OpenApiDocument(json));
-        registry.bind("uploadJson", new UploadJson(json, validator, clock, workQueue, ingestMeters));
+        UploadJson uploadJson = new UploadJson(json, validator, clock, workQueue, ingestMeters);
+        registry.bind("uploadJson", uploadJson);
+        registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
         registry.bind("s3Health", new S3Health(s3, buckets));
         TenantLimits limits = tenantLimits(context, settings, tenantsWithOwnLimits);
         registry.bind("tenantLimits", limits);
