@@ -75,10 +75,11 @@ class OpenApiContractTest {
      * confirm's size check and its copy. The metrics' 403: only a service without {@code inlet.metrics.token} answers
      * it (to another host, or through a proxy), and this one has a token, as every test app; with a token the same
      * scrape gets the 401 met below. A second service for that one answer would add its start and stop (~10 s).
-     * The dry run's 500: it reads no storage, so nothing the test can take away fails it.
+     * upload-json's 409: it needs another request with the same Idempotency-Key still at work after 2 s (its instance
+     * frozen or killed mid-request). The dry run's 500: it reads no storage, so nothing the test can take away fails it.
      */
     private static final Set<String> NOT_PROVOKED = Set.of("confirmUpload 409", "notifyUploadComplete 409", "metrics 403",
-            "validateUploadJson 500");
+            "uploadJson 409", "validateUploadJson 500");
     /** Operations that take an API key: the tenant's rate limits apply to each (429). */
     private static final List<String> AUTHENTICATED = List.of("uploadJson", "validateUploadJson", "generateUploadUrl",
             "requestUploadUrl", "confirmUpload", "notifyUploadComplete", "uploadStatus");
@@ -195,6 +196,15 @@ class OpenApiContractTest {
         assertThat(documentAccepts("uploadJson", invalidRecord)).isFalse();
         assertThat(documentAccepts("uploadJson", "{\"stream\":\"account\",\"data\":[{\"contact_id\":\"c-1\","
                 + "\"email\":\"jane@acme.com\",\"contact_properties\":{}}]}")).as("a contact sent as an account").isFalse();
+
+        // with an Idempotency-Key: the first answer again (marked as a replay), 422 for another body, 400 for a bad key
+        String key = UUID.randomUUID().toString();
+        answers("uploadJson", withIdempotencyKey(key, VALID_CONTACTS), 200);
+        HttpResponse<String> replayed = withIdempotencyKey(key, VALID_CONTACTS);
+        answers("uploadJson", replayed, 200);
+        assertThat(replayed.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        answers("uploadJson", withIdempotencyKey(key, VALID_CONTACTS.replace("c-1", "c-2")), 422);
+        answers("uploadJson", withIdempotencyKey("x".repeat(256), VALID_CONTACTS), 400);
     }
 
     @Test
@@ -460,6 +470,7 @@ class OpenApiContractTest {
         app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class).stop();
         answers("health", app.get("/observe/health", null), 503);
         answers("uploadJson", app.post("/ingestion/upload-json", tenant.key(), VALID_CONTACTS), 500);
+        answers("uploadJson", withIdempotencyKey(UUID.randomUUID().toString(), VALID_CONTACTS), 500);
         // a dry run needs no storage
         answers("validateUploadJson", app.post("/ingestion/validate", tenant.key(), VALID_CONTACTS), 200);
         for (String path : GENERATE) {
@@ -653,6 +664,12 @@ class OpenApiContractTest {
     private static long documentedRequestIdParameters() {
         return contract.operations().stream().filter(operation -> operation.getParameters().stream()
                 .anyMatch(p -> p.getName().equals(RequestLog.HEADER) && !p.isRequired())).count();
+    }
+
+    private static HttpResponse<String> withIdempotencyKey(String key, String body) {
+        return app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json")).timeout(Duration.ofSeconds(30))
+                .header("x-api-key", tenant.key()).header("Content-Type", "application/json").header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
     private static HttpResponse<String> postAs(String path, String contentType, String body) {
