@@ -14,6 +14,8 @@ import io.inlet.api.EnvelopeErrors;
 import io.inlet.api.EnvelopeSchemas;
 import io.inlet.api.ErrorResponses;
 import io.inlet.dropfolder.DropFolderIntake;
+import io.inlet.idempotency.IdempotencyRecords;
+import io.inlet.idempotency.IdempotentUploads;
 import io.inlet.limits.Backlog;
 import io.inlet.limits.BacklogHealth;
 import io.inlet.limits.TenantLimits;
@@ -61,6 +63,7 @@ import io.inlet.upload.UploadConfirmation;
 import io.inlet.upload.UploadExpiry;
 import io.inlet.upload.UploadLocks;
 import io.inlet.upload.UploadJson;
+import io.inlet.upload.UploadJsonDryRun;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -171,7 +174,15 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("openApiDocument", new OpenApiDocument(json));
-        registry.bind("uploadJson", new UploadJson(json, validator, clock, workQueue, ingestMeters));
+        UploadJson uploadJson = new UploadJson(json, validator, clock, workQueue, ingestMeters);
+        registry.bind("uploadJson", uploadJson);
+        registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
+        IdempotencyRecords idempotencyRecords = new IdempotencyRecords(s3, buckets.lake(), json, clock,
+                settings.idempotency().ttl());
+        registry.bind("idempotencyRecords", idempotencyRecords);
+        // A request whose instance stopped answering for the pipeline's lease is as gone as that instance's batches.
+        registry.bind("idempotentUploads", new IdempotentUploads(idempotencyRecords, s3, buckets, json, clock,
+                InstanceId.of(settings.dataDir()), settings.idempotency().ttl(), settings.pipeline().leaseTimeout()));
         registry.bind("s3Health", new S3Health(s3, buckets));
         TenantLimits limits = tenantLimits(context, settings, tenantsWithOwnLimits);
         registry.bind("tenantLimits", limits);

@@ -49,7 +49,15 @@ public record Settings(
         Keys keys,
         Metrics metrics,
         Limits limits,
-        Overload overload) {
+        Overload overload,
+        Idempotency idempotency) {
+
+    /**
+     * upload-json's Idempotency-Key: how long a key's first answer is kept (a retry within it gets that answer), and
+     * whether and how often this instance deletes expired records (a bucket lifecycle rule may do it instead).
+     */
+    public record Idempotency(Duration ttl, boolean sweepEnabled, Duration sweepInterval) {
+    }
 
     /** The life of API keys: how long rotated keys stay accepted, how often each key's last use is written. */
     public record Keys(Duration rotationGrace, Duration lastUsedInterval) {
@@ -250,7 +258,11 @@ public record Settings(
                         r.positiveDuration("inlet.overload.check-interval"),
                         r.positive("inlet.overload.max-backlog-files"),
                         r.positive("inlet.overload.max-backlog-bytes"),
-                        r.positiveDuration("inlet.overload.max-backlog-age")));
+                        r.positiveDuration("inlet.overload.max-backlog-age")),
+                new Idempotency(
+                        r.positiveDuration("inlet.idempotency.ttl"),
+                        r.bool("inlet.idempotency.sweep-enabled"),
+                        r.positiveDuration("inlet.idempotency.sweep-interval")));
     }
 
     /**

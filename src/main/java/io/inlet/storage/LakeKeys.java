@@ -7,7 +7,7 @@ import io.inlet.schema.Stream;
 /**
  * Names in the lake bucket. Records: {@code {stream}/tenant={tenant}/dt={yyyy-MM-dd}/part-{batch}-{seq}.jsonl.gz}.
  * Beside them, under prefixes starting with '_' (which Hive-style readers skip): per-upload status documents,
- * rejected-records files and the manifests of batches in progress.
+ * rejected-records files, the manifests of batches in progress and upload-json's idempotency records.
  */
 public final class LakeKeys {
 
@@ -16,6 +16,7 @@ public final class LakeKeys {
     public static final String MANIFEST_PREFIX = "_manifests/";
     public static final String CLAIM_PREFIX = "_claims/";
     public static final String INSTANCE_PREFIX = "_instances/";
+    public static final String IDEMPOTENCY_PREFIX = "_idempotency/";
 
     private LakeKeys() {
     }
@@ -40,6 +41,14 @@ public final class LakeKeys {
     /** An instance's heartbeat: rewritten every third of the lease timeout while it runs. */
     public static String instance(String instanceId) {
         return INSTANCE_PREFIX + instanceId;
+    }
+
+    /**
+     * The first answer to an upload-json request with an Idempotency-Key, under the tenant (a key never matches
+     * another tenant's) and the key's SHA-256 in hex (the key itself is not stored).
+     */
+    public static String idempotency(String tenant, String keySha256) {
+        return IDEMPOTENCY_PREFIX + tenant + "/" + keySha256 + ".json";
     }
 
     public static String partitionPrefix(Stream stream, String tenant, LocalDate date) {

@@ -54,6 +54,31 @@ public final class UploadJson {
     /** 422 naming each invalid record's fields, or the batch as JSONL in the body, ready for the inbox, with its key in the S3 headers. */
     public void prepareBatch(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
+        CheckedBatch batch = checkRecords(exchange);
+        Stream stream = batch.stream();
+        JsonNode data = batch.records();
+
+        FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
+        byte[] jsonl = toJsonl(data);
+        LogContext.file(exchange, key);
+        exchange.setProperty(FILE_BYTES, (long) jsonl.length);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
+        exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_LENGTH, (long) jsonl.length);
+        exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_TYPE, "application/jsonl");
+        exchange.getMessage().setBody(jsonl);
+    }
+
+    /** A batch whose every record fits the schema of its stream. */
+    public record CheckedBatch(Stream stream, JsonNode records) {
+    }
+
+    /**
+     * The request's records checked against their stream's schema (the envelope already fits its own): all valid,
+     * or a 422 naming each invalid record's fields, the first {@value #MAX_LISTED_ERRORS} problems listed. The
+     * dry run ({@link UploadJsonDryRun}) answers with exactly this.
+     */
+    public CheckedBatch checkRecords(Exchange exchange) {
         JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
         JsonNode data = request.get("data");
@@ -80,29 +105,25 @@ public final class UploadJson {
             throw ApiException.unprocessable(invalidRecords + " of " + data.size() + " records do not match the "
                     + stream + " schema; nothing was stored" + more, errors);
         }
-
-        FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
-        byte[] jsonl = toJsonl(data);
-        LogContext.file(exchange, key);
-        exchange.setProperty(FILE_BYTES, (long) jsonl.length);
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
-        exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_LENGTH, (long) jsonl.length);
-        exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_TYPE, "application/jsonl");
-        exchange.getMessage().setBody(jsonl);
+        return new CheckedBatch(stream, data);
     }
 
     /** The reference's success body; only reached once the inbox write returned. */
     public Map<String, Object> success(Exchange exchange) {
+        String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
+        long bytes = exchange.getProperty(FILE_BYTES, Long.class);
+        queue.announce(new InboxFile(fileKey, bytes, true));
+        meters.received(FileKey.parse(fileKey).orElseThrow(), bytes, IngestMeters.VIA_UPLOAD_JSON);
+        return JsonResponses.ok(exchange, successBody(fileKey));
+    }
+
+    /** What upload-json answers once the batch is stored under this key (and what a replay of it answers). */
+    public static Map<String, Object> successBody(String fileKey) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("message", "Data uploaded successfully");
-        String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
-        long bytes = exchange.getProperty(FILE_BYTES, Long.class);
         body.put("file_key", fileKey);
-        queue.announce(new InboxFile(fileKey, bytes, true));
-        meters.received(FileKey.parse(fileKey).orElseThrow(), bytes, IngestMeters.VIA_UPLOAD_JSON);
-        return JsonResponses.ok(exchange, body);
+        return body;
     }
 
     private byte[] toJsonl(JsonNode data) {

@@ -67,6 +67,7 @@ class OpenApiContractTest {
 
     private static final ObjectMapper JSON = Json.mapper();
     private static final Path RESOURCES = Path.of("src/main/resources");
+    private static final List<String> UPLOAD_JSON = List.of("/ingestion/upload-json", "/ingestion/validate");
     private static final List<String> GENERATE = List.of("/ingestion/generate-upload-url", "/ingestion/request-upload-url");
     private static final List<String> CONFIRM = List.of("/ingestion/confirm-upload", "/ingestion/notify-upload-complete");
     /**
@@ -74,11 +75,14 @@ class OpenApiContractTest {
      * confirm's size check and its copy. The metrics' 403: only a service without {@code inlet.metrics.token} answers
      * it (to another host, or through a proxy), and this one has a token, as every test app; with a token the same
      * scrape gets the 401 met below. A second service for that one answer would add its start and stop (~10 s).
+     * upload-json's 409: it needs another request with the same Idempotency-Key still at work after 2 s (its instance
+     * frozen or killed mid-request). The dry run's 500: it reads no storage, so nothing the test can take away fails it.
      */
-    private static final Set<String> NOT_PROVOKED = Set.of("confirmUpload 409", "notifyUploadComplete 409", "metrics 403");
+    private static final Set<String> NOT_PROVOKED = Set.of("confirmUpload 409", "notifyUploadComplete 409", "metrics 403",
+            "uploadJson 409", "validateUploadJson 500");
     /** Operations that take an API key: the tenant's rate limits apply to each (429). */
-    private static final List<String> AUTHENTICATED = List.of("uploadJson", "generateUploadUrl", "requestUploadUrl",
-            "confirmUpload", "notifyUploadComplete", "uploadStatus");
+    private static final List<String> AUTHENTICATED = List.of("uploadJson", "validateUploadJson", "generateUploadUrl",
+            "requestUploadUrl", "confirmUpload", "notifyUploadComplete", "uploadStatus");
     /** Tenants with limits of their own (settings below): one request a second, one at once; a bytes burst of 200. */
     private static final String LIMITED = "openapi-limited";
     private static final String BULKY = "openapi-bulky";
@@ -148,7 +152,7 @@ class OpenApiContractTest {
     @Test
     @Order(1)
     void everyDocumentedPathAnswers() {
-        assertThat(contract.getPaths()).extracting(p -> p.getName()).contains("/ingestion/upload-json",
+        assertThat(contract.getPaths()).extracting(p -> p.getName()).contains("/ingestion/upload-json", "/ingestion/validate",
                 "/ingestion/generate-upload-url", "/ingestion/request-upload-url", "/ingestion/confirm-upload",
                 "/ingestion/notify-upload-complete", "/ingestion/uploads/status", "/observe/health", "/observe/metrics",
                 "/openapi.json");
@@ -166,28 +170,41 @@ class OpenApiContractTest {
         }
     }
 
+    /** upload-json and its dry run (validate): the same answers to the same requests, but for what upload-json stores. */
     @Test
     @Order(1)
-    void uploadJsonAnswersAsDocumented() {
-        String path = "/ingestion/upload-json";
-        answers("uploadJson", app.post(path, tenant.key(), VALID_CONTACTS), 200);
-        answers("uploadJson", app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":["), 400);
-        answers("uploadJson", app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":{}}"), 400);
-        answers("uploadJson", app.post(path, null, VALID_CONTACTS), 401);
-        answers("uploadJson", app.post(path, "inlet_not-a-key", VALID_CONTACTS), 401);
-        answers("uploadJson", app.post(path, tenant.key(), overOneMiB()), 413);
-        answers("uploadJson", postAs(path, "text/plain", VALID_CONTACTS), 415);
+    void uploadJsonAndItsDryRunAnswerAsDocumented() {
         String invalidRecord = "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"c-1\",\"email\":\"nope\",\"contact_properties\":{}}]}";
-        answers("uploadJson", app.post(path, tenant.key(), invalidRecord), 422);
+        for (String path : UPLOAD_JSON) {
+            String operation = operationOf(path);
+            answers(operation, app.post(path, tenant.key(), VALID_CONTACTS), 200);
+            answers(operation, app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":["), 400);
+            answers(operation, app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":{}}"), 400);
+            answers(operation, app.post(path, null, VALID_CONTACTS), 401);
+            answers(operation, app.post(path, "inlet_not-a-key", VALID_CONTACTS), 401);
+            answers(operation, app.post(path, tenant.key(), overOneMiB()), 413);
+            answers(operation, postAs(path, "text/plain", VALID_CONTACTS), 415);
+            answers(operation, app.post(path, tenant.key(), invalidRecord), 422);
+            assertThat(documentAccepts(operation, VALID_CONTACTS)).isTrue();
+        }
 
         // the document's request schema (the record schemas inlined) takes what the service takes, and only that
-        assertThat(documentAccepts("uploadJson", VALID_CONTACTS)).isTrue();
+        String path = "/ingestion/upload-json";
         String example = served.at("/paths/~1ingestion~1upload-json/post/requestBody/content/application~1json/example").toString();
         assertThat(documentAccepts("uploadJson", example)).as("the document's example, the reference's").isTrue();
         answers("uploadJson", app.post(path, tenant.key(), example), 200);
         assertThat(documentAccepts("uploadJson", invalidRecord)).isFalse();
         assertThat(documentAccepts("uploadJson", "{\"stream\":\"account\",\"data\":[{\"contact_id\":\"c-1\","
                 + "\"email\":\"jane@acme.com\",\"contact_properties\":{}}]}")).as("a contact sent as an account").isFalse();
+
+        // with an Idempotency-Key: the first answer again (marked as a replay), 422 for another body, 400 for a bad key
+        String key = UUID.randomUUID().toString();
+        answers("uploadJson", withIdempotencyKey(key, VALID_CONTACTS), 200);
+        HttpResponse<String> replayed = withIdempotencyKey(key, VALID_CONTACTS);
+        answers("uploadJson", replayed, 200);
+        assertThat(replayed.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        answers("uploadJson", withIdempotencyKey(key, VALID_CONTACTS.replace("c-1", "c-2")), 422);
+        answers("uploadJson", withIdempotencyKey("x".repeat(256), VALID_CONTACTS), 400);
     }
 
     @Test
@@ -393,6 +410,8 @@ class OpenApiContractTest {
             });
             refused.add(app.post(CONFIRM.get(1), tenant.key(), bogus));
             refused.add(app.post("/ingestion/upload-json", tenant.key(), VALID_CONTACTS));
+            // a dry run adds no work: not refused
+            answers("validateUploadJson", app.post("/ingestion/validate", tenant.key(), VALID_CONTACTS), 200);
             answers(operationOf(CONFIRM.get(0)), refused.get(0), 503);
             answers(operationOf(CONFIRM.get(1)), refused.get(1), 503);
             answers("uploadJson", refused.get(2), 503);
@@ -451,6 +470,9 @@ class OpenApiContractTest {
         app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class).stop();
         answers("health", app.get("/observe/health", null), 503);
         answers("uploadJson", app.post("/ingestion/upload-json", tenant.key(), VALID_CONTACTS), 500);
+        answers("uploadJson", withIdempotencyKey(UUID.randomUUID().toString(), VALID_CONTACTS), 500);
+        // a dry run needs no storage
+        answers("validateUploadJson", app.post("/ingestion/validate", tenant.key(), VALID_CONTACTS), 200);
         for (String path : GENERATE) {
             answers(operationOf(path), app.post(path, tenant.key(), GENERATE_BODY), 500);
         }
@@ -614,6 +636,7 @@ class OpenApiContractTest {
     private static HttpResponse<String> callAs(String operationId, String apiKey) {
         return switch (operationId) {
             case "uploadJson" -> app.post("/ingestion/upload-json", apiKey, VALID_CONTACTS);
+            case "validateUploadJson" -> app.post("/ingestion/validate", apiKey, VALID_CONTACTS);
             case "generateUploadUrl", "requestUploadUrl" -> app.post(pathOf(operationId), apiKey, GENERATE_BODY);
             case "confirmUpload", "notifyUploadComplete" -> app.post(pathOf(operationId), apiKey, confirmBody("not/a/file/key"));
             case "uploadStatus" -> client.status(apiKey, "not-a-file-key");
@@ -641,6 +664,12 @@ class OpenApiContractTest {
     private static long documentedRequestIdParameters() {
         return contract.operations().stream().filter(operation -> operation.getParameters().stream()
                 .anyMatch(p -> p.getName().equals(RequestLog.HEADER) && !p.isRequired())).count();
+    }
+
+    private static HttpResponse<String> withIdempotencyKey(String key, String body) {
+        return app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json")).timeout(Duration.ofSeconds(30))
+                .header("x-api-key", tenant.key()).header("Content-Type", "application/json").header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
     private static HttpResponse<String> postAs(String path, String contentType, String body) {
