@@ -31,8 +31,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Hands a complete file from the drop folder ({@code {tenant}/{stream}/name.jsonl[.gz]}) over to the inbox
- * bucket, streamed from disk. Its file key is derived from the file itself (path, size, modification time),
+ * Hands a complete file from the drop folder ({@code {tenant}/{stream}/name.jsonl[.gz]}, or a zip archive of such
+ * files, {@code name.zip}) over to the inbox bucket, streamed from disk. Its file key is derived from the file itself (path, size, modification time),
  * so a file picked up again after a crash between the upload and the local move gets the same key, and is
  * not uploaded twice once the inbox or the archive has it.
  */
@@ -81,8 +81,8 @@ public final class DropFolderIntake {
         }
         Stream stream = Stream.fromWireName(streamName).orElseThrow(() -> new DropRefused("unknown stream '" + streamName
                 + "': the folder must be one of " + Stream.wireNames()));
-        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz")) {
-            throw new DropRefused("only .jsonl and .jsonl.gz files are taken, not '" + name + "'");
+        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz") && !name.endsWith(".zip")) {
+            throw new DropRefused("only .jsonl, .jsonl.gz and .zip files are taken, not '" + name + "'");
         }
         long size = attributes.size();
         if (size > maxBytes) {
@@ -91,7 +91,7 @@ public final class DropFolderIntake {
         long modified = attributes.lastModifiedTime().toMillis();
         FileKey key = FileKey.create(stream, FileKey.SOURCE_DROP_FOLDER, tenant, Instant.ofEpochMilli(modified),
                 UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
-                startsWithGzipMagic(file));
+                keyEnding(file));
 
         try (LogContext.Scope about = LogContext.about(key)) {
             handOver(exchange, key, file, relative, size, modified);
@@ -158,9 +158,15 @@ public final class DropFolderIntake {
         }
     }
 
-    private static boolean startsWithGzipMagic(Path file) throws IOException {
+    /** The file key's ending, after what the file holds (its first bytes), as for any inbox file: gzip, zip or JSONL. */
+    private static String keyEnding(Path file) throws IOException {
+        byte[] head;
         try (InputStream in = UnfollowedFileContent.open(file)) {
-            return in.read() == 0x1f && in.read() == 0x8b;
+            head = in.readNBytes(2);
         }
+        if (head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
+            return "jsonl.gz";
+        }
+        return head.length == 2 && head[0] == 'P' && head[1] == 'K' ? FileKey.ZIP : "jsonl";
     }
 }

@@ -104,8 +104,10 @@ public final class BatchCommit {
         sweep.finished(outcome.manifest().batchId());
         for (SourceResult result : outcome.sources()) {
             try (LogContext.Scope about = LogContext.about(result.key())) {
-                LOG.info("{}: {} ({} accepted, {} rejected{})", result.key(), stateOf(result).wireName(),
+                LOG.info("{}: {} ({} accepted, {} rejected{}{})", result.key(), stateOf(result).wireName(),
                         result.recordsAccepted(), result.recordsRejected(),
+                        result.archive() == null ? "" : "; " + result.archive().read() + " zip entries read, "
+                                + result.archive().refused() + " refused",
                         result.failureReason() == null ? "" : "; " + result.failureReason());
             }
             meters.processed(result.key(), stateOf(result), result.recordsAccepted(), result.recordsRejected());
@@ -116,7 +118,8 @@ public final class BatchCommit {
         if (result.failureReason() != null) {
             return UploadState.FAILED;
         }
-        return result.recordsRejected() > 0 ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED;
+        boolean entriesRefused = result.archive() != null && result.archive().refused() > 0;
+        return result.recordsRejected() > 0 || entriesRefused ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED;
     }
 
     private UploadStatus finalStatus(SourceResult result) {
@@ -132,6 +135,10 @@ public final class BatchCommit {
         status.recordsRejected = result.recordsRejected();
         status.firstRejections = result.firstRejections();
         status.rejectedKey = result.rejectedKey();
+        ArchiveEntries archive = result.archive();
+        status.entriesRead = archive == null ? null : archive.read();
+        status.entriesRefused = archive == null ? null : archive.refused();
+        status.refusedEntries = archive == null ? null : archive.firstRefused();
         status.lakeBucket = buckets.lake();
         status.lakeKeys = result.lakeKeys();
         status.failureReason = result.failureReason();

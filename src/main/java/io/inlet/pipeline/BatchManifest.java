@@ -51,10 +51,21 @@ public record BatchManifest(
             @JsonProperty("gzip_level") int gzipLevel,
             @JsonProperty("max_line_bytes") int maxLineBytes,
             @JsonProperty("rejected_raw_bytes") int rejectedRawBytes,
-            @JsonProperty("max_expansion_ratio") long maxExpansionRatio) {
+            @JsonProperty("max_expansion_ratio") long maxExpansionRatio,
+            @JsonProperty("max_zip_entries") int maxZipEntries) {
+
+        /** {@code inlet.pipeline.zip.max-entries}'s default, for manifests written before the setting existed. */
+        static final int DEFAULT_MAX_ZIP_ENTRIES = 10_000;
+
+        public Cut {
+            if (maxZipEntries <= 0) {
+                maxZipEntries = DEFAULT_MAX_ZIP_ENTRIES;
+            }
+        }
 
         static Cut of(Settings.Pipeline pipeline) {
-            return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.gzipLevel(), pipeline.maxLineBytes(), pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio());
+            return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.gzipLevel(), pipeline.maxLineBytes(),
+                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries());
         }
     }
 

@@ -152,7 +152,8 @@ public final class BatchSteps {
         String rejectedKey = LakeKeys.rejected(file.key.key());
         boolean anyRejected = file.rejected.upload(s3, buckets.lake(), rejectedKey);
         run.results[file.index] = new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
-                List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, List.of(), null, file.status);
+                List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, List.of(), null, file.status,
+                chunks.archiveEntries());
     }
 
     /** The file itself cannot be read as JSONL: it fails alone, and this attempt stops here. */

@@ -31,6 +31,9 @@ final class Chunk {
     @SuppressWarnings("unchecked")
     final List<FieldError>[] errors;
 
+    /** The zip archive entry the lines are from; null when the file is no archive. */
+    String entry;
+
     /** A failure met while reading (the last chunk of a file then carries it instead of lines). */
     Exception failure;
     boolean last;

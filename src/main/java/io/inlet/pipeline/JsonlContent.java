@@ -12,10 +12,11 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * The data format of inbox files: JSONL, gzipped or not, unmarshalled as a stream into {@link LineChunks}.
- * gzip is recognised by its magic bytes (1f 8b), whatever the file's name, and inflated as it is read, every
- * member of a multi-member file; a file that inflates more than the batch's expansion ratio is refused as a
- * bomb, and one that is neither gzip nor text is refused at once. Camel's own gzip data format inflates the
+ * The data format of inbox files: JSONL, gzipped or not, or a zip archive of such files, unmarshalled as a stream
+ * into {@link LineChunks}. gzip is recognised by its magic bytes (1f 8b), whatever the file's name, and inflated as
+ * it is read, every member of a multi-member file; a zip archive (PK) is read entry by entry ({@link ZipEntries}); a
+ * file that inflates more than the batch's expansion ratio is refused as a bomb, and one that is neither gzip, zip
+ * nor text is refused at once. Camel's own gzip data format inflates the
  * whole body in memory, which a 2 GB file cannot afford.
  *
  * <p>The result is an iterator, so Camel leaves the S3 stream open for the split; closing the iterator aborts
@@ -41,13 +42,14 @@ public final class JsonlContent extends ServiceSupport implements DataFormat, Da
         BatchManifest.Cut cut = exchange.getProperty(CUT, BatchManifest.Cut.class);
         SourceStream source;
         if (body instanceof byte[] stored) {
-            source = SourceStream.of(stored, cut.maxExpansionRatio());
+            source = SourceStream.of(stored, cut.maxExpansionRatio(), cut.maxZipEntries());
         } else if (body instanceof ResponseInputStream<?> object) {
             Long length = object.response() instanceof GetObjectResponse r ? r.contentLength() : null;
-            source = SourceStream.of(object, object::abort, length == null ? -1 : length, cut.maxExpansionRatio());
+            source = SourceStream.of(object, object::abort, length == null ? -1 : length, cut.maxExpansionRatio(),
+                    cut.maxZipEntries());
         } else {
             InputStream stream = exchange.getContext().getTypeConverter().mandatoryConvertTo(InputStream.class, exchange, body);
-            source = SourceStream.of(stream, () -> IOHelper.close(stream), -1, cut.maxExpansionRatio());
+            source = SourceStream.of(stream, () -> IOHelper.close(stream), -1, cut.maxExpansionRatio(), cut.maxZipEntries());
         }
         LineChunks chunks = new LineChunks(source, cut.maxLineBytes(), cut.rejectedRawBytes());
         exchange.setProperty(CHUNKS, chunks);

@@ -2,6 +2,7 @@ package io.inlet.pipeline;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -9,7 +10,8 @@ import java.util.NoSuchElementException;
 /**
  * A file's lines in chunks of up to {@link #LINES_PER_CHUNK} lines or {@link #BYTES_PER_CHUNK} bytes, read on
  * demand: what the pipeline's streaming split iterates over. Each chunk is copied out of the read buffer so that
- * it can be checked on another thread while the next is read.
+ * it can be checked on another thread while the next is read. The lines of a zip archive's JSONL entries come
+ * one entry after the other, each numbered from 1; a chunk never holds lines of two entries, and names its entry.
  *
  * <p>Before reading a chunk it passes its {@link Gate}: the file's run writes the chunks that came back checked
  * and waits while too many are out, so memory stays bounded however fast the split pulls.
@@ -32,12 +34,16 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
     private volatile Gate gate = chunksRead -> true;
     private Chunk next;
     private boolean ended;
+    /** Whether {@link #lines} is inside a content (the file's, or an archive entry's); else the next is opened first. */
+    private boolean inContent;
+    /** The archive entry being read (null for a file that is no archive). */
+    private String entry;
     private int read;
     private int lastSize = 64 * 1024;
 
     LineChunks(SourceStream source, int maxLineBytes, int keptBytes) {
         this.source = source;
-        this.lines = new LineReader(source.content(), maxLineBytes, keptBytes);
+        this.lines = new LineReader(InputStream.nullInputStream(), maxLineBytes, keptBytes);
     }
 
     void gate(Gate gate) {
@@ -93,6 +99,11 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
         return source.size();
     }
 
+    /** For a zip archive, what became of its entries so far (all of them once exhausted); null for other files. */
+    synchronized ArchiveEntries archiveEntries() {
+        return source.archiveEntries();
+    }
+
     /**
      * Ends the S3 transfer (abort: closing would read the rest) and frees the inflater. Not synchronized: it is
      * what unblocks a read stuck on the network.
@@ -107,15 +118,39 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
             ended = true;
             return null;
         }
-        Chunk chunk = new Chunk(LINES_PER_CHUNK, lastSize);
-        while (!chunk.isFull(BYTES_PER_CHUNK) && lines.next()) {
-            chunk.add(lines.array, lines.offset, lines.length, lines.lineNumber,
-                    lines.oversized ? lines.oversizedLength : 0);
+        Chunk chunk = null;
+        while (true) {
+            if (!inContent) {
+                SourceStream.Content content = source.next();
+                if (content == null) {
+                    ended = true;
+                    return null;
+                }
+                lines.startOver(content.lines());
+                entry = content.entry();
+                inContent = true;
+            }
+            if (chunk == null) {
+                chunk = new Chunk(LINES_PER_CHUNK, lastSize);
+            }
+            chunk.entry = entry;
+            while (!chunk.isFull(BYTES_PER_CHUNK) && lines.next()) {
+                chunk.add(lines.array, lines.offset, lines.length, lines.lineNumber,
+                        lines.oversized ? lines.oversizedLength : 0);
+            }
+            lastSize = Math.min(Math.max(lastSize, chunk.data.length), 4 * BYTES_PER_CHUNK);
+            if (!chunk.isFull(BYTES_PER_CHUNK)) {
+                // this content is read to its end; an archive may have another entry
+                inContent = false;
+                ended = !source.isArchive();
+            }
+            if (chunk.count > 0) {
+                return chunk;
+            }
+            if (ended) {
+                return null;
+            }
+            // an empty entry: the same chunk is filled from the next one
         }
-        lastSize = Math.min(Math.max(lastSize, chunk.data.length), 4 * BYTES_PER_CHUNK);
-        if (!chunk.isFull(BYTES_PER_CHUNK)) {
-            ended = true;
-        }
-        return chunk.count == 0 ? null : chunk;
     }
 }

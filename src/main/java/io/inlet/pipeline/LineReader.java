@@ -23,7 +23,7 @@ final class LineReader {
     long oversizedLength;
 
     private final byte[] buffer;
-    private final InputStream in;
+    private InputStream in;
     private final int maxLineBytes;
     private final int keptBytes;
     private int position;
@@ -36,6 +36,16 @@ final class LineReader {
         this.maxLineBytes = maxLineBytes;
         this.keptBytes = Math.min(keptBytes, maxLineBytes);
         this.buffer = new byte[maxLineBytes + 65_536];
+    }
+
+    /** Reads another stream from its first line on (the next entry of an archive), with the same buffer. */
+    void startOver(InputStream next) {
+        in = next;
+        position = 0;
+        limit = 0;
+        eof = false;
+        lineNumber = 0;
+        oversized = false;
     }
 
     /** Advances to the next line; false at the end of the stream. */

@@ -20,7 +20,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The rejected records of one file, as gzip JSONL: {@code {"line": n, "errors": [{pointer, message}], "raw": "…"}}
- * with the raw line cut to a few KB. Built in a scratch file and uploaded next to the status document.
+ * with the raw line cut to a few KB; for a line of a zip archive's entry, {@code "entry"} names the entry first (the
+ * line is counted within it). Built in a scratch file and uploaded next to the status document.
  */
 final class RejectedFile implements AutoCloseable {
 
@@ -37,9 +38,14 @@ final class RejectedFile implements AutoCloseable {
         this.rawBytes = rawBytes;
     }
 
-    void add(long line, List<FieldError> errors, byte[] data, int offset, int length, boolean cutAlready) throws IOException {
+    /** {@code archiveEntry}: the zip entry the line is in, null for a file that is no archive. */
+    void add(String archiveEntry, long line, List<FieldError> errors, byte[] data, int offset, int length, boolean cutAlready)
+            throws IOException {
         int kept = Math.min(length, rawBytes);
         Map<String, Object> entry = new LinkedHashMap<>();
+        if (archiveEntry != null) {
+            entry.put("entry", archiveEntry);
+        }
         entry.put("line", line);
         entry.put("errors", errors);
         entry.put("raw", text(data, offset, kept));

@@ -175,12 +175,12 @@ final class SourceRun implements LineChunks.Gate {
                 }
                 case Chunk.REJECTED -> {
                     List<FieldError> errors = chunk.errors[i];
-                    rejected.add(chunk.line[i], errors, chunk.data, chunk.start[i], chunk.length[i],
+                    rejected.add(chunk.entry, chunk.line[i], errors, chunk.data, chunk.start[i], chunk.length[i],
                             chunk.oversizedLength[i] > 0);
                     rejectedCount++;
                     for (FieldError error : errors) {
                         if (firstRejections.size() < UploadStatus.MAX_LISTED_REJECTIONS) {
-                            firstRejections.add(ApiError.atLine(chunk.line[i], error.pointer(), error.message()));
+                            firstRejections.add(ApiError.atLine(chunk.entry, chunk.line[i], error.pointer(), error.message()));
                         }
                     }
                 }

@@ -8,33 +8,44 @@ import java.io.InputStream;
 
 import io.inlet.Gunzip;
 import io.inlet.storage.Buckets;
+import org.apache.commons.io.input.ProxyInputStream;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
- * One source file as a stream of JSONL bytes, read straight from S3 (never whole in memory, never spooled,
+ * One source file as streams of JSONL bytes, read straight from S3 (never whole in memory, never spooled,
  * except small files a batch reads ahead), for {@link JsonlContent}:
  * gunzipped (every member of a multi-member gzip) when its first bytes are the gzip magic, whatever its name;
- * refused when it is neither gzip nor text, when the gzip is truncated or corrupt, or when it inflates like a
+ * a zip archive's JSONL entries one after the other when they are the zip magic ({@link ZipEntries});
+ * refused when it is neither gzip, zip nor text, when the gzip is truncated or corrupt, or when it inflates like a
  * gzip bomb.
  */
 final class SourceStream implements AutoCloseable {
 
-    private static final int TEXT_SNIFF_BYTES = 8192;
-    private static final long BOMB_CHECK_AFTER = 64L * 1024 * 1024;
+    /** Inflated bytes below this never count as a bomb, whatever the ratio (a small file of blank lines is fine). */
+    static final long BOMB_CHECK_AFTER = 64L * 1024 * 1024;
+    static final int TEXT_SNIFF_BYTES = 8192;
+
+    /** JSONL bytes to read: the file's own (entry null), or those of the archive entry it names. */
+    record Content(String entry, InputStream lines) {
+    }
 
     /** Ends the transfer of the stored object (abort, not close: closing drains the rest over the network). */
     private final Runnable abort;
     private final Counting compressed;
+    /** The file's JSONL, when it is no archive; handed out once. */
     private final InputStream content;
+    private final ZipEntries archive;
     private final long size;
+    private boolean handedOut;
 
-    private SourceStream(Runnable abort, Counting compressed, InputStream content, long size) {
+    private SourceStream(Runnable abort, Counting compressed, InputStream content, ZipEntries archive, long size) {
         this.abort = abort;
         this.compressed = compressed;
         this.content = content;
+        this.archive = archive;
         this.size = size;
     }
 
@@ -57,8 +68,8 @@ final class SourceStream implements AutoCloseable {
     }
 
     /** A file read ahead by {@link #fetch}. */
-    static SourceStream of(byte[] stored, long maxExpansionRatio) throws IOException {
-        return of(new ByteArrayInputStream(stored), () -> { }, stored.length, maxExpansionRatio);
+    static SourceStream of(byte[] stored, long maxExpansionRatio, int maxZipEntries) throws IOException {
+        return of(new ByteArrayInputStream(stored), () -> { }, stored.length, maxExpansionRatio, maxZipEntries);
     }
 
     private static ResponseInputStream<GetObjectResponse> get(S3Client s3, Buckets buckets, String key)
@@ -75,32 +86,56 @@ final class SourceStream implements AutoCloseable {
     }
 
     /** A stored object as it arrives; {@code abort} ends its transfer early. */
-    static SourceStream of(InputStream stored, Runnable abort, long size, long maxExpansionRatio)
+    static SourceStream of(InputStream stored, Runnable abort, long size, long maxExpansionRatio, int maxZipEntries)
             throws IOException {
         Counting compressed = new Counting(stored);
         BufferedInputStream buffered = new BufferedInputStream(compressed, 65_536);
         try {
-            buffered.mark(TEXT_SNIFF_BYTES);
-            byte[] head = buffered.readNBytes(TEXT_SNIFF_BYTES);
-            buffered.reset();
-            boolean gzip = head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+            byte[] head = head(buffered);
+            if (isZip(head)) {
+                return new SourceStream(abort, compressed, null,
+                        new ZipEntries(buffered, () -> compressed.count, maxExpansionRatio, maxZipEntries), size);
+            }
             InputStream content;
-            if (gzip) {
-                content = new GzipContent(buffered, compressed, maxExpansionRatio);
+            if (isGzip(head)) {
+                content = new InflationCheck(new GzipContent(buffered, null), (inflated, more) -> {
+                    if (inflated > BOMB_CHECK_AFTER && inflated > maxExpansionRatio * Math.max(compressed.count, 1)) {
+                        throw new SourceFailure("refused as a gzip bomb: it inflates more than " + maxExpansionRatio
+                                + " times its compressed size");
+                    }
+                });
             } else if (looksLikeText(head)) {
                 content = buffered;
             } else {
                 throw new SourceFailure("not gzip (it does not start with the gzip magic bytes 1f 8b) and not JSONL text");
             }
-            return new SourceStream(abort, compressed, content, size);
+            return new SourceStream(abort, compressed, content, null, size);
         } catch (IOException | RuntimeException e) {
             abort.run();
             throw e;
         }
     }
 
+    /** The first bytes, to tell what the content is; they are read again after. */
+    static byte[] head(BufferedInputStream in) throws IOException {
+        in.mark(TEXT_SNIFF_BYTES);
+        byte[] head = in.readNBytes(TEXT_SNIFF_BYTES);
+        in.reset();
+        return head;
+    }
+
+    static boolean isGzip(byte[] head) {
+        return head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+    }
+
+    /** "PK" and a local file header (03 04), an empty archive's end record (05 06) or a split archive's mark (07 08). */
+    private static boolean isZip(byte[] head) {
+        return head.length >= 4 && head[0] == 'P' && head[1] == 'K'
+                && (head[2] == 3 && head[3] == 4 || head[2] == 5 && head[3] == 6 || head[2] == 7 && head[3] == 8);
+    }
+
     /** JSONL is text: a NUL or other control byte in the first KBs means some binary format. */
-    private static boolean looksLikeText(byte[] head) {
+    static boolean looksLikeText(byte[] head) {
         for (byte b : head) {
             if (b >= 0 && b < 0x20 && b != '\n' && b != '\r' && b != '\t' && b != '\f') {
                 return false;
@@ -109,8 +144,29 @@ final class SourceStream implements AutoCloseable {
         return true;
     }
 
-    InputStream content() {
-        return content;
+    /**
+     * The next JSONL to read: the file's own the first time, or the archive's next JSONL entry; null when there is
+     * no more. Reading an archive's next entry finishes (and checks) the one before.
+     */
+    Content next() throws IOException {
+        if (archive != null) {
+            return archive.next();
+        }
+        if (handedOut) {
+            return null;
+        }
+        handedOut = true;
+        return new Content(null, content);
+    }
+
+    /** Whether the file is a zip archive, whose JSONL entries {@link #next} hands out one after the other. */
+    boolean isArchive() {
+        return archive != null;
+    }
+
+    /** What became of a zip archive's entries (entries read, entries refused and why); null for other files. */
+    ArchiveEntries archiveEntries() {
+        return archive == null ? null : archive.summary();
     }
 
     long size() {
@@ -126,7 +182,12 @@ final class SourceStream implements AutoCloseable {
     public void close() {
         abort.run();
         try {
-            content.close(); // frees the gunzip's native inflater now rather than at garbage collection
+            // frees the native inflaters (gunzip, zip) now rather than at garbage collection
+            if (archive != null) {
+                archive.close();
+            } else {
+                content.close();
+            }
         } catch (IOException afterAbort) {
             // the connection is gone already
         }
@@ -167,55 +228,66 @@ final class SourceStream implements AutoCloseable {
         }
     }
 
-    /** gunzip that names what went wrong in the file's terms and stops a gzip bomb. */
-    private static final class GzipContent extends InputStream {
+    /** gunzip that names what went wrong in the file's terms, or in those of an archive's entry. */
+    static final class GzipContent extends BlockInputStream {
         private final Gunzip gzip;
-        private final Counting compressed;
-        private final long maxRatio;
-        private long inflated;
+        /** "the file", or "entry 'name'". */
+        private final String subject;
+        /** "", or " in entry 'name'". */
+        private final String where;
 
-        GzipContent(InputStream in, Counting compressed, long maxRatio) throws IOException {
+        /** {@code entry}: the archive entry being read, null for the file itself. */
+        GzipContent(InputStream in, String entry) throws IOException {
+            this.subject = entry == null ? "the file" : "entry '" + entry + "'";
+            this.where = entry == null ? "" : " in entry '" + entry + "'";
             try {
                 this.gzip = new Gunzip(in);
             } catch (Gunzip.Truncated e) {
-                throw new SourceFailure("truncated gzip: the file ends inside the gzip header", e);
+                throw new SourceFailure("truncated gzip: " + subject + " ends inside the gzip header", e);
             } catch (Gunzip.Corrupt e) {
-                throw new SourceFailure("corrupt gzip header (" + e.getMessage() + ")", e);
+                throw new SourceFailure("corrupt gzip header" + where + " (" + e.getMessage() + ")", e);
             }
-            this.compressed = compressed;
-            this.maxRatio = maxRatio;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int n;
             try {
-                n = gzip.read(b, off, len);
+                return gzip.read(b, off, len);
             } catch (Gunzip.Truncated e) {
-                throw new SourceFailure("truncated gzip: the file ends before its gzip stream does (an interrupted upload?)", e);
+                throw new SourceFailure("truncated gzip: " + subject + " ends before its gzip stream does (an interrupted upload?)", e);
             } catch (Gunzip.Corrupt e) {
-                throw new SourceFailure("corrupt gzip data (" + e.getMessage() + ")", e);
+                throw new SourceFailure("corrupt gzip data" + where + " (" + e.getMessage() + ")", e);
             }
-            if (n > 0) {
-                inflated += n;
-                if (inflated > BOMB_CHECK_AFTER && inflated > maxRatio * Math.max(compressed.count, 1)) {
-                    throw new SourceFailure("refused as a gzip bomb: it inflates more than " + maxRatio
-                            + " times its compressed size");
-                }
-            }
-            return n;
         }
 
         @Override
         public void close() throws IOException {
             gzip.close();
+        }
+    }
+
+    /** Content as it inflates: each read is counted and handed to a check that refuses a bomb. */
+    static final class InflationCheck extends ProxyInputStream {
+
+        interface Check {
+            /** {@code inflated}: the bytes read so far, {@code more} of them by the last read. */
+            void inflated(long inflated, int more) throws SourceFailure;
+        }
+
+        private final Check check;
+        private long inflated;
+
+        InflationCheck(InputStream in, Check check) {
+            super(in);
+            this.check = check;
+        }
+
+        @Override
+        protected void afterRead(int n) throws IOException {
+            if (n > 0) {
+                inflated += n;
+                check.inflated(inflated, n);
+            }
         }
     }
 }

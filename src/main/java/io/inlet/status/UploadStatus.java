@@ -16,12 +16,15 @@ import io.inlet.api.ApiError;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"file_key", "tenant", "stream", "state", "bytes_total", "bytes_read", "records_accepted",
-        "records_rejected", "first_rejections", "rejected_key", "lake_bucket", "lake_keys", "failure_reason",
+        "records_rejected", "first_rejections", "rejected_key", "entries_read", "entries_refused", "refused_entries",
+        "lake_bucket", "lake_keys", "failure_reason",
         "created_at", "upload_url_expires_at", "confirmed_at", "started_at", "finished_at", "updated_at"})
 public final class UploadStatus {
 
     /** How many rejection reasons the document itself lists; the rejected-records file has them all. */
     public static final int MAX_LISTED_REJECTIONS = 10;
+    /** How many refused entries of a zip archive the document lists (an archive may have thousands). */
+    public static final int MAX_LISTED_REFUSED_ENTRIES = 100;
 
     @JsonProperty("file_key") public String fileKey;
     @JsonProperty("tenant") public String tenant;
@@ -33,6 +36,10 @@ public final class UploadStatus {
     @JsonProperty("records_rejected") public Long recordsRejected;
     @JsonProperty("first_rejections") public List<ApiError> firstRejections;
     @JsonProperty("rejected_key") public String rejectedKey;
+    /** Zip archives only: the JSONL entries read, the entries refused, and the first refused ones with the reason. */
+    @JsonProperty("entries_read") public Long entriesRead;
+    @JsonProperty("entries_refused") public Long entriesRefused;
+    @JsonProperty("refused_entries") public List<RefusedEntry> refusedEntries;
     @JsonProperty("lake_bucket") public String lakeBucket;
     @JsonProperty("lake_keys") public List<String> lakeKeys;
     @JsonProperty("failure_reason") public String failureReason;
@@ -61,6 +68,9 @@ public final class UploadStatus {
         recordsRejected = 0L;
         firstRejections = new ArrayList<>();
         rejectedKey = null;
+        entriesRead = null;
+        entriesRefused = null;
+        refusedEntries = null;
         lakeKeys = null;
         failureReason = null;
         startedAt = now;

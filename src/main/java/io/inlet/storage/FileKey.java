@@ -16,14 +16,16 @@ import io.inlet.tenant.TenantId;
  * A file key of the reference layout, the name an uploaded file keeps in every bucket:
  * {@code data/tenants/objects/{stream}/source_system={source}/tenant={tenant}/dt={yyyy-MM-dd-HH-mm}/{id}.jsonl[.gz]}.
  * It carries the tenant and the stream, so every stage routes by key alone. Other systems writing into the
- * inbox may also end names in .ndjson or .json (optionally .gz); what the content is, gzip or not, is told
- * by its first bytes, never by the name.
+ * inbox may also end names in .ndjson or .json (optionally .gz), and a zip archive of such files ends in .zip; what
+ * the content is, gzip, zip or plain, is told by its first bytes, never by the name.
  */
 public record FileKey(Stream stream, String source, String tenant, String dt, String id, String extension) {
 
     public static final String PREFIX = "data/tenants/objects/";
     /** The layout in words, for messages about keys that do not follow it. */
-    public static final String LAYOUT_DESCRIPTION = "data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz]";
+    public static final String LAYOUT_DESCRIPTION = "data/tenants/objects/{stream}/source_system=…/tenant=…/dt=…/….jsonl[.gz] (or .zip)";
+    /** The ending of a zip archive's key (its entries are read one after the other). */
+    public static final String ZIP = "zip";
     public static final String SOURCE_API = "dataapi";
     public static final String SOURCE_DROP_FOLDER = "dropfolder";
 
@@ -31,7 +33,7 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
     private static final Pattern LAYOUT = Pattern.compile(
             "data/tenants/objects/([a-z_]+)/source_system=([a-z0-9_-]{1,32})/tenant=(" + TenantId.PATTERN
                     + ")/dt=(\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2})/([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}?)"
-                    + "\\.(jsonl|jsonl\\.gz|ndjson|ndjson\\.gz|json|json\\.gz)");
+                    + "\\.(jsonl|jsonl\\.gz|ndjson|ndjson\\.gz|json|json\\.gz|zip)");
 
     /** A new key for a file received now; {@code gzip} picks the {@code .jsonl.gz} ending. */
     public static FileKey create(Stream stream, String source, String tenant, Instant at, boolean gzip) {
@@ -39,7 +41,12 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
     }
 
     public static FileKey create(Stream stream, String source, String tenant, Instant at, String id, boolean gzip) {
-        return new FileKey(stream, source, tenant, DT.format(at), id, gzip ? "jsonl.gz" : "jsonl");
+        return create(stream, source, tenant, at, id, gzip ? "jsonl.gz" : "jsonl");
+    }
+
+    /** A key with the given ending (one the layout accepts, such as {@link #ZIP}). */
+    public static FileKey create(Stream stream, String source, String tenant, Instant at, String id, String extension) {
+        return new FileKey(stream, source, tenant, DT.format(at), id, extension);
     }
 
     public static Optional<FileKey> parse(String key) {

@@ -37,6 +37,7 @@ import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.ZipFiles;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -280,6 +281,10 @@ class OpenApiContractTest {
     @Test
     @Order(1)
     void uploadStatusAnswersAsDocumented() throws IOException {
+        // A zip archive's status: an entry refused, and the other's one line (an upload-json body, not a record) rejected
+        String zipKey = "data/tenants/objects/contact/source_system=crm-export/tenant=" + tenant.id() + "/dt=2025-06-01-00-00/export.zip";
+        byte[] zip = ZipFiles.builder().deflated("notes.txt", "read me\n").deflated("contacts.jsonl", VALID_CONTACTS + "\n").bytes();
+        app.s3().putObject(o -> o.bucket(app.settings().inboxBucket()).key(zipKey), RequestBody.fromBytes(zip));
         String fileKey = JSON.readTree(app.post("/ingestion/upload-json", tenant.key(), VALID_CONTACTS).body())
                 .get("file_key").asText();
         BulkClient.Upload others = client.requestUrl(otherTenant.key(), "contact_event");
@@ -291,6 +296,10 @@ class OpenApiContractTest {
         String unknown = fileKey.replaceAll("[0-9a-f-]{36}", UUID.randomUUID().toString());
         answers("uploadStatus", client.status(tenant.key(), unknown), 404);
         answers("health", app.get("/observe/health", null), 200);
+        JsonNode zipStatus = client.awaitFinal(tenant.key(), zipKey, Duration.ofSeconds(30));
+        assertThat(zipStatus.get("refused_entries").get(0).get("entry").asText()).isEqualTo("notes.txt");
+        assertThat(zipStatus.get("first_rejections").get(0).get("entry").asText()).isEqualTo("contacts.jsonl");
+        answers("uploadStatus", client.status(tenant.key(), zipKey), 200);
     }
 
     /** The repo file and the served document never drift: the served one is the repo file with its schema files inlined. */

@@ -22,6 +22,7 @@ import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
+import io.inlet.testing.ZipFiles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +65,35 @@ class DropFolderTest {
                 "contact_event/tenant=" + tenant.id() + "/"), "event_id"))).isEqualTo(Lake.sorted(expected));
         assertThat(folder.resolve("export.jsonl.gz")).doesNotExist();
         assertThat(app.dropFolder().resolve(".done").resolve(tenant.id()).resolve("contact_event/export.jsonl.gz")).exists();
+    }
+
+    @Test
+    void aZipIsReadEntryByEntryIntoTheLakeUnderOneStatus() throws IOException {
+        Tenant tenant = app.newTenant("zipdrop");
+        JsonlFiles.Generated a = JsonlFiles.contactEvents(files, "zip-a", 500, 0, false);
+        JsonlFiles.Generated b = JsonlFiles.contactEvents(files, "zip-b", 300, 0, false);
+        JsonlFiles.Generated c = JsonlFiles.contactEvents(files, "zip-c", 200, 0, true);
+        Path zip = ZipFiles.builder()
+                .folder("export/")
+                .deflated("export/a.jsonl", Files.readAllBytes(a.path()))
+                .deflated("export/b.jsonl", Files.readAllBytes(b.path()))
+                .stored("export/c.jsonl.gz", Files.readAllBytes(c.path()))
+                .writeTo(files.resolve("export.zip"));
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact_event"));
+
+        Files.copy(zip, folder.resolve("export.zip"));
+
+        String fileKey = awaitFileKey(tenant, "contact_event/export.zip");
+        assertThat(fileKey).endsWith(".zip").contains("/source_system=dropfolder/tenant=" + tenant.id() + "/");
+        JsonNode status = client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(60));
+        assertThat(status.get("state").asText()).isEqualTo("completed");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(1_000);
+        assertThat(status.get("records_rejected").asLong()).isZero();
+        assertThat(status.get("entries_read").asLong()).isEqualTo(3);
+        assertThat(status.get("entries_refused").asLong()).isZero();
+        assertThat(status.get("bytes_total").asLong()).isEqualTo(Files.size(zip));
+        assertThat(Lake.sortedValues(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=" + tenant.id() + "/",
+                "event_id")).isEqualTo(JsonlFiles.sortedValidIds(a, b, c));
     }
 
     @Test

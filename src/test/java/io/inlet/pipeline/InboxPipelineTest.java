@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -20,20 +23,30 @@ import io.inlet.testing.BulkClient;
 import io.inlet.testing.GzipMembers;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
+import io.inlet.testing.ZipFiles;
 import org.apache.camel.builder.NotifyBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.core.sync.RequestBody;
 
-/** The pipeline, whoever writes into the inbox: upload-json traffic, and other systems writing keys directly. */
+/**
+ * The pipeline, whoever writes into the inbox: upload-json traffic, and other systems writing keys directly, zip
+ * archives included (each JSONL entry read into the same lake under the archive's one status; dropped ones:
+ * {@code DropFolderTest}).
+ */
 class InboxPipelineTest {
 
     static InletApp app;
     static BulkClient client;
     final ObjectMapper json = Json.mapper();
+
+    @TempDir
+    Path files;
 
     @BeforeAll
     static void start() {
@@ -250,5 +263,109 @@ class InboxPipelineTest {
         assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(30)).get("state").asText()).isEqualTo("completed");
         assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), key)).isPresent();
         assertThat(S3Objects.head(app.s3(), app.settings().archiveBucket(), key)).isEmpty();
+    }
+
+    @Test
+    void aZipWrittenIntoTheInboxNamesTheEntryAndLineOfEachRejectedRecord() throws IOException {
+        Tenant tenant = app.newTenant("zipinbox");
+        JsonlFiles.Generated first = JsonlFiles.contactEvents(files, "first", 100, 0, false);
+        JsonlFiles.Generated second = JsonlFiles.contactEvents(files, "second", 100, 10, false);
+        byte[] zip = ZipFiles.builder()
+                .deflated("first.jsonl", Files.readAllBytes(first.path()))
+                .deflated("second.jsonl", Files.readAllBytes(second.path()))
+                .bytes();
+
+        String key = intoTheInbox(tenant, "export.zip", RequestBody.fromBytes(zip));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+        assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(190);
+        assertThat(status.get("records_rejected").asLong()).isEqualTo(10);
+        JsonNode firstRejection = status.get("first_rejections").get(0);
+        assertThat(firstRejection.get("entry").asText()).isEqualTo("second.jsonl");
+        assertThat(firstRejection.get("line").asLong()).isEqualTo(10);
+        assertThat(firstRejection.get("pointer").asText()).isEqualTo("/contact_id");
+        List<JsonNode> rejected = Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), status.get("rejected_key").asText());
+        assertThat(rejected).extracting(r -> r.get("entry").asText()).containsOnly("second.jsonl");
+        assertThat(rejected).extracting(r -> r.get("line").asLong()).containsExactlyElementsOf(second.invalidLines());
+        assertThat(eventIdsInTheLake(tenant)).isEqualTo(JsonlFiles.sortedValidIds(first, second));
+    }
+
+    @Test
+    void entriesThatAreNotJsonlAreRefusedByNameWhileTheOthersAreRead() throws IOException {
+        Tenant tenant = app.newTenant("zipmixed");
+        JsonlFiles.Generated good = JsonlFiles.contactEvents(files, "good", 50, 0, false);
+        byte[] zip = ZipFiles.builder()
+                .deflated("notes.txt", "exported from the CRM on Monday\n")
+                .deflated("good.jsonl", Files.readAllBytes(good.path()))
+                .deflated("more.zip", ZipFiles.builder().deflated("x.jsonl", "{}\n").bytes())
+                .bytes();
+
+        String key = intoTheInbox(tenant, "mixed.zip", RequestBody.fromBytes(zip));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+        assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(50);
+        assertThat(status.get("records_rejected").asLong()).isZero();
+        assertThat(status.get("entries_read").asLong()).isEqualTo(1);
+        assertThat(status.get("entries_refused").asLong()).isEqualTo(2);
+        JsonNode refused = status.get("refused_entries");
+        assertThat(refused.get(0).get("entry").asText()).isEqualTo("notes.txt");
+        assertThat(refused.get(0).get("reason").asText()).startsWith("not a JSONL file");
+        assertThat(refused.get(1).get("entry").asText()).isEqualTo("more.zip");
+        assertThat(refused.get(1).get("reason").asText()).startsWith("a zip inside the archive is not read");
+        assertThat(eventIdsInTheLake(tenant)).isEqualTo(JsonlFiles.sortedValidIds(good));
+    }
+
+    @Test
+    void aZipBombFailsWithTheReasonAndLeavesNothingInTheLake() {
+        Tenant tenant = app.newTenant("zipbomb");
+        // 70 MB of zeros deflate to about 70 KB: a thousand times, five times the ratio allowed
+        Path bomb = ZipFiles.zeros(files.resolve("bomb.zip"), "bomb.jsonl", 70L << 20);
+
+        String key = intoTheInbox(tenant, "bomb.zip", RequestBody.fromFile(bomb));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+        assertThat(status.get("state").asText()).isEqualTo("failed");
+        assertThat(status.get("failure_reason").asText())
+                .isEqualTo("refused as a zip bomb: entry 'bomb.jsonl' inflates more than 200 times its compressed size");
+        assertThat(eventIdsInTheLake(tenant)).isEmpty();
+    }
+
+    @Test
+    void aCorruptOrTruncatedZipFailsWithTheReason() {
+        Tenant tenant = app.newTenant("zipbroken");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 500; i++) {
+            lines.append("{\"event_id\":\"e-").append(i).append("\"}\n");
+        }
+        byte[] zip = ZipFiles.builder().deflated("a.jsonl", lines.toString()).bytes();
+        byte[] truncated = Arrays.copyOf(zip, zip.length / 2);
+        byte[] corrupt = zip.clone();
+        for (int i = 40; i < 60; i++) {
+            corrupt[i] ^= 0x5a; // inside the compressed data of the one entry
+        }
+
+        String truncatedKey = intoTheInbox(tenant, "truncated.zip", RequestBody.fromBytes(truncated));
+        String corruptKey = intoTheInbox(tenant, "corrupt.zip", RequestBody.fromBytes(corrupt));
+
+        JsonNode cut = client.awaitFinal(tenant.key(), truncatedKey, Duration.ofSeconds(30));
+        JsonNode broken = client.awaitFinal(tenant.key(), corruptKey, Duration.ofSeconds(30));
+        assertThat(cut.get("state").asText()).isEqualTo("failed");
+        assertThat(cut.get("failure_reason").asText()).startsWith("truncated zip: the archive ends inside entry 'a.jsonl'");
+        assertThat(broken.get("state").asText()).isEqualTo("failed");
+        assertThat(broken.get("failure_reason").asText()).startsWith("corrupt zip").contains("entry 'a.jsonl'");
+        assertThat(eventIdsInTheLake(tenant)).isEmpty();
+    }
+
+    private static List<String> eventIdsInTheLake(Tenant tenant) {
+        return Lake.sortedValues(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=" + tenant.id() + "/", "event_id");
+    }
+
+    /** Writes a file into the inbox as another system would, under a key of the layout; returns the key. */
+    private static String intoTheInbox(Tenant tenant, String name, RequestBody content) {
+        String key = "data/tenants/objects/contact_event/source_system=crm-export/tenant=" + tenant.id() + "/dt=2025-06-01-00-00/" + name;
+        app.s3().putObject(o -> o.bucket(app.settings().inboxBucket()).key(key), content);
+        return key;
     }
 }

@@ -21,6 +21,15 @@ public final class JsonlFiles {
     public record Generated(Path path, List<String> validIds, List<Long> invalidLines) {
     }
 
+    /** The valid ids of all the files, sorted (as {@code Lake.sortedValues} gives what the lake holds). */
+    public static List<String> sortedValidIds(Generated... files) {
+        List<String> ids = new ArrayList<>();
+        for (Generated file : files) {
+            ids.addAll(file.validIds());
+        }
+        return ids.stream().sorted().toList();
+    }
+
     /**
      * {@code records} contact events over three days; every {@code invalidEvery}-th line (0 = none) lacks
      * its contact_id. Events get ids {@code prefix-N}.

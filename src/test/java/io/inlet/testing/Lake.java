@@ -42,6 +42,11 @@ public final class Lake {
         return records.stream().map(r -> r.get(field).asText()).toList();
     }
 
+    /** The {@code field} of every record under the prefix, sorted, duplicates kept (see {@link #sorted}). */
+    public static List<String> sortedValues(S3Client s3, String bucket, String prefix, String field) {
+        return sorted(values(records(s3, bucket, prefix), field));
+    }
+
     /**
      * The values sorted, duplicates kept: compare two of these with isEqualTo to check "exactly these, once each"
      * (AssertJ's containsExactlyInAnyOrder is quadratic, too slow for hundreds of thousands of ids).
