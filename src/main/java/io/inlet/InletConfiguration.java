@@ -55,6 +55,8 @@ import io.inlet.queue.InboxEvents;
 import io.inlet.queue.WorkQueue;
 import io.inlet.pipeline.Manifests;
 import io.inlet.status.StatusStore;
+import io.inlet.status.UploadIndex;
+import io.inlet.status.UploadListApi;
 import io.inlet.status.UploadStatusApi;
 import io.inlet.upload.PresignedUploads;
 import io.inlet.upload.UploadConfirmation;
@@ -180,7 +182,8 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("backlogHealth", new BacklogHealth(backlog));
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
-        StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
+        UploadIndex uploadIndex = new UploadIndex(s3, buckets.lake());
+        StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock, uploadIndex);
         UploadLocks uploadLocks = new UploadLocks();
         UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadExpiryGrace(), clock, uploadLocks);
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
@@ -189,7 +192,12 @@ public class InletConfiguration implements CamelConfiguration {
                 statuses, settings.uploadUrlExpiry(), clock, uploadExpiry));
         registry.bind("uploadConfirmation", confirmation);
         registry.bind("uploadExpiry", uploadExpiry);
-        registry.bind("uploadStatusApi", new UploadStatusApi(statuses, s3, buckets));
+        UploadStatusApi uploadStatusApi = new UploadStatusApi(statuses, s3, buckets);
+        registry.bind("uploadStatusApi", uploadStatusApi);
+        // A page's status documents are read side by side on a pool of their own: listings never wait behind a
+        // batch's S3 calls, nor hold them up.
+        registry.bind("uploadListApi", new UploadListApi(uploadIndex, uploadStatusApi, new BoundedS3Calls(context
+                .getExecutorServiceManager().newFixedThreadPool(this, "inlet-upload-list", settings.pipeline().s3Concurrency()))));
 
         Settings.Pipeline pipeline = settings.pipeline();
         Manifests manifests = new Manifests(s3, buckets.lake(), json);

@@ -16,6 +16,7 @@ public final class LakeKeys {
     public static final String MANIFEST_PREFIX = "_manifests/";
     public static final String CLAIM_PREFIX = "_claims/";
     public static final String INSTANCE_PREFIX = "_instances/";
+    public static final String UPLOADS_PREFIX = "_uploads/";
 
     private LakeKeys() {
     }
@@ -40,6 +41,11 @@ public final class LakeKeys {
     /** An instance's heartbeat: rewritten every third of the lease timeout while it runs. */
     public static String instance(String instanceId) {
         return INSTANCE_PREFIX + instanceId;
+    }
+
+    /** A tenant's entries in the upload index (io.inlet.status.UploadIndex): they list newest first. */
+    public static String uploadsOf(String tenant) {
+        return UPLOADS_PREFIX + "tenant=" + tenant + "/";
     }
 
     public static String partitionPrefix(Stream stream, String tenant, LocalDate date) {
