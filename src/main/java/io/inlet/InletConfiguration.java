@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.EnvelopeErrors;
 import io.inlet.api.EnvelopeSchemas;
 import io.inlet.api.ErrorResponses;
+import io.inlet.console.ConsolePages;
 import io.inlet.dropfolder.DropFolderIntake;
 import io.inlet.limits.Backlog;
 import io.inlet.limits.BacklogHealth;
@@ -188,8 +189,9 @@ public class InletConfiguration implements CamelConfiguration {
         UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadExpiryGrace(), clock, uploadLocks);
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
                 settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters, limits);
-        registry.bind("presignedUploads", new PresignedUploads(S3Clients.presigner(settings), buckets,
-                statuses, settings.uploadUrlExpiry(), clock, uploadExpiry));
+        PresignedUploads presignedUploads = new PresignedUploads(S3Clients.presigner(settings), buckets,
+                statuses, settings.uploadUrlExpiry(), clock, uploadExpiry);
+        registry.bind("presignedUploads", presignedUploads);
         registry.bind("uploadConfirmation", confirmation);
         registry.bind("uploadExpiry", uploadExpiry);
         UploadStatusApi uploadStatusApi = new UploadStatusApi(statuses, s3, buckets);
@@ -248,6 +250,7 @@ public class InletConfiguration implements CamelConfiguration {
                     VertxPlatformHttpRouter router = apiRouter(context, port);
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
                     HttpErrorPages.install(router, maxBodySize, errorResponses);
+                    ConsolePages.install(router, presignedUploads.uploadOrigin());
                     ScrapeAccess.install(context, settings.metrics().scrapeToken(), errorResponses);
                 }
             }
