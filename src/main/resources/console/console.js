@@ -248,12 +248,17 @@ async function openDetails(fileKey, from) {
   }));
   view.rejections.hidden = listed.length === 0;
   // The status document keeps the first rejected lines; all of them are in the rejected-records file in the lake.
-  view.rejectionsNote.textContent = rejected === 0
-    ? 'No line was rejected.'
-    : `${listed.length < rejected ? `The first ${listed.length} of ${rejected}` : `All ${rejected}`} rejected lines. `
-      + (status.rejected_key ? `Every rejected line, with its text, is in the lake bucket at ${status.rejected_key}.` : '');
+  let shownLines = `All ${rejected} rejected lines.`;
+  if (rejected === 1) {
+    shownLines = 'The one rejected line.';
+  } else if (listed.length < rejected) {
+    shownLines = `The first ${listed.length} of ${rejected} rejected lines.`;
+  }
+  view.rejectionsNote.textContent = rejected === 0 ? 'No line was rejected.' : `${shownLines} `
+    + (status.rejected_key ? `Every rejected line, with its text, is in the lake bucket at ${status.rejected_key}.` : '');
   view.details.hidden = false;
-  view.detailsHeading.focus();
+  view.details.scrollIntoView({ block: 'start' });
+  view.detailsHeading.focus({ preventScroll: true });
 }
 
 function closeDetails() {
