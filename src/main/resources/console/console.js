@@ -295,7 +295,8 @@ async function upload(event) {
       }
     });
     view.uploadStatus.textContent = `${file.name} is uploaded and confirmed; its processing shows in the list below.`;
-    view.uploadForm.reset();
+    // the stream stays chosen for the next file
+    view.file.value = '';
     await loadFirstPage();
     const added = view.rows.querySelector(`tr[data-file-key="${CSS.escape(fileKey)}"]`);
     if (!added) {
