@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.EnvelopeErrors;
 import io.inlet.api.EnvelopeSchemas;
 import io.inlet.api.ErrorResponses;
+import io.inlet.console.ConsolePages;
 import io.inlet.dropfolder.DropFolderIntake;
 import io.inlet.idempotency.IdempotencyRecords;
 import io.inlet.idempotency.IdempotentUploads;
@@ -57,6 +58,8 @@ import io.inlet.queue.InboxEvents;
 import io.inlet.queue.WorkQueue;
 import io.inlet.pipeline.Manifests;
 import io.inlet.status.StatusStore;
+import io.inlet.status.UploadIndex;
+import io.inlet.status.UploadListApi;
 import io.inlet.status.UploadStatusApi;
 import io.inlet.upload.PresignedUploads;
 import io.inlet.upload.UploadConfirmation;
@@ -191,16 +194,23 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("backlogHealth", new BacklogHealth(backlog));
 
         CrashPoints crashPoints = new CrashPoints(settings.pipeline().crashAt());
-        StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock);
+        UploadIndex uploadIndex = new UploadIndex(s3, buckets.lake());
+        StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock, uploadIndex);
         UploadLocks uploadLocks = new UploadLocks();
         UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadExpiryGrace(), clock, uploadLocks);
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
                 settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters, limits);
-        registry.bind("presignedUploads", new PresignedUploads(S3Clients.presigner(settings), buckets,
-                statuses, settings.uploadUrlExpiry(), clock, uploadExpiry));
+        PresignedUploads presignedUploads = new PresignedUploads(S3Clients.presigner(settings), buckets,
+                statuses, settings.uploadUrlExpiry(), clock, uploadExpiry);
+        registry.bind("presignedUploads", presignedUploads);
         registry.bind("uploadConfirmation", confirmation);
         registry.bind("uploadExpiry", uploadExpiry);
-        registry.bind("uploadStatusApi", new UploadStatusApi(statuses, s3, buckets));
+        UploadStatusApi uploadStatusApi = new UploadStatusApi(statuses, s3, buckets);
+        registry.bind("uploadStatusApi", uploadStatusApi);
+        // A page's status documents are read side by side on a pool of their own: listings never wait behind a
+        // batch's S3 calls, nor hold them up.
+        registry.bind("uploadListApi", new UploadListApi(uploadIndex, uploadStatusApi, new BoundedS3Calls(context
+                .getExecutorServiceManager().newFixedThreadPool(this, "inlet-upload-list", settings.pipeline().s3Concurrency()))));
 
         Settings.Pipeline pipeline = settings.pipeline();
         Manifests manifests = new Manifests(s3, buckets.lake(), json);
@@ -250,6 +260,7 @@ public class InletConfiguration implements CamelConfiguration {
                     VertxPlatformHttpRouter router = apiRouter(context, port);
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
                     HttpErrorPages.install(router, maxBodySize, errorResponses);
+                    ConsolePages.install(router, presignedUploads.uploadOrigin());
                     ScrapeAccess.install(context, settings.metrics().scrapeToken(), errorResponses);
                 }
             }

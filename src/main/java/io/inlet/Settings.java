@@ -3,6 +3,8 @@ package io.inlet;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +29,7 @@ public record Settings(
         String embeddedS3Host,
         int embeddedS3Port,
         EmbeddedS3Limits embeddedS3Limits,
+        List<String> embeddedS3CorsOrigins,
         String s3Endpoint,
         String s3PublicEndpoint,
         String s3Region,
@@ -187,6 +190,7 @@ public record Settings(
                         Duration.parse(r.require("inlet.s3.embedded.uploads.min-rate-window")),
                         Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
                         Duration.parse(r.require("inlet.s3.embedded.header-timeout"))),
+                r.origins("inlet.s3.embedded.cors-origins"),
                 // Empty: AWS S3's own endpoint for the region.
                 r.optional("inlet.s3.endpoint").orElse(""),
                 r.optional("inlet.s3.public-endpoint").orElse(r.optional("inlet.s3.endpoint").orElse("")),
@@ -341,6 +345,8 @@ public record Settings(
         return dataDir.resolve("s3");
     }
 
+    private static final Pattern ORIGIN = Pattern.compile("https?://[^/?#\\s]+");
+
     private record Reader(PropertiesComponent properties) {
         Optional<String> optional(String key) {
             return properties.resolveProperty(key).map(String::trim).filter(v -> !v.isEmpty());
@@ -362,6 +368,23 @@ public record Settings(
             }
             throw new IllegalArgumentException("Setting " + key + " must be an ISO-8601 duration (PT24H, PT10M, PT0S) of "
                     + minimum + " or more, not '" + value + "'");
+        }
+
+        /** A comma-separated list of web origins ({@code scheme://host[:port]}) or {@code *}; empty: none. */
+        List<String> origins(String key) {
+            List<String> origins = new ArrayList<>();
+            for (String origin : optional(key).orElse("").split(",")) {
+                String trimmed = origin.trim();
+                if (trimmed.isEmpty()) {
+                    continue;
+                }
+                if (!trimmed.equals("*") && !ORIGIN.matcher(trimmed).matches()) {
+                    throw new IllegalArgumentException("Setting " + key + " must list web origins such as "
+                            + "http://localhost:8080 (scheme, host and port only) or *, not '" + trimmed + "'");
+                }
+                origins.add(trimmed);
+            }
+            return List.copyOf(origins);
         }
 
         boolean bool(String key) {

@@ -149,7 +149,10 @@ public final class DropFolderIntake {
                 return;
             }
             FileKey key = FileKey.parse(fileKey).orElseThrow();
-            UploadStatus status = UploadStatus.of(fileKey, key.tenant(), key.stream().wireName(), UploadState.FAILED);
+            // the queued document, so that the file keeps its one entry in the upload index (and its created_at)
+            UploadStatus status = statuses.read(fileKey)
+                    .orElseGet(() -> UploadStatus.of(fileKey, key.tenant(), key.stream().wireName(), null));
+            status.state = UploadState.FAILED;
             status.failureReason = reason;
             status.finishedAt = statuses.now();
             statuses.write(status);

@@ -108,8 +108,7 @@ public final class BatchFailures {
         commit.deleteParts(manifest);
         for (BatchManifest.Source source : manifest.sources()) {
             FileKey key = FileKey.parse(source.key()).orElseThrow();
-            UploadStatus status = statuses.read(key.key())
-                    .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
+            UploadStatus status = statuses.read(key.key()).orElseGet(() -> BatchManifest.firstStatus(manifest, key));
             status.state = UploadState.FAILED;
             status.failureReason = "could not be processed after " + attempt + " attempts (" + error
                     + "); the file is kept in the archive bucket";

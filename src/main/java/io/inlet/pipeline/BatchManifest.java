@@ -11,6 +11,8 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.inlet.Settings;
+import io.inlet.status.UploadStatus;
+import io.inlet.storage.FileKey;
 
 /**
  * The membership of one batch, written to the lake ({@code _manifests/{batch_id}.json}) before any of its
@@ -85,6 +87,13 @@ public record BatchManifest(
     /** The same batch, taken over by another instance (or by this one after a restart). */
     BatchManifest ownedBy(String instance) {
         return new BatchManifest(batchId, createdAt, instance, sources, cut, attempts, retryAfter, lastError);
+    }
+
+    /** The status of a file of the batch that has none yet, dated by the batch (a rerun dates it the same). */
+    static UploadStatus firstStatus(BatchManifest manifest, FileKey key) {
+        UploadStatus status = UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null);
+        status.createdAt = manifest.createdAt();
+        return status;
     }
 
     @JsonIgnore

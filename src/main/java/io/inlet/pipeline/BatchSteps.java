@@ -69,12 +69,15 @@ public final class BatchSteps {
         this.prefetched = prefetched;
     }
 
-    /** A sealed batch about to run: the status documents of its files, read once and side by side. */
+    /**
+     * A sealed batch about to run: the status documents of its files, read once and side by side. A file without
+     * one (upload-json's, other systems') gets one dated by the manifest, the same in every run of the batch.
+     */
     public BatchRun start(@Body BatchManifest manifest) {
         List<UploadStatus> known = calls.map(manifest.sources(), source -> {
             FileKey key = FileKey.parse(source.key()).orElseThrow();
             return (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty() : statuses.read(key.key()))
-                    .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
+                    .orElseGet(() -> BatchManifest.firstStatus(manifest, key));
         });
         return new BatchRun(manifest, known, prefetched.take(manifest.batchId()));
     }

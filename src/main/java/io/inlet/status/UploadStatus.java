@@ -3,6 +3,7 @@ package io.inlet.status;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -50,13 +51,27 @@ public final class UploadStatus {
     @JsonProperty("finished_at") public String finishedAt;
     @JsonProperty("updated_at") public String updatedAt;
 
+    /** Made here rather than read from the lake: its first write also enters the file in the upload index. */
+    @JsonIgnore
+    private boolean unstored;
+
+    /** A file's status that the lake does not hold yet (written with {@link StatusStore#write}). */
     public static UploadStatus of(String fileKey, String tenant, String stream, UploadState state) {
         UploadStatus status = new UploadStatus();
         status.fileKey = fileKey;
         status.tenant = tenant;
         status.stream = stream;
         status.state = state;
+        status.unstored = true;
         return status;
+    }
+
+    boolean unstored() {
+        return unstored;
+    }
+
+    void stored() {
+        unstored = false;
     }
 
     /** Fresh processing figures on top of what was known before (created, confirmed). */

@@ -39,10 +39,14 @@ public final class UploadStatusApi {
         }
         FileKey key = TenantScope.requireOwnFile(fileKey, tenant);
         LogContext.file(exchange, key);
-        UploadStatus status = statuses.read(key.key()).orElseGet(() -> fromBuckets(key)
-                .orElseThrow(() -> ApiException.notFound("No file is known at this file_key",
-                        ApiError.atField("/file_key", "is not a known file"))));
+        UploadStatus status = find(key).orElseThrow(() -> ApiException.notFound("No file is known at this file_key",
+                ApiError.atField("/file_key", "is not a known file")));
         return JsonResponses.ok(exchange, status);
+    }
+
+    /** The file's status document, or one derived from the buckets; empty when neither knows the file. */
+    Optional<UploadStatus> find(FileKey key) {
+        return statuses.read(key.key()).or(() -> fromBuckets(key));
     }
 
     private Optional<UploadStatus> fromBuckets(FileKey key) {

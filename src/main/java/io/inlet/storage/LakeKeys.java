@@ -17,6 +17,7 @@ public final class LakeKeys {
     public static final String CLAIM_PREFIX = "_claims/";
     public static final String INSTANCE_PREFIX = "_instances/";
     public static final String IDEMPOTENCY_PREFIX = "_idempotency/";
+    public static final String UPLOADS_PREFIX = "_uploads/";
 
     private LakeKeys() {
     }
@@ -49,6 +50,11 @@ public final class LakeKeys {
      */
     public static String idempotency(String tenant, String keySha256) {
         return IDEMPOTENCY_PREFIX + tenant + "/" + keySha256 + ".json";
+    }
+
+    /** A tenant's entries in the upload index (io.inlet.status.UploadIndex): they list newest first. */
+    public static String uploadsOf(String tenant) {
+        return UPLOADS_PREFIX + "tenant=" + tenant + "/";
     }
 
     public static String partitionPrefix(Stream stream, String tenant, LocalDate date) {

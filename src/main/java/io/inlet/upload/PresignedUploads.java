@@ -1,5 +1,6 @@
 package io.inlet.upload;
 
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,5 +59,15 @@ public final class PresignedUploads {
         pending.opened(key.key());
 
         return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
+    }
+
+    /**
+     * Where browsers send the files of upload URLs ({@code scheme://host[:port]}, the bucket's host when S3 names
+     * buckets by host): the one place besides the service a page of the console may connect to.
+     */
+    public String uploadOrigin() {
+        URI url = URI.create(presigner.presignPutObject(p -> p.signatureDuration(expiry)
+                .putObjectRequest(o -> o.bucket(buckets.landing()).key("origin"))).url().toString());
+        return url.getScheme() + "://" + url.getRawAuthority();
     }
 }

@@ -141,6 +141,11 @@ public final class UploadConfirmation {
         HeadObjectResponse uploaded = S3Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
                 "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
                 ApiError.atField("/file_key", "has no uploaded file")));
+        if (status.createdAt == null) {
+            // no status yet (the key was written to landing without an upload URL): dated by the upload, the same
+            // for every confirm of it, so that the file gets one entry in the upload index
+            status.createdAt = uploaded.lastModified().toString();
+        }
         if (uploaded.contentLength() > maxBytes) {
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             status.state = UploadState.FAILED;

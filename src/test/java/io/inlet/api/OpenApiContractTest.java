@@ -83,7 +83,7 @@ class OpenApiContractTest {
             "uploadJson 409", "validateUploadJson 500");
     /** Operations that take an API key: the tenant's rate limits apply to each (429). */
     private static final List<String> AUTHENTICATED = List.of("uploadJson", "validateUploadJson", "generateUploadUrl",
-            "requestUploadUrl", "confirmUpload", "notifyUploadComplete", "uploadStatus");
+            "requestUploadUrl", "confirmUpload", "notifyUploadComplete", "uploadStatus", "listUploads");
     /** Tenants with limits of their own (settings below): one request a second, one at once; a bytes burst of 200. */
     private static final String LIMITED = "openapi-limited";
     private static final String BULKY = "openapi-bulky";
@@ -155,7 +155,8 @@ class OpenApiContractTest {
     void everyDocumentedPathAnswers() {
         assertThat(contract.getPaths()).extracting(p -> p.getName()).contains("/ingestion/upload-json", "/ingestion/validate",
                 "/ingestion/generate-upload-url", "/ingestion/request-upload-url", "/ingestion/confirm-upload",
-                "/ingestion/notify-upload-complete", "/ingestion/uploads/status", "/observe/health", "/observe/metrics",
+                "/ingestion/notify-upload-complete", "/ingestion/uploads/status", "/ingestion/uploads", "/observe/health",
+                "/observe/metrics",
                 "/openapi.json");
         for (Operation operation : contract.operations()) {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.baseUrl() + operation.getOpenAPIPath()))
@@ -300,6 +301,20 @@ class OpenApiContractTest {
         assertThat(zipStatus.get("refused_entries").get(0).get("entry").asText()).isEqualTo("notes.txt");
         assertThat(zipStatus.get("first_rejections").get(0).get("entry").asText()).isEqualTo("contacts.jsonl");
         answers("uploadStatus", client.status(tenant.key(), zipKey), 200);
+    }
+
+    @Test
+    @Order(1)
+    void listUploadsAnswersAsDocumented() throws IOException {
+        client.requestUrl(tenant.key(), "contact_event");
+        HttpResponse<String> page = app.get("/ingestion/uploads?limit=1", tenant.key());
+        answers("listUploads", page, 200);
+        String cursor = JSON.readTree(page.body()).get("next_cursor").asText();
+        answers("listUploads", app.get("/ingestion/uploads?limit=1&cursor=" + cursor, tenant.key()), 200);
+        answers("listUploads", app.get("/ingestion/uploads", app.newTenant("openapi-empty").key()), 200);
+        answers("listUploads", app.get("/ingestion/uploads?limit=201", tenant.key()), 400);
+        answers("listUploads", app.get("/ingestion/uploads?cursor=not*a*cursor", tenant.key()), 400);
+        answers("listUploads", app.get("/ingestion/uploads", "inlet_not-a-key"), 401);
     }
 
     /** The repo file and the served document never drift: the served one is the repo file with its schema files inlined. */
@@ -490,6 +505,7 @@ class OpenApiContractTest {
             answers(operationOf(path), app.post(path, tenant.key(), confirmBody(ownKey)), 500);
         }
         answers("uploadStatus", client.status(tenant.key(), ownKey), 500);
+        answers("listUploads", app.get("/ingestion/uploads", tenant.key()), 500);
     }
 
     /** Every status of every operation in the document was met in a real answer above. */
@@ -649,6 +665,7 @@ class OpenApiContractTest {
             case "generateUploadUrl", "requestUploadUrl" -> app.post(pathOf(operationId), apiKey, GENERATE_BODY);
             case "confirmUpload", "notifyUploadComplete" -> app.post(pathOf(operationId), apiKey, confirmBody("not/a/file/key"));
             case "uploadStatus" -> client.status(apiKey, "not-a-file-key");
+            case "listUploads" -> app.get("/ingestion/uploads", apiKey);
             default -> throw new AssertionError(operationId);
         };
     }

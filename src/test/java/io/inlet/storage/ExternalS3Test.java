@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 
+import io.inlet.testing.Await;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import org.gaul.s3proxy.BlobStores;
@@ -66,6 +68,9 @@ class ExternalS3Test {
         assertThat(new String(app.readUploaded(fileKey))).contains("\"contact_id\":\"1\"");
         assertThat(app.settings().inboxBucket()).isEqualTo("ext-inbox");
         assertThat(app.dataDir().resolve("s3")).doesNotExist();
+        // the upload index pages with the server's own ListObjectsV2
+        Await.until("the upload listed", Duration.ofSeconds(20),
+                () -> app.get("/ingestion/uploads?limit=1", tenant.key()).body().contains(fileKey));
 
         HttpResponse<String> up = app.get("/observe/health", null);
         assertThat(up.statusCode()).as(app.get("/observe/health?exposureLevel=full", null).body()).isEqualTo(200);

@@ -6,10 +6,15 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -20,6 +25,7 @@ import org.gaul.s3proxy.S3ErrorCode;
 import org.gaul.s3proxy.S3ProxyException;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
+import org.gaul.s3proxy.blobstore.SdkResponses;
 import org.gaul.s3proxy.blobstore.domain.MultipartUpload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,11 +33,13 @@ import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
 import software.amazon.awssdk.services.s3.model.CopyObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.StorageClass;
 
 /**
  * Makes the filesystem S3 behave like S3 towards listings: only complete objects are ever listed.
@@ -148,7 +156,7 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
 
     @Override
     public ListObjectsV2Response list(ListObjectsV2Request request) {
-        ListObjectsV2Response listed = super.list(request);
+        ListObjectsV2Response listed = pageOfOneFolder(request).orElseGet(() -> super.list(request));
         List<S3Object> complete = listed.contents().stream()
                 .filter(object -> !isTemporary(request.bucket(), object.key()))
                 .toList();
@@ -158,6 +166,73 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
         return listed.toBuilder().contents(complete)
                 .keyCount(complete.size() + listed.commonPrefixes().size())
                 .build();
+    }
+
+    /**
+     * S3 answers a listing of a page (max-keys) in time proportional to the page. S3Proxy reads every object under
+     * the prefix (its attributes and ETag) before it cuts the page, so a folder of 10,000 objects costs 10,000 reads
+     * for a page of 50 (the upload index, io.inlet.status.UploadIndex, is such a folder). A listing of the files of
+     * one folder is answered here from the folder's names, reading only the page's objects. Whatever needs more is
+     * left to S3Proxy: a delimiter, the bucket's top level (S3Proxy's own bookkeeping lives there), a name starting
+     * with '.', or a sub-folder whose keys could fall on the page.
+     */
+    private Optional<ListObjectsV2Response> pageOfOneFolder(ListObjectsV2Request request) {
+        String prefix = request.prefix();
+        int slash = prefix == null ? -1 : prefix.lastIndexOf('/');
+        if (request.maxKeys() == null || request.maxKeys() < 1 || slash < 1
+                || request.delimiter() != null && !request.delimiter().isEmpty()) {
+            return Optional.empty();
+        }
+        String folderKey = prefix.substring(0, slash + 1);
+        String namePrefix = prefix.substring(slash + 1);
+        Path container = root.resolve(request.bucket()).normalize();
+        Path folder = container.resolve(folderKey).normalize();
+        if (!folder.startsWith(container) || folder.equals(container)) {
+            return Optional.empty();
+        }
+        List<String> keys = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (name.startsWith(".")) {
+                    return Optional.empty();
+                }
+                if (name.startsWith(namePrefix)) {
+                    keys.add(folderKey + name);
+                }
+            }
+        } catch (NoSuchFileException | NotDirectoryException nothingThere) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Collections.sort(keys);
+        String after = request.continuationToken() != null ? request.continuationToken() : request.startAfter();
+        int next = 0;
+        if (after != null) {
+            int at = Collections.binarySearch(keys, after);
+            next = at >= 0 ? at + 1 : -at - 1;
+            // a folder named like the start of `after` holds keys that come after it
+            for (String key : keys.subList(0, next)) {
+                if (after.startsWith(key) && Files.isDirectory(container.resolve(key), LinkOption.NOFOLLOW_LINKS)) {
+                    return Optional.empty();
+                }
+            }
+        }
+        List<S3Object> page = new ArrayList<>();
+        for (; next < keys.size() && page.size() < request.maxKeys(); next++) {
+            String key = keys.get(next);
+            if (Files.isDirectory(container.resolve(key), LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+            HeadObjectResponse object = delegate().blobMetadataIfPresent(request.bucket(), key);
+            if (object != null) {
+                page.add(SdkResponses.objectEntry(key, object.eTag(), object.lastModified(), object.contentLength(),
+                        StorageClass.STANDARD));
+            }
+        }
+        // the page is full when names are left (the loop ends on the first of the two)
+        return Optional.of(SdkResponses.objectsPage(page, List.of(), next < keys.size() ? page.get(page.size() - 1).key() : null));
     }
 
     /**

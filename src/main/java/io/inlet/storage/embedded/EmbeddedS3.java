@@ -5,12 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Properties;
+import java.util.regex.Pattern;
 
 import io.inlet.Settings;
 import io.inlet.storage.S3Credentials;
 import org.apache.camel.support.service.ServiceSupport;
 import org.gaul.s3proxy.BlobStores;
+import org.gaul.s3proxy.CrossOriginResourceSharing;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
@@ -91,6 +94,7 @@ public final class EmbeddedS3 extends ServiceSupport {
                         credentials.accessKeyId(), credentials.secretAccessKey())
                 // every admitted request holds one thread while its body streams in; a few more for Jetty itself
                 .jettyMaxThreads(limits.maxInFlight() + 16)
+                .corsRules(uploadsFromBrowsers(settings.embeddedS3CorsOrigins()))
                 .build(), "upload");
         gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
                 limits.maxPerClient(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
@@ -104,6 +108,21 @@ public final class EmbeddedS3 extends ServiceSupport {
         }
         LOG.info("Embedded S3 listening on {}:{} with its data in {} (credentials in {})",
                 settings.embeddedS3Host(), port, baseDir, settings.dataDir().resolve(S3Credentials.EMBEDDED_FILE));
+    }
+
+    /**
+     * The console (and any web page of these origins) PUTs files to upload URLs from the browser, on this port: a
+     * cross-origin request, which the browser makes only once the port's answer to its preflight names the page's
+     * origin. Only PUT, with the headers an upload sends; the signature in the URL still decides what is stored.
+     */
+    static CrossOriginResourceSharing uploadsFromBrowsers(List<String> origins) {
+        if (origins.isEmpty()) {
+            return CrossOriginResourceSharing.disabled();
+        }
+        // S3Proxy takes each origin as a regular expression ("*" alone: any origin)
+        List<String> patterns = origins.stream().map(o -> o.equals("*") ? o : Pattern.quote(o)).toList();
+        return new CrossOriginResourceSharing(patterns, List.of("PUT"), List.of("content-type", "content-encoding"),
+                List.of("etag"), "");
     }
 
     private static S3Proxy start(S3Proxy proxy, String name) throws Exception {
