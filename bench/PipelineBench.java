@@ -139,14 +139,8 @@ public final class PipelineBench {
         main.stop();
 
         long expectedInvalid = generated.stream().mapToLong(BenchFile::invalid).sum();
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-34s %10s %12s %10s%n", "", "seconds", "records/s", "MB/s (raw)");
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "Inlet pipeline (S3 -> lake)", seconds,
-                records / seconds, rawBytes / 1e6 / seconds);
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "baseline: gunzip (Java, 1 thread)", javaGunzip,
-                records / javaGunzip, rawBytes / 1e6 / javaGunzip);
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "baseline: gzip -dc > /dev/null", gzipTool,
-                records / gzipTool, rawBytes / 1e6 / gzipTool);
+        printTimes(records, rawBytes, "Inlet pipeline (S3 -> lake)", seconds, "baseline: gunzip (Java, 1 thread)", javaGunzip,
+                "baseline: gzip -dc > /dev/null", gzipTool);
         System.out.printf(Locale.ROOT, "pipeline / gunzip time: %.1fx; heap: peak %d MB used (sampled every 20 ms, garbage included)"
                 + " of %d MB max, %d MB live after; GC %d ms%n", seconds / javaGunzip, peakHeap >> 20,
                 Runtime.getRuntime().maxMemory() >> 20, liveAfter >> 20, gcMillis);
@@ -177,12 +171,7 @@ public final class PipelineBench {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long expectedInvalid = generated.stream().mapToLong(BenchFile::invalid).sum();
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-34s %10s %12s %10s%n", "", "seconds", "records/s", "MB/s (raw)");
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "inlet.jar validate", seconds,
-                records / seconds, rawBytes / 1e6 / seconds);
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "baseline: gzip -dc > /dev/null", gzipTool,
-                records / gzipTool, rawBytes / 1e6 / gzipTool);
+        printTimes(records, rawBytes, "inlet.jar validate", seconds, "baseline: gzip -dc > /dev/null", gzipTool);
         System.out.printf(Locale.ROOT, "validate / gunzip time: %.1fx (%d JVM starts included)%n", seconds / gzipTool,
                 generated.size());
         boolean right = accepted + rejected == records && rejected == expectedInvalid;
@@ -240,6 +229,17 @@ public final class PipelineBench {
             }
         }
         return new BenchFile(path, stream, tenant, count, invalid, bytes);
+    }
+
+    /** A table of what was timed: pairs of a label and its seconds. */
+    static void printTimes(long records, long rawBytes, Object... labelsAndSeconds) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-34s %10s %12s %10s%n", "", "seconds", "records/s", "MB/s (raw)");
+        for (int i = 0; i < labelsAndSeconds.length; i += 2) {
+            double seconds = (Double) labelsAndSeconds[i + 1];
+            System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", labelsAndSeconds[i], seconds,
+                    records / seconds, rawBytes / 1e6 / seconds);
+        }
     }
 
     static long javaGunzipLines(Path path) throws IOException {
