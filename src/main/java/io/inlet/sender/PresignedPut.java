@@ -40,7 +40,15 @@ final class PresignedPut {
     }
 
     void put(String uploadUrl, UploadBody body) throws Refused, IOException, InterruptedException {
-        Map<String, String> headers = signedHeaders(uploadUrl);
+        if (uploadUrl == null || !(uploadUrl.startsWith("http://") || uploadUrl.startsWith("https://"))) {
+            throw new Refused("PUT", 0, "the service answered no http(s) upload URL");
+        }
+        Map<String, String> headers;
+        try {
+            headers = signedHeaders(uploadUrl);
+        } catch (IllegalArgumentException notAUri) {
+            throw new Refused("PUT", 0, "the service's upload URL is not a valid URL");
+        }
         HttpResponse<String> answer = retries.send("PUT", () -> attempt(uploadUrl, headers, body));
         if (answer.statusCode() / 100 != 2) {
             throw new Refused("PUT to " + UploadUrlResponse.withoutSignature(uploadUrl), answer.statusCode(),

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -89,7 +90,12 @@ public final class UploadCommand implements Callable<Integer> {
         if (apiKey == null || apiKey.isBlank()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Give the API key with --key or INLET_KEY");
         }
-        URI service = URI.create(url);
+        URI service;
+        try {
+            service = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--url is not a URL: " + e.getMessage());
+        }
         if (!"http".equals(service.getScheme()) && !"https".equals(service.getScheme())) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--url must be an http:// or https:// address, like http://localhost:8080");
