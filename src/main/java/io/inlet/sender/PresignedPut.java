@@ -8,12 +8,19 @@ import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.inlet.upload.UploadUrlResponse;
 import me.tongfei.progressbar.ProgressBar;
@@ -32,11 +39,13 @@ final class PresignedPut {
     private final HttpClient http;
     private final Retries retries;
     private final ProgressBars bars;
+    private final Duration stallTimeout;
 
-    PresignedPut(HttpClient http, Retries retries, ProgressBars bars) {
+    PresignedPut(HttpClient http, Retries retries, ProgressBars bars, Duration stallTimeout) {
         this.http = http;
         this.retries = retries;
         this.bars = bars;
+        this.stallTimeout = stallTimeout;
     }
 
     void put(String uploadUrl, UploadBody body) throws Refused, IOException, InterruptedException {
@@ -58,13 +67,17 @@ final class PresignedPut {
 
     private HttpResponse<String> attempt(String uploadUrl, Map<String, String> headers, UploadBody body)
             throws IOException, InterruptedException {
-        List<InputStream> opened = new ArrayList<>();
+        List<InputStream> opened = new CopyOnWriteArrayList<>();
+        AtomicLong sent = new AtomicLong();
         ProgressBar bar = bars.start("upload", body.length());
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uploadUrl))
                     .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> {
                         try {
-                            InputStream in = body.open(bar::stepTo);
+                            InputStream in = body.open(count -> {
+                                sent.set(count);
+                                bar.stepTo(count);
+                            });
                             opened.add(in);
                             return in;
                         } catch (IOException e) {
@@ -72,7 +85,8 @@ final class PresignedPut {
                         }
                     }), body.length()));
             headers.forEach(request::header);
-            HttpResponse<String> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> answer = whileProgressing(http.sendAsync(request.build(),
+                    HttpResponse.BodyHandlers.ofString()), sent);
             if (answer.statusCode() / 100 != 2) {
                 bar.setExtraMessage("  HTTP " + answer.statusCode());
             }
@@ -90,6 +104,39 @@ final class PresignedPut {
             bar.close();
             for (InputStream in : opened) {
                 in.close();
+            }
+        }
+    }
+
+    /**
+     * The answer, unless nothing was sent and nothing answered for the stall timeout: then the request is cut off
+     * (a connection that went silent would otherwise hold the upload for ever) and counts as a failure on the way.
+     */
+    private HttpResponse<String> whileProgressing(CompletableFuture<HttpResponse<String>> answer, AtomicLong sent)
+            throws IOException, InterruptedException {
+        long look = Math.max(10, Math.min(1000, stallTimeout.toMillis() / 4));
+        long seen = -1;
+        long since = System.nanoTime();
+        while (true) {
+            try {
+                return answer.get(look, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException waiting) {
+                long now = System.nanoTime();
+                if (sent.get() != seen) {
+                    seen = sent.get();
+                    since = now;
+                } else if (now - since > stallTimeout.toNanos()) {
+                    answer.cancel(true);
+                    throw new HttpTimeoutException("nothing sent or answered for " + stallTimeout);
+                }
+            } catch (ExecutionException failed) {
+                if (failed.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                throw new IOException(failed.getCause());
+            } catch (InterruptedException e) {
+                answer.cancel(true);
+                throw e;
             }
         }
     }

@@ -81,6 +81,11 @@ public final class UploadCommand implements Callable<Integer> {
                     + "Default: PT1S.")
     Duration retryDelay;
 
+    @Option(names = "--stall-timeout", defaultValue = "PT2M", paramLabel = "<ISO-8601 duration>",
+            description = "A PUT that sends nothing and gets no answer for this long is cut off and tried again. "
+                    + "Default: PT2M.")
+    Duration stallTimeout;
+
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "JSONL files, gzip or not (told by their bytes).")
     List<Path> files;
 
@@ -100,9 +105,9 @@ public final class UploadCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--url must be an http:// or https:// address, like http://localhost:8080");
         }
-        if (attempts < 1 || retryDelay.isNegative() || retryDelay.isZero()) {
+        if (attempts < 1 || !isPositive(retryDelay) || !isPositive(stallTimeout)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--attempts must be 1 or more and --retry-delay longer than zero");
+                    "--attempts must be 1 or more, --retry-delay and --stall-timeout longer than zero");
         }
         PrintWriter out = spec.commandLine().getOut();
         // With --json, stdout carries the documents alone.
@@ -117,7 +122,7 @@ public final class UploadCommand implements Callable<Integer> {
             Retries retries = new Retries(attempts, retryDelay, notes);
             ProgressBars bars = ProgressBars.on(terminal, notes);
             Sender sender = new Sender(stream, new IngestionApi(http, url, apiKey, retries, mapper),
-                    new PresignedPut(http, retries, bars), new BlockGzip(pool, cores), bars, notes);
+                    new PresignedPut(http, retries, bars, stallTimeout), new BlockGzip(pool, cores), bars, notes);
             Verdict verdict = Verdict.COMPLETED;
             for (Path file : files) {
                 Sent sent = sender.send(file);
@@ -134,6 +139,10 @@ public final class UploadCommand implements Callable<Integer> {
             pool.shutdownNow();
             out.flush();
         }
+    }
+
+    private static boolean isPositive(Duration duration) {
+        return !duration.isNegative() && !duration.isZero();
     }
 
     /** How one file ended: its final status document, or why it never got one. */

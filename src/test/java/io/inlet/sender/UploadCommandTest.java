@@ -152,12 +152,13 @@ class UploadCommandTest {
         Tenant tenant = app.newTenant("retry");
         JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "retried", 2_000, 0, false);
         int putsBefore = s3Proxy.putConnections();
+        int droppedBefore = s3Proxy.dropped();
         s3Proxy.dropNextPuts(1);
 
         InletCli.Run run = upload(tenant, "--retry-delay", "PT0.1S", file.path().toString());
 
         assertThat(run.exitCode()).as(run.all()).isZero();
-        assertThat(s3Proxy.dropped()).isEqualTo(1);
+        assertThat(s3Proxy.dropped() - droppedBefore).isEqualTo(1);
         assertThat(s3Proxy.putConnections() - putsBefore).isEqualTo(2);
         assertThat(run.out()).containsPattern("PUT failed \\(IOException[^)]*\\); attempt 2 of 5 in 0\\.\\d s")
                 .contains(file.path() + ": completed: 2000 accepted, 0 rejected");
@@ -165,6 +166,24 @@ class UploadCommandTest {
                 file.path()))))) {
             assertThat(stored.readAllBytes()).isEqualTo(Files.readAllBytes(file.path()));
         }
+        assertNoSecrets(run, tenant);
+    }
+
+    @Test
+    void aPutThatGoesSilentIsCutOffAfterTheStallTimeoutAndSentAgain() throws IOException {
+        Tenant tenant = app.newTenant("stall");
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "stalled", 2_000, 0, true);
+        int stalledBefore = s3Proxy.dropped();
+        s3Proxy.stallNextPuts(1);
+
+        InletCli.Run run = upload(tenant, "--retry-delay", "PT0.1S", "--stall-timeout", "PT1S", file.path().toString());
+
+        assertThat(run.exitCode()).as(run.all()).isZero();
+        assertThat(s3Proxy.dropped() - stalledBefore).isEqualTo(1);
+        assertThat(run.out()).contains("PUT failed (HttpTimeoutException: nothing sent or answered for PT1S); attempt 2 of 5")
+                .contains(file.path() + ": completed: 2000 accepted, 0 rejected");
+        assertThat(app.readUploaded(fileKey(run.out().lines().toList(), file.path())))
+                .isEqualTo(Files.readAllBytes(file.path()));
         assertNoSecrets(run, tenant);
     }
 

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TCP proxy in front of a server on this machine that passes everything through, except that it can cut the
  * next PUT connections short: the request head and the first KB of the body reach the server, then both sides
- * are reset — a network that drops an upload midway, for the client's retries to deal with.
+ * are reset — a network that drops an upload midway — or nothing more goes either way until the client gives up
+ * (a network that went silent), for the client's retries to deal with.
  */
 public final class DroppingProxy implements AutoCloseable {
 
@@ -22,6 +23,7 @@ public final class DroppingProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
     private final AtomicInteger putsToDrop = new AtomicInteger();
+    private final AtomicInteger putsToStall = new AtomicInteger();
     private final AtomicInteger putConnections = new AtomicInteger();
     private final AtomicInteger dropped = new AtomicInteger();
 
@@ -38,11 +40,17 @@ public final class DroppingProxy implements AutoCloseable {
         putsToDrop.set(count);
     }
 
+    /** The next {@code count} PUT connections go silent midway through the body, until the client closes them. */
+    public void stallNextPuts(int count) {
+        putsToStall.set(count);
+    }
+
     /** Connections that started with a PUT, dropped or not. */
     public int putConnections() {
         return putConnections.get();
     }
 
+    /** PUT connections dropped or stalled. */
     public int dropped() {
         return dropped.get();
     }
@@ -77,8 +85,9 @@ public final class DroppingProxy implements AutoCloseable {
             if (put) {
                 putConnections.incrementAndGet();
             }
-            long limit = put && putsToDrop.getAndUpdate(left -> Math.max(0, left - 1)) > 0
-                    ? headEnd(buffer, n) + BODY_BYTES_BEFORE_DROP : Long.MAX_VALUE;
+            boolean drop = put && takeOne(putsToDrop);
+            boolean stall = put && !drop && takeOne(putsToStall);
+            long limit = drop || stall ? headEnd(buffer, n) + BODY_BYTES_BEFORE_DROP : Long.MAX_VALUE;
             long sent = 0;
             while (n > 0) {
                 int chunk = (int) Math.min(n, limit - sent);
@@ -87,6 +96,10 @@ public final class DroppingProxy implements AutoCloseable {
                 sent += chunk;
                 if (sent >= limit) {
                     dropped.incrementAndGet();
+                    if (stall) {
+                        // the rest goes nowhere (so the server never answers), until the client closes the connection
+                        in.transferTo(OutputStream.nullOutputStream());
+                    }
                     reset(client);
                     reset(server);
                     return;
@@ -96,6 +109,10 @@ public final class DroppingProxy implements AutoCloseable {
         } catch (IOException closed) {
             // one side went away: the other is closed with it
         }
+    }
+
+    private static boolean takeOne(AtomicInteger left) {
+        return left.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     }
 
     private static void pump(Socket from, Socket to) {
