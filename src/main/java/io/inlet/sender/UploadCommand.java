@@ -152,8 +152,9 @@ public final class UploadCommand implements Callable<Integer> {
             return new Sent(file, Verdict.of(status.path("state").asText()), status, null);
         }
 
+        /** @param why what went wrong, naming the file */
         static Sent failed(Path file, String why) {
-            return new Sent(file, Verdict.FAILED, null, ErrorBody.of(file + ": " + why, List.of()));
+            return new Sent(file, Verdict.FAILED, null, ErrorBody.of(why, List.of()));
         }
 
         static Sent refused(Path file, Refused refused) {
@@ -183,11 +184,11 @@ public final class UploadCommand implements Callable<Integer> {
             } catch (Refused refused) {
                 return Sent.refused(file, refused);
             } catch (NoSuchFileException e) {
-                return Sent.failed(file, "no such file");
+                return Sent.failed(file, file + ": no such file");
             } catch (LocalFileException e) {
                 return Sent.failed(file, e.getMessage());
             } catch (IOException e) {
-                return Sent.failed(file, "failed while " + step + ": " + Retries.describe(e));
+                return Sent.failed(file, file + ": failed while " + step + ": " + Retries.describe(e));
             }
         }
 
