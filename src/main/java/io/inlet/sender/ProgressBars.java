@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
@@ -22,6 +23,8 @@ final class ProgressBars {
 
     static final Duration PLAIN_INTERVAL = Duration.ofSeconds(5);
     private static final int PLAIN_WIDTH = 100;
+    /** The rate and the time left in a plain line (as {@link Line} words them). */
+    private static final Pattern RATE = Pattern.compile("  \\S+ [kMGT]?B/s(  ETA \\S+)?");
 
     private final PrintStream terminal;
     private final PrintWriter plain;
@@ -47,11 +50,13 @@ final class ProgressBars {
             String[] last = {null};
             builder.setRenderer(new Line(false))
                     .setConsumer(new ClosedOnce(new DelegatingProgressBarConsumer(line -> {
-                        // closing refreshes once more: the same line again when the transfer had just ended
-                        if (!line.equals(last[0])) {
+                        // Closing refreshes once more: the same progress again when the transfer had just ended,
+                        // with only the rate moved on. A log line says something new or nothing.
+                        String progress = RATE.matcher(line).replaceAll("");
+                        if (!progress.equals(last[0])) {
                             plain.println(line);
                             plain.flush();
-                            last[0] = line;
+                            last[0] = progress;
                         }
                     }, PLAIN_WIDTH)))
                     .setUpdateIntervalMillis((int) PLAIN_INTERVAL.toMillis());
