@@ -43,11 +43,13 @@ public final class PipelineBench {
     public static void main(String[] args) throws Exception {
         long records = 2_000_000;
         int files = 4;
+        boolean validateOnly = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--records" -> records = Long.parseLong(args[++i].replace("_", ""));
                 case "--files" -> files = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("usage: PipelineBench [--records N] [--files N]");
+                case "--validate" -> validateOnly = true;
+                default -> throw new IllegalArgumentException("usage: PipelineBench [--records N] [--files N] [--validate]");
             }
         }
         Path work = Files.createTempDirectory("inlet-bench-");
@@ -77,6 +79,10 @@ public final class PipelineBench {
                 new ProcessBuilder("sh", "-c", "gzip -dc '" + file.path() + "' > /dev/null").inheritIO().start().waitFor();
             }
         });
+
+        if (validateOnly) {
+            System.exit(validate(generated, records, rawBytes, gzipTool, work));
+        }
 
         // The service, in this JVM, on its embedded S3.
         Main main = Inlet.newMain();
@@ -133,14 +139,8 @@ public final class PipelineBench {
         main.stop();
 
         long expectedInvalid = generated.stream().mapToLong(BenchFile::invalid).sum();
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-34s %10s %12s %10s%n", "", "seconds", "records/s", "MB/s (raw)");
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "Inlet pipeline (S3 -> lake)", seconds,
-                records / seconds, rawBytes / 1e6 / seconds);
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "baseline: gunzip (Java, 1 thread)", javaGunzip,
-                records / javaGunzip, rawBytes / 1e6 / javaGunzip);
-        System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", "baseline: gzip -dc > /dev/null", gzipTool,
-                records / gzipTool, rawBytes / 1e6 / gzipTool);
+        printTimes(records, rawBytes, "Inlet pipeline (S3 -> lake)", seconds, "baseline: gunzip (Java, 1 thread)", javaGunzip,
+                "baseline: gzip -dc > /dev/null", gzipTool);
         System.out.printf(Locale.ROOT, "pipeline / gunzip time: %.1fx; heap: peak %d MB used (sampled every 20 ms, garbage included)"
                 + " of %d MB max, %d MB live after; GC %d ms%n", seconds / javaGunzip, peakHeap >> 20,
                 Runtime.getRuntime().maxMemory() >> 20, liveAfter >> 20, gcMillis);
@@ -151,6 +151,34 @@ public final class PipelineBench {
     }
 
     record BenchFile(Path path, String stream, String tenant, long records, long invalid, long rawBytes) {
+    }
+
+    /**
+     * The sender's dry run on the same files: {@code java -jar target/inlet.jar validate} as a sender runs it (a JVM
+     * of its own, its start included), against {@code gzip -dc > /dev/null} of the same files timed in this run.
+     */
+    static int validate(List<BenchFile> generated, long records, long rawBytes, double gzipTool, Path work) throws Exception {
+        long accepted = 0;
+        long rejected = 0;
+        long start = System.nanoTime();
+        for (BenchFile file : generated) {
+            Process validate = new ProcessBuilder("java", "-jar", "target/inlet.jar", "validate", "--json", "--max-errors", "0",
+                    "--stream", file.stream(), file.path().toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            JsonNode report = JSON.readTree(validate.getInputStream());
+            validate.waitFor();
+            accepted += report.get("records_accepted").asLong();
+            rejected += report.get("records_rejected").asLong();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long expectedInvalid = generated.stream().mapToLong(BenchFile::invalid).sum();
+        printTimes(records, rawBytes, "inlet.jar validate", seconds, "baseline: gzip -dc > /dev/null", gzipTool);
+        System.out.printf(Locale.ROOT, "validate / gunzip time: %.1fx (%d JVM starts included)%n", seconds / gzipTool,
+                generated.size());
+        boolean right = accepted + rejected == records && rejected == expectedInvalid;
+        System.out.printf(Locale.ROOT, "accepted %,d, rejected %,d (generated invalid: %,d)%s%n", accepted, rejected,
+                expectedInvalid, right ? "" : "  MISMATCH");
+        deleteTree(work);
+        return right ? 0 : 1;
     }
 
     /** ~300-byte records of one stream for one tenant; every 100th line invalid in one of several ways. */
@@ -201,6 +229,17 @@ public final class PipelineBench {
             }
         }
         return new BenchFile(path, stream, tenant, count, invalid, bytes);
+    }
+
+    /** A table of what was timed: pairs of a label and its seconds. */
+    static void printTimes(long records, long rawBytes, Object... labelsAndSeconds) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-34s %10s %12s %10s%n", "", "seconds", "records/s", "MB/s (raw)");
+        for (int i = 0; i < labelsAndSeconds.length; i += 2) {
+            double seconds = (Double) labelsAndSeconds[i + 1];
+            System.out.printf(Locale.ROOT, "%-34s %10.2f %,12.0f %10.1f%n", labelsAndSeconds[i], seconds,
+                    records / seconds, rawBytes / 1e6 / seconds);
+        }
     }
 
     static long javaGunzipLines(Path path) throws IOException {

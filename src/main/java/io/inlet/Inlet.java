@@ -4,6 +4,8 @@ import java.util.concurrent.Callable;
 
 import io.inlet.metrics.MeterRegistries;
 import io.inlet.queue.EmbeddedQueue;
+import io.inlet.sender.UploadCommand;
+import io.inlet.sender.ValidateCommand;
 import io.inlet.storage.S3Credentials;
 import io.inlet.storage.embedded.EmbeddedS3;
 import io.inlet.tenant.KeysCommand;
@@ -16,11 +18,13 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point. With no arguments (or {@code run}) it starts the service; {@code keys …} manages API keys
- * ({@link KeysCommand}).
+ * ({@link KeysCommand}); {@code upload} and {@code validate} are the sender's side ({@link UploadCommand},
+ * {@link ValidateCommand}).
  */
 @Command(name = "inlet", mixinStandardHelpOptions = true,
         description = "Inlet: ingestion of contacts, accounts and their events into a tenant-partitioned lake.",
-        subcommands = {Inlet.Run.class, KeysCommand.class, Inlet.Storage.class})
+        subcommands = {Inlet.Run.class, KeysCommand.class, Inlet.Storage.class, UploadCommand.class,
+            ValidateCommand.class})
 public final class Inlet implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {

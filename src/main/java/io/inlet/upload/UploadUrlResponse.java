@@ -10,8 +10,12 @@ public record UploadUrlResponse(@JsonProperty("upload_url") String uploadUrl, @J
 
     @Override
     public String toString() {
-        int query = uploadUrl.indexOf('?');
-        String shown = query < 0 ? uploadUrl : uploadUrl.substring(0, query) + "?(signed query not shown)";
-        return "UploadUrlResponse[upload_url=" + shown + ", file_key=" + fileKey + "]";
+        return "UploadUrlResponse[upload_url=" + withoutSignature(uploadUrl) + ", file_key=" + fileKey + "]";
+    }
+
+    /** A presigned URL as it may be shown or logged: its query (signature, credential scope) left out. */
+    public static String withoutSignature(String url) {
+        int query = url.indexOf('?');
+        return query < 0 ? url : url.substring(0, query) + "?(signed query not shown)";
     }
 }

@@ -1,0 +1,149 @@
+package io.inlet.pipeline;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.schema.FieldError;
+import io.inlet.schema.RecordValidator;
+import io.inlet.schema.Stream;
+
+/**
+ * A JSONL file, gzip or not, checked the way the pipeline checks an inbox file — the same sniffing and gunzip
+ * ({@link SourceStream}: gzip by its magic bytes, every member, bomb ratio), the same line reader and chunks
+ * ({@link LineChunks}), the same parse and schema per line ({@link RecordCheck}) — with nothing written anywhere:
+ * the dry run a sender makes before uploading. Chunks are checked on the given pool while the next ones are read
+ * (on the caller's thread), and their rejected lines are reported strictly in file order.
+ */
+public final class FileCheck {
+
+    /** Receives each rejected line, in file order, with its problems in the status document's words. */
+    public interface Rejections {
+        void rejected(long line, List<FieldError> errors);
+    }
+
+    /**
+     * What the pipeline would make of the file: records accepted and rejected (blank lines are skipped, as the
+     * pipeline skips them), or, when it would fail the whole file, why (its {@code failure_reason}; nothing is
+     * accepted or rejected then, though the lines read before the failure were reported).
+     */
+    public record Outcome(long accepted, long rejected, long blankLines, String failureReason) {
+    }
+
+    private final RecordCheck check;
+    private final int maxLineBytes;
+    private final int keptBytes;
+    private final long maxExpansionRatio;
+    private final ExecutorService pool;
+    private final int maxInFlight;
+
+    /**
+     * @param pool        the threads that check chunks (the pipeline's {@code check-threads})
+     * @param maxInFlight chunks read but not yet reported, at most (each up to 2,048 lines or 1 MB)
+     */
+    public FileCheck(ObjectMapper json, RecordValidator validator, Stream stream, int maxLineBytes, int keptBytes,
+            long maxExpansionRatio, ExecutorService pool, int maxInFlight) {
+        // The received date only picks the lake partition of valid contacts and accounts: no part of a check.
+        this.check = new RecordCheck(json, validator, stream, LocalDate.now(ZoneOffset.UTC), maxLineBytes);
+        this.maxLineBytes = maxLineBytes;
+        this.keptBytes = keptBytes;
+        this.maxExpansionRatio = maxExpansionRatio;
+        this.pool = pool;
+        this.maxInFlight = Math.max(1, maxInFlight);
+    }
+
+    /**
+     * Reads the whole stream (and closes it). A problem of the file itself (neither gzip nor text, a truncated or
+     * corrupt gzip, a gzip bomb) is the outcome's failure reason; an I/O error reading it is thrown.
+     */
+    public Outcome check(InputStream file, Rejections rejections) throws IOException, InterruptedException {
+        Tally tally = new Tally(rejections);
+        Deque<Future<Chunk>> inFlight = new ArrayDeque<>();
+        try (SourceStream source = SourceStream.of(file, () -> closeQuietly(file), -1, maxExpansionRatio);
+                LineChunks chunks = new LineChunks(source, maxLineBytes, keptBytes)) {
+            while (hasNext(chunks)) {
+                Chunk chunk = chunks.next();
+                inFlight.add(pool.submit(() -> {
+                    check.check(chunk);
+                    return chunk;
+                }));
+                if (inFlight.size() >= maxInFlight) {
+                    tally.add(checked(inFlight.poll()));
+                }
+            }
+            while (!inFlight.isEmpty()) {
+                tally.add(checked(inFlight.poll()));
+            }
+            return tally.outcome();
+        } catch (SourceFailure unreadable) {
+            // The pipeline keeps nothing of a file it cannot read to its end, whatever its first lines were.
+            return new Outcome(0, 0, 0, unreadable.getMessage());
+        } finally {
+            for (Future<Chunk> pending : inFlight) {
+                pending.cancel(false);
+            }
+        }
+    }
+
+    private static boolean hasNext(LineChunks chunks) throws IOException {
+        try {
+            return chunks.hasNext();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static Chunk checked(Future<Chunk> chunk) throws InterruptedException {
+        try {
+            return chunk.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("checking a chunk of lines failed", e.getCause());
+        }
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // done reading it either way
+        }
+    }
+
+    /** The checked chunks' verdicts, added up in file order. */
+    private static final class Tally {
+        private final Rejections rejections;
+        private long accepted;
+        private long rejected;
+        private long blank;
+
+        Tally(Rejections rejections) {
+            this.rejections = rejections;
+        }
+
+        void add(Chunk chunk) {
+            for (int i = 0; i < chunk.count; i++) {
+                switch (chunk.verdict[i]) {
+                    case Chunk.VALID -> accepted++;
+                    case Chunk.REJECTED -> {
+                        rejected++;
+                        rejections.rejected(chunk.line[i], chunk.errors[i]);
+                    }
+                    default -> blank++;
+                }
+            }
+        }
+
+        Outcome outcome() {
+            return new Outcome(accepted, rejected, blank, null);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package io.inlet.sender;
+
+/** A rejected line as both commands print it, in the status document's words: line, pointer, message. */
+final class RejectionText {
+
+    private RejectionText() {
+    }
+
+    /** {@code line 3: /contact_id: is required but missing}; a problem of the whole line has no pointer. */
+    static String of(long line, String pointer, String message) {
+        return "line " + line + ": " + (pointer == null || pointer.isEmpty() ? "" : pointer + ": ") + message;
+    }
+}

@@ -1,0 +1,117 @@
+package io.inlet.sender;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Json;
+import io.inlet.testing.InletCli;
+import io.inlet.testing.JsonlFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code validate}: files checked offline with the pipeline's reader and schemas, its words and exit codes. */
+class ValidateCommandTest {
+
+    private static final ObjectMapper JSON = Json.mapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aValidFileExitsZeroAndAFileWithInvalidLinesNamesEachLinePointerAndWhyAndExitsTwo() throws IOException {
+        JsonlFiles.Generated clean = JsonlFiles.contactEvents(dir, "clean", 3_000, 0, false);
+        JsonlFiles.Generated mixed = JsonlFiles.contactEvents(dir, "mixed", 3_000, 1_000, true);
+        Path malformed = dir.resolve("malformed.jsonl");
+        Files.writeString(malformed, "{\"event_id\":\"e-1\",\"contact_id\":\"c-1\",\"event\":\"x\","
+                + "\"event_timestamp\":\"2025-06-01T12:00:00Z\",\"event_properties\":{}}\n\n{not json\n");
+
+        InletCli.Run valid = InletCli.run("validate", "--stream", "contact_event", clean.path().toString());
+        assertThat(valid.exitCode()).isZero();
+        assertThat(valid.out()).isEqualTo(clean.path() + ": 3000 records, all valid (an upload would end completed)\n");
+
+        InletCli.Run invalid = InletCli.run("validate", "--stream", "contact_event", mixed.path().toString(),
+                malformed.toString());
+        assertThat(invalid.exitCode()).isEqualTo(2);
+        assertThat(invalid.out().lines()).containsExactly(
+                mixed.path() + ": line 1000: /contact_id: is required but missing",
+                mixed.path() + ": line 2000: /contact_id: is required but missing",
+                mixed.path() + ": line 3000: /contact_id: is required but missing",
+                mixed.path() + ": 2997 valid, 3 rejected (an upload would end completed_with_errors)",
+                malformed + ": line 3: malformed JSON at column 2: Unexpected character ('n' (code 110)): was expecting "
+                        + "double-quote to start field name",
+                malformed + ": 1 valid, 1 rejected (an upload would end completed_with_errors)");
+    }
+
+    @Test
+    void maxErrorsLimitsWhatIsPrintedButNotTheCountsAndJsonSpeaksTheStatusDocumentsWords() throws IOException {
+        JsonlFiles.Generated mixed = JsonlFiles.contactEvents(dir, "many", 2_000, 10, true);
+
+        InletCli.Run text = InletCli.run("validate", "--stream", "contact_event", "--max-errors", "3",
+                mixed.path().toString());
+        assertThat(text.exitCode()).isEqualTo(2);
+        assertThat(text.out().lines()).hasSize(4).last().isEqualTo(mixed.path()
+                + ": 1800 valid, 200 rejected (200 errors, the first 3 shown) (an upload would end completed_with_errors)");
+
+        InletCli.Run json = InletCli.run("validate", "--stream", "contact_event", "--max-errors", "2", "--json",
+                mixed.path().toString());
+        assertThat(json.exitCode()).isEqualTo(2);
+        JsonNode report = JSON.readTree(json.out());
+        assertThat(report.get("file").asText()).isEqualTo(mixed.path().toString());
+        assertThat(report.get("stream").asText()).isEqualTo("contact_event");
+        assertThat(report.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(report.get("records_accepted").asLong()).isEqualTo(1_800);
+        assertThat(report.get("records_rejected").asLong()).isEqualTo(200);
+        assertThat(report.get("first_rejections")).hasSize(2);
+        assertThat(report.get("first_rejections").get(1).toString())
+                .isEqualTo("{\"line\":20,\"pointer\":\"/contact_id\",\"message\":\"is required but missing\"}");
+    }
+
+    @Test
+    void filesTheServiceCouldNotReadExitOneWithItsReason() throws IOException {
+        JsonlFiles.Generated good = JsonlFiles.contactEvents(dir, "good", 100, 0, true);
+        byte[] whole = Files.readAllBytes(good.path());
+        Path truncated = dir.resolve("truncated.jsonl.gz");
+        Files.write(truncated, Arrays.copyOf(whole, whole.length / 2));
+        Path binary = dir.resolve("photo.jsonl");
+        Files.write(binary, new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 13});
+        Path missing = dir.resolve("missing.jsonl");
+
+        InletCli.Run run = InletCli.run("validate", "--stream", "contact_event", "--json", good.path().toString(),
+                truncated.toString(), binary.toString(), missing.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        List<JsonNode> reports = run.out().lines().map(this::json).toList();
+        assertThat(reports).extracting(r -> r.get("state").asText())
+                .containsExactly("completed", "failed", "failed", "failed");
+        assertThat(reports.get(1).get("failure_reason").asText()).startsWith("truncated gzip");
+        assertThat(reports.get(2).get("failure_reason").asText()).startsWith("not gzip");
+        assertThat(reports.get(3).get("failure_reason").asText()).isEqualTo("no such file");
+    }
+
+    @Test
+    void anUnknownStreamIsAUsageErrorApartFromTheOutcomes() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.jsonl"), "{}\n", StandardCharsets.UTF_8);
+
+        InletCli.Run run = InletCli.run("validate", "--stream", "contacts", file.toString());
+
+        assertThat(run.exitCode()).isEqualTo(64);
+        assertThat(run.err()).contains("'contacts' is not a stream; the streams are account, contact, account_event, "
+                + "contact_event");
+    }
+
+    private JsonNode json(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            throw new AssertionError(line, e);
+        }
+    }
+}
