@@ -18,31 +18,37 @@ import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
 
 /**
- * A JSONL file, gzip or not, checked the way the pipeline checks an inbox file — the same sniffing and gunzip
- * ({@link SourceStream}: gzip by its magic bytes, every member, bomb ratio), the same line reader and chunks
+ * A JSONL file, gzip or not, or a zip archive of such files, checked the way the pipeline checks an inbox file — the
+ * same sniffing and unpacking ({@link SourceStream}: gzip and zip by their magic bytes, every gzip member, every zip
+ * entry, bomb ratios), the same line reader and chunks
  * ({@link LineChunks}), the same parse and schema per line ({@link RecordCheck}) — with nothing written anywhere:
  * the dry run a sender makes before uploading. Chunks are checked on the given pool while the next ones are read
  * (on the caller's thread), and their rejected lines are reported strictly in file order.
  */
 public final class FileCheck {
 
-    /** Receives each rejected line, in file order, with its problems in the status document's words. */
+    /**
+     * Receives each rejected line, in file order, with its problems in the status document's words; {@code entry} is
+     * the zip archive's entry the line is in (null for a file that is no archive).
+     */
     public interface Rejections {
-        void rejected(long line, List<FieldError> errors);
+        void rejected(String entry, long line, List<FieldError> errors);
     }
 
     /**
      * What the pipeline would make of the file: records accepted and rejected (blank lines are skipped, as the
      * pipeline skips them), or, when it would fail the whole file, why (its {@code failure_reason}; nothing is
-     * accepted or rejected then, though the lines read before the failure were reported).
+     * accepted or rejected then, though the lines read before the failure were reported). For a zip archive,
+     * {@code entries} says which entries were read and which refused (null for other files).
      */
-    public record Outcome(long accepted, long rejected, long blankLines, String failureReason) {
+    public record Outcome(long accepted, long rejected, long blankLines, String failureReason, ArchiveEntries entries) {
     }
 
     private final RecordCheck check;
     private final int maxLineBytes;
     private final int keptBytes;
     private final long maxExpansionRatio;
+    private final int maxZipEntries;
     private final ExecutorService pool;
     private final int maxInFlight;
 
@@ -51,12 +57,13 @@ public final class FileCheck {
      * @param maxInFlight chunks read but not yet reported, at most (each up to 2,048 lines or 1 MB)
      */
     public FileCheck(ObjectMapper json, RecordValidator validator, Stream stream, int maxLineBytes, int keptBytes,
-            long maxExpansionRatio, ExecutorService pool, int maxInFlight) {
+            long maxExpansionRatio, int maxZipEntries, ExecutorService pool, int maxInFlight) {
         // The received date only picks the lake partition of valid contacts and accounts: no part of a check.
         this.check = new RecordCheck(json, validator, stream, LocalDate.now(ZoneOffset.UTC), maxLineBytes);
         this.maxLineBytes = maxLineBytes;
         this.keptBytes = keptBytes;
         this.maxExpansionRatio = maxExpansionRatio;
+        this.maxZipEntries = maxZipEntries;
         this.pool = pool;
         this.maxInFlight = Math.max(1, maxInFlight);
     }
@@ -68,7 +75,8 @@ public final class FileCheck {
     public Outcome check(InputStream file, Rejections rejections) throws IOException, InterruptedException {
         Tally tally = new Tally(rejections);
         Deque<Future<Chunk>> inFlight = new ArrayDeque<>();
-        try (SourceStream source = SourceStream.of(file, () -> closeQuietly(file), -1, maxExpansionRatio);
+        try (SourceStream source = SourceStream.of(file, () -> closeQuietly(file), -1, maxExpansionRatio,
+                maxZipEntries);
                 LineChunks chunks = new LineChunks(source, maxLineBytes, keptBytes)) {
             while (hasNext(chunks)) {
                 Chunk chunk = chunks.next();
@@ -83,10 +91,10 @@ public final class FileCheck {
             while (!inFlight.isEmpty()) {
                 tally.add(checked(inFlight.poll()));
             }
-            return tally.outcome();
+            return tally.outcome(source.archiveEntries());
         } catch (SourceFailure unreadable) {
             // The pipeline keeps nothing of a file it cannot read to its end, whatever its first lines were.
-            return new Outcome(0, 0, 0, unreadable.getMessage());
+            return new Outcome(0, 0, 0, unreadable.getMessage(), null);
         } finally {
             for (Future<Chunk> pending : inFlight) {
                 pending.cancel(false);
@@ -135,15 +143,15 @@ public final class FileCheck {
                     case Chunk.VALID -> accepted++;
                     case Chunk.REJECTED -> {
                         rejected++;
-                        rejections.rejected(chunk.line[i], chunk.errors[i]);
+                        rejections.rejected(chunk.entry, chunk.line[i], chunk.errors[i]);
                     }
                     default -> blank++;
                 }
             }
         }
 
-        Outcome outcome() {
-            return new Outcome(accepted, rejected, blank, null);
+        Outcome outcome(ArchiveEntries entries) {
+            return new Outcome(accepted, rejected, blank, null, entries);
         }
     }
 }

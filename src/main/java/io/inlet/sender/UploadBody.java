@@ -15,8 +15,8 @@ interface UploadBody {
     /** The bytes from the start; {@code progress} gets the count sent so far. */
     InputStream open(LongConsumer progress) throws IOException;
 
-    /** A file that is gzip already: sent as it is. */
-    static UploadBody gzipFile(Path file, long size) {
+    /** A file sent as it is: gzip already, or a zip archive. */
+    static UploadBody asItIs(Path file, long size) {
         return new UploadBody() {
             @Override
             public long length() {

@@ -201,8 +201,12 @@ public final class UploadCommand implements Callable<Integer> {
             try (InputStream in = Files.newInputStream(file)) {
                 head = in.readNBytes(2);
             }
-            if (head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
-                return UploadBody.gzipFile(file, attributes.size());
+            // Sent as they are: a gzip, and a zip archive (already compressed, and the service reads an archive by its
+            // magic bytes, whatever its name; a gzip around it would hide them).
+            boolean gzipped = head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+            boolean archive = head.length == 2 && head[0] == 'P' && head[1] == 'K';
+            if (gzipped || archive) {
+                return UploadBody.asItIs(file, attributes.size());
             }
             BlockGzip.Plan plan;
             try (ProgressBar bar = bars.start("gzip", attributes.size())) {
@@ -262,8 +266,8 @@ public final class UploadCommand implements Callable<Integer> {
         JsonNode rejections = status.path("first_rejections");
         for (int i = 0; i < Math.min(LISTED_REJECTIONS, rejections.size()); i++) {
             JsonNode r = rejections.get(i);
-            out.println("  " + RejectionText.of(r.path("line").asLong(), r.path("pointer").asText(""),
-                    r.path("message").asText()));
+            out.println("  " + RejectionText.of(r.path("entry").asText(null), r.path("line").asLong(),
+                    r.path("pointer").asText(""), r.path("message").asText()));
         }
         if (status.hasNonNull("rejected_key")) {
             out.println("  rejected lines" + (rejected > Math.min(LISTED_REJECTIONS, rejections.size())

@@ -20,9 +20,11 @@ import io.inlet.Inlet;
 import io.inlet.Json;
 import io.inlet.Settings;
 import io.inlet.api.ApiError;
+import io.inlet.pipeline.ArchiveEntries;
 import io.inlet.pipeline.FileCheck;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
+import io.inlet.status.RefusedEntry;
 import io.inlet.status.UploadState;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,8 +37,9 @@ import picocli.CommandLine.Parameters;
  * file would end with.
  */
 @Command(name = "validate", exitCodeOnInvalidInput = Verdict.USAGE, sortOptions = false,
-        description = {"Check .jsonl or .jsonl.gz files offline, as the service would: the same line reader and "
-            + "record schemas. Prints each rejected line (line, pointer, message) and the counts.",
+        description = {"Check .jsonl or .jsonl.gz files (or .zip archives of them) offline, as the service would: the "
+            + "same line reader and record schemas. Prints each rejected line (line, pointer, message), each refused "
+            + "archive entry, and the counts.",
             "Exit code: 0 every record valid, 2 some lines rejected, 1 a file cannot be read (or the service would "
                 + "fail it: not gzip nor text, a truncated gzip), 64 bad arguments."})
 public final class ValidateCommand implements Callable<Integer> {
@@ -79,7 +82,8 @@ public final class ValidateCommand implements Callable<Integer> {
         ExecutorService pool = DaemonThreads.pool("inlet-validate", checkThreads);
         try {
             FileCheck check = new FileCheck(mapper, new RecordValidator(), stream, pipeline.maxLineBytes(),
-                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pool, 2 * checkThreads);
+                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries(), pool,
+                    2 * checkThreads);
             Verdict verdict = Verdict.COMPLETED;
             for (Path file : files) {
                 Report report = validate(check, file, out);
@@ -104,13 +108,14 @@ public final class ValidateCommand implements Callable<Integer> {
         long[] errors = {0};
         FileCheck.Outcome outcome;
         try (InputStream in = Files.newInputStream(file)) {
-            outcome = check.check(in, (line, problems) -> {
+            outcome = check.check(in, (entry, line, problems) -> {
                 for (var problem : problems) {
                     errors[0]++;
                     if (shown.size() < maxErrors) {
-                        shown.add(ApiError.atLine(line, problem.pointer(), problem.message()));
+                        shown.add(ApiError.atLine(entry, line, problem.pointer(), problem.message()));
                         if (!json) {
-                            out.println(file + ": " + RejectionText.of(line, problem.pointer(), problem.message()));
+                            out.println(file + ": " + RejectionText.of(entry, line, problem.pointer(),
+                                    problem.message()));
                         }
                     }
                 }
@@ -122,11 +127,19 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         if (outcome.failureReason() != null) {
             return new Report(file.toString(), stream.wireName(), UploadState.FAILED, 0, 0, null,
-                    outcome.failureReason(), 0);
+                    outcome.failureReason(), null, 0);
         }
-        UploadState state = outcome.rejected() > 0 ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED;
+        ArchiveEntries entries = outcome.entries();
+        boolean refusedEntries = entries != null && entries.refused() > 0;
+        if (refusedEntries && !json) {
+            entries.firstRefused().forEach(refused -> out.println(file + ": entry '" + refused.entry()
+                    + "' refused: " + refused.reason()));
+        }
+        // as in the pipeline: a refused entry of an archive makes it completed_with_errors, like a rejected line
+        UploadState state = outcome.rejected() > 0 || refusedEntries
+                ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED;
         return new Report(file.toString(), stream.wireName(), state, outcome.accepted(), outcome.rejected(),
-                shown, null, errors[0]);
+                shown, null, entries, errors[0]);
     }
 
     private static String summary(Report report) {
@@ -135,7 +148,9 @@ public final class ValidateCommand implements Callable<Integer> {
             case COMPLETED -> file + ": " + report.recordsAccepted() + " records, all valid (an upload would end "
                     + "completed)";
             case COMPLETED_WITH_ERRORS -> file + ": " + report.recordsAccepted() + " valid, " + report.recordsRejected()
-                    + " rejected" + (report.errors() > report.firstRejections().size()
+                    + " rejected" + (report.entries() != null && report.entries().refused() > 0
+                            ? ", " + report.entries().refused() + " archive entries refused" : "")
+                    + (report.errors() > report.firstRejections().size()
                             ? " (" + report.errors() + " errors, the first " + report.firstRejections().size() + " shown)"
                             : "")
                     + " (an upload would end completed_with_errors)";
@@ -146,7 +161,7 @@ public final class ValidateCommand implements Callable<Integer> {
     /** One file's result, in the status document's words, as {@code --json} prints it. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonPropertyOrder({"file", "stream", "state", "records_accepted", "records_rejected", "first_rejections",
-        "failure_reason"})
+        "failure_reason", "entries_read", "entries_refused", "refused_entries"})
     record Report(
             @JsonProperty("file") String file,
             @JsonProperty("stream") String stream,
@@ -155,11 +170,28 @@ public final class ValidateCommand implements Callable<Integer> {
             @JsonProperty("records_rejected") long recordsRejected,
             @JsonProperty("first_rejections") List<ApiError> firstRejections,
             @JsonProperty("failure_reason") String failureReason,
+            /** For a zip archive: its entries read and refused, as the status document's fields say them. */
+            @JsonIgnore ArchiveEntries entries,
             /** Every problem of every rejected line (a line can have several); first_rejections holds the first ones. */
             @JsonIgnore long errors) {
 
         static Report unreadable(Path file, Stream stream, String reason) {
-            return new Report(file.toString(), stream.wireName(), UploadState.FAILED, 0, 0, null, reason, 0);
+            return new Report(file.toString(), stream.wireName(), UploadState.FAILED, 0, 0, null, reason, null, 0);
+        }
+
+        @JsonProperty("entries_read")
+        Long entriesRead() {
+            return entries == null ? null : entries.read();
+        }
+
+        @JsonProperty("entries_refused")
+        Long entriesRefused() {
+            return entries == null ? null : entries.refused();
+        }
+
+        @JsonProperty("refused_entries")
+        List<RefusedEntry> refusedEntries() {
+            return entries == null ? null : entries.firstRefused();
         }
     }
 }

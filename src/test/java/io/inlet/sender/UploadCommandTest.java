@@ -108,6 +108,27 @@ class UploadCommandTest {
         assertNoSecrets(run, tenant);
     }
 
+    /** A zip archive goes as it is (not gzipped around it), and its rejections name their entry. */
+    @Test
+    void aZipArchiveIsSentAsItIsAndItsRejectionsNameTheirEntry() throws IOException {
+        Tenant tenant = app.newTenant("zipped");
+        JsonlFiles.Generated mixed = JsonlFiles.contactEvents(dir, "zipped", 300, 100, false);
+        Path archive = dir.resolve("export.zip");
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(archive))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("events.jsonl"));
+            zip.write(Files.readAllBytes(mixed.path()));
+            zip.closeEntry();
+        }
+
+        InletCli.Run run = upload(tenant, archive);
+
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(2);
+        assertThat(run.all()).doesNotContain("gzipped on the fly");
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).contains(archive + ": completed_with_errors: 297 accepted, 3 rejected",
+                "  entry 'events.jsonl' line 100: /contact_id: is required but missing");
+    }
+
     @Test
     void aWrongKeyIsRefusedWithTheServicesWordsAndExitsOne() throws IOException {
         JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "refused", 10, 0, true);

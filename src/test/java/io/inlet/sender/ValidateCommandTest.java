@@ -74,6 +74,40 @@ class ValidateCommandTest {
                 .isEqualTo("{\"line\":20,\"pointer\":\"/contact_id\",\"message\":\"is required but missing\"}");
     }
 
+    /** A zip archive is checked entry by entry, as the pipeline reads it: lines named by entry, other entries refused. */
+    @Test
+    void aZipArchiveIsCheckedEntryByEntryAndItsRefusedEntriesAreNamed() throws IOException {
+        JsonlFiles.Generated clean = JsonlFiles.contactEvents(dir, "clean", 500, 0, false);
+        JsonlFiles.Generated mixed = JsonlFiles.contactEvents(dir, "mixed", 500, 250, true);
+        Path archive = dir.resolve("export.zip");
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(archive))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("clean.jsonl"));
+            zip.write(Files.readAllBytes(clean.path()));
+            zip.putNextEntry(new java.util.zip.ZipEntry("notes.txt"));
+            zip.write("not records".getBytes(StandardCharsets.UTF_8));
+            zip.putNextEntry(new java.util.zip.ZipEntry("mixed.jsonl.gz"));
+            zip.write(Files.readAllBytes(mixed.path()));
+            zip.closeEntry();
+        }
+
+        InletCli.Run text = InletCli.run("validate", "--stream", "contact_event", archive.toString());
+        assertThat(text.exitCode()).isEqualTo(2);
+        assertThat(text.out().lines()).containsExactly(
+                archive + ": entry 'mixed.jsonl.gz' line 250: /contact_id: is required but missing",
+                archive + ": entry 'mixed.jsonl.gz' line 500: /contact_id: is required but missing",
+                archive + ": entry 'notes.txt' refused: not a JSONL file: only entries named .jsonl, .ndjson or .json "
+                        + "(optionally .gz) are read",
+                archive + ": 998 valid, 2 rejected, 1 archive entries refused (an upload would end "
+                        + "completed_with_errors)");
+
+        JsonNode report = JSON.readTree(InletCli.run("validate", "--stream", "contact_event", "--json",
+                archive.toString()).out());
+        assertThat(report.get("entries_read").asLong()).isEqualTo(2);
+        assertThat(report.get("entries_refused").asLong()).isEqualTo(1);
+        assertThat(report.get("refused_entries").get(0).get("entry").asText()).isEqualTo("notes.txt");
+        assertThat(report.get("first_rejections").get(0).get("entry").asText()).isEqualTo("mixed.jsonl.gz");
+    }
+
     @Test
     void filesTheServiceCouldNotReadExitOneWithItsReason() throws IOException {
         JsonlFiles.Generated good = JsonlFiles.contactEvents(dir, "good", 100, 0, true);
