@@ -238,12 +238,17 @@ async function openDetails(fileKey, from) {
   field('Records rejected', status.records_rejected);
   field('Why it failed', status.failure_reason);
   field('Lake files', status.lake_keys ? status.lake_keys.length : null);
+  // a zip archive: entries other than JSONL files are refused, each with its reason
+  field('Archive entries read', status.entries_read);
+  field('Archive entries refused', (status.refused_entries ?? []).map((e) => `${e.entry}: ${e.reason}`).join('; '));
 
   const listed = status.first_rejections ?? [];
   const rejected = status.records_rejected ?? 0;
   view.rejectionRows.replaceChildren(...listed.map((r) => {
     const tr = el('tr');
-    tr.append(el('td', r.line ?? '', { class: 'number' }), el('td', r.pointer ?? ''), el('td', r.message));
+    // in a zip archive a line number counts within its entry, so the entry comes with it
+    const line = r.entry ? `${r.entry}, line ${r.line}` : (r.line ?? '');
+    tr.append(el('td', line, { class: 'number' }), el('td', r.pointer ?? ''), el('td', r.message));
     return tr;
   }));
   view.rejections.hidden = listed.length === 0;
