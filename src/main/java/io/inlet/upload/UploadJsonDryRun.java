@@ -29,8 +29,9 @@ public final class UploadJsonDryRun {
         int records = batch.records().size();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
-        body.put("message", "Dry run: all " + records + " records match the " + batch.stream()
-                + " schema, so upload-json would store them; nothing was stored");
+        body.put("message", "Dry run: " + (records == 1 ? "the record matches" : "all " + records + " records match")
+                + " the " + batch.stream() + " schema, so upload-json would store " + (records == 1 ? "it" : "them")
+                + "; nothing was stored");
         body.put("dry_run", true);
         body.put("stream", batch.stream().wireName());
         body.put("records_accepted", records);
