@@ -39,8 +39,10 @@ public final class PipelineRoutes extends RouteBuilder {
     public void configure() {
         Settings.Pipeline pipeline = settings.pipeline();
         Settings.Queue queue = settings.queue();
-        String small = "seda:small-batches?size=256&blockWhenFull=true";
-        String large = "seda:large-batches?size=256&blockWhenFull=true";
+        // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)
+        // waited a whole second per queue at the default.
+        String small = "seda:small-batches?size=256&blockWhenFull=true&pollTimeout=200";
+        String large = "seda:large-batches?size=256&blockWhenFull=true&pollTimeout=200";
 
         // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.
         // Long polls of 2 s: an idle consumer costs one request per 2 s, and a stop waits for at most one poll.

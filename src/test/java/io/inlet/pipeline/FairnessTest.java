@@ -66,14 +66,18 @@ class FairnessTest {
             Instant finished = finishedAt(client.awaitFinal(small.key(), key, Duration.ofSeconds(120)));
             lastSmall = finished.isAfter(lastSmall) ? finished : lastSmall;
         }
-        Instant firstLarge = Instant.MAX;
+        List<Instant> largeFinished = new ArrayList<>();
         for (String key : largeKeys) {
             JsonNode status = client.awaitFinal(large.key(), key, Duration.ofSeconds(240));
             assertThat(status.get("state").asText()).isEqualTo("completed");
-            Instant finished = finishedAt(status);
-            firstLarge = finished.isBefore(firstLarge) ? finished : firstLarge;
+            largeFinished.add(finishedAt(status));
         }
-        assertThat(lastSmall).as("every small batch done before the first large file").isBefore(firstLarge);
+        largeFinished.sort(null);
+        // The large files were confirmed first. Sharing two workers with them, the small batches would wait for the
+        // first two large files, which run side by side and finish together; in a lane of their own they are done
+        // while the large lane is still on its second file. (Before the first large file is a race on an idle
+        // machine: the first was already running while the small batches were being posted.)
+        assertThat(lastSmall).as("every small batch done before the second large file").isBefore(largeFinished.get(1));
     }
 
     private static Instant finishedAt(JsonNode status) {
