@@ -86,6 +86,11 @@ public final class UploadCommand implements Callable<Integer> {
                     + "Default: PT2M.")
     Duration stallTimeout;
 
+    @Option(names = "--status-timeout", defaultValue = "PT1H", paramLabel = "<ISO-8601 duration>",
+            description = "Stop following a confirmed file's status when it is not final after this long (exit 1, "
+                    + "its file key printed; the service goes on with it). Default: PT1H.")
+    Duration statusTimeout;
+
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "JSONL files, gzip or not (told by their bytes).")
     List<Path> files;
 
@@ -105,9 +110,9 @@ public final class UploadCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--url must be an http:// or https:// address, like http://localhost:8080");
         }
-        if (attempts < 1 || !isPositive(retryDelay) || !isPositive(stallTimeout)) {
+        if (attempts < 1 || !isPositive(retryDelay) || !isPositive(stallTimeout) || !isPositive(statusTimeout)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--attempts must be 1 or more, --retry-delay and --stall-timeout longer than zero");
+                    "--attempts must be 1 or more, --retry-delay, --stall-timeout and --status-timeout longer than zero");
         }
         PrintWriter out = spec.commandLine().getOut();
         // With --json, stdout carries the documents alone.
@@ -122,7 +127,8 @@ public final class UploadCommand implements Callable<Integer> {
             Retries retries = new Retries(attempts, retryDelay, notes);
             ProgressBars bars = ProgressBars.on(terminal, notes);
             Sender sender = new Sender(stream, new IngestionApi(http, url, apiKey, retries, mapper),
-                    new PresignedPut(http, retries, bars, stallTimeout), new BlockGzip(pool, cores), bars, notes);
+                    new PresignedPut(http, retries, bars, stallTimeout), new BlockGzip(pool, cores), bars, notes,
+                    statusTimeout);
             Verdict verdict = Verdict.COMPLETED;
             for (Path file : files) {
                 Sent sent = sender.send(file);
@@ -165,7 +171,7 @@ public final class UploadCommand implements Callable<Integer> {
 
     /** The steps for one file; what failed, and at which step, ends up in its {@link Sent}. */
     private record Sender(Stream stream, IngestionApi api, PresignedPut put, BlockGzip gzip, ProgressBars bars,
-            PrintWriter notes) {
+            PrintWriter notes, Duration statusTimeout) {
 
         Sent send(Path file) throws InterruptedException {
             String step = "reading the file";
@@ -180,7 +186,13 @@ public final class UploadCommand implements Callable<Integer> {
                 step = "confirming";
                 api.confirm(upload.fileKey());
                 step = "following its status";
-                return Sent.of(file, follow(upload.fileKey(), body.length()));
+                JsonNode status = follow(upload.fileKey(), body.length());
+                if (!FINAL_STATES.contains(status.path("state").asText())) {
+                    return Sent.failed(file, file + ": still " + status.path("state").asText() + " after "
+                            + statusTimeout + " (--status-timeout); the service goes on with it: GET "
+                            + "/ingestion/uploads/status?file_key=" + upload.fileKey());
+                }
+                return Sent.of(file, status);
             } catch (Refused refused) {
                 return Sent.refused(file, refused);
             } catch (NoSuchFileException e) {
@@ -217,8 +229,12 @@ public final class UploadCommand implements Callable<Integer> {
             return UploadBody.gzipped(gzip, plan);
         }
 
-        /** Polls the status document until it is final, with a bar on bytes_read of bytes_total. */
+        /**
+         * Polls the status document until it is final, with a bar on bytes_read of bytes_total; the last one read
+         * when it is not final after the status timeout.
+         */
         private JsonNode follow(String fileKey, long size) throws Refused, IOException, InterruptedException {
+            long deadline = System.nanoTime() + statusTimeout.toNanos();
             try (ProgressBar bar = bars.start("processing", size)) {
                 long waitMillis = 250;
                 while (true) {
@@ -234,6 +250,9 @@ public final class UploadCommand implements Callable<Integer> {
                         if (state.startsWith("completed")) {
                             bar.stepTo(bar.getMax());
                         }
+                        return status;
+                    }
+                    if (System.nanoTime() - deadline > 0) {
                         return status;
                     }
                     Thread.sleep(waitMillis);

@@ -56,6 +56,12 @@ public final class UploadIndex {
         String prefix = LakeKeys.uploadsOf(tenant);
         ListObjectsV2Response listed = s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).maxKeys(limit)
                 .startAfter(after.map(name -> prefix + name).orElse(null)));
+        // S3 may answer a truncated page with no keys on it: the next cursor must then come from further on, never
+        // be empty (an empty one says there is nothing more)
+        while (listed.contents().isEmpty() && Boolean.TRUE.equals(listed.isTruncated())) {
+            String token = listed.nextContinuationToken();
+            listed = s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).maxKeys(limit).continuationToken(token));
+        }
         List<Entry> entries = new ArrayList<>(listed.contents().size());
         String last = null;
         for (S3Object object : listed.contents()) {

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Gunzip;
 import io.inlet.Json;
+import io.inlet.testing.BulkClient;
 import io.inlet.testing.DroppingProxy;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -127,6 +128,23 @@ class UploadCommandTest {
         List<String> lines = run.out().lines().toList();
         assertThat(lines).contains(archive + ": completed_with_errors: 297 accepted, 3 rejected",
                 "  entry 'events.jsonl' line 100: /contact_id: is required but missing");
+    }
+
+    /** A status not final within --status-timeout ends the command (exit 1, the file key named); the file goes on. */
+    @Test
+    void aStatusNotFinalInTheStatusTimeoutEndsTheCommandWithItsFileKey() throws IOException {
+        Tenant tenant = app.newTenant("impatient");
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "impatient", 100, 0, false);
+
+        // The first look at the status comes right after the confirmation, within the pipeline's batch window.
+        InletCli.Run run = upload(tenant, "--status-timeout", "PT0.001S", file.path().toString());
+
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(1);
+        String fileKey = fileKey(run.all().lines().toList(), file.path());
+        assertThat(run.out()).contains(file.path() + ": still queued after PT0.001S (--status-timeout); the service goes "
+                + "on with it: GET /ingestion/uploads/status?file_key=" + fileKey);
+        JsonNode status = new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), fileKey, java.time.Duration.ofSeconds(30));
+        assertThat(status.get("state").asText()).isEqualTo("completed");
     }
 
     @Test

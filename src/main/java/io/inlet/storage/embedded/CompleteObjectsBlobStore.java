@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -201,7 +202,8 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
                     keys.add(folderKey + name);
                 }
             }
-        } catch (NoSuchFileException | NotDirectoryException nothingThere) {
+        } catch (NoSuchFileException | NotDirectoryException | DirectoryIteratorException nothingThere) {
+            // gone or changed while listed: S3Proxy's own listing answers for it
             return Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -224,6 +226,11 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
             String key = keys.get(next);
             if (Files.isDirectory(container.resolve(key), LinkOption.NOFOLLOW_LINKS)) {
                 return Optional.empty();
+            }
+            // a write in progress is not on the page and takes no place on it (list() would drop it after the cut,
+            // and a page of nothing but such names would look like the end to a caller paging by its last key)
+            if (isTemporary(request.bucket(), key)) {
+                continue;
             }
             HeadObjectResponse object = delegate().blobMetadataIfPresent(request.bucket(), key);
             if (object != null) {
