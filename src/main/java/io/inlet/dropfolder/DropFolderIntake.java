@@ -10,6 +10,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.UUID;
 
+import io.inlet.FileMagic;
 import io.inlet.metrics.IngestMeters;
 import io.inlet.ops.LogContext;
 import io.inlet.pipeline.CrashPoints;
@@ -165,11 +166,11 @@ public final class DropFolderIntake {
     private static String keyEnding(Path file) throws IOException {
         byte[] head;
         try (InputStream in = UnfollowedFileContent.open(file)) {
-            head = in.readNBytes(2);
+            head = in.readNBytes(FileMagic.HEAD_BYTES);
         }
-        if (head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
+        if (FileMagic.isGzip(head)) {
             return "jsonl.gz";
         }
-        return head.length == 2 && head[0] == 'P' && head[1] == 'K' ? FileKey.ZIP : "jsonl";
+        return FileMagic.isZip(head) ? FileKey.ZIP : "jsonl";
     }
 }

@@ -6,6 +6,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
+import io.inlet.FileMagic;
 import io.inlet.Gunzip;
 import io.inlet.storage.Buckets;
 import org.apache.commons.io.input.ProxyInputStream;
@@ -92,12 +93,12 @@ final class SourceStream implements AutoCloseable {
         BufferedInputStream buffered = new BufferedInputStream(compressed, 65_536);
         try {
             byte[] head = head(buffered);
-            if (isZip(head)) {
+            if (FileMagic.isZip(head)) {
                 return new SourceStream(abort, compressed, null,
                         new ZipEntries(buffered, () -> compressed.count, maxExpansionRatio, maxZipEntries), size);
             }
             InputStream content;
-            if (isGzip(head)) {
+            if (FileMagic.isGzip(head)) {
                 content = new InflationCheck(new GzipContent(buffered, null), (inflated, more) -> {
                     if (inflated > BOMB_CHECK_AFTER && inflated > maxExpansionRatio * Math.max(compressed.count, 1)) {
                         throw new SourceFailure("refused as a gzip bomb: it inflates more than " + maxExpansionRatio
@@ -122,16 +123,6 @@ final class SourceStream implements AutoCloseable {
         byte[] head = in.readNBytes(TEXT_SNIFF_BYTES);
         in.reset();
         return head;
-    }
-
-    static boolean isGzip(byte[] head) {
-        return head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
-    }
-
-    /** "PK" and a local file header (03 04), an empty archive's end record (05 06) or a split archive's mark (07 08). */
-    private static boolean isZip(byte[] head) {
-        return head.length >= 4 && head[0] == 'P' && head[1] == 'K'
-                && (head[2] == 3 && head[3] == 4 || head[2] == 5 && head[3] == 6 || head[2] == 7 && head[3] == 8);
     }
 
     /** JSONL is text: a NUL or other control byte in the first KBs means some binary format. */

@@ -13,6 +13,7 @@ import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 
+import io.inlet.FileMagic;
 import io.inlet.status.RefusedEntry;
 import io.inlet.status.UploadStatus;
 import org.apache.commons.compress.archivers.ArchiveEntry;
@@ -107,7 +108,7 @@ final class ZipEntries implements Closeable {
             BufferedInputStream buffered = new BufferedInputStream(data, 65_536);
             byte[] head = SourceStream.head(buffered);
             InputStream content;
-            if (SourceStream.isGzip(head)) {
+            if (FileMagic.isGzip(head)) {
                 content = new SourceStream.GzipContent(buffered, name);
             } else if (SourceStream.looksLikeText(head)) {
                 content = buffered;

@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.FileMagic;
 import io.inlet.Json;
 import io.inlet.api.ErrorBody;
 import io.inlet.schema.Stream;
@@ -211,13 +212,11 @@ public final class UploadCommand implements Callable<Integer> {
             }
             byte[] head;
             try (InputStream in = Files.newInputStream(file)) {
-                head = in.readNBytes(2);
+                head = in.readNBytes(FileMagic.HEAD_BYTES);
             }
             // Sent as they are: a gzip, and a zip archive (already compressed, and the service reads an archive by its
             // magic bytes, whatever its name; a gzip around it would hide them).
-            boolean gzipped = head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
-            boolean archive = head.length == 2 && head[0] == 'P' && head[1] == 'K';
-            if (gzipped || archive) {
+            if (FileMagic.isGzip(head) || FileMagic.isZip(head)) {
                 return UploadBody.asItIs(file, attributes.size());
             }
             BlockGzip.Plan plan;
