@@ -45,6 +45,8 @@ import java.util.zip.GZIPInputStream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.queue.EmbeddedQueue;
+import io.inlet.storage.FileKey;
+import io.inlet.storage.SharedInboxObject;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -315,6 +317,8 @@ public final class SmallBatchBench {
                 archived.missing() == 0 ? String.format(Locale.ROOT, "(all %,d listed by S3)", acknowledged)
                         : String.format(Locale.ROOT, "(gave up: %,d of %,d not archived)", archived.missing(), acknowledged));
         double archivedFiles = acknowledged - archived.missing();
+        System.out.printf(Locale.ROOT, "%-36s %,12d  (%.1f batches an object)%n", "inbox objects holding them",
+                ArchiveWatch.objectsOf(load.fileKeys()).size(), acknowledged / (double) ArchiveWatch.objectsOf(load.fileKeys()).size());
         System.out.printf(Locale.ROOT, "%-36s %12.1f files/s, %,.0f records/s%n", "end to end", archivedFiles / archived.seconds(),
                 archivedFiles * options.records() / archived.seconds());
         System.out.printf(Locale.ROOT, "%-36s %s%n", "lake", lake == null ? "not checked (not all archived)" : lake);
@@ -441,7 +445,7 @@ public final class SmallBatchBench {
 
         static ArchiveWatch await(S3Client s3, Process inlet, Path archiveDir, List<String> fileKeys, long fromNanos,
                 int limitSeconds) throws InterruptedException {
-            Set<String> pending = new HashSet<>(fileKeys);
+            Set<String> pending = objectsOf(fileKeys);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(limitSeconds);
             while (true) {
                 long lookStart = System.nanoTime();
@@ -460,8 +464,20 @@ public final class SmallBatchBench {
             }
         }
 
+        /**
+         * The inbox objects that hold the acknowledged batches: a batch's own file, or the object it shares with
+         * batches sent at the same time (its key is the object's with ".{n}" after the id).
+         */
+        static Set<String> objectsOf(List<String> fileKeys) {
+            Set<String> objects = new HashSet<>();
+            for (String key : fileKeys) {
+                objects.add(FileKey.parse(key).flatMap(SharedInboxObject::batchOf).map(b -> b.object().key()).orElse(key));
+            }
+            return objects;
+        }
+
         static void confirmListed(S3Client s3, List<String> fileKeys) {
-            Set<String> unlisted = new HashSet<>(fileKeys);
+            Set<String> unlisted = objectsOf(fileKeys);
             Set<String> prefixes = new HashSet<>();
             for (String key : fileKeys) {
                 prefixes.add(key.substring(0, key.indexOf("/dt=") + 1));

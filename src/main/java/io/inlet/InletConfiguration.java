@@ -67,6 +67,7 @@ import io.inlet.upload.UploadExpiry;
 import io.inlet.upload.UploadLocks;
 import io.inlet.upload.UploadJson;
 import io.inlet.upload.UploadJsonDryRun;
+import io.inlet.upload.SharedInboxWrites;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -177,9 +178,11 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("openApiDocument", new OpenApiDocument(json));
-        UploadJson uploadJson = new UploadJson(json, validator, clock, workQueue, ingestMeters);
+        UploadJson uploadJson = new UploadJson(json, validator, clock, ingestMeters);
         registry.bind("uploadJson", uploadJson);
         registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
+        registry.bind("sharedInboxWrites", new SharedInboxWrites(s3, buckets.inbox(), workQueue,
+                settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes()));
         IdempotencyRecords idempotencyRecords = new IdempotencyRecords(s3, buckets.lake(), json, clock,
                 settings.idempotency().ttl());
         registry.bind("idempotencyRecords", idempotencyRecords);

@@ -53,7 +53,15 @@ public record Settings(
         Metrics metrics,
         Limits limits,
         Overload overload,
-        Idempotency idempotency) {
+        Idempotency idempotency,
+        SharedInbox sharedInbox) {
+
+    /**
+     * upload-json batches of one tenant and stream that wait for the same inbox write share the next inbox object:
+     * at most {@code maxBatches} (1: never shared) and {@code maxBytes} of records in one.
+     */
+    public record SharedInbox(int maxBatches, long maxBytes) {
+    }
 
     /**
      * upload-json's Idempotency-Key: how long a key's first answer is kept (a retry within it gets that answer), and
@@ -268,7 +276,10 @@ public record Settings(
                 new Idempotency(
                         r.positiveDuration("inlet.idempotency.ttl"),
                         r.bool("inlet.idempotency.sweep-enabled"),
-                        r.positiveDuration("inlet.idempotency.sweep-interval")));
+                        r.positiveDuration("inlet.idempotency.sweep-interval")),
+                new SharedInbox(
+                        Math.toIntExact(r.positive("inlet.upload-json.shared.max-batches")),
+                        r.positive("inlet.upload-json.shared.max-bytes")));
     }
 
     /**

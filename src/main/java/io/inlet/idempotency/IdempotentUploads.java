@@ -120,6 +120,11 @@ public final class IdempotentUploads {
         exchange.setProperty(RECORD_KEY, LakeKeys.idempotency(ApiKeyAuth.tenantOf(exchange), sha256(key.getBytes(StandardCharsets.US_ASCII))));
     }
 
+    /** Whether the request was sent with an Idempotency-Key (read by {@link #readKey}). */
+    public static boolean hasKey(Exchange exchange) {
+        return exchange.getProperty(RECORD_KEY) != null;
+    }
+
     /**
      * Route step, once the batch is checked and ready for the inbox (its JSONL in the body, its new file key set):
      * without a key, nothing to do. With one, exactly one of: this request owns a new record (or takes over one whose

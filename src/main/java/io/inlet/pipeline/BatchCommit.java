@@ -1,5 +1,6 @@
 package io.inlet.pipeline;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -14,6 +15,7 @@ import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
+import io.inlet.storage.SharedInboxObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -110,7 +112,26 @@ public final class BatchCommit {
                                 + result.archive().refused() + " refused",
                         result.failureReason() == null ? "" : "; " + result.failureReason());
             }
-            meters.processed(result.key(), stateOf(result), result.recordsAccepted(), result.recordsRejected());
+            processed(meters, result.key(), result.status(), stateOf(result), result.recordsAccepted(), result.recordsRejected());
+        }
+    }
+
+    /** Counts a file that reached a final state; an object shared by upload-json batches counts as its batches. */
+    static void processed(IngestMeters meters, FileKey key, UploadStatus status, UploadState state, long accepted,
+            long rejected) {
+        if (status == null || status.batches == null) {
+            meters.processed(key, state, accepted, rejected);
+            return;
+        }
+        for (int i = 0; i < status.batches.size(); i++) {
+            UploadStatus.SharedBatch batch = status.batches.get(i);
+            if (state == UploadState.FAILED) {
+                meters.processed(SharedInboxObject.batchKey(key, i + 1), state, 0, 0);
+            } else {
+                meters.processed(SharedInboxObject.batchKey(key, i + 1),
+                        batch.rejected() > 0 ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED,
+                        batch.records() - batch.rejected(), batch.rejected());
+            }
         }
     }
 
@@ -143,6 +164,15 @@ public final class BatchCommit {
         status.lakeKeys = result.lakeKeys();
         status.failureReason = result.failureReason();
         status.finishedAt = now;
+        if (status.batches != null && result.batchesRejected() != null
+                && result.batchesRejected().size() == status.batches.size()) {
+            List<UploadStatus.SharedBatch> batches = new ArrayList<>(status.batches.size());
+            for (int i = 0; i < status.batches.size(); i++) {
+                UploadStatus.SharedBatch batch = status.batches.get(i);
+                batches.add(new UploadStatus.SharedBatch(batch.records(), batch.bytes(), result.batchesRejected().get(i)));
+            }
+            status.batches = batches;
+        }
         return status;
     }
 }

@@ -113,12 +113,15 @@ public final class BatchFailures {
             status.failureReason = "could not be processed after " + attempt + " attempts (" + error
                     + "); the file is kept in the archive bucket";
             status.finishedAt = statuses.now();
+            status.batches = source.sharedBatches();
             statuses.write(status);
         }
         commit.archive(manifest);
         manifests.delete(manifest.batchId());
         for (BatchManifest.Source source : manifest.sources()) {
-            FileKey.parse(source.key()).ifPresent(key -> meters.processed(key, UploadState.FAILED, 0, 0));
+            UploadStatus failed = new UploadStatus();
+            failed.batches = source.sharedBatches();
+            FileKey.parse(source.key()).ifPresent(key -> BatchCommit.processed(meters, key, failed, UploadState.FAILED, 0, 0));
         }
     }
 }

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.inlet.Settings;
 import io.inlet.status.UploadStatus;
 import io.inlet.storage.FileKey;
+import io.inlet.storage.SharedInboxObject;
 
 /**
  * The membership of one batch, written to the lake ({@code _manifests/{batch_id}.json}) before any of its
@@ -39,10 +40,23 @@ public record BatchManifest(
      * it was announced as having no status document yet (then none is looked up).
      */
     public record Source(@JsonProperty("key") String key, @JsonProperty("size") long size,
-            @JsonProperty("without_status") Boolean withoutStatus) {
+            @JsonProperty("without_status") Boolean withoutStatus, @JsonProperty("batches") String batches) {
 
         public Source(String key, long size) {
-            this(key, size, null);
+            this(key, size, null, null);
+        }
+
+        /**
+         * For an inbox object shared by upload-json batches ({@code batches}: its metadata as read when the batch
+         * was planned), each batch's records and bytes, none rejected yet; null for any other file.
+         */
+        @JsonIgnore
+        List<UploadStatus.SharedBatch> sharedBatches() {
+            List<SharedInboxObject.Batch> layout = SharedInboxObject.decode(batches);
+            if (layout.isEmpty()) {
+                return null;
+            }
+            return layout.stream().map(b -> new UploadStatus.SharedBatch(b.records(), b.bytes(), 0)).toList();
         }
     }
 
@@ -93,6 +107,8 @@ public record BatchManifest(
     static UploadStatus firstStatus(BatchManifest manifest, FileKey key) {
         UploadStatus status = UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null);
         status.createdAt = manifest.createdAt();
+        manifest.sources().stream().filter(source -> source.key().equals(key.key())).findFirst()
+                .ifPresent(source -> status.batches = source.sharedBatches());
         return status;
     }
 

@@ -20,6 +20,7 @@ import io.inlet.queue.WorkQueue;
 import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
+import io.inlet.storage.SharedInboxObject;
 import io.inlet.storage.S3Objects;
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
@@ -106,15 +107,15 @@ public final class BatchPlanner {
         if (size > SourcesAhead.SMALL_FILE) {
             object.abort();
             return size > MAX_SOURCE_BYTES ? lookIfInInbox(announced)
-                    : Optional.of(new Member(source(announced, size), response.lastModified()));
+                    : Optional.of(new Member(source(announced, size, response.metadata()), response.lastModified()));
         }
         try (object) {
             byte[] bytes = object.readAllBytes();
             read.put(key, bytes);
-            return Optional.of(new Member(source(announced, bytes.length), response.lastModified()));
+            return Optional.of(new Member(source(announced, bytes.length, response.metadata()), response.lastModified()));
         } catch (IOException e) {
             // Read again when the batch runs.
-            return Optional.of(new Member(source(announced, size), response.lastModified()));
+            return Optional.of(new Member(source(announced, size, response.metadata()), response.lastModified()));
         }
     }
 
@@ -130,11 +131,14 @@ public final class BatchPlanner {
                     + "inbox unprocessed", key);
             return Optional.empty();
         }
-        return Optional.of(new Member(source(announced, size), head.get().lastModified()));
+        return Optional.of(new Member(source(announced, size, head.get().metadata()), head.get().lastModified()));
     }
 
-    private static BatchManifest.Source source(Announced announced, long size) {
-        return new BatchManifest.Source(announced.file().key(), size, announced.file().withoutStatus() ? Boolean.TRUE : null);
+    /** The file as the manifest keeps it; an object shared by upload-json batches with its batches, as written. */
+    private static BatchManifest.Source source(Announced announced, long size, Map<String, String> metadata) {
+        String batches = metadata == null ? null : metadata.get(SharedInboxObject.METADATA);
+        return new BatchManifest.Source(announced.file().key(), size, announced.file().withoutStatus() ? Boolean.TRUE : null,
+                SharedInboxObject.decode(batches).isEmpty() ? null : batches);
     }
 
     /** The routable inbox files of one message; a message with none (a test event, say) is acknowledged now. */

@@ -76,8 +76,10 @@ public final class BatchSteps {
     public BatchRun start(@Body BatchManifest manifest) {
         List<UploadStatus> known = calls.map(manifest.sources(), source -> {
             FileKey key = FileKey.parse(source.key()).orElseThrow();
-            return (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty() : statuses.read(key.key()))
-                    .orElseGet(() -> BatchManifest.firstStatus(manifest, key));
+            UploadStatus status = (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty()
+                    : statuses.read(key.key())).orElseGet(() -> BatchManifest.firstStatus(manifest, key));
+            status.batches = source.sharedBatches();
+            return status;
         });
         return new BatchRun(manifest, known, prefetched.take(manifest.batchId()));
     }
@@ -156,7 +158,7 @@ public final class BatchSteps {
         boolean anyRejected = file.rejected.upload(s3, buckets.lake(), rejectedKey);
         run.results[file.index] = new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
                 List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, List.of(), null, file.status,
-                chunks.archiveEntries());
+                chunks.archiveEntries(), file.batchesRejected());
     }
 
     /** The file itself cannot be read as JSONL: it fails alone, and this attempt stops here. */

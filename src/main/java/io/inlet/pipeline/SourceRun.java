@@ -48,6 +48,9 @@ final class SourceRun implements LineChunks.Gate {
     long accepted;
     long rejectedCount;
     final List<ApiError> firstRejections = new ArrayList<>();
+    /** For an object shared by upload-json batches: the last line of each batch, and the records rejected in each. */
+    private final long[] batchLastLine;
+    private final long[] batchRejected;
     private LineChunks chunks;
 
     /** Reports a large file's progress while it is written. */
@@ -66,6 +69,19 @@ final class SourceRun implements LineChunks.Gate {
         this.lake = lake;
         this.progress = progress;
         this.maxOut = Math.max(1, maxOut);
+        List<UploadStatus.SharedBatch> batches = status.batches;
+        batchLastLine = batches == null ? null : new long[batches.size()];
+        batchRejected = batches == null ? null : new long[batches.size()];
+        long line = 0;
+        for (int i = 0; batchLastLine != null && i < batchLastLine.length; i++) {
+            line += batches.get(i).records();
+            batchLastLine[i] = line;
+        }
+    }
+
+    /** The records rejected in each batch of a shared object, in object order; null for any other file. */
+    List<Long> batchesRejected() {
+        return batchRejected == null ? null : java.util.Arrays.stream(batchRejected).boxed().toList();
     }
 
     void reading(LineChunks chunks) {
@@ -178,6 +194,11 @@ final class SourceRun implements LineChunks.Gate {
                     rejected.add(chunk.entry, chunk.line[i], errors, chunk.data, chunk.start[i], chunk.length[i],
                             chunk.oversizedLength[i] > 0);
                     rejectedCount++;
+                    if (batchLastLine != null) {
+                        int batch = java.util.Arrays.binarySearch(batchLastLine, chunk.line[i]);
+                        // a line past the last batch's (the object was not what its metadata said) counts in it
+                        batchRejected[Math.min(batch < 0 ? -batch - 1 : batch, batchRejected.length - 1)]++;
+                    }
                     for (FieldError error : errors) {
                         if (firstRejections.size() < UploadStatus.MAX_LISTED_REJECTIONS) {
                             firstRejections.add(ApiError.atLine(chunk.entry, chunk.line[i], error.pointer(), error.message()));

@@ -26,6 +26,9 @@ public final class UploadListApi {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 200;
+    /** Between an entry's name and the count of its uploads shown, in a cursor; no entry name has it. */
+    private static final char SHOWN = '#';
+    private static final int MAX_SHOWN = 1000;
     private static final String LIMIT_RULE = "must be a whole number from 1 to " + MAX_LIMIT;
 
     private final UploadIndex index;
@@ -41,17 +44,59 @@ public final class UploadListApi {
     public UploadList list(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         int limit = limit(exchange.getMessage().getHeader("limit", String.class));
-        Optional<String> after = cursor(exchange.getMessage().getHeader("cursor", String.class));
-        UploadIndex.Page page = index.page(tenant, limit, after);
-        List<Optional<UploadList.Upload>> found = calls.map(page.entries(),
-                entry -> statuses.find(entry.file()).map(status -> UploadList.Upload.of(status, entry)));
-        List<UploadList.Upload> uploads = new ArrayList<>(found.size());
+        Optional<Cursor> cursor = cursor(exchange.getMessage().getHeader("cursor", String.class));
+        List<UploadList.Upload> uploads = new ArrayList<>(limit);
         Set<String> seen = new HashSet<>();
-        for (Optional<UploadList.Upload> upload : found) {
-            // a file confirmed without an upload URL and cut short by a crash can have two entries
-            upload.filter(u -> seen.add(u.fileKey())).ifPresent(uploads::add);
+        // An entry can stand for many uploads (an inbox object shared by upload-json batches): a page may end inside
+        // one, and the cursor then says how many of its uploads were shown.
+        if (cursor.isPresent() && cursor.get().shown() >= 0) {
+            Optional<UploadIndex.Entry> entry = UploadIndex.parse(tenant, cursor.get().name());
+            if (entry.isPresent()) {
+                List<UploadStatus> statuses = this.statuses.findListed(entry.get().file());
+                Optional<Cursor> next = add(uploads, seen, limit, entry.get(), statuses, cursor.get().shown());
+                if (next.isPresent()) {
+                    return JsonResponses.ok(exchange, new UploadList(uploads, next.get().encoded()));
+                }
+            }
         }
-        return JsonResponses.ok(exchange, new UploadList(uploads, page.next().map(UploadListApi::encode).orElse(null)));
+        if (uploads.size() == limit) {
+            return JsonResponses.ok(exchange, new UploadList(uploads, new Cursor(cursor.get().name(), -1).encoded()));
+        }
+        UploadIndex.Page page = index.page(tenant, limit - uploads.size(), cursor.map(Cursor::name));
+        List<List<UploadStatus>> found = calls.map(page.entries(), entry -> statuses.findListed(entry.file()));
+        for (int i = 0; i < found.size(); i++) {
+            Optional<Cursor> next = add(uploads, seen, limit, page.entries().get(i), found.get(i), 0);
+            if (next.isPresent()) {
+                return JsonResponses.ok(exchange, new UploadList(uploads, next.get().encoded()));
+            }
+        }
+        return JsonResponses.ok(exchange, new UploadList(uploads, page.next().map(name -> new Cursor(name, -1).encoded())
+                .orElse(null)));
+    }
+
+    /** Adds the entry's uploads from the {@code from}th on; where the page is full first, the cursor to go on from. */
+    private static Optional<Cursor> add(List<UploadList.Upload> uploads, Set<String> seen, int limit,
+            UploadIndex.Entry entry, List<UploadStatus> statuses, int from) {
+        for (int i = from; i < statuses.size(); i++) {
+            if (uploads.size() == limit) {
+                return Optional.of(new Cursor(entry.name(), i));
+            }
+            UploadList.Upload upload = UploadList.Upload.of(statuses.get(i), entry);
+            // a file confirmed without an upload URL and cut short by a crash can have two entries
+            if (seen.add(upload.fileKey())) {
+                uploads.add(upload);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Where a page goes on: after the entry {@code name}, or, when {@code shown >= 0}, within it after that many. */
+    private record Cursor(String name, int shown) {
+
+        String encoded() {
+            String text = shown < 0 ? name : name + SHOWN + shown;
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     private static int limit(String given) {
@@ -70,26 +115,27 @@ public final class UploadListApi {
     }
 
     /**
-     * The entry name a cursor continues after. The listing stays under the caller's prefix whatever it says, so only
-     * what no entry name can be is refused; a name of no entry is fine (the listing starts after it).
+     * The entry name a cursor continues after (and how many of its uploads were shown, when a page ended within it).
+     * The listing stays under the caller's prefix whatever it says, so only what no entry name can be is refused; a
+     * name of no entry is fine (the listing starts after it).
      */
-    private static Optional<String> cursor(String given) {
+    private static Optional<Cursor> cursor(String given) {
         if (given == null || given.isEmpty()) {
             return Optional.empty();
         }
         try {
-            String name = new String(Base64.getUrlDecoder().decode(given), StandardCharsets.UTF_8);
-            if (!name.isEmpty() && name.indexOf('/') < 0 && name.chars().noneMatch(Character::isISOControl)) {
-                return Optional.of(name);
+            String text = new String(Base64.getUrlDecoder().decode(given), StandardCharsets.UTF_8);
+            int mark = text.lastIndexOf(SHOWN);
+            String name = mark < 0 ? text : text.substring(0, mark);
+            int shown = mark < 0 ? -1 : Integer.parseInt(text.substring(mark + 1));
+            if (!name.isEmpty() && name.indexOf('/') < 0 && name.indexOf(SHOWN) < 0 && shown >= -1 && shown <= MAX_SHOWN
+                    && name.chars().noneMatch(Character::isISOControl)) {
+                return Optional.of(new Cursor(name, shown));
             }
         } catch (IllegalArgumentException e) {
-            // said below
+            // said below (NumberFormatException included)
         }
         throw ApiException.badRequest("cursor is not one this listing gave: pass next_cursor of the previous page as it is",
                 ApiError.atField("/cursor", "is not a cursor of this listing"));
-    }
-
-    private static String encode(String name) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(name.getBytes(StandardCharsets.UTF_8));
     }
 }

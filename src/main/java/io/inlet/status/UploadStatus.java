@@ -19,7 +19,7 @@ import io.inlet.api.ApiError;
 @JsonPropertyOrder({"file_key", "tenant", "stream", "state", "bytes_total", "bytes_read", "records_accepted",
         "records_rejected", "first_rejections", "rejected_key", "entries_read", "entries_refused", "refused_entries",
         "lake_bucket", "lake_keys", "failure_reason",
-        "created_at", "upload_url_expires_at", "confirmed_at", "started_at", "finished_at", "updated_at"})
+        "created_at", "upload_url_expires_at", "confirmed_at", "started_at", "finished_at", "updated_at", "batches"})
 public final class UploadStatus {
 
     /** How many rejection reasons the document itself lists; the rejected-records file has them all. */
@@ -50,6 +50,18 @@ public final class UploadStatus {
     @JsonProperty("started_at") public String startedAt;
     @JsonProperty("finished_at") public String finishedAt;
     @JsonProperty("updated_at") public String updatedAt;
+    /**
+     * Stored only, never answered: for an inbox object shared by upload-json batches, each batch's records, bytes
+     * and rejected records in object order (see {@link #ofBatch}).
+     */
+    @JsonProperty("batches") public List<SharedBatch> batches;
+
+    /** One upload-json batch of a shared inbox object; {@code rejected} counts once the object is processed. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record SharedBatch(@JsonProperty("records") long records, @JsonProperty("bytes") long bytes,
+            @JsonProperty("rejected") long rejected) {
+    }
 
     /** Made here rather than read from the lake: its first write also enters the file in the upload index. */
     @JsonIgnore
@@ -64,6 +76,91 @@ public final class UploadStatus {
         status.state = state;
         status.unstored = true;
         return status;
+    }
+
+    /**
+     * The status of batch {@code number} (from 1) of the shared inbox object this is the status of, under the
+     * batch's own file key: its records, bytes, rejected records and those of the first rejections that fall on
+     * its lines (numbered from its own first line); state, times, lake keys and a failure as the object's. Empty when
+     * the object has no such batch.
+     */
+    public java.util.Optional<UploadStatus> ofBatch(String batchKey, int number) {
+        if (batches == null || number < 1 || number > batches.size()) {
+            return java.util.Optional.empty();
+        }
+        long linesBefore = 0;
+        long bytesBefore = 0;
+        for (int i = 0; i < number - 1; i++) {
+            linesBefore += batches.get(i).records();
+            bytesBefore += batches.get(i).bytes();
+        }
+        SharedBatch batch = batches.get(number - 1);
+        UploadStatus of = copy();
+        of.fileKey = batchKey;
+        of.batches = null;
+        of.unstored = false;
+        of.bytesTotal = batch.bytes();
+        of.bytesRead = bytesRead == null ? null : Math.max(0, Math.min(batch.bytes(), bytesRead - bytesBefore));
+        boolean done = state == UploadState.COMPLETED || state == UploadState.COMPLETED_WITH_ERRORS;
+        if (done) {
+            of.recordsRejected = batch.rejected();
+            of.recordsAccepted = batch.records() - batch.rejected();
+            of.state = batch.rejected() > 0 ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED;
+            of.rejectedKey = batch.rejected() > 0 ? rejectedKey : null;
+        } else if (recordsAccepted != null) {
+            of.recordsAccepted = 0L;
+            of.recordsRejected = 0L;
+        }
+        if (firstRejections != null) {
+            long first = linesBefore + 1;
+            long last = linesBefore + batch.records();
+            of.firstRejections = new ArrayList<>();
+            for (ApiError rejection : firstRejections) {
+                if (rejection.line() != null && rejection.line() >= first && rejection.line() <= last) {
+                    of.firstRejections.add(new ApiError(rejection.entry(), rejection.index(), rejection.line() - linesBefore,
+                            rejection.pointer(), rejection.header(), rejection.message()));
+                }
+            }
+        }
+        return java.util.Optional.of(of);
+    }
+
+    /** The document as it would be answered for its own key: the shared object's batches are not part of it. */
+    public UploadStatus answered() {
+        if (batches == null) {
+            return this;
+        }
+        UploadStatus of = copy();
+        of.batches = null;
+        return of;
+    }
+
+    private UploadStatus copy() {
+        UploadStatus of = new UploadStatus();
+        of.fileKey = fileKey;
+        of.tenant = tenant;
+        of.stream = stream;
+        of.state = state;
+        of.bytesTotal = bytesTotal;
+        of.bytesRead = bytesRead;
+        of.recordsAccepted = recordsAccepted;
+        of.recordsRejected = recordsRejected;
+        of.firstRejections = firstRejections == null ? null : new ArrayList<>(firstRejections);
+        of.rejectedKey = rejectedKey;
+        of.entriesRead = entriesRead;
+        of.entriesRefused = entriesRefused;
+        of.refusedEntries = refusedEntries;
+        of.lakeBucket = lakeBucket;
+        of.lakeKeys = lakeKeys;
+        of.failureReason = failureReason;
+        of.createdAt = createdAt;
+        of.uploadUrlExpiresAt = uploadUrlExpiresAt;
+        of.confirmedAt = confirmedAt;
+        of.startedAt = startedAt;
+        of.finishedAt = finishedAt;
+        of.updatedAt = updatedAt;
+        of.batches = batches;
+        return of;
     }
 
     boolean unstored() {

@@ -1,5 +1,7 @@
 package io.inlet.status;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 import io.inlet.api.ApiError;
@@ -10,6 +12,7 @@ import io.inlet.ops.LogContext;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
+import io.inlet.storage.SharedInboxObject;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -46,7 +49,45 @@ public final class UploadStatusApi {
 
     /** The file's status document, or one derived from the buckets; empty when neither knows the file. */
     Optional<UploadStatus> find(FileKey key) {
-        return statuses.read(key.key()).or(() -> fromBuckets(key));
+        Optional<SharedInboxObject.BatchOf> batch = SharedInboxObject.batchOf(key);
+        if (batch.isPresent()) {
+            return findBatch(key, batch.get());
+        }
+        // read again last: the pipeline may have written it and removed the file from the inbox meanwhile
+        return statuses.read(key.key()).or(() -> fromBuckets(key)).or(() -> statuses.read(key.key()))
+                .map(UploadStatus::answered);
+    }
+
+    /**
+     * What the upload list shows for one of its entries: the file's status, or, for an inbox object shared by
+     * upload-json batches, each batch's status, last batch first (the list is newest first).
+     */
+    List<UploadStatus> findListed(FileKey key) {
+        Optional<UploadStatus> status = statuses.read(key.key());
+        if (status.isPresent() && status.get().batches != null) {
+            List<UploadStatus> batches = new ArrayList<>();
+            for (int number = status.get().batches.size(); number >= 1; number--) {
+                status.get().ofBatch(SharedInboxObject.batchKey(key, number).key(), number).ifPresent(batches::add);
+            }
+            return batches;
+        }
+        return status.map(UploadStatus::answered).or(() -> fromBuckets(key)).stream().toList();
+    }
+
+    private Optional<UploadStatus> findBatch(FileKey key, SharedInboxObject.BatchOf batch) {
+        String object = batch.object().key();
+        return statuses.read(object).flatMap(status -> status.ofBatch(key.key(), batch.number()))
+                .or(() -> S3Objects.head(s3, buckets.inbox(), object).flatMap(head -> {
+                    List<SharedInboxObject.Batch> batches = SharedInboxObject.decode(
+                            head.metadata().get(SharedInboxObject.METADATA));
+                    if (batch.number() > batches.size()) {
+                        return Optional.empty();
+                    }
+                    UploadStatus queued = derived(key, UploadState.QUEUED, head);
+                    queued.bytesTotal = batches.get(batch.number() - 1).bytes();
+                    return Optional.of(queued);
+                }))
+                .or(() -> statuses.read(object).flatMap(status -> status.ofBatch(key.key(), batch.number())));
     }
 
     private Optional<UploadStatus> fromBuckets(FileKey key) {

@@ -20,8 +20,6 @@ import io.inlet.ops.LogContext;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
-import io.inlet.queue.InboxFile;
-import io.inlet.queue.WorkQueue;
 import io.inlet.storage.FileKey;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
@@ -36,22 +34,25 @@ public final class UploadJson {
     /** How many problems a 422 lists before it only counts the rest. */
     static final int MAX_LISTED_ERRORS = 100;
     private static final String FILE_BYTES = "inletFileBytes";
+    /** Exchange property: the records of the batch prepared for the inbox. */
+    static final String RECORDS = "inletBatchRecords";
 
     private final ObjectMapper json;
     private final RecordValidator validator;
     private final Clock clock;
-    private final WorkQueue queue;
     private final IngestMeters meters;
 
-    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, WorkQueue queue, IngestMeters meters) {
-        this.queue = queue;
+    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, IngestMeters meters) {
         this.meters = meters;
         this.json = json;
         this.validator = validator;
         this.clock = clock;
     }
 
-    /** 422 naming each invalid record's fields, or the batch as JSONL in the body, ready for the inbox, with its key in the S3 headers. */
+    /**
+     * 422 naming each invalid record's fields, or the batch as JSONL in the body, ready for the inbox, with a new key
+     * in the S3 headers (the key it is stored under unless it shares an inbox object, see {@link SharedInboxWrites}).
+     */
     public void prepareBatch(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         CheckedBatch batch = checkRecords(exchange);
@@ -62,6 +63,7 @@ public final class UploadJson {
         byte[] jsonl = toJsonl(data);
         LogContext.file(exchange, key);
         exchange.setProperty(FILE_BYTES, (long) jsonl.length);
+        exchange.setProperty(RECORDS, (long) data.size());
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, key.key());
         exchange.getMessage().setHeader(AWS2S3Constants.CONTENT_LENGTH, (long) jsonl.length);
@@ -108,11 +110,10 @@ public final class UploadJson {
         return new CheckedBatch(stream, data);
     }
 
-    /** The reference's success body; only reached once the inbox write returned. */
+    /** The reference's success body; only reached once the inbox write returned (and announced the file). */
     public Map<String, Object> success(Exchange exchange) {
         String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         long bytes = exchange.getProperty(FILE_BYTES, Long.class);
-        queue.announce(new InboxFile(fileKey, bytes, true));
         meters.received(FileKey.parse(fileKey).orElseThrow(), bytes, IngestMeters.VIA_UPLOAD_JSON);
         return JsonResponses.ok(exchange, successBody(fileKey));
     }

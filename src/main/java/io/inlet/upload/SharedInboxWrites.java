@@ -1,0 +1,181 @@
+package io.inlet.upload;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.inlet.idempotency.IdempotentUploads;
+import io.inlet.ops.LogContext;
+import io.inlet.queue.InboxFile;
+import io.inlet.queue.WorkQueue;
+import io.inlet.storage.FileKey;
+import io.inlet.storage.SharedInboxObject;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.aws2.s3.AWS2S3Constants;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * upload-json's inbox write, as a group commit: a batch that arrives while another batch of the same tenant and
+ * stream is being written waits for that write, then goes into the next inbox object together with every batch
+ * that waited with it ({@link SharedInboxObject}). Alone, a batch is written at once under its own key, as a file
+ * of its own; under load, one S3 PUT (and everything the pipeline does per inbox object) serves many batches. Each
+ * request is answered only once the object holding its batch is stored.
+ *
+ * <p>A batch sent with an Idempotency-Key is always written alone, under the key its idempotency record names.
+ */
+public final class SharedInboxWrites {
+
+    private static final Object LEAD = new Object();
+
+    private final S3Client s3;
+    private final String inbox;
+    private final WorkQueue queue;
+    private final int maxBatches;
+    private final long maxBytes;
+    private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
+
+    /** The batches of one tenant and stream waiting for the write under way to end. */
+    private static final class Lane {
+        final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+        boolean writing;
+    }
+
+    /** A batch waiting: {@code turn} completes with its stored file key, its write's failure, or {@link #LEAD}. */
+    private record Waiting(FileKey prepared, byte[] jsonl, long records, CompletableFuture<Object> turn) {
+    }
+
+    /**
+     * @param maxBatches most batches in one object (1: every batch alone), at most {@link SharedInboxObject#MAX_BATCHES}
+     * @param maxBytes   most bytes in one object; a batch larger than this still goes, alone
+     */
+    public SharedInboxWrites(S3Client s3, String inbox, WorkQueue queue, int maxBatches, long maxBytes) {
+        if (maxBatches < 1 || maxBatches > SharedInboxObject.MAX_BATCHES) {
+            throw new IllegalArgumentException("inlet.upload-json.shared.max-batches must be from 1 to "
+                    + SharedInboxObject.MAX_BATCHES + ", not " + maxBatches);
+        }
+        this.s3 = s3;
+        this.inbox = inbox;
+        this.queue = queue;
+        this.maxBatches = maxBatches;
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * Route step: stores the body (the batch as JSONL, its prepared key in the S3 key header) in the inbox, alone or
+     * shared, and leaves the file key it was stored under in the exchange (log context, S3 key header). Returns
+     * only once it is stored; throws what the write threw.
+     */
+    public void store(Exchange exchange) {
+        long records = exchange.getProperty(UploadJson.RECORDS, Long.class);
+        FileKey prepared = FileKey.parse(exchange.getMessage().getHeader(AWS2S3Constants.KEY, String.class)).orElseThrow();
+        byte[] jsonl = exchange.getMessage().getBody(byte[].class);
+        String stored;
+        if (maxBatches == 1 || IdempotentUploads.hasKey(exchange)) {
+            putAlone(prepared, jsonl);
+            stored = prepared.key();
+        } else {
+            stored = storeShared(new Waiting(prepared, jsonl, records, new CompletableFuture<>()));
+        }
+        FileKey key = FileKey.parse(stored).orElseThrow();
+        LogContext.file(exchange, key);
+        exchange.getMessage().setHeader(AWS2S3Constants.KEY, stored);
+    }
+
+    private String storeShared(Waiting batch) {
+        Lane lane = lanes.computeIfAbsent(batch.prepared().tenant() + "/" + batch.prepared().stream().wireName(),
+                name -> new Lane());
+        synchronized (lane) {
+            lane.waiting.add(batch);
+            if (!lane.writing) {
+                lane.writing = true;
+                batch.turn().complete(LEAD);
+            }
+        }
+        Object outcome;
+        try {
+            outcome = batch.turn().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+        if (outcome != LEAD) {
+            return (String) outcome;
+        }
+        return lead(lane, batch);
+    }
+
+    /** This batch is first in its lane: writes it with those that wait behind it, then hands the lane on. */
+    private String lead(Lane lane, Waiting self) {
+        List<Waiting> group = new ArrayList<>();
+        synchronized (lane) {
+            long bytes = 0;
+            while (!lane.waiting.isEmpty() && group.size() < maxBatches) {
+                Waiting next = lane.waiting.peek();
+                if (!group.isEmpty() && bytes + next.jsonl().length > maxBytes) {
+                    break;
+                }
+                bytes += next.jsonl().length;
+                group.add(lane.waiting.poll());
+            }
+        }
+        try {
+            List<String> keys = write(group);
+            for (int i = 1; i < group.size(); i++) {
+                group.get(i).turn().complete(keys.get(i));
+            }
+            return keys.get(0);
+        } catch (RuntimeException | Error e) {
+            for (int i = 1; i < group.size(); i++) {
+                group.get(i).turn().completeExceptionally(e);
+            }
+            throw e;
+        } finally {
+            synchronized (lane) {
+                Waiting next = lane.waiting.peek();
+                if (next == null) {
+                    lane.writing = false;
+                } else {
+                    next.turn().complete(LEAD);
+                }
+            }
+        }
+    }
+
+    /** The group's file keys, in group order, once its object is stored (the leader, {@code group[0]}, is in it). */
+    private List<String> write(List<Waiting> group) {
+        if (group.size() == 1) {
+            putAlone(group.get(0).prepared(), group.get(0).jsonl());
+            return List.of(group.get(0).prepared().key());
+        }
+        FileKey first = group.get(0).prepared();
+        // the first batch's minute: the object's key sorts with its batches' keys
+        FileKey object = new FileKey(first.stream(), first.source(), first.tenant(), first.dt(),
+                UUID.randomUUID().toString(), first.extension());
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        List<SharedInboxObject.Batch> batches = new ArrayList<>(group.size());
+        List<String> keys = new ArrayList<>(group.size());
+        for (int i = 0; i < group.size(); i++) {
+            Waiting batch = group.get(i);
+            body.writeBytes(batch.jsonl());
+            batches.add(new SharedInboxObject.Batch(batch.records(), batch.jsonl().length));
+            keys.add(SharedInboxObject.batchKey(object, i + 1).key());
+        }
+        byte[] bytes = body.toByteArray();
+        s3.putObject(b -> b.bucket(inbox).key(object.key()).contentType("application/jsonl")
+                .metadata(Map.of(SharedInboxObject.METADATA, SharedInboxObject.encode(batches))), RequestBody.fromBytes(bytes));
+        queue.announce(new InboxFile(object.key(), bytes.length, true));
+        return keys;
+    }
+
+    /** Stored, then announced on the work queue (in the background: the answer does not wait for the queue). */
+    private void putAlone(FileKey key, byte[] jsonl) {
+        s3.putObject(b -> b.bucket(inbox).key(key.key()).contentType("application/jsonl"), RequestBody.fromBytes(jsonl));
+        queue.announce(new InboxFile(key.key(), jsonl.length, true));
+    }
+}
