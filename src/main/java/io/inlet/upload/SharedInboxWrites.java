@@ -125,6 +125,10 @@ public final class SharedInboxWrites {
             }
         }
         try {
+            if (group.get(0) != self) {
+                // the lane is handed to the batch at its head, which therefore heads the group it takes
+                throw new IllegalStateException("a batch led a group it was not first in");
+            }
             List<String> keys = write(group);
             for (int i = 1; i < group.size(); i++) {
                 group.get(i).turn().complete(keys.get(i));
