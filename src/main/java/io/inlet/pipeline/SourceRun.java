@@ -3,6 +3,7 @@ package io.inlet.pipeline;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -81,7 +82,7 @@ final class SourceRun implements LineChunks.Gate {
 
     /** The records rejected in each batch of a shared object, in object order; null for any other file. */
     List<Long> batchesRejected() {
-        return batchRejected == null ? null : java.util.Arrays.stream(batchRejected).boxed().toList();
+        return batchRejected == null ? null : Arrays.stream(batchRejected).boxed().toList();
     }
 
     void reading(LineChunks chunks) {
@@ -195,7 +196,7 @@ final class SourceRun implements LineChunks.Gate {
                             chunk.oversizedLength[i] > 0);
                     rejectedCount++;
                     if (batchLastLine != null) {
-                        int batch = java.util.Arrays.binarySearch(batchLastLine, chunk.line[i]);
+                        int batch = Arrays.binarySearch(batchLastLine, chunk.line[i]);
                         // a line past the last batch's (the object was not what its metadata said) counts in it
                         batchRejected[Math.min(batch < 0 ? -batch - 1 : batch, batchRejected.length - 1)]++;
                     }

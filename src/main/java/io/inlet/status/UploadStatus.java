@@ -2,6 +2,7 @@ package io.inlet.status;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
@@ -84,9 +85,9 @@ public final class UploadStatus {
      * its lines (numbered from its own first line); state, times, lake keys and a failure as the object's. Empty when
      * the object has no such batch.
      */
-    public java.util.Optional<UploadStatus> ofBatch(String batchKey, int number) {
+    public Optional<UploadStatus> ofBatch(String batchKey, int number) {
         if (batches == null || number < 1 || number > batches.size()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         long linesBefore = 0;
         long bytesBefore = 0;
@@ -122,7 +123,7 @@ public final class UploadStatus {
                 }
             }
         }
-        return java.util.Optional.of(of);
+        return Optional.of(of);
     }
 
     /** The document as it would be answered for its own key: the shared object's batches are not part of it. */
