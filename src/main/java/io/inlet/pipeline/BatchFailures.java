@@ -113,15 +113,17 @@ public final class BatchFailures {
             status.failureReason = "could not be processed after " + attempt + " attempts (" + error
                     + "); the file is kept in the archive bucket";
             status.finishedAt = statuses.now();
-            status.batches = source.sharedBatches();
+            if (source.sharedBatches() != null) {
+                status.batches = source.sharedBatches();
+            }
             statuses.write(status);
         }
         commit.archive(manifest);
         manifests.delete(manifest.batchId());
         for (BatchManifest.Source source : manifest.sources()) {
-            UploadStatus failed = new UploadStatus();
-            failed.batches = source.sharedBatches();
-            FileKey.parse(source.key()).ifPresent(key -> BatchCommit.processed(meters, key, failed, UploadState.FAILED, 0, 0));
+            UploadStatus counted = new UploadStatus();
+            counted.batches = source.sharedBatches();
+            FileKey.parse(source.key()).ifPresent(key -> BatchCommit.processed(meters, key, counted, UploadState.FAILED, 0, 0));
         }
     }
 }

@@ -39,6 +39,7 @@ public record BatchManifest(
      * A file of the batch: its key (in the inbox, or the archive once moved), its size when planned, and whether
      * it was announced as having no status document yet (then none is looked up).
      */
+    @JsonIgnoreProperties(ignoreUnknown = true)
     public record Source(@JsonProperty("key") String key, @JsonProperty("size") long size,
             @JsonProperty("without_status") Boolean withoutStatus, @JsonProperty("batches") String batches) {
 

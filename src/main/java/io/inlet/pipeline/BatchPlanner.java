@@ -137,8 +137,10 @@ public final class BatchPlanner {
     /** The file as the manifest keeps it; an object shared by upload-json batches with its batches, as written. */
     private static BatchManifest.Source source(Announced announced, long size, Map<String, String> metadata) {
         String batches = metadata == null ? null : metadata.get(SharedInboxObject.METADATA);
+        boolean shared = batches != null && !SharedInboxObject.layoutOf(FileKey.parse(announced.file().key()).orElseThrow(),
+                size, batches).isEmpty();
         return new BatchManifest.Source(announced.file().key(), size, announced.file().withoutStatus() ? Boolean.TRUE : null,
-                SharedInboxObject.decode(batches).isEmpty() ? null : batches);
+                shared ? batches : null);
     }
 
     /** The routable inbox files of one message; a message with none (a test event, say) is acknowledged now. */

@@ -78,7 +78,11 @@ public final class BatchSteps {
             FileKey key = FileKey.parse(source.key()).orElseThrow();
             UploadStatus status = (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty()
                     : statuses.read(key.key())).orElseGet(() -> BatchManifest.firstStatus(manifest, key));
-            status.batches = source.sharedBatches();
+            // the manifest's layout, as planned; a status of the object keeps its own when the manifest has none
+            // (the object copied back without its metadata, say), so its batches' keys keep answering
+            if (source.sharedBatches() != null) {
+                status.batches = source.sharedBatches();
+            }
             return status;
         });
         return new BatchRun(manifest, known, prefetched.take(manifest.batchId()));

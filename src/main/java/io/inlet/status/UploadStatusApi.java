@@ -64,6 +64,26 @@ public final class UploadStatusApi {
      */
     List<UploadStatus> findListed(FileKey key) {
         Optional<UploadStatus> status = statuses.read(key.key());
+        if (status.isEmpty()) {
+            Optional<HeadObjectResponse> inbox = S3Objects.head(s3, buckets.inbox(), key.key());
+            if (inbox.isPresent()) {
+                List<SharedInboxObject.Batch> batches = SharedInboxObject.layoutOf(key, inbox.get().contentLength(),
+                        inbox.get().metadata().get(SharedInboxObject.METADATA));
+                if (batches.isEmpty()) {
+                    return List.of(derived(key, UploadState.QUEUED, inbox.get()));
+                }
+                List<UploadStatus> queued = new ArrayList<>();
+                for (int number = batches.size(); number >= 1; number--) {
+                    UploadStatus batch = derived(SharedInboxObject.batchKey(key, number), UploadState.QUEUED, inbox.get());
+                    batch.bytesTotal = batches.get(number - 1).bytes();
+                    queued.add(batch);
+                }
+                return queued;
+            }
+            // read again: the pipeline may have written it and removed the file from the inbox meanwhile
+            status = S3Objects.head(s3, buckets.landing(), key.key()).map(landing -> derived(key, UploadState.AWAITING_UPLOAD, landing))
+                    .or(() -> statuses.read(key.key()));
+        }
         if (status.isPresent() && status.get().batches != null) {
             List<UploadStatus> batches = new ArrayList<>();
             for (int number = status.get().batches.size(); number >= 1; number--) {
@@ -71,15 +91,15 @@ public final class UploadStatusApi {
             }
             return batches;
         }
-        return status.map(UploadStatus::answered).or(() -> fromBuckets(key)).stream().toList();
+        return status.map(UploadStatus::answered).stream().toList();
     }
 
     private Optional<UploadStatus> findBatch(FileKey key, SharedInboxObject.BatchOf batch) {
         String object = batch.object().key();
         return statuses.read(object).flatMap(status -> status.ofBatch(key.key(), batch.number()))
                 .or(() -> S3Objects.head(s3, buckets.inbox(), object).flatMap(head -> {
-                    List<SharedInboxObject.Batch> batches = SharedInboxObject.decode(
-                            head.metadata().get(SharedInboxObject.METADATA));
+                    List<SharedInboxObject.Batch> batches = SharedInboxObject.layoutOf(batch.object(),
+                            head.contentLength(), head.metadata().get(SharedInboxObject.METADATA));
                     if (batch.number() > batches.size()) {
                         return Optional.empty();
                     }

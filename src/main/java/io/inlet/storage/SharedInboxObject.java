@@ -57,6 +57,23 @@ public final class SharedInboxObject {
         return Optional.of(new BatchOf(object, Integer.parseInt(m.group(2))));
     }
 
+    /**
+     * The batches of the inbox object {@code key} of {@code size} bytes with this metadata value; empty unless it is
+     * what upload-json writes: an object of the API source with a UUID id, ending .jsonl, whose batches' bytes add up
+     * to its size. Anything else is a file like any other, whatever its metadata says.
+     */
+    public static List<Batch> layoutOf(FileKey key, long size, String metadata) {
+        if (!FileKey.SOURCE_API.equals(key.source()) || !"jsonl".equals(key.extension()) || !UUID.matcher(key.id()).matches()) {
+            return List.of();
+        }
+        List<Batch> batches = decode(metadata);
+        long bytes = 0;
+        for (Batch batch : batches) {
+            bytes += batch.bytes();
+        }
+        return bytes == size ? batches : List.of();
+    }
+
     public static String encode(List<Batch> batches) {
         StringBuilder out = new StringBuilder();
         for (Batch batch : batches) {

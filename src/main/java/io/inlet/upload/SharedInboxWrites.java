@@ -113,19 +113,19 @@ public final class SharedInboxWrites {
     /** This batch is first in its lane: writes it with those that wait behind it, then hands the lane on. */
     private String lead(Lane lane, Waiting self) {
         List<Waiting> group = new ArrayList<>();
-        synchronized (lane) {
-            long bytes = 0;
-            while (!lane.waiting.isEmpty() && group.size() < maxBatches) {
-                Waiting next = lane.waiting.peek();
-                if (!group.isEmpty() && bytes + next.jsonl().length > maxBytes) {
-                    break;
-                }
-                bytes += next.jsonl().length;
-                group.add(lane.waiting.poll());
-            }
-        }
         try {
-            if (group.get(0) != self) {
+            synchronized (lane) {
+                long bytes = 0;
+                while (!lane.waiting.isEmpty() && group.size() < maxBatches) {
+                    Waiting next = lane.waiting.peek();
+                    if (!group.isEmpty() && bytes + next.jsonl().length > maxBytes) {
+                        break;
+                    }
+                    bytes += next.jsonl().length;
+                    group.add(lane.waiting.poll());
+                }
+            }
+            if (group.isEmpty() || group.get(0) != self) {
                 // the lane is handed to the batch at its head, which therefore heads the group it takes
                 throw new IllegalStateException("a batch led a group it was not first in");
             }
@@ -135,11 +135,14 @@ public final class SharedInboxWrites {
             }
             return keys.get(0);
         } catch (RuntimeException | Error e) {
-            for (int i = 1; i < group.size(); i++) {
-                group.get(i).turn().completeExceptionally(e);
+            for (Waiting other : group) {
+                if (other != self) {
+                    other.turn().completeExceptionally(e);
+                }
             }
             throw e;
         } finally {
+            // whatever happened, the lane goes on: to the next batch waiting, or free
             synchronized (lane) {
                 Waiting next = lane.waiting.peek();
                 if (next == null) {

@@ -12,7 +12,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.inlet.Inlet;
 import io.inlet.Settings;
@@ -31,6 +33,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * a fresh data directory, its own buckets on its own embedded S3.
  */
 public final class InletApp implements AutoCloseable {
+
+    /** Every port {@link #freePort} gave, so that it never gives one twice. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     /** Every test app's {@code inlet.metrics.token}: tests scrape as a Prometheus on another host would. */
     public static final String SCRAPE_TOKEN = "test-scrape-token";
@@ -67,6 +72,9 @@ public final class InletApp implements AutoCloseable {
             props.put("inlet.dropfolder.dir", dataDir.resolve("dropfolder").toString());
             props.put("camel.server.port", String.valueOf(freePort()));
             props.put("inlet.s3.embedded.port", String.valueOf(freePort()));
+            // Not 0 (any port): the system may hand the queue the port just probed for the API, and a server that
+            // binds with SO_REUSEPORT would then share it, answering some API requests as the queue.
+            props.put("inlet.queue.embedded.port", String.valueOf(freePort()));
             props.put("inlet.dropfolder.poll-delay-ms", "200");
             // objects written straight into the inbox are found by the reconciliation: look often
             props.put("inlet.queue.reconcile-interval", "PT2S");
@@ -84,12 +92,14 @@ public final class InletApp implements AutoCloseable {
                     return app;
                 } catch (IllegalStateException e) {
                     app.stopMain();
-                    boolean portsOurs = !extra.containsKey("camel.server.port") && !extra.containsKey("inlet.s3.embedded.port");
+                    boolean portsOurs = !extra.containsKey("camel.server.port") && !extra.containsKey("inlet.s3.embedded.port")
+                            && !extra.containsKey("inlet.queue.embedded.port");
                     if (attempt == 3 || !portsOurs || !isPortClash(e)) {
                         throw e;
                     }
                     props.put("camel.server.port", String.valueOf(freePort()));
                     props.put("inlet.s3.embedded.port", String.valueOf(freePort()));
+                    props.put("inlet.queue.embedded.port", String.valueOf(freePort()));
                 }
             }
         } catch (IOException e) {
@@ -241,12 +251,17 @@ public final class InletApp implements AutoCloseable {
         }
     }
 
+    /** A port free now and not handed out before in this JVM (the system may offer a just-closed port again). */
     public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                socket.setReuseAddress(true);
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 }

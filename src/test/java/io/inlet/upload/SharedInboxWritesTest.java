@@ -195,6 +195,24 @@ class SharedInboxWritesTest {
         assertThat(listed).containsExactlyInAnyOrder(one + " completed", two + " completed_with_errors");
     }
 
+    @Test
+    void metadataOnAFileUploadJsonDidNotWriteIsIgnored() throws Exception {
+        InletApp app = InletApp.shared();
+        BulkClient client = new BulkClient(app.baseUrl());
+        Tenant tenant = app.newTenant("sharedfake");
+        // another system's file claiming to hold two batches: it is one file, and no batch key answers
+        FileKey foreign = FileKey.create(Stream.CONTACT_EVENT, "crm", tenant.id(), Instant.now(),
+                UUID.randomUUID().toString(), false);
+        String content = event("f-0") + "\n" + event("f-1") + "\n";
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(foreign.key())
+                .metadata(Map.of(SharedInboxObject.METADATA, "1:1,1:" + (content.length() - 1))), RequestBody.fromString(content));
+        JsonNode status = client.awaitFinal(tenant.key(), foreign.key(), Duration.ofSeconds(60));
+        assertThat(status.get("state").asText()).isEqualTo("completed");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(2);
+        assertThat(status.has("batches")).isFalse();
+        assertThat(client.status(tenant.key(), SharedInboxObject.batchKey(foreign, 1).key()).statusCode()).isEqualTo(404);
+    }
+
     private static String event(String id) {
         return "{\"event_id\":\"" + id + "\",\"contact_id\":\"c\",\"event\":\"e\",\"event_timestamp\":\"2025-03-01T10:00:00Z\","
                 + "\"event_properties\":{}}";
