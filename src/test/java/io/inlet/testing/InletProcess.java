@@ -83,6 +83,8 @@ public final class InletProcess implements AutoCloseable {
         settings.put("inlet.dropfolder.dir", dropFolder.toString());
         settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
+        // not 0: a port the system picks for the queue may be the one just probed for the API (see InletApp)
+        settings.put("inlet.queue.embedded.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.dropfolder.poll-delay-ms", "200");
         // objects written straight into the inbox are found by the reconciliation: look often
         settings.put("inlet.queue.reconcile-interval", "PT2S");
