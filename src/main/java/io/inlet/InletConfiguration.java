@@ -107,7 +107,7 @@ public class InletConfiguration implements CamelConfiguration {
 
         // The API server (Camel's platform-http) runs on this Vert.x: it gets the connection timeouts Camel has no
         // setting for, and times each request. Closed with the context.
-        Vertx vertx = MeterRegistries.instrumentedVertx(meters);
+        Vertx vertx = MeterRegistries.instrumentedVertx(meters, settings.httpWorkerThreads());
         registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), settings.httpHeaderTimeout()));
         context.addService(new ServiceSupport() {
             @Override

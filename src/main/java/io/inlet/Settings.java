@@ -54,7 +54,8 @@ public record Settings(
         Limits limits,
         Overload overload,
         Idempotency idempotency,
-        SharedInbox sharedInbox) {
+        SharedInbox sharedInbox,
+        int httpWorkerThreads) {
 
     /**
      * upload-json batches of one tenant and stream that wait for the same inbox write share the next inbox object:
@@ -279,7 +280,8 @@ public record Settings(
                         r.positiveDuration("inlet.idempotency.sweep-interval")),
                 new SharedInbox(
                         Math.toIntExact(r.positive("inlet.upload-json.shared.max-batches")),
-                        r.positive("inlet.upload-json.shared.max-bytes")));
+                        r.positive("inlet.upload-json.shared.max-bytes")),
+                Math.toIntExact(r.positive("inlet.http.worker-threads")));
     }
 
     /**

@@ -74,7 +74,7 @@ public final class MeterRegistries {
      * label is turned on here (Vert.x would otherwise strip the others from every meter of the registry, Camel's
      * included), and the unbounded ones are dropped from the HTTP meters alone by this registry's filter.
      */
-    public static Vertx instrumentedVertx(PrometheusMeterRegistry registry) {
+    public static Vertx instrumentedVertx(PrometheusMeterRegistry registry, int workerThreads) {
         MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
                 .setEnabled(true)
                 // Vert.x keeps its backends by this name, JVM-wide: one per service started in this JVM (tests).
@@ -86,7 +86,7 @@ public final class MeterRegistries {
             }
         }
         return Vertx.builder()
-                .with(new VertxOptions().setMetricsOptions(metrics))
+                .with(new VertxOptions().setMetricsOptions(metrics).setWorkerPoolSize(workerThreads))
                 .withMetrics(new MicrometerMetricsFactory(registry))
                 .build();
     }
