@@ -112,19 +112,20 @@ public final class BatchCommit {
                                 + result.archive().refused() + " refused",
                         result.failureReason() == null ? "" : "; " + result.failureReason());
             }
-            processed(meters, result.key(), result.status(), stateOf(result), result.recordsAccepted(), result.recordsRejected());
+            processed(meters, result.key(), result.status().batches, stateOf(result), result.recordsAccepted(),
+                    result.recordsRejected());
         }
     }
 
     /** Counts a file that reached a final state; an object shared by upload-json batches counts as its batches. */
-    static void processed(IngestMeters meters, FileKey key, UploadStatus status, UploadState state, long accepted,
-            long rejected) {
-        if (status == null || status.batches == null) {
+    static void processed(IngestMeters meters, FileKey key, List<UploadStatus.SharedBatch> batches, UploadState state,
+            long accepted, long rejected) {
+        if (batches == null) {
             meters.processed(key, state, accepted, rejected);
             return;
         }
-        for (int i = 0; i < status.batches.size(); i++) {
-            UploadStatus.SharedBatch batch = status.batches.get(i);
+        for (int i = 0; i < batches.size(); i++) {
+            UploadStatus.SharedBatch batch = batches.get(i);
             if (state == UploadState.FAILED) {
                 meters.processed(SharedInboxObject.batchKey(key, i + 1), state, 0, 0);
             } else {

@@ -2,6 +2,7 @@ package io.inlet.pipeline;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -113,17 +114,17 @@ public final class BatchFailures {
             status.failureReason = "could not be processed after " + attempt + " attempts (" + error
                     + "); the file is kept in the archive bucket";
             status.finishedAt = statuses.now();
-            if (source.sharedBatches() != null) {
-                status.batches = source.sharedBatches();
+            List<UploadStatus.SharedBatch> batches = source.sharedBatches();
+            if (batches != null) {
+                status.batches = batches;
             }
             statuses.write(status);
         }
         commit.archive(manifest);
         manifests.delete(manifest.batchId());
         for (BatchManifest.Source source : manifest.sources()) {
-            UploadStatus counted = new UploadStatus();
-            counted.batches = source.sharedBatches();
-            FileKey.parse(source.key()).ifPresent(key -> BatchCommit.processed(meters, key, counted, UploadState.FAILED, 0, 0));
+            FileKey.parse(source.key()).ifPresent(key -> BatchCommit.processed(meters, key, source.sharedBatches(),
+                    UploadState.FAILED, 0, 0));
         }
     }
 }

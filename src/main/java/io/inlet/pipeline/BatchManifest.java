@@ -108,8 +108,6 @@ public record BatchManifest(
     static UploadStatus firstStatus(BatchManifest manifest, FileKey key) {
         UploadStatus status = UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null);
         status.createdAt = manifest.createdAt();
-        manifest.sources().stream().filter(source -> source.key().equals(key.key())).findFirst()
-                .ifPresent(source -> status.batches = source.sharedBatches());
         return status;
     }
 

@@ -80,8 +80,9 @@ public final class BatchSteps {
                     : statuses.read(key.key())).orElseGet(() -> BatchManifest.firstStatus(manifest, key));
             // the manifest's layout, as planned; a status of the object keeps its own when the manifest has none
             // (the object copied back without its metadata, say), so its batches' keys keep answering
-            if (source.sharedBatches() != null) {
-                status.batches = source.sharedBatches();
+            List<UploadStatus.SharedBatch> batches = source.sharedBatches();
+            if (batches != null) {
+                status.batches = batches;
             }
             return status;
         });

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Json;
 import io.inlet.api.ApiError;
 
 /**
@@ -22,6 +24,8 @@ import io.inlet.api.ApiError;
         "lake_bucket", "lake_keys", "failure_reason",
         "created_at", "upload_url_expires_at", "confirmed_at", "started_at", "finished_at", "updated_at", "batches"})
 public final class UploadStatus {
+
+    private static final ObjectMapper COPIES = Json.mapper();
 
     /** How many rejection reasons the document itself lists; the rejected-records file has them all. */
     public static final int MAX_LISTED_REJECTIONS = 10;
@@ -99,7 +103,6 @@ public final class UploadStatus {
         UploadStatus of = copy();
         of.fileKey = batchKey;
         of.batches = null;
-        of.unstored = false;
         of.bytesTotal = batch.bytes();
         of.bytesRead = bytesRead == null ? null : Math.max(0, Math.min(batch.bytes(), bytesRead - bytesBefore));
         boolean done = state == UploadState.COMPLETED || state == UploadState.COMPLETED_WITH_ERRORS;
@@ -136,32 +139,9 @@ public final class UploadStatus {
         return of;
     }
 
+    /** A copy through the document's own JSON form, so that it holds every field the document has. */
     private UploadStatus copy() {
-        UploadStatus of = new UploadStatus();
-        of.fileKey = fileKey;
-        of.tenant = tenant;
-        of.stream = stream;
-        of.state = state;
-        of.bytesTotal = bytesTotal;
-        of.bytesRead = bytesRead;
-        of.recordsAccepted = recordsAccepted;
-        of.recordsRejected = recordsRejected;
-        of.firstRejections = firstRejections == null ? null : new ArrayList<>(firstRejections);
-        of.rejectedKey = rejectedKey;
-        of.entriesRead = entriesRead;
-        of.entriesRefused = entriesRefused;
-        of.refusedEntries = refusedEntries;
-        of.lakeBucket = lakeBucket;
-        of.lakeKeys = lakeKeys;
-        of.failureReason = failureReason;
-        of.createdAt = createdAt;
-        of.uploadUrlExpiresAt = uploadUrlExpiresAt;
-        of.confirmedAt = confirmedAt;
-        of.startedAt = startedAt;
-        of.finishedAt = finishedAt;
-        of.updatedAt = updatedAt;
-        of.batches = batches;
-        return of;
+        return COPIES.convertValue(this, UploadStatus.class);
     }
 
     boolean unstored() {

@@ -1,6 +1,7 @@
 package io.inlet.status;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -67,18 +68,8 @@ public final class UploadStatusApi {
         if (status.isEmpty()) {
             Optional<HeadObjectResponse> inbox = S3Objects.head(s3, buckets.inbox(), key.key());
             if (inbox.isPresent()) {
-                List<SharedInboxObject.Batch> batches = SharedInboxObject.layoutOf(key, inbox.get().contentLength(),
-                        inbox.get().metadata().get(SharedInboxObject.METADATA));
-                if (batches.isEmpty()) {
-                    return List.of(derived(key, UploadState.QUEUED, inbox.get()));
-                }
-                List<UploadStatus> queued = new ArrayList<>();
-                for (int number = batches.size(); number >= 1; number--) {
-                    UploadStatus batch = derived(SharedInboxObject.batchKey(key, number), UploadState.QUEUED, inbox.get());
-                    batch.bytesTotal = batches.get(number - 1).bytes();
-                    queued.add(batch);
-                }
-                return queued;
+                List<UploadStatus> queued = queuedBatches(key, inbox.get());
+                return queued.isEmpty() ? List.of(derived(key, UploadState.QUEUED, inbox.get())) : newestFirst(queued);
             }
             // read again: the pipeline may have written it and removed the file from the inbox meanwhile
             status = S3Objects.head(s3, buckets.landing(), key.key()).map(landing -> derived(key, UploadState.AWAITING_UPLOAD, landing))
@@ -86,28 +77,40 @@ public final class UploadStatusApi {
         }
         if (status.isPresent() && status.get().batches != null) {
             List<UploadStatus> batches = new ArrayList<>();
-            for (int number = status.get().batches.size(); number >= 1; number--) {
+            for (int number = 1; number <= status.get().batches.size(); number++) {
                 status.get().ofBatch(SharedInboxObject.batchKey(key, number).key(), number).ifPresent(batches::add);
             }
-            return batches;
+            return newestFirst(batches);
         }
         return status.map(UploadStatus::answered).stream().toList();
     }
 
     private Optional<UploadStatus> findBatch(FileKey key, SharedInboxObject.BatchOf batch) {
         String object = batch.object().key();
-        return statuses.read(object).flatMap(status -> status.ofBatch(key.key(), batch.number()))
-                .or(() -> S3Objects.head(s3, buckets.inbox(), object).flatMap(head -> {
-                    List<SharedInboxObject.Batch> batches = SharedInboxObject.layoutOf(batch.object(),
-                            head.contentLength(), head.metadata().get(SharedInboxObject.METADATA));
-                    if (batch.number() > batches.size()) {
-                        return Optional.empty();
-                    }
-                    UploadStatus queued = derived(key, UploadState.QUEUED, head);
-                    queued.bytesTotal = batches.get(batch.number() - 1).bytes();
-                    return Optional.of(queued);
-                }))
-                .or(() -> statuses.read(object).flatMap(status -> status.ofBatch(key.key(), batch.number())));
+        int number = batch.number();
+        return statuses.read(object).flatMap(status -> status.ofBatch(key.key(), number))
+                .or(() -> S3Objects.head(s3, buckets.inbox(), object).map(head -> queuedBatches(batch.object(), head))
+                        .filter(queued -> number <= queued.size()).map(queued -> queued.get(number - 1)))
+                .or(() -> statuses.read(object).flatMap(status -> status.ofBatch(key.key(), number)));
+    }
+
+    /** The batches of a shared object still in the inbox, queued, in object order (from its metadata); else none. */
+    private static List<UploadStatus> queuedBatches(FileKey object, HeadObjectResponse head) {
+        List<SharedInboxObject.Batch> batches = SharedInboxObject.layoutOf(object, head.contentLength(),
+                head.metadata().get(SharedInboxObject.METADATA));
+        List<UploadStatus> queued = new ArrayList<>(batches.size());
+        for (int number = 1; number <= batches.size(); number++) {
+            UploadStatus status = derived(SharedInboxObject.batchKey(object, number), UploadState.QUEUED, head);
+            status.bytesTotal = batches.get(number - 1).bytes();
+            queued.add(status);
+        }
+        return queued;
+    }
+
+    private static List<UploadStatus> newestFirst(List<UploadStatus> inObjectOrder) {
+        List<UploadStatus> reversed = new ArrayList<>(inObjectOrder);
+        Collections.reverse(reversed);
+        return reversed;
     }
 
     private Optional<UploadStatus> fromBuckets(FileKey key) {
