@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.SortedSet;
 import java.util.stream.Stream;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -144,7 +145,8 @@ public class InletConfiguration implements CamelConfiguration {
         SqsClient sqs = WorkQueue.client(queueSettings, embeddedQueueEndpoint);
         String queueUrl = WorkQueue.resolveUrl(sqs, queueSettings);
         InboxEvents inboxEvents = new InboxEvents(json, buckets.inbox());
-        WorkQueue workQueue = new WorkQueue(sqs, queueUrl, inboxEvents, queueSettings.announceWrites());
+        WorkQueue workQueue = new WorkQueue(sqs, queueUrl, inboxEvents, queueSettings.announceWrites(),
+                Duration.ofSeconds(queueSettings.visibilityTimeoutSeconds()));
         context.addService(workQueue, true, false);
         registry.bind("sqsClient", sqs);
         registry.bind("workQueue", workQueue);
@@ -182,7 +184,8 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("uploadJson", uploadJson);
         registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
         registry.bind("sharedInboxWrites", new SharedInboxWrites(s3, buckets.inbox(), workQueue,
-                settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes()));
+                settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes(),
+                settings.sharedInbox().writesInFlight()));
         IdempotencyRecords idempotencyRecords = new IdempotencyRecords(s3, buckets.lake(), json, clock,
                 settings.idempotency().ttl());
         registry.bind("idempotencyRecords", idempotencyRecords);

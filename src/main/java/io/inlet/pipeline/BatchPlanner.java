@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.HashSet;
 import java.util.Set;
@@ -81,10 +82,12 @@ public final class BatchPlanner {
     }
 
     /**
-     * Not sealed: the claims go back, so the messages (not acknowledged) can be planned again when they return.
+     * Not sealed: the claims go back and the messages are no longer kept invisible, so they are planned again when
+     * they return.
      * If S3 refuses that too, the reconciliation releases claims of batches that were never sealed.
      */
-    private void giveBack(Set<String> claimed) {
+    private void giveBack(Set<String> claimed, List<Announced> gathered) {
+        queue.letGo(gathered.stream().map(a -> a.delivery().receiptHandle()).filter(Objects::nonNull).distinct().toList());
         try {
             claims.release(List.copyOf(claimed));
         } catch (RuntimeException e) {
@@ -164,6 +167,10 @@ public final class BatchPlanner {
             return List.of();
         }
         Announced.Delivery delivery = new Announced.Delivery(receiptHandle, files.size());
+        if (receiptHandle != null) {
+            // kept invisible while it waits for its batch: a backlog here is not delivered again meanwhile
+            queue.hold(receiptHandle);
+        }
         List<Announced> announced = new ArrayList<>(files.size());
         for (int i = 0; i < files.size(); i++) {
             announced.add(new Announced(files.get(i), tenants.get(i), delivery));
@@ -229,7 +236,7 @@ public final class BatchPlanner {
                 return member;
             });
         } catch (RuntimeException e) {
-            giveBack(won);
+            giveBack(won, gathered);
             throw e;
         }
         // Oldest first (then by key): within a batch a tenant's records keep the order their files were written.
@@ -245,7 +252,7 @@ public final class BatchPlanner {
             try {
                 manifests.write(manifest);
             } catch (RuntimeException e) {
-                giveBack(won);
+                giveBack(won, gathered);
                 throw e;
             }
             prefetched.put(batchId, read);

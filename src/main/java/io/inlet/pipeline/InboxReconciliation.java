@@ -23,7 +23,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * claimed, so an object whose message was lost (a queue restarted empty, a send that failed, a crash between
  * the write and the send) or that was written by a system with no notifications is processed anyway. At
  * start every unclaimed object is announced; later only those older than {@code reconcile-min-age}, whose
- * message had its chance. Claims whose batch was never sealed (a crash between claim and manifest) are
+ * message had its chance; and none while the queue holds as many messages as there are such objects. Claims whose batch was never sealed (a crash between claim and manifest) are
  * released here, so their files can be claimed again.
  */
 public final class InboxReconciliation {
@@ -93,11 +93,21 @@ public final class InboxReconciliation {
                 unannounced.add(new InboxFile(key, object.size()));
             }
         }
-        queue.send(unannounced);
-        if (!unannounced.isEmpty()) {
-            LOG.info("Inbox reconciliation: announced {} file(s) no message had brought", unannounced.size());
-        }
         first = false;
+        if (unannounced.isEmpty()) {
+            return 0;
+        }
+        // A backlog is not a lost message: while the queue holds at least as many messages as there are unclaimed
+        // files, they are taken to be those files' (announcing them again would double the backlog and the work of
+        // taking it). Lost ones are announced once the queue holds fewer.
+        long depth = queue.depth();
+        if (depth >= unannounced.size()) {
+            LOG.debug("Inbox reconciliation: {} unclaimed file(s), {} message(s) on the queue; none announced",
+                    unannounced.size(), depth);
+            return 0;
+        }
+        queue.send(unannounced);
+        LOG.info("Inbox reconciliation: announced {} file(s) no message had brought", unannounced.size());
         return unannounced.size();
     }
 }

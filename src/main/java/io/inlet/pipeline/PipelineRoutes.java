@@ -41,7 +41,11 @@ public final class PipelineRoutes extends RouteBuilder {
         Settings.Queue queue = settings.queue();
         // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)
         // waited a whole second per queue at the default.
-        String small = "seda:small-batches?size=256&blockWhenFull=true&pollTimeout=200";
+        // As many small batches wait as there are workers, no more: when they are busy the queue consumer stops
+        // receiving, so a backlog stays on the queue, for any instance to take, instead of in this one's memory
+        // (where its messages have to be kept invisible). Large files are one a batch and may queue here: a consumer
+        // blocked behind them would hold up other tenants' small batches.
+        String small = "seda:small-batches?size=" + pipeline.smallBatchWorkers() + "&blockWhenFull=true&pollTimeout=200";
         String large = "seda:large-batches?size=256&blockWhenFull=true&pollTimeout=200";
 
         // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.

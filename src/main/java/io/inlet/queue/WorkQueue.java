@@ -3,10 +3,13 @@ package io.inlet.queue;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.BlockingQueue;
@@ -25,6 +28,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
@@ -56,14 +60,24 @@ public final class WorkQueue extends ServiceSupport {
         thread.setDaemon(true);
         return thread;
     });
+    /** Messages received and waiting for their batch to be sealed: receipt handle → when held (System.nanoTime). */
+    private final Map<String, Long> held = new ConcurrentHashMap<>();
+    private final Duration visibilityTimeout;
+    private Thread keeper;
     private volatile boolean running;
     private volatile boolean unreachable;
+    private volatile boolean keepingFailed;
 
-    public WorkQueue(SqsClient sqs, String url, InboxEvents events, boolean announceWrites) {
+    /**
+     * @param visibilityTimeout how long a received message stays invisible; messages held for a batch are kept
+     *                          invisible by renewing it
+     */
+    public WorkQueue(SqsClient sqs, String url, InboxEvents events, boolean announceWrites, Duration visibilityTimeout) {
         this.sqs = sqs;
         this.url = url;
         this.events = events;
         this.announceWrites = announceWrites;
+        this.visibilityTimeout = visibilityTimeout;
     }
 
     /** The SQS client for {@code inlet.queue.*}: embedded server, an SQS-compatible endpoint, or AWS SQS. */
@@ -161,8 +175,37 @@ public final class WorkQueue extends ServiceSupport {
         }
     }
 
+    /**
+     * A received message waits for the batch its files go into: it is kept invisible (its visibility timeout renewed)
+     * until {@link #acknowledge}d or {@link #letGo}, so a backlog waiting in this instance is not delivered again to
+     * be planned twice. Held for more than ten visibility timeouts, it is let go (a batch that never came).
+     */
+    public void hold(String receiptHandle) {
+        held.put(receiptHandle, System.nanoTime());
+    }
+
+    /** No longer kept invisible: delivered again once its visibility timeout runs out (its batch was not sealed). */
+    public void letGo(Collection<String> receiptHandles) {
+        receiptHandles.forEach(held::remove);
+    }
+
+    /** Messages on the queue, waiting or received and not yet deleted (SQS's approximate counts). */
+    public long depth() {
+        var attributes = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED)).attributes();
+        return attributes.values().stream().mapToLong(Long::parseLong).sum();
+    }
+
+    /** Messages held now (for tests and metrics). */
+    public int heldCount() {
+        return held.size();
+    }
+
     /** Deletes messages by their receipt handles, ten to a call. A message already gone is no error. */
     public void acknowledge(List<String> receiptHandles) {
+        // not renewed from now on, whatever the delete does: one that fails comes back and is skipped then
+        letGo(receiptHandles);
         for (int from = 0; from < receiptHandles.size(); from += SQS_BATCH) {
             List<String> slice = receiptHandles.subList(from, Math.min(receiptHandles.size(), from + SQS_BATCH));
             List<DeleteMessageBatchRequestEntry> entries = new ArrayList<>();
@@ -182,6 +225,9 @@ public final class WorkQueue extends ServiceSupport {
             sender.start();
             senders.add(sender);
         }
+        keeper = new Thread(this::keepLoop, "inlet-queue-visibility");
+        keeper.setDaemon(true);
+        keeper.start();
     }
 
     @Override
@@ -190,6 +236,8 @@ public final class WorkQueue extends ServiceSupport {
         for (Thread sender : senders) {
             sender.join(5_000);
         }
+        keeper.interrupt();
+        keeper.join(5_000);
         bulkSenders.shutdownNow();
         sqs.close();
     }
@@ -219,6 +267,55 @@ public final class WorkQueue extends ServiceSupport {
                     LOG.warn("Could not announce {} inbox file(s) on the queue ({}); the inbox reconciliation will find "
                             + "them", batch.size(), e.getMessage());
                 }
+            }
+        }
+    }
+
+    /** Every third of the visibility timeout: the held messages get a whole timeout again. */
+    private void keepLoop() {
+        long period = Math.max(1_000, visibilityTimeout.toMillis() / 3);
+        while (running) {
+            try {
+                Thread.sleep(period);
+                keepHeld();
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    void keepHeld() {
+        long now = System.nanoTime();
+        long longest = visibilityTimeout.multipliedBy(10).toNanos();
+        List<String> renew = new ArrayList<>();
+        held.forEach((handle, since) -> {
+            if (now - since > longest) {
+                held.remove(handle);
+                LOG.warn("A queue message waited {} for its batch; let go, to be delivered again", visibilityTimeout.multipliedBy(10));
+            } else {
+                renew.add(handle);
+            }
+        });
+        int seconds = Math.toIntExact(visibilityTimeout.toSeconds());
+        for (int from = 0; from < renew.size(); from += SQS_BATCH) {
+            List<String> slice = renew.subList(from, Math.min(renew.size(), from + SQS_BATCH));
+            List<ChangeMessageVisibilityBatchRequestEntry> entries = new ArrayList<>();
+            for (int i = 0; i < slice.size(); i++) {
+                entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(String.valueOf(i))
+                        .receiptHandle(slice.get(i)).visibilityTimeout(seconds).build());
+            }
+            try {
+                var response = sqs.changeMessageVisibilityBatch(b -> b.queueUrl(url).entries(entries));
+                // refused: deleted meanwhile, or its receipt handle no longer valid; either way nothing to keep
+                response.failed().forEach(f -> held.remove(slice.get(Integer.parseInt(f.id()))));
+                keepingFailed = false;
+            } catch (SdkException e) {
+                if (!keepingFailed) {
+                    keepingFailed = true;
+                    LOG.warn("Could not keep {} received message(s) invisible ({}); they may be delivered again and "
+                            + "are skipped then", renew.size() - from, e.getMessage());
+                }
+                return;
             }
         }
     }
