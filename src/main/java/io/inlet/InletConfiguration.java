@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.SortedSet;
 import java.util.stream.Stream;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -146,7 +145,7 @@ public class InletConfiguration implements CamelConfiguration {
         String queueUrl = WorkQueue.resolveUrl(sqs, queueSettings);
         InboxEvents inboxEvents = new InboxEvents(json, buckets.inbox());
         WorkQueue workQueue = new WorkQueue(sqs, queueUrl, inboxEvents, queueSettings.announceWrites(),
-                Duration.ofSeconds(queueSettings.visibilityTimeoutSeconds()));
+                WorkQueue.visibilityTimeout(sqs, queueUrl, queueSettings.visibilityTimeoutSeconds()));
         context.addService(workQueue, true, false);
         registry.bind("sqsClient", sqs);
         registry.bind("workQueue", workQueue);
@@ -184,8 +183,7 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("uploadJson", uploadJson);
         registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
         registry.bind("sharedInboxWrites", new SharedInboxWrites(s3, buckets.inbox(), workQueue,
-                settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes(),
-                settings.sharedInbox().writesInFlight()));
+                settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes()));
         IdempotencyRecords idempotencyRecords = new IdempotencyRecords(s3, buckets.lake(), json, clock,
                 settings.idempotency().ttl());
         registry.bind("idempotencyRecords", idempotencyRecords);
@@ -236,7 +234,9 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("batchPlanner", new BatchPlanner(s3, buckets, claims, manifests, sweep, inboxEvents, workQueue, s3Calls,
                 pipeline, crashPoints, clock, prefetched, pipeline.prefetchBytes()));
         registry.bind("inboxReconciliation", new InboxReconciliation(s3, buckets.inbox(), claims, workQueue,
-                queueSettings.reconcileMinAge(), pipeline.leaseTimeout(), clock));
+                queueSettings.reconcileMinAge(), pipeline.leaseTimeout(),
+                // two passes: a file whose message a backlog count hid waits at most that long
+                queueSettings.reconcileInterval().multipliedBy(2), clock));
         registry.bind("batchSteps", new BatchSteps(s3, buckets, json, validator, statuses, pipeline.lakeBufferBytes(),
                 settings.tempDir(), pipeline.statusInterval(), crashPoints, s3Calls, pipeline.prefetchBytes(), prefetched,
                 pipeline.checkThreads()));

@@ -59,10 +59,9 @@ public record Settings(
 
     /**
      * upload-json batches of one tenant and stream that wait for the same inbox write share the next inbox object:
-     * at most {@code maxBatches} (1: never shared) and {@code maxBytes} of records in one; a batch waits only while
-     * {@code writesInFlight} writes of its tenant and stream are under way.
+     * at most {@code maxBatches} (1: never shared) and {@code maxBytes} of records in one.
      */
-    public record SharedInbox(int maxBatches, long maxBytes, int writesInFlight) {
+    public record SharedInbox(int maxBatches, long maxBytes) {
     }
 
     /**
@@ -281,8 +280,7 @@ public record Settings(
                         r.positiveDuration("inlet.idempotency.sweep-interval")),
                 new SharedInbox(
                         Math.toIntExact(r.positive("inlet.upload-json.shared.max-batches")),
-                        r.positive("inlet.upload-json.shared.max-bytes"),
-                        Math.toIntExact(r.positive("inlet.upload-json.shared.writes-in-flight"))),
+                        r.positive("inlet.upload-json.shared.max-bytes")),
                 Math.toIntExact(r.positive("inlet.http.worker-threads")));
     }
 

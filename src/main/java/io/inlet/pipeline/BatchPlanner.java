@@ -167,8 +167,10 @@ public final class BatchPlanner {
             return List.of();
         }
         Announced.Delivery delivery = new Announced.Delivery(receiptHandle, files.size());
-        if (receiptHandle != null) {
-            // kept invisible while it waits for its batch: a backlog here is not delivered again meanwhile
+        if (receiptHandle != null && files.stream().allMatch(f -> f.size() <= pipeline.smallSourceBytes())) {
+            // Kept invisible while it waits for its batch: a backlog here is not delivered again meanwhile. Not a
+            // large file's: those may queue here behind each other, and delivered again, another instance can
+            // take one (this one then finds it claimed).
             queue.hold(receiptHandle);
         }
         List<Announced> announced = new ArrayList<>(files.size());

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +23,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * The safety net under the queue: lists the inbox and announces every routable object that no batch has
  * claimed, so an object whose message was lost (a queue restarted empty, a send that failed, a crash between
  * the write and the send) or that was written by a system with no notifications is processed anyway. At
- * start every unclaimed object is announced; later only those older than {@code reconcile-min-age}, whose
- * message had its chance; and none while the queue holds as many messages as there are such objects. Claims whose batch was never sealed (a crash between claim and manifest) are
+ * start every unclaimed object may be announced; later only those older than {@code reconcile-min-age}, whose
+ * message had its chance. While the queue holds messages, as many unclaimed objects are taken to have theirs (a
+ * backlog is not a loss): only the oldest of the rest are announced, and any object unclaimed for
+ * {@code announceAfter}. Claims whose batch was never sealed (a crash between claim and manifest) are
  * released here, so their files can be claimed again.
  */
 public final class InboxReconciliation {
@@ -36,19 +39,26 @@ public final class InboxReconciliation {
     private final WorkQueue queue;
     private final Duration minAge;
     private final Duration claimGrace;
+    private final Duration announceAfter;
     private final Clock clock;
     private final Set<String> reportedUnroutable = new HashSet<>();
     private boolean first = true;
     private boolean unreachable;
 
+    /**
+     * @param minAge        a later pass leaves files younger than this to their messages
+     * @param claimGrace    claims of batches never sealed are released after this
+     * @param announceAfter a file unclaimed this long is announced whatever the queue holds
+     */
     public InboxReconciliation(S3Client s3, String inboxBucket, Claims claims, WorkQueue queue, Duration minAge,
-            Duration claimGrace, Clock clock) {
+            Duration claimGrace, Duration announceAfter, Clock clock) {
         this.s3 = s3;
         this.inboxBucket = inboxBucket;
         this.claims = claims;
         this.queue = queue;
         this.minAge = minAge;
         this.claimGrace = claimGrace;
+        this.announceAfter = announceAfter;
         this.clock = clock;
     }
 
@@ -75,7 +85,9 @@ public final class InboxReconciliation {
         Map<String, Instant> claimed = claims.claimed();
         Set<String> released = claims.releaseUnsealed(claimed, now.minus(claimGrace));
         Instant bornBefore = first ? now : now.minus(minAge);
-        List<InboxFile> unannounced = new ArrayList<>();
+        Instant longWaiting = now.minus(announceAfter);
+        long unclaimed = 0;
+        List<S3Object> candidates = new ArrayList<>();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket)).contents()) {
             String key = object.key();
             if (key.endsWith("/") || claimed.containsKey(key) && !released.contains(key)) {
@@ -89,25 +101,36 @@ public final class InboxReconciliation {
                 }
                 continue;
             }
+            unclaimed++;
             if (!object.lastModified().isAfter(bornBefore)) {
-                unannounced.add(new InboxFile(key, object.size()));
+                candidates.add(object);
             }
         }
         first = false;
-        if (unannounced.isEmpty()) {
+        if (candidates.isEmpty()) {
             return 0;
         }
-        // A backlog is not a lost message: while the queue holds at least as many messages as there are unclaimed
-        // files, they are taken to be those files' (announcing them again would double the backlog and the work of
-        // taking it). Lost ones are announced once the queue holds fewer.
+        // A backlog is not a lost message: as many unclaimed files as the queue holds messages are taken to have
+        // theirs (announcing them again would double the backlog and the work of taking it). The rest, the oldest
+        // first, are announced; and any file unclaimed for announceAfter, whatever the queue holds (duplicate
+        // messages, from notifications and the service's own announcements both, would otherwise hide a loss).
         long depth = queue.depth();
-        if (depth >= unannounced.size()) {
+        long missing = Math.max(0, unclaimed - depth);
+        candidates.sort(Comparator.comparing(S3Object::lastModified).thenComparing(S3Object::key));
+        List<InboxFile> unannounced = new ArrayList<>();
+        for (S3Object object : candidates) {
+            if (unannounced.size() < missing || object.lastModified().isBefore(longWaiting)) {
+                unannounced.add(new InboxFile(object.key(), object.size()));
+            }
+        }
+        if (unannounced.isEmpty()) {
             LOG.debug("Inbox reconciliation: {} unclaimed file(s), {} message(s) on the queue; none announced",
-                    unannounced.size(), depth);
+                    unclaimed, depth);
             return 0;
         }
         queue.send(unannounced);
-        LOG.info("Inbox reconciliation: announced {} file(s) no message had brought", unannounced.size());
+        LOG.info("Inbox reconciliation: announced {} file(s) no message had brought ({} unclaimed, {} message(s) on the "
+                + "queue)", unannounced.size(), unclaimed, depth);
         return unannounced.size();
     }
 }

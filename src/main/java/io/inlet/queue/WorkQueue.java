@@ -189,6 +189,27 @@ public final class WorkQueue extends ServiceSupport {
         receiptHandles.forEach(held::remove);
     }
 
+    /**
+     * The visibility timeout to keep held messages invisible with: the configured one, or the queue's own when that
+     * is shorter (a queue created elsewhere), which would let messages come back before their first renewal.
+     */
+    public static Duration visibilityTimeout(SqsClient sqs, String url, int configuredSeconds) {
+        try {
+            String own = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.VISIBILITY_TIMEOUT))
+                    .attributes().get(QueueAttributeName.VISIBILITY_TIMEOUT);
+            if (own != null && Integer.parseInt(own) < configuredSeconds) {
+                LOG.warn("The queue's visibility timeout is {} s, shorter than inlet.queue.visibility-timeout-seconds "
+                        + "({} s); messages waiting for their batch are kept invisible by {} s at a time", own,
+                        configuredSeconds, own);
+                return Duration.ofSeconds(Math.max(1, Integer.parseInt(own)));
+            }
+        } catch (SdkException | NumberFormatException e) {
+            LOG.warn("Could not read the queue's visibility timeout ({}); taking inlet.queue.visibility-timeout-seconds, "
+                    + "{} s", e.getMessage(), configuredSeconds);
+        }
+        return Duration.ofSeconds(configuredSeconds);
+    }
+
     /** Messages on the queue, waiting or received and not yet deleted (SQS's approximate counts). */
     public long depth() {
         var attributes = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
@@ -273,7 +294,7 @@ public final class WorkQueue extends ServiceSupport {
 
     /** Every third of the visibility timeout: the held messages get a whole timeout again. */
     private void keepLoop() {
-        long period = Math.max(1_000, visibilityTimeout.toMillis() / 3);
+        long period = Math.max(250, visibilityTimeout.toMillis() / 3);
         while (running) {
             try {
                 Thread.sleep(period);

@@ -22,62 +22,49 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * upload-json's inbox write, as a group commit: a batch that arrives while the writes of its tenant and stream are
- * all under way (one by default, {@code writesInFlight}) waits for one to end, then goes into the next inbox object
- * together with every batch that waited with it ({@link SharedInboxObject}). Alone, a batch is written at once under
- * its own key, as a file of its own; under load, one S3 PUT (and everything the pipeline does per inbox object)
- * serves many batches. Each request is answered only once the object holding its batch is stored.
+ * upload-json's inbox write, as a group commit: a batch that arrives while another batch of the same tenant and
+ * stream is being written waits for that write, then goes into the next inbox object together with every batch
+ * that waited with it ({@link SharedInboxObject}). Alone, a batch is written at once under its own key, as a file
+ * of its own; under load, one S3 PUT (and everything the pipeline does per inbox object) serves many batches. Each
+ * request is answered only once the object holding its batch is stored.
  *
  * <p>A batch sent with an Idempotency-Key is always written alone, under the key its idempotency record names.
  */
 public final class SharedInboxWrites {
+
+    private static final Object LEAD = new Object();
 
     private final S3Client s3;
     private final String inbox;
     private final WorkQueue queue;
     private final int maxBatches;
     private final long maxBytes;
-    private final int writesInFlight;
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
 
-    /** The batches of one tenant and stream waiting for a write, and how many writes are under way. */
+    /** The batches of one tenant and stream waiting for the write under way to end. */
     private static final class Lane {
         final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
-        int writing;
+        boolean writing;
     }
 
-    /**
-     * A batch waiting: {@code turn} completes with its stored file key, its write's failure, or the {@link Group}
-     * it heads and is to write.
-     */
+    /** A batch waiting: {@code turn} completes with its stored file key, its write's failure, or {@link #LEAD}. */
     private record Waiting(FileKey prepared, byte[] jsonl, long records, CompletableFuture<Object> turn) {
-    }
-
-    /** Batches to go into one object, in arrival order; the first one's thread writes it. */
-    private record Group(List<Waiting> batches) {
     }
 
     /**
      * @param maxBatches most batches in one object (1: every batch alone), at most {@link SharedInboxObject#MAX_BATCHES}
      * @param maxBytes   most bytes in one object; a batch larger than this still goes, alone
-     * @param writesInFlight most writes of one tenant and stream under way at once; more batches wait and share
      */
-    public SharedInboxWrites(S3Client s3, String inbox, WorkQueue queue, int maxBatches, long maxBytes,
-            int writesInFlight) {
+    public SharedInboxWrites(S3Client s3, String inbox, WorkQueue queue, int maxBatches, long maxBytes) {
         if (maxBatches < 1 || maxBatches > SharedInboxObject.MAX_BATCHES) {
             throw new IllegalArgumentException("inlet.upload-json.shared.max-batches must be from 1 to "
                     + SharedInboxObject.MAX_BATCHES + ", not " + maxBatches);
-        }
-        if (writesInFlight < 1) {
-            throw new IllegalArgumentException("inlet.upload-json.shared.writes-in-flight must be 1 or more, not "
-                    + writesInFlight);
         }
         this.s3 = s3;
         this.inbox = inbox;
         this.queue = queue;
         this.maxBatches = maxBatches;
         this.maxBytes = maxBytes;
-        this.writesInFlight = writesInFlight;
     }
 
     /**
@@ -106,7 +93,10 @@ public final class SharedInboxWrites {
                 name -> new Lane());
         synchronized (lane) {
             lane.waiting.add(batch);
-            startWrites(lane);
+            if (!lane.writing) {
+                lane.writing = true;
+                batch.turn().complete(LEAD);
+            }
         }
         Object outcome;
         try {
@@ -114,52 +104,52 @@ public final class SharedInboxWrites {
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
-        if (outcome instanceof Group group) {
-            return lead(lane, group);
+        if (outcome != LEAD) {
+            return (String) outcome;
         }
-        return (String) outcome;
+        return lead(lane, batch);
     }
 
-    /**
-     * While fewer writes than allowed are under way and batches wait: the longest-waiting ones (up to the limits)
-     * become a group, handed to the first of them to write. Called holding the lane's lock.
-     */
-    private void startWrites(Lane lane) {
-        while (lane.writing < writesInFlight && !lane.waiting.isEmpty()) {
-            List<Waiting> batches = new ArrayList<>();
-            long bytes = 0;
-            while (!lane.waiting.isEmpty() && batches.size() < maxBatches) {
-                Waiting next = lane.waiting.peek();
-                if (!batches.isEmpty() && bytes + next.jsonl().length > maxBytes) {
-                    break;
-                }
-                bytes += next.jsonl().length;
-                batches.add(lane.waiting.poll());
-            }
-            lane.writing++;
-            batches.get(0).turn().complete(new Group(batches));
-        }
-    }
-
-    /** Writes the group this thread's batch heads, answers the others in it, and lets the lane start the next. */
-    private String lead(Lane lane, Group group) {
-        List<Waiting> batches = group.batches();
+    /** This batch is first in its lane: writes it with those that wait behind it, then hands the lane on. */
+    private String lead(Lane lane, Waiting self) {
+        List<Waiting> group = new ArrayList<>();
         try {
-            List<String> keys = write(batches);
-            for (int i = 1; i < batches.size(); i++) {
-                batches.get(i).turn().complete(keys.get(i));
+            synchronized (lane) {
+                long bytes = 0;
+                while (!lane.waiting.isEmpty() && group.size() < maxBatches) {
+                    Waiting next = lane.waiting.peek();
+                    if (!group.isEmpty() && bytes + next.jsonl().length > maxBytes) {
+                        break;
+                    }
+                    bytes += next.jsonl().length;
+                    group.add(lane.waiting.poll());
+                }
+            }
+            if (group.isEmpty() || group.get(0) != self) {
+                // the lane is handed to the batch at its head, which therefore heads the group it takes
+                throw new IllegalStateException("a batch led a group it was not first in");
+            }
+            List<String> keys = write(group);
+            for (int i = 1; i < group.size(); i++) {
+                group.get(i).turn().complete(keys.get(i));
             }
             return keys.get(0);
         } catch (RuntimeException | Error e) {
-            for (int i = 1; i < batches.size(); i++) {
-                batches.get(i).turn().completeExceptionally(e);
+            for (Waiting other : group) {
+                if (other != self) {
+                    other.turn().completeExceptionally(e);
+                }
             }
             throw e;
         } finally {
-            // whatever happened, the lane goes on: batches that waited for this write start the next
+            // whatever happened, the lane goes on: to the next batch waiting, or free
             synchronized (lane) {
-                lane.writing--;
-                startWrites(lane);
+                Waiting next = lane.waiting.peek();
+                if (next == null) {
+                    lane.writing = false;
+                } else {
+                    next.turn().complete(LEAD);
+                }
             }
         }
     }

@@ -30,12 +30,13 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * A backlog on the queue is not lost work: messages received and waiting for their batch are kept invisible (not
- * delivered again to be planned twice), and the inbox reconciliation does not announce files again while the
- * queue holds as many messages as there are unclaimed files. Both against a real SQS server (ElasticMQ) and S3.
+ * delivered again to be planned twice), and the inbox reconciliation takes as many unclaimed files as the queue
+ * holds messages to have theirs, announcing only the rest (and files unclaimed too long). Against a real SQS server
+ * (ElasticMQ) and S3.
  */
 class QueueBacklogTest {
 
-    private static final Duration VISIBILITY = Duration.ofSeconds(2);
+    private static final Duration VISIBILITY = Duration.ofSeconds(4);
 
     private EmbeddedQueue server;
     private SqsClient sqs;
@@ -100,31 +101,46 @@ class QueueBacklogTest {
     @Test
     void theReconciliationLeavesABacklogOnTheQueueAloneAndAnnouncesFilesWhoseMessagesAreGone() {
         List<InboxFile> files = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 5; i++) {
             FileKey key = FileKey.create(Stream.CONTACT, "crm", "backlog", Instant.now(), UUID.randomUUID().toString(), false);
             s3.putObject(b -> b.bucket(inbox).key(key.key()), RequestBody.fromString("{}\n"));
             files.add(new InboxFile(key.key(), 3));
         }
         queue.send(files);
-        InboxReconciliation reconciliation = new InboxReconciliation(s3, inbox,
-                new Claims(s3, lake, new Manifests(s3, lake, Json.mapper())), queue, Duration.ZERO,
-                Duration.ofSeconds(30), Clock.systemUTC());
+        InboxReconciliation reconciliation = reconciliation(Duration.ofHours(1));
 
         // every unclaimed file has its message waiting: a backlog, nothing to announce
         assertThat(reconciliation.reconcile()).isZero();
-        assertThat(queue.depth()).isEqualTo(3);
+        assertThat(queue.depth()).isEqualTo(5);
 
-        // the messages are taken and deleted, the files never processed (a consumer that lost them)
+        // three messages are taken and deleted, their files never processed (a consumer that lost them): the
+        // queue holds two for five files, so three are announced
         List<Message> taken = new ArrayList<>();
-        Await.until("all three messages taken", Duration.ofSeconds(10), () -> {
-            taken.addAll(receive(3));
+        Await.until("three messages taken", Duration.ofSeconds(10), () -> {
+            taken.addAll(receive(3 - taken.size()));
             return taken.size() == 3;
         });
         queue.acknowledge(taken.stream().map(Message::receiptHandle).toList());
-        Await.until("the queue is empty", Duration.ofSeconds(10), () -> queue.depth() == 0);
-
+        Await.until("two messages left", Duration.ofSeconds(10), () -> queue.depth() == 2);
         assertThat(reconciliation.reconcile()).isEqualTo(3);
+        assertThat(queue.depth()).isEqualTo(5);
+    }
+
+    @Test
+    void aFileUnclaimedLongerThanItsPatienceIsAnnouncedWhateverTheQueueHolds() {
+        FileKey key = FileKey.create(Stream.CONTACT, "crm", "backlog", Instant.now(), UUID.randomUUID().toString(), false);
+        s3.putObject(b -> b.bucket(inbox).key(key.key()), RequestBody.fromString("{}\n"));
+        // duplicate messages for it (notifications and the service's own announcements both), or others' messages
+        queue.send(List.of(new InboxFile(key.key(), 3), new InboxFile(key.key(), 3)));
+
+        assertThat(reconciliation(Duration.ofHours(1)).reconcile()).isZero();
+        assertThat(reconciliation(Duration.ZERO).reconcile()).isEqualTo(1);
         assertThat(queue.depth()).isEqualTo(3);
+    }
+
+    private InboxReconciliation reconciliation(Duration announceAfter) {
+        return new InboxReconciliation(s3, inbox, new Claims(s3, lake, new Manifests(s3, lake, Json.mapper())), queue,
+                Duration.ZERO, Duration.ofSeconds(30), announceAfter, Clock.systemUTC());
     }
 
     private List<Message> receive(int most) {

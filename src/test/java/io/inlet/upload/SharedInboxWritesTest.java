@@ -65,18 +65,6 @@ class SharedInboxWritesTest {
 
     @Test
     void concurrentBatchesShareInboxObjectsYetEachKeepsItsKeyStatusListingAndRecords() throws Exception {
-        sendConcurrentlyAndCheckEveryBatch(app, client);
-    }
-
-    @Test
-    void withSeveralWritesInFlightBatchesStillShareAndEachIsStoredOnce() throws Exception {
-        try (InletApp severalWriters = InletApp.start(Map.of("inlet.queue.reconcile-interval", "PT1H",
-                "inlet.upload-json.shared.writes-in-flight", "3"))) {
-            sendConcurrentlyAndCheckEveryBatch(severalWriters, new BulkClient(severalWriters.baseUrl()));
-        }
-    }
-
-    private static void sendConcurrentlyAndCheckEveryBatch(InletApp app, BulkClient client) throws Exception {
         Tenant tenant = app.newTenant("shared");
         ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
         CountDownLatch go = new CountDownLatch(1);
