@@ -218,7 +218,7 @@ public final class WorkQueue extends ServiceSupport {
         return attributes.values().stream().mapToLong(Long::parseLong).sum();
     }
 
-    /** Messages held now (for tests and metrics). */
+    /** Messages held now. */
     public int heldCount() {
         return held.size();
     }
@@ -305,18 +305,17 @@ public final class WorkQueue extends ServiceSupport {
         }
     }
 
-    void keepHeld() {
+    private void keepHeld() {
         long now = System.nanoTime();
         long longest = visibilityTimeout.multipliedBy(10).toNanos();
         List<String> renew = new ArrayList<>();
-        held.forEach((handle, since) -> {
-            if (now - since > longest) {
-                held.remove(handle);
-                LOG.warn("A queue message waited {} for its batch; let go, to be delivered again", visibilityTimeout.multipliedBy(10));
-            } else {
-                renew.add(handle);
-            }
-        });
+        List<String> expired = new ArrayList<>();
+        held.forEach((handle, since) -> (now - since > longest ? expired : renew).add(handle));
+        if (!expired.isEmpty()) {
+            letGo(expired);
+            LOG.warn("{} queue message(s) waited {} for their batch; let go, to be delivered again", expired.size(),
+                    visibilityTimeout.multipliedBy(10));
+        }
         int seconds = Math.toIntExact(visibilityTimeout.toSeconds());
         for (int from = 0; from < renew.size(); from += SQS_BATCH) {
             List<String> slice = renew.subList(from, Math.min(renew.size(), from + SQS_BATCH));
