@@ -56,6 +56,9 @@ public final class BacklogProbe {
                 .description("Approximate number of messages on the work queue").register(registry);
         Gauge.builder("inlet.queue.messages", queueInFlight, AtomicLong::get).tag("state", "in_flight")
                 .description("Approximate number of messages on the work queue").register(registry);
+        Gauge.builder("inlet.queue.held", queue, WorkQueue::heldCount)
+                .description("Messages this instance received and keeps invisible until their batch is sealed")
+                .register(registry);
         Gauge.builder("inlet.backlog.probe.up", backlog, BacklogProbe::inboxUp).tag("target", "inbox")
                 .description("1 when the last look at the target succeeded").register(registry);
         Gauge.builder("inlet.backlog.probe.up", queueUp, AtomicLong::get).tag("target", "queue")

@@ -218,7 +218,7 @@ public final class WorkQueue extends ServiceSupport {
         return attributes.values().stream().mapToLong(Long::parseLong).sum();
     }
 
-    /** Messages held now. */
+    /** Messages held now ({@code inlet_queue_held}). */
     public int heldCount() {
         return held.size();
     }

@@ -118,6 +118,7 @@ class MetricsTest {
         assertThat(after.value("inlet_backlog_probe_up", "target", "queue")).isEqualTo(1);
         assertThat(after.has("inlet_queue_messages", "state", "visible")).isTrue();
         assertThat(after.has("inlet_queue_messages", "state", "in_flight")).isTrue();
+        assertThat(after.has("inlet_queue_held")).isTrue();
     }
 
     @Test
