@@ -2,7 +2,6 @@ package io.inlet.metrics;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
@@ -14,7 +13,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * How far behind the pipeline is, never computed at a scrape. The inbox figures are those of the backlog's own
@@ -78,12 +76,9 @@ public final class BacklogProbe {
     /** One look at the queue's depth; never throws. */
     public synchronized void probe() {
         try {
-            Map<QueueAttributeName, String> attributes = queue.client().getQueueAttributes(b -> b.queueUrl(queue.url())
-                    .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
-                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
-            queueVisible.set(Long.parseLong(attributes.getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, "0")));
-            queueInFlight.set(Long.parseLong(
-                    attributes.getOrDefault(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE, "0")));
+            WorkQueue.Depth depth = queue.depth();
+            queueVisible.set(depth.visible());
+            queueInFlight.set(depth.inFlight());
             queueUp.set(1);
             if (queueReportedDown) {
                 queueReportedDown = false;

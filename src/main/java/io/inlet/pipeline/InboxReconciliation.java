@@ -114,7 +114,7 @@ public final class InboxReconciliation {
         // theirs (announcing them again would double the backlog and the work of taking it). The rest, the oldest
         // first, are announced; and any file unclaimed for announceAfter, whatever the queue holds (duplicate
         // messages, from notifications and the service's own announcements both, would otherwise hide a loss).
-        long depth = queue.depth();
+        long depth = queue.depth().total();
         long missing = Math.max(0, unclaimed - depth);
         candidates.sort(Comparator.comparing(S3Object::lastModified).thenComparing(S3Object::key));
         List<InboxFile> unannounced = new ArrayList<>();

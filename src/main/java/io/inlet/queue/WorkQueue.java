@@ -151,8 +151,7 @@ public final class WorkQueue extends ServiceSupport {
      */
     public void send(List<InboxFile> files) {
         List<CompletableFuture<Void>> calls = new ArrayList<>();
-        for (int from = 0; from < files.size(); from += SQS_BATCH) {
-            List<InboxFile> slice = files.subList(from, Math.min(files.size(), from + SQS_BATCH));
+        for (List<InboxFile> slice : inCalls(files)) {
             calls.add(CompletableFuture.runAsync(() -> sendBatch(slice), bulkSenders));
         }
         try {
@@ -210,12 +209,34 @@ public final class WorkQueue extends ServiceSupport {
         return Duration.ofSeconds(configuredSeconds);
     }
 
-    /** Messages on the queue, waiting or received and not yet deleted (SQS's approximate counts). */
-    public long depth() {
-        var attributes = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
+    /** Messages on the queue (SQS's approximate counts): waiting, received and not yet deleted, delayed. */
+    public record Depth(long visible, long inFlight, long delayed) {
+        public long total() {
+            return visible + inFlight + delayed;
+        }
+    }
+
+    /** The queue's depth now; throws when the queue cannot be reached. */
+    public Depth depth() {
+        Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
                 QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
                 QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED)).attributes();
-        return attributes.values().stream().mapToLong(Long::parseLong).sum();
+        return new Depth(count(attributes, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES),
+                count(attributes, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE),
+                count(attributes, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED));
+    }
+
+    private static long count(Map<QueueAttributeName, String> attributes, QueueAttributeName name) {
+        return Long.parseLong(attributes.getOrDefault(name, "0"));
+    }
+
+    /** Slices of at most ten: what one SQS batch call takes. */
+    private static <T> List<List<T>> inCalls(List<T> items) {
+        List<List<T>> calls = new ArrayList<>();
+        for (int from = 0; from < items.size(); from += SQS_BATCH) {
+            calls.add(items.subList(from, Math.min(items.size(), from + SQS_BATCH)));
+        }
+        return calls;
     }
 
     /** Messages held now ({@code inlet_queue_held}). */
@@ -227,8 +248,7 @@ public final class WorkQueue extends ServiceSupport {
     public void acknowledge(List<String> receiptHandles) {
         // not renewed from now on, whatever the delete does: one that fails comes back and is skipped then
         letGo(receiptHandles);
-        for (int from = 0; from < receiptHandles.size(); from += SQS_BATCH) {
-            List<String> slice = receiptHandles.subList(from, Math.min(receiptHandles.size(), from + SQS_BATCH));
+        for (List<String> slice : inCalls(receiptHandles)) {
             List<DeleteMessageBatchRequestEntry> entries = new ArrayList<>();
             for (int i = 0; i < slice.size(); i++) {
                 entries.add(DeleteMessageBatchRequestEntry.builder().id(String.valueOf(i)).receiptHandle(slice.get(i)).build());
@@ -317,8 +337,7 @@ public final class WorkQueue extends ServiceSupport {
                     visibilityTimeout.multipliedBy(10));
         }
         int seconds = Math.toIntExact(visibilityTimeout.toSeconds());
-        for (int from = 0; from < renew.size(); from += SQS_BATCH) {
-            List<String> slice = renew.subList(from, Math.min(renew.size(), from + SQS_BATCH));
+        for (List<String> slice : inCalls(renew)) {
             List<ChangeMessageVisibilityBatchRequestEntry> entries = new ArrayList<>();
             for (int i = 0; i < slice.size(); i++) {
                 entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(String.valueOf(i))
@@ -333,7 +352,7 @@ public final class WorkQueue extends ServiceSupport {
                 if (!keepingFailed) {
                     keepingFailed = true;
                     LOG.warn("Could not keep {} received message(s) invisible ({}); they may be delivered again and "
-                            + "are skipped then", renew.size() - from, e.getMessage());
+                            + "are skipped then", renew.size(), e.getMessage());
                 }
                 return;
             }

@@ -67,13 +67,12 @@ public final class UploadStatusApi {
         Optional<UploadStatus> status = statuses.read(key.key());
         if (status.isEmpty()) {
             Optional<HeadObjectResponse> inbox = S3Objects.head(s3, buckets.inbox(), key.key());
-            if (inbox.isPresent()) {
-                List<UploadStatus> queued = queuedBatches(key, inbox.get());
-                return queued.isEmpty() ? List.of(derived(key, UploadState.QUEUED, inbox.get())) : newestFirst(queued);
+            List<UploadStatus> queued = inbox.map(head -> queuedBatches(key, head)).orElse(List.of());
+            if (!queued.isEmpty()) {
+                return newestFirst(queued);
             }
             // read again: the pipeline may have written it and removed the file from the inbox meanwhile
-            status = S3Objects.head(s3, buckets.landing(), key.key()).map(landing -> derived(key, UploadState.AWAITING_UPLOAD, landing))
-                    .or(() -> statuses.read(key.key()));
+            status = fromBuckets(key, inbox).or(() -> statuses.read(key.key()));
         }
         if (status.isPresent() && status.get().batches != null) {
             List<UploadStatus> batches = new ArrayList<>();
@@ -114,7 +113,11 @@ public final class UploadStatusApi {
     }
 
     private Optional<UploadStatus> fromBuckets(FileKey key) {
-        Optional<HeadObjectResponse> inbox = S3Objects.head(s3, buckets.inbox(), key.key());
+        return fromBuckets(key, S3Objects.head(s3, buckets.inbox(), key.key()));
+    }
+
+    /** Queued while in the inbox ({@code inbox}: its HEAD, already made), awaiting its upload while in the landing bucket. */
+    private Optional<UploadStatus> fromBuckets(FileKey key, Optional<HeadObjectResponse> inbox) {
         if (inbox.isPresent()) {
             return Optional.of(derived(key, UploadState.QUEUED, inbox.get()));
         }

@@ -80,7 +80,7 @@ class QueueBacklogTest {
         // three visibility timeouts later, neither came back
         Thread.sleep(VISIBILITY.multipliedBy(3).toMillis());
         assertThat(receive(2)).isEmpty();
-        assertThat(queue.depth()).isEqualTo(2);
+        assertThat(queue.depth().total()).isEqualTo(2);
 
         Message acknowledged = received.get(0);
         Message letGo = received.get(1);
@@ -95,7 +95,7 @@ class QueueBacklogTest {
             return !again.isEmpty();
         });
         assertThat(again).extracting(Message::body).containsExactly(letGo.body());
-        assertThat(queue.depth()).isEqualTo(1);
+        assertThat(queue.depth().total()).isEqualTo(1);
     }
 
     @Test
@@ -111,7 +111,7 @@ class QueueBacklogTest {
 
         // every unclaimed file has its message waiting: a backlog, nothing to announce
         assertThat(reconciliation.reconcile()).isZero();
-        assertThat(queue.depth()).isEqualTo(5);
+        assertThat(queue.depth().total()).isEqualTo(5);
 
         // three messages are taken and deleted, their files never processed (a consumer that lost them): the
         // queue holds two for five files, so three are announced
@@ -121,9 +121,9 @@ class QueueBacklogTest {
             return taken.size() == 3;
         });
         queue.acknowledge(taken.stream().map(Message::receiptHandle).toList());
-        Await.until("two messages left", Duration.ofSeconds(10), () -> queue.depth() == 2);
+        Await.until("two messages left", Duration.ofSeconds(10), () -> queue.depth().total() == 2);
         assertThat(reconciliation.reconcile()).isEqualTo(3);
-        assertThat(queue.depth()).isEqualTo(5);
+        assertThat(queue.depth().total()).isEqualTo(5);
     }
 
     @Test
@@ -135,7 +135,7 @@ class QueueBacklogTest {
 
         assertThat(reconciliation(Duration.ofHours(1)).reconcile()).isZero();
         assertThat(reconciliation(Duration.ZERO).reconcile()).isEqualTo(1);
-        assertThat(queue.depth()).isEqualTo(3);
+        assertThat(queue.depth().total()).isEqualTo(3);
     }
 
     private InboxReconciliation reconciliation(Duration announceAfter) {
