@@ -76,7 +76,7 @@ public final class SmallBatchBench {
     static final String USAGE = """
             usage: bench/small-batches.sh [--jar PATH] [--batches N | --duration-s D] [--records R] [--clients C]
                                           [--s3-latency-ms L] [--warmup-batches W] [--drain-limit-s S]
-                                          [--instances N] [--queue embedded|external]
+                                          [--instances N] [--queue embedded|external] [--instance-cpus C]
               --jar              the Inlet jar under test, run as java -Xmx512m -jar PATH (default target/inlet.jar)
               --batches          upload-json requests to send (default 1000)
               --duration-s       instead: send as fast as the clients manage for D seconds
@@ -87,7 +87,10 @@ public final class SmallBatchBench {
               --drain-limit-s    longest wait for the archive after the last request (default 600)
               --instances        Inlet processes sharing the S3 and the queue; clients spread over them (default 1)
               --queue            embedded: the jar's own queue (default with one instance); external: an SQS
-                                 server in this JVM behind the same delay as S3 (always with several instances)""";
+                                 server in this JVM behind the same delay as S3 (always with several instances)
+              --instance-cpus    run each instance in a CPU cgroup of its own limited to C cores (0.5, 1), as a
+                                 container's CPU limit would: a second instance then brings CPU of its own, the
+                                 benchmark keeps the rest (needs root and a cgroup CPU controller)""";
     static final String TENANT = "bench";
     static final String WARMUP_TENANT = "bench-warmup";
     static final String INBOX = "inlet-inbox";
@@ -96,7 +99,7 @@ public final class SmallBatchBench {
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Options(Path jar, int batches, int durationSeconds, int records, int clients, int s3LatencyMs,
-            int warmupBatches, int drainLimitSeconds, int instances, boolean externalQueue) {
+            int warmupBatches, int drainLimitSeconds, int instances, boolean externalQueue, double instanceCpus) {
 
         static Options parse(String[] args) {
             Path jar = Path.of("target/inlet.jar");
@@ -109,6 +112,7 @@ public final class SmallBatchBench {
             int drainLimit = 600;
             int instances = 1;
             boolean externalQueue = false;
+            double instanceCpus = 0;
             for (int i = 0; i < args.length; i++) {
                 if (args[i].equals("--help")) {
                     System.out.println(USAGE);
@@ -127,6 +131,7 @@ public final class SmallBatchBench {
                     case "--warmup-batches" -> warmup = Integer.parseInt(args[++i]);
                     case "--drain-limit-s" -> drainLimit = Integer.parseInt(args[++i]);
                     case "--instances" -> instances = Integer.parseInt(args[++i]);
+                    case "--instance-cpus" -> instanceCpus = Double.parseDouble(args[++i]);
                     case "--queue" -> externalQueue = switch (args[++i]) {
                         case "external" -> true;
                         case "embedded" -> false;
@@ -142,7 +147,7 @@ public final class SmallBatchBench {
                 externalQueue = true;
             }
             return new Options(jar, batches, durationSeconds, records, clients, latency, warmup, drainLimit, instances,
-                    externalQueue);
+                    externalQueue, instanceCpus);
         }
 
         String load() {
@@ -161,9 +166,10 @@ public final class SmallBatchBench {
             System.exit(2);
             return;
         }
-        System.out.printf(Locale.ROOT, "Inlet small-batch benchmark: jar %s, %d instance(s), %s queue, S3%s latency %d ms one"
+        System.out.printf(Locale.ROOT, "Inlet small-batch benchmark: jar %s, %d instance(s)%s, %s queue, S3%s latency %d ms one"
                         + " way (%d ms round trip), %s, %d cores, load average %.1f%n", options.jar().toAbsolutePath().normalize(),
-                options.instances(), options.externalQueue() ? "external" : "embedded", options.externalQueue() ? " and queue" : "",
+                options.instances(), options.instanceCpus() > 0 ? " of " + options.instanceCpus() + " cores each" : "",
+                options.externalQueue() ? "external" : "embedded", options.externalQueue() ? " and queue" : "",
                 options.s3LatencyMs(), 2 * options.s3LatencyMs(), options.load(), Runtime.getRuntime().availableProcessors(),
                 loadAverage());
 
@@ -205,6 +211,8 @@ public final class SmallBatchBench {
             settings.put("inlet.keys.file", keysFile.toString());
             settings.put("inlet.dropfolder.dir", work.resolve("drop-" + i).toString());
             settings.put("camel.server.port", String.valueOf(freePort()));
+            // capacity, not policy: a tenant's request rate limit (500 a second by default) would cap the figures
+            settings.put("inlet.limits.enabled", "false");
             settings.put("inlet.s3.embedded.enabled", "false");
             settings.put("inlet.s3.endpoint", inletS3Endpoint.toString());
             settings.put("inlet.s3.public-endpoint", inletS3Endpoint.toString());
@@ -227,8 +235,12 @@ public final class SmallBatchBench {
         Path log = work.resolve("inlet-0.log");
         for (int i = 0; i < options.instances(); i++) {
             Map<String, String> settings = instanceSettings.get(i);
-            Process inlet = startInlet(options.jar(), settings, work.resolve("inlet-" + i + ".log"));
+            Path cpuGroup = options.instanceCpus() > 0 ? CpuLimit.group(i, options.instanceCpus()) : null;
+            Process inlet = startInlet(options.jar(), settings, work.resolve("inlet-" + i + ".log"), cpuGroup);
             inlets.add(inlet);
+            if (cpuGroup != null) {
+                inlet.onExit().thenRun(() -> CpuLimit.remove(cpuGroup));
+            }
             Runtime.getRuntime().addShutdownHook(new Thread(inlet::destroyForcibly));
             baseUrls.add("http://localhost:" + settings.get("camel.server.port"));
         }
@@ -1023,11 +1035,52 @@ public final class SmallBatchBench {
         return lines[lines.length - 1].strip();
     }
 
-    static Process startInlet(Path jar, Map<String, String> settings, Path log) throws IOException {
-        List<String> command = new ArrayList<>(List.of(java(), "-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
+    /** The jar as a process of its own; with a CPU cgroup, started inside it (the JVM sizes itself by its limit). */
+    static Process startInlet(Path jar, Map<String, String> settings, Path log, Path cpuGroup) throws IOException {
+        List<String> command = new ArrayList<>();
+        if (cpuGroup != null) {
+            // the shell joins the group, then becomes the JVM (same pid): nothing runs outside the limit
+            command.addAll(List.of("sh", "-c", "echo $$ > \"$0\" && exec \"$@\"", cpuGroup.resolve("cgroup.procs").toString()));
+        }
+        command.addAll(List.of(java(), "-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
         settings.forEach((name, value) -> command.add("-D" + name + "=" + value));
         command.addAll(List.of("-jar", jar.toString()));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** A CPU cgroup per instance: cgroup v2's cpu.max where the cpu controller is enabled, else v1's cpu hierarchy. */
+    static final class CpuLimit {
+        private static final long PERIOD_MICROS = 100_000;
+
+        static Path group(int instance, double cpus) throws IOException {
+            String name = "inlet-bench-" + ProcessHandle.current().pid() + "-" + instance;
+            long quota = Math.round(cpus * PERIOD_MICROS);
+            Path v2 = Path.of("/sys/fs/cgroup");
+            Path v1 = v2.resolve("cpu");
+            if (Files.isRegularFile(v2.resolve("cgroup.subtree_control"))
+                    && List.of(Files.readString(v2.resolve("cgroup.subtree_control")).trim().split("\\s+")).contains("cpu")) {
+                Path group = Files.createDirectories(v2.resolve(name));
+                Files.writeString(group.resolve("cpu.max"), quota + " " + PERIOD_MICROS);
+                return group;
+            }
+            if (Files.isRegularFile(v1.resolve("cpu.cfs_quota_us"))) {
+                Path group = Files.createDirectories(v1.resolve(name));
+                Files.writeString(group.resolve("cpu.cfs_period_us"), String.valueOf(PERIOD_MICROS));
+                Files.writeString(group.resolve("cpu.cfs_quota_us"), String.valueOf(quota));
+                return group;
+            }
+            throw new IllegalStateException("--instance-cpus needs a CPU cgroup this user may create: root, and cgroup v2 "
+                    + "with the cpu controller enabled at /sys/fs/cgroup or cgroup v1's /sys/fs/cgroup/cpu");
+        }
+
+        /** Once its process has gone (an empty group can be removed). */
+        static void remove(Path group) {
+            try {
+                Files.deleteIfExists(group);
+            } catch (IOException stillBusy) {
+                System.err.println("left behind: " + group + " (" + stillBusy.getMessage() + ")");
+            }
+        }
     }
 
     static void awaitHealthy(Process inlet, String baseUrl, Path log) throws Exception {
