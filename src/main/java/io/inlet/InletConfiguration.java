@@ -183,7 +183,7 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("uploadJson", uploadJson);
         registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
         registry.bind("sharedInboxWrites", new SharedInboxWrites(s3, buckets.inbox(), workQueue,
-                settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes()));
+                settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes(), settings.sharedInbox().gatherMillis()));
         IdempotencyRecords idempotencyRecords = new IdempotencyRecords(s3, buckets.lake(), json, clock,
                 settings.idempotency().ttl());
         registry.bind("idempotencyRecords", idempotencyRecords);

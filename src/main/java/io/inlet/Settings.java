@@ -59,9 +59,10 @@ public record Settings(
 
     /**
      * upload-json batches of one tenant and stream that wait for the same inbox write share the next inbox object:
-     * at most {@code maxBatches} (1: never shared) and {@code maxBytes} of records in one.
+     * at most {@code maxBatches} (1: never shared) and {@code maxBytes} of records in one; a write first gathers, at
+     * most {@code gatherMillis}, as many batches as its lane's previous object held.
      */
-    public record SharedInbox(int maxBatches, long maxBytes) {
+    public record SharedInbox(int maxBatches, long maxBytes, long gatherMillis) {
     }
 
     /**
@@ -280,7 +281,8 @@ public record Settings(
                         r.positiveDuration("inlet.idempotency.sweep-interval")),
                 new SharedInbox(
                         Math.toIntExact(r.positive("inlet.upload-json.shared.max-batches")),
-                        r.positive("inlet.upload-json.shared.max-bytes")),
+                        r.positive("inlet.upload-json.shared.max-bytes"),
+                        r.longValue("inlet.upload-json.shared.gather-ms")),
                 Math.toIntExact(r.positive("inlet.http.worker-threads")));
     }
 

@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import io.inlet.idempotency.IdempotentUploads;
 import io.inlet.ops.LogContext;
@@ -28,6 +29,12 @@ import software.amazon.awssdk.services.s3.S3Client;
  * of its own; under load, one S3 PUT (and everything the pipeline does per inbox object) serves many batches. Each
  * request is answered only once the object holding its batch is stored.
  *
+ * <p>A write first gathers, for at most the gathering time, as many batches as were under way when the lane's
+ * previous write ended (the batches in it and those waiting for it). Senders that send again as soon as they are
+ * answered come back a few milliseconds apart (their requests are parsed and checked one after the other): without
+ * the gathering the first one back is written alone, the others wait a whole write for it, and from then on two groups
+ * take turns, each sender waiting two writes a batch. A lone sender (one batch under way) is never held.
+ *
  * <p>A batch sent with an Idempotency-Key is always written alone, under the key its idempotency record names.
  */
 public final class SharedInboxWrites {
@@ -39,12 +46,16 @@ public final class SharedInboxWrites {
     private final WorkQueue queue;
     private final int maxBatches;
     private final long maxBytes;
+    private final long gatherNanos;
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
 
     /** The batches of one tenant and stream waiting for the write under way to end. */
     private static final class Lane {
         final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+        long waitingBytes;
         boolean writing;
+        /** Batches under way when the lane's previous write ended: how many the next write gathers for. */
+        int underWay = 1;
     }
 
     /** A batch waiting: {@code turn} completes with its stored file key, its write's failure, or {@link #LEAD}. */
@@ -54,12 +65,17 @@ public final class SharedInboxWrites {
     /**
      * @param maxBatches most batches in one object (1: every batch alone), at most {@link SharedInboxObject#MAX_BATCHES}
      * @param maxBytes   most bytes in one object; a batch larger than this still goes, alone
+     * @param gatherMillis longest a write waits for as many batches as its lane's previous write saw (0: never)
      */
-    public SharedInboxWrites(S3Client s3, String inbox, WorkQueue queue, int maxBatches, long maxBytes) {
+    public SharedInboxWrites(S3Client s3, String inbox, WorkQueue queue, int maxBatches, long maxBytes, long gatherMillis) {
         if (maxBatches < 1 || maxBatches > SharedInboxObject.MAX_BATCHES) {
             throw new IllegalArgumentException("inlet.upload-json.shared.max-batches must be from 1 to "
                     + SharedInboxObject.MAX_BATCHES + ", not " + maxBatches);
         }
+        if (gatherMillis < 0 || gatherMillis > 1_000) {
+            throw new IllegalArgumentException("inlet.upload-json.shared.gather-ms must be from 0 to 1000, not " + gatherMillis);
+        }
+        this.gatherNanos = TimeUnit.MILLISECONDS.toNanos(gatherMillis);
         this.s3 = s3;
         this.inbox = inbox;
         this.queue = queue;
@@ -93,9 +109,12 @@ public final class SharedInboxWrites {
                 name -> new Lane());
         synchronized (lane) {
             lane.waiting.add(batch);
+            lane.waitingBytes += batch.jsonl().length;
             if (!lane.writing) {
                 lane.writing = true;
                 batch.turn().complete(LEAD);
+            } else {
+                lane.notifyAll(); // its leader may be gathering
             }
         }
         Object outcome;
@@ -115,6 +134,7 @@ public final class SharedInboxWrites {
         List<Waiting> group = new ArrayList<>();
         try {
             synchronized (lane) {
+                gather(lane);
                 long bytes = 0;
                 while (!lane.waiting.isEmpty() && group.size() < maxBatches) {
                     Waiting next = lane.waiting.peek();
@@ -122,6 +142,7 @@ public final class SharedInboxWrites {
                         break;
                     }
                     bytes += next.jsonl().length;
+                    lane.waitingBytes -= next.jsonl().length;
                     group.add(lane.waiting.poll());
                 }
             }
@@ -144,12 +165,35 @@ public final class SharedInboxWrites {
         } finally {
             // whatever happened, the lane goes on: to the next batch waiting, or free
             synchronized (lane) {
+                lane.underWay = group.size() + lane.waiting.size();
                 Waiting next = lane.waiting.peek();
                 if (next == null) {
                     lane.writing = false;
                 } else {
                     next.turn().complete(LEAD);
                 }
+            }
+        }
+    }
+
+    /**
+     * Under the lane's lock: waits, at most the gathering time, until as many batches wait as were under way when the
+     * lane's previous write ended (or the object would be full). An interrupt ends the wait; the write goes on with
+     * what waits.
+     */
+    private void gather(Lane lane) {
+        int expected = Math.min(lane.underWay, maxBatches);
+        long deadline = System.nanoTime() + gatherNanos;
+        while (lane.waiting.size() < expected && lane.waitingBytes < maxBytes) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(lane, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -48,13 +49,20 @@ class SharedInboxWritesTest {
     private static final int BATCHES_EACH = 10;
     private static final int RECORDS = 3;
 
-    /** Reconciles only at start: every shared object must reach the pipeline by its own announcement. */
+    /** The longest gathering a write may do: a test seeing a batch held for it would see it in seconds. */
+    private static final Duration GATHER = Duration.ofSeconds(1);
+
+    /**
+     * Reconciles only at start: every shared object must reach the pipeline by its own announcement. Gathers for
+     * up to a second, so that senders answered together are seen to come back together however slow the machine.
+     */
     static InletApp app;
     static BulkClient client;
 
     @BeforeAll
     static void start() {
-        app = InletApp.start(Map.of("inlet.queue.reconcile-interval", "PT1H"));
+        app = InletApp.start(Map.of("inlet.queue.reconcile-interval", "PT1H",
+                "inlet.upload-json.shared.gather-ms", String.valueOf(GATHER.toMillis())));
         client = new BulkClient(app.baseUrl());
     }
 
@@ -143,6 +151,66 @@ class SharedInboxWritesTest {
                 .orElseThrow();
         FileKey object = SharedInboxObject.batchOf(sharedKey).orElseThrow().object();
         assertThat(client.status(tenant.key(), SharedInboxObject.batchKey(object, 99).key()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void sendersAnsweredByOneWriteSendTheirNextBatchesInOneWriteToo() throws Exception {
+        // Each sender sends its next batch as soon as it is answered. Without gathering, the first batch of a round
+        // is written alone and the others wait for it, and the two groups take turns forever: two objects a round.
+        int senders = 8;
+        int rounds = 10;
+        Tenant tenant = app.newTenant("gather");
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<List<String>>> sent = new ArrayList<>();
+        for (int c = 0; c < senders; c++) {
+            int sender = c;
+            sent.add(pool.submit(() -> {
+                go.await();
+                List<String> keys = new ArrayList<>();
+                for (int round = 0; round < rounds; round++) {
+                    HttpResponse<String> answer = app.post("/ingestion/upload-json", tenant.key(),
+                            "{\"stream\":\"contact_event\",\"data\":[" + event("g" + sender + "-" + round) + "]}");
+                    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+                    keys.add(JSON.readTree(answer.body()).get("file_key").asText());
+                }
+                return keys;
+            }));
+        }
+        go.countDown();
+        Set<String> keys = new HashSet<>();
+        for (Future<List<String>> f : sent) {
+            keys.addAll(f.get());
+        }
+        pool.shutdown();
+        assertThat(keys).hasSize(senders * rounds);
+        Map<String, Integer> batchesByObject = new TreeMap<>();
+        for (String key : keys) {
+            FileKey fileKey = FileKey.parse(key).orElseThrow();
+            batchesByObject.merge(SharedInboxObject.batchOf(fileKey).map(b -> b.object().key()).orElse(fileKey.key()), 1,
+                    Integer::sum);
+        }
+        // Once every sender has been answered by one write, each round is one object holding all of them; the first
+        // rounds (senders starting apart) and the last (the senders that started first finish first) may split.
+        long whole = batchesByObject.values().stream().filter(n -> n == senders).count();
+        assertThat(whole).as("objects holding a batch of every sender, of %s", batchesByObject.values())
+                .isGreaterThanOrEqualTo(rounds / 2);
+    }
+
+    @Test
+    void aLoneSendersBatchesAreWrittenAtOnceEachItsOwnObject() throws Exception {
+        Tenant tenant = app.newTenant("gatherlone");
+        for (int i = 0; i < 5; i++) {
+            long started = System.nanoTime();
+            HttpResponse<String> answer = app.post("/ingestion/upload-json", tenant.key(),
+                    "{\"stream\":\"contact_event\",\"data\":[" + event("lone-" + i) + "]}");
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            // nothing else on its way: never held for the gathering time
+            assertThat(took).as("answer %d", i).isLessThan(GATHER);
+            FileKey key = FileKey.parse(JSON.readTree(answer.body()).get("file_key").asText()).orElseThrow();
+            assertThat(SharedInboxObject.batchOf(key)).as(key.key()).isEmpty();
+        }
     }
 
     @Test
