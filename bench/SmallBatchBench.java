@@ -146,6 +146,9 @@ public final class SmallBatchBench {
             if (instances > 1) {
                 externalQueue = true;
             }
+            if (instanceCpus != 0 && instanceCpus < 0.01) {
+                throw new IllegalArgumentException("--instance-cpus must be 0.01 or more, not " + instanceCpus);
+            }
             return new Options(jar, batches, durationSeconds, records, clients, latency, warmup, drainLimit, instances,
                     externalQueue, instanceCpus);
         }
@@ -238,10 +241,13 @@ public final class SmallBatchBench {
             Path cpuGroup = options.instanceCpus() > 0 ? CpuLimit.group(i, options.instanceCpus()) : null;
             Process inlet = startInlet(options.jar(), settings, work.resolve("inlet-" + i + ".log"), cpuGroup);
             inlets.add(inlet);
-            if (cpuGroup != null) {
-                inlet.onExit().thenRun(() -> CpuLimit.remove(cpuGroup));
-            }
-            Runtime.getRuntime().addShutdownHook(new Thread(inlet::destroyForcibly));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                inlet.destroyForcibly();
+                if (cpuGroup != null) {
+                    inlet.onExit().join(); // an empty group can be removed
+                    CpuLimit.remove(cpuGroup);
+                }
+            }));
             baseUrls.add("http://localhost:" + settings.get("camel.server.port"));
         }
         Process inlet = inlets.get(0);
@@ -1073,7 +1079,6 @@ public final class SmallBatchBench {
                     + "with the cpu controller enabled at /sys/fs/cgroup or cgroup v1's /sys/fs/cgroup/cpu");
         }
 
-        /** Once its process has gone (an empty group can be removed). */
         static void remove(Path group) {
             try {
                 Files.deleteIfExists(group);

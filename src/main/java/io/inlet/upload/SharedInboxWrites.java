@@ -33,7 +33,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * previous write ended (the batches in it and those waiting for it). Senders that send again as soon as they are
  * answered come back a few milliseconds apart (their requests are parsed and checked one after the other): without
  * the gathering the first one back is written alone, the others wait a whole write for it, and from then on two groups
- * take turns, each sender waiting two writes a batch. A lone sender (one batch under way) is never held.
+ * take turns, each sender waiting two writes a batch. A lone sender (one batch under way) is never held, nor is a
+ * batch that finds its lane free for longer than the gathering time.
  *
  * <p>A batch sent with an Idempotency-Key is always written alone, under the key its idempotency record names.
  */
@@ -56,6 +57,8 @@ public final class SharedInboxWrites {
         boolean writing;
         /** Batches under way when the lane's previous write ended: how many the next write gathers for. */
         int underWay = 1;
+        /** When the lane last went free (System.nanoTime). */
+        long freedAt = System.nanoTime();
     }
 
     /** A batch waiting: {@code turn} completes with its stored file key, its write's failure, or {@link #LEAD}. */
@@ -111,6 +114,9 @@ public final class SharedInboxWrites {
             lane.waiting.add(batch);
             lane.waitingBytes += batch.jsonl().length;
             if (!lane.writing) {
+                if (System.nanoTime() - lane.freedAt > gatherNanos) {
+                    lane.underWay = 1; // free for longer than a sender takes to come back: the last group is gone
+                }
                 lane.writing = true;
                 batch.turn().complete(LEAD);
             } else {
@@ -169,6 +175,7 @@ public final class SharedInboxWrites {
                 Waiting next = lane.waiting.peek();
                 if (next == null) {
                     lane.writing = false;
+                    lane.freedAt = System.nanoTime();
                 } else {
                     next.turn().complete(LEAD);
                 }
@@ -178,8 +185,8 @@ public final class SharedInboxWrites {
 
     /**
      * Under the lane's lock: waits, at most the gathering time, until as many batches wait as were under way when the
-     * lane's previous write ended (or the object would be full). An interrupt ends the wait; the write goes on with
-     * what waits.
+     * lane's previous write ended (or the object would be full). An interrupt (only at shutdown) ends the wait and
+     * stays set, so the S3 client refuses the write and every batch in it fails.
      */
     private void gather(Lane lane) {
         int expected = Math.min(lane.underWay, maxBatches);

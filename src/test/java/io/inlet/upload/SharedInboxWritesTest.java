@@ -195,6 +195,14 @@ class SharedInboxWritesTest {
         long whole = batchesByObject.values().stream().filter(n -> n == senders).count();
         assertThat(whole).as("objects holding a batch of every sender, of %s", batchesByObject.values())
                 .isGreaterThanOrEqualTo(rounds / 2);
+
+        // once the tenant has written nothing for longer than the gathering, its group is gone: the next batch goes at once
+        Thread.sleep(GATHER.toMillis() + 200);
+        long started = System.nanoTime();
+        HttpResponse<String> later = app.post("/ingestion/upload-json", tenant.key(),
+                "{\"stream\":\"contact_event\",\"data\":[" + event("g-later") + "]}");
+        assertThat(later.statusCode()).as(later.body()).isEqualTo(200);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(GATHER);
     }
 
     @Test
