@@ -60,7 +60,8 @@ public record Settings(
     /**
      * upload-json batches of one tenant and stream that wait for the same inbox write share the next inbox object:
      * at most {@code maxBatches} (1: never shared) and {@code maxBytes} of records in one; a write first gathers, at
-     * most {@code gatherMillis}, as many batches as its lane's previous object held.
+     * most {@code gatherMillis}, as many batches as were under way when the previous write of its tenant and stream
+     * ended.
      */
     public record SharedInbox(int maxBatches, long maxBytes, long gatherMillis) {
     }
