@@ -49,7 +49,7 @@ class SharedInboxWritesTest {
     private static final int BATCHES_EACH = 10;
     private static final int RECORDS = 3;
 
-    /** The longest gathering a write may do: a test seeing a batch held for it would see it in seconds. */
+    /** The gathering bound of this class's app: long enough that a batch held for it shows in its answer time. */
     private static final Duration GATHER = Duration.ofSeconds(1);
 
     /**
