@@ -39,6 +39,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.GZIPInputStream;
@@ -77,11 +78,15 @@ public final class SmallBatchBench {
             usage: bench/small-batches.sh [--jar PATH] [--batches N | --duration-s D] [--records R] [--clients C]
                                           [--s3-latency-ms L] [--warmup-batches W] [--drain-limit-s S]
                                           [--instances N] [--queue embedded|external] [--instance-cpus C]
+                                          [--rate R]
               --jar              the Inlet jar under test, run as java -Xmx512m -jar PATH (default target/inlet.jar)
               --batches          upload-json requests to send (default 1000)
               --duration-s       instead: send as fast as the clients manage for D seconds
               --records          contact_event records per batch (default 20)
-              --clients          concurrent HTTP clients (default 16)
+              --clients          concurrent HTTP clients (default 16); each sends again as soon as it is answered
+              --rate             open loop instead: requests start at R a second on average, spaced as independent
+                                 senders' would be (exponential gaps, seeded), answered or not; --clients is then the
+                                 most in flight, and a latency counts from the request's planned start
               --s3-latency-ms    one-way delay between Inlet and S3 (default 0; 10 gives a 20 ms round trip)
               --warmup-batches   sent and processed before measuring, under another tenant (default 100)
               --drain-limit-s    longest wait for the archive after the last request (default 600)
@@ -99,7 +104,8 @@ public final class SmallBatchBench {
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Options(Path jar, int batches, int durationSeconds, int records, int clients, int s3LatencyMs,
-            int warmupBatches, int drainLimitSeconds, int instances, boolean externalQueue, double instanceCpus) {
+            int warmupBatches, int drainLimitSeconds, int instances, boolean externalQueue, double instanceCpus,
+            double rate) {
 
         static Options parse(String[] args) {
             Path jar = Path.of("target/inlet.jar");
@@ -113,6 +119,7 @@ public final class SmallBatchBench {
             int instances = 1;
             boolean externalQueue = false;
             double instanceCpus = 0;
+            double rate = 0;
             for (int i = 0; i < args.length; i++) {
                 if (args[i].equals("--help")) {
                     System.out.println(USAGE);
@@ -132,6 +139,7 @@ public final class SmallBatchBench {
                     case "--drain-limit-s" -> drainLimit = Integer.parseInt(args[++i]);
                     case "--instances" -> instances = Integer.parseInt(args[++i]);
                     case "--instance-cpus" -> instanceCpus = Double.parseDouble(args[++i]);
+                    case "--rate" -> rate = Double.parseDouble(args[++i]);
                     case "--queue" -> externalQueue = switch (args[++i]) {
                         case "external" -> true;
                         case "embedded" -> false;
@@ -149,13 +157,20 @@ public final class SmallBatchBench {
             if (instanceCpus != 0 && instanceCpus < 0.01) {
                 throw new IllegalArgumentException("--instance-cpus must be 0.01 or more, not " + instanceCpus);
             }
+            if (rate < 0) {
+                throw new IllegalArgumentException("--rate must be positive, not " + rate);
+            }
             return new Options(jar, batches, durationSeconds, records, clients, latency, warmup, drainLimit, instances,
-                    externalQueue, instanceCpus);
+                    externalQueue, instanceCpus, rate);
         }
 
         String load() {
             String amount = durationSeconds > 0 ? "as many batches as they manage in " + durationSeconds + " s"
                     : String.format(Locale.ROOT, "%,d batches", batches);
+            if (rate > 0) {
+                return String.format(Locale.ROOT, "open loop at %.0f requests/s (at most %d in flight), %s of %d contact_event records",
+                        rate, clients, amount, records);
+            }
             return String.format(Locale.ROOT, "%d clients, %s of %d contact_event records", clients, amount, records);
         }
     }
@@ -259,7 +274,7 @@ public final class SmallBatchBench {
             }
             if (options.warmupBatches() > 0) {
                 Load warmup = Load.send(baseUrls, warmupKey, "warmup", options.clients(), options.records(),
-                        options.warmupBatches(), 0);
+                        options.warmupBatches(), 0, 0);
                 ArchiveWatch.await(direct, inlet, archiveDir, warmup.fileKeys(), System.nanoTime(), options.drainLimitSeconds());
                 awaitNoManifests(direct, Duration.ofSeconds(options.drainLimitSeconds()));
             }
@@ -274,7 +289,7 @@ public final class SmallBatchBench {
             inbox.start();
             CpuUse.Snapshot cpuAtStart = CpuUse.Snapshot.take(inlets);
             Load load = Load.send(baseUrls, key, TENANT, options.clients(), options.records(), options.batches(),
-                    options.durationSeconds());
+                    options.durationSeconds(), options.rate());
             inbox.markSendingEnded();
             ArchiveWatch archived = ArchiveWatch.await(direct, inlet, archiveDir, load.fileKeys(), load.firstStartNanos(),
                     options.drainLimitSeconds());
@@ -333,6 +348,11 @@ public final class SmallBatchBench {
         System.out.printf(Locale.ROOT, "%-36s %,12.0f%n", "  requests/s", load.sent() / sendSeconds);
         System.out.printf(Locale.ROOT, "%-36s %12.1f / %.1f / %.1f ms%n", "  latency p50 / p99 / max",
                 percentile(latencies, 50), percentile(latencies, 99), latencies.length == 0 ? 0 : latencies[latencies.length - 1]);
+        if (options.rate() > 0) {
+            System.out.printf(Locale.ROOT, "%-36s %,12d%s%n", "  started late (every client busy)", load.late(),
+                    load.late() == 0 ? "" : String.format(Locale.ROOT, "  (worst %.1f ms; more --clients to keep the loop open)",
+                            load.worstLateMillis()));
+        }
         System.out.printf(Locale.ROOT, "%-36s %,12d%s%n", "  not 200", load.sent() - acknowledged,
                 load.failures().isEmpty() ? "" : "  " + load.failures());
         System.out.printf(Locale.ROOT, "%-36s %12.2f s  %s%n", "first request -> all in the archive", archived.seconds(),
@@ -365,19 +385,28 @@ public final class SmallBatchBench {
     // The load: concurrent clients posting upload-json batches
     // ---------------------------------------------------------------------------------------------------------
 
-    /** What the clients sent and what came back. Batch i carries event ids {@code <run>-<i>-<record>}. */
-    record Load(String run, long firstStartNanos, long lastEndNanos, int sent, List<Answer> answers, Map<String, Integer> failures) {
+    /**
+     * What the clients sent and what came back. Batch i carries event ids {@code <run>-<i>-<record>}. In the open loop,
+     * {@code late} counts requests that started more than a millisecond after their planned start (every client busy).
+     */
+    record Load(String run, long firstStartNanos, long lastEndNanos, int sent, List<Answer> answers, Map<String, Integer> failures,
+            int late, double worstLateMillis) {
 
         record Answer(int batch, double millis, String fileKey) {
         }
 
-        /** Either {@code batches} requests, or, when {@code durationSeconds} > 0, as many as fit in that time. */
-        static Load send(List<String> baseUrls, String apiKey, String run, int clients, int records, int batches, int durationSeconds)
-                throws InterruptedException {
-            AtomicInteger next = new AtomicInteger();
-            AtomicInteger sent = new AtomicInteger();
+        /**
+         * Either {@code batches} requests, or, when {@code durationSeconds} > 0, as many as fit in that time; sent again as
+         * soon as answered, or, when {@code rate} > 0, each at its planned start (open loop).
+         */
+        static Load send(List<String> baseUrls, String apiKey, String run, int clients, int records, int batches, int durationSeconds,
+                double rate) throws InterruptedException {
             long start = System.nanoTime();
             long end = start + TimeUnit.SECONDS.toNanos(durationSeconds);
+            Schedule schedule = new Schedule(start, rate);
+            AtomicInteger sent = new AtomicInteger();
+            AtomicInteger late = new AtomicInteger();
+            AtomicLong worstLate = new AtomicLong();
             List<Answer> answers = Collections.synchronizedList(new ArrayList<>());
             Map<String, Integer> failures = new ConcurrentHashMap<>();
             long[] lastEnd = new long[clients];
@@ -389,16 +418,32 @@ public final class SmallBatchBench {
                     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                             .connectTimeout(Duration.ofSeconds(10)).build();
                     while (true) {
-                        int batch = next.getAndIncrement();
-                        if (durationSeconds > 0 ? System.nanoTime() >= end : batch >= batches) {
+                        long[] planned = schedule.next();
+                        int batch = (int) planned[0];
+                        if (durationSeconds > 0 ? Math.max(planned[1], System.nanoTime()) >= end : batch >= batches) {
                             break;
                         }
                         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrls.get(client % baseUrls.size()) + "/ingestion/upload-json"))
                                 .timeout(Duration.ofSeconds(60)).header("x-api-key", apiKey)
                                 .header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(body(run, batch, records))).build();
-                        sent.incrementAndGet();
                         long sentAt = System.nanoTime();
+                        if (rate > 0) {
+                            long early = planned[1] - sentAt;
+                            try {
+                                if (early > 0) {
+                                    TimeUnit.NANOSECONDS.sleep(early);
+                                } else if (-early > TimeUnit.MILLISECONDS.toNanos(1)) {
+                                    late.incrementAndGet();
+                                    worstLate.accumulateAndGet(-early, Math::max);
+                                }
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                            // from the planned start: a request held back by busy clients is as late as its sender sees it
+                            sentAt = planned[1];
+                        }
+                        sent.incrementAndGet();
                         try {
                             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
                             double millis = (System.nanoTime() - sentAt) / 1e6;
@@ -422,7 +467,33 @@ public final class SmallBatchBench {
             for (Thread thread : threads) {
                 thread.join();
             }
-            return new Load(run, start, Arrays.stream(lastEnd).max().orElse(start), sent.get(), List.copyOf(answers), failures);
+            return new Load(run, start, Arrays.stream(lastEnd).max().orElse(start), sent.get(), List.copyOf(answers), failures,
+                    late.get(), worstLate.get() / 1e6);
+        }
+
+        /**
+         * The batches in order, each with its planned start: now (closed loop), or, at a rate, the arrivals of many
+         * independent senders: exponential gaps from a fixed seed, so every run plans the same starts.
+         */
+        static final class Schedule {
+            private final double meanGapNanos;
+            private final Random gaps = new Random(42);
+            private long due;
+            private int next;
+
+            Schedule(long start, double rate) {
+                this.meanGapNanos = rate > 0 ? 1e9 / rate : 0;
+                this.due = start;
+            }
+
+            /** {batch, planned start (System.nanoTime)}. */
+            synchronized long[] next() {
+                long[] planned = {next++, meanGapNanos > 0 ? due : System.nanoTime()};
+                if (meanGapNanos > 0) {
+                    due += (long) (-Math.log(1 - gaps.nextDouble()) * meanGapNanos);
+                }
+                return planned;
+            }
         }
 
         static String body(String run, int batch, int records) {
