@@ -418,9 +418,9 @@ public final class SmallBatchBench {
                     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                             .connectTimeout(Duration.ofSeconds(10)).build();
                     while (true) {
-                        long[] planned = schedule.next();
-                        int batch = (int) planned[0];
-                        if (durationSeconds > 0 ? Math.max(planned[1], System.nanoTime()) >= end : batch >= batches) {
+                        Schedule.Planned planned = schedule.next();
+                        int batch = planned.batch();
+                        if (durationSeconds > 0 ? Math.max(planned.startNanos(), System.nanoTime()) >= end : batch >= batches) {
                             break;
                         }
                         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrls.get(client % baseUrls.size()) + "/ingestion/upload-json"))
@@ -429,7 +429,7 @@ public final class SmallBatchBench {
                                 .POST(HttpRequest.BodyPublishers.ofString(body(run, batch, records))).build();
                         long sentAt = System.nanoTime();
                         if (rate > 0) {
-                            long early = planned[1] - sentAt;
+                            long early = planned.startNanos() - sentAt;
                             try {
                                 if (early > 0) {
                                     TimeUnit.NANOSECONDS.sleep(early);
@@ -441,7 +441,7 @@ public final class SmallBatchBench {
                                 return;
                             }
                             // from the planned start: a request held back by busy clients is as late as its sender sees it
-                            sentAt = planned[1];
+                            sentAt = planned.startNanos();
                         }
                         sent.incrementAndGet();
                         try {
@@ -486,9 +486,12 @@ public final class SmallBatchBench {
                 this.due = start;
             }
 
-            /** {batch, planned start (System.nanoTime)}. */
-            synchronized long[] next() {
-                long[] planned = {next++, meanGapNanos > 0 ? due : System.nanoTime()};
+            /** A batch and when it is to start (System.nanoTime). */
+            record Planned(int batch, long startNanos) {
+            }
+
+            synchronized Planned next() {
+                Planned planned = new Planned(next++, meanGapNanos > 0 ? due : System.nanoTime());
                 if (meanGapNanos > 0) {
                     due += (long) (-Math.log(1 - gaps.nextDouble()) * meanGapNanos);
                 }
