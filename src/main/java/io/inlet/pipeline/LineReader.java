@@ -2,12 +2,17 @@ package io.inlet.pipeline;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 
 /**
  * Splits a byte stream into lines without ever holding more than one line (at most {@code maxLineBytes})
  * plus a read buffer. A longer line is not kept: its first {@code keptBytes} are, the rest is skipped up to
  * the next newline and the line is reported as oversized. LF and CRLF both end a line; a last line without
  * a newline counts. A UTF-8 byte order mark at the start of a line is dropped.
+ *
+ * <p>The buffer starts small and grows only for a line that does not fit it. A reader is made for every inbox
+ * object; one the size of the limit (over a megabyte) for every small object was a humongous allocation on a
+ * 512 MB heap, and a garbage collection, several times a second under small-batch load.
  */
 final class LineReader {
 
@@ -22,7 +27,11 @@ final class LineReader {
     /** For an oversized line, its full length in bytes. */
     long oversizedLength;
 
-    private final byte[] buffer;
+    /** Where a buffer starts: under half a heap region of a 512 MB heap, so an ordinary allocation. */
+    static final int INITIAL_BUFFER_BYTES = 256 * 1024;
+
+    private byte[] buffer;
+    private final int bufferLimit;
     private InputStream in;
     private final int maxLineBytes;
     private final int keptBytes;
@@ -35,7 +44,8 @@ final class LineReader {
         this.in = in;
         this.maxLineBytes = maxLineBytes;
         this.keptBytes = Math.min(keptBytes, maxLineBytes);
-        this.buffer = new byte[maxLineBytes + 65_536];
+        this.bufferLimit = maxLineBytes + 65_536;
+        this.buffer = new byte[Math.min(bufferLimit, INITIAL_BUFFER_BYTES)];
     }
 
     /** Reads another stream from its first line on (the next entry of an archive), with the same buffer. */
@@ -76,8 +86,15 @@ final class LineReader {
             scanFrom = limit;
             int shift = compact();
             scanFrom -= shift;
+            if (limit == buffer.length) {
+                grow(); // no newline in a full buffer, and still within the limit (checked above)
+            }
             fill();
         }
+    }
+
+    private void grow() {
+        buffer = Arrays.copyOf(buffer, (int) Math.min(bufferLimit, buffer.length * 2L));
     }
 
     private void setLine(int start, int end) {

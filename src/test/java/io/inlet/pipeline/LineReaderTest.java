@@ -66,6 +66,22 @@ class LineReaderTest {
     }
 
     @Test
+    void linesLongerThanTheFirstBufferAreReadWholeUpToTheLimitAndNotBeyond() throws IOException {
+        // The buffer starts at a quarter megabyte and grows for a line that does not fit; the limit stays the limit.
+        int max = 1024 * 1024;
+        String small = "s".repeat(100);
+        String overFirstBuffer = "o".repeat(LineReader.INITIAL_BUFFER_BYTES + 10);
+        String exact = "x".repeat(max);
+        String tooLong = "y".repeat(max + 1);
+        String text = small + "\n" + overFirstBuffer + "\n" + small + "\n" + exact + "\n" + tooLong + "\n" + small;
+
+        List<Line> lines = read(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), max, 8);
+
+        assertThat(lines).containsExactly(new Line(1, small, 0), new Line(2, overFirstBuffer, 0), new Line(3, small, 0),
+                new Line(4, exact, 0), new Line(5, "yyyyyyyy", max + 1), new Line(6, small, 0));
+    }
+
+    @Test
     void aHugeLineIsSkippedWithoutBeingHeld() throws IOException {
         long huge = 50L * 1024 * 1024;
         InputStream in = new InputStream() {
