@@ -104,6 +104,20 @@ class UploadJsonTest {
     }
 
     @Test
+    void eachRecordIsOneCompactLine() throws IOException {
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), CONTACT);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        String stored = new String(app.readUploaded(json.readTree(response.body()).get("file_key").asText()),
+                StandardCharsets.UTF_8);
+        // the sender's spacing and line breaks are gone, nothing sits between one record's line and the next
+        assertThat(stored).isEqualTo("""
+                {"type":"contact","contact_id":"c-1","email":"jane@acme.com","contact_properties":{"first_name":"Jane","title":"CTO"}}
+                {"contact_id":"c-2","email":"joe@acme.com","contact_properties":{}}
+                """);
+    }
+
+    @Test
     void numbersKeepTheirExactValue() throws IOException {
         String request = """
                 {"stream":"account","data":[{"account_id":"n","domain":"n.io",
