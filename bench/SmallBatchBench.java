@@ -87,7 +87,7 @@ public final class SmallBatchBench {
             usage: bench/small-batches.sh [--jar PATH] [--batches N | --duration-s D] [--records R] [--clients C]
                                           [--s3-latency-ms L] [--warmup-batches W] [--drain-limit-s S]
                                           [--instances N] [--queue embedded|external] [--instance-cpus C]
-                                          [--rate R]
+                                          [--rate R] [--jvm-option OPT]...
               --jar              the Inlet jar under test, run as java -Xmx512m -jar PATH (default target/inlet.jar)
               --batches          upload-json requests to send (default 1000)
               --duration-s       instead: send as fast as the clients manage for D seconds
@@ -104,7 +104,9 @@ public final class SmallBatchBench {
                                  server in this JVM behind the same delay as S3 (always with several instances)
               --instance-cpus    run each instance in a CPU cgroup of its own limited to C cores (0.5, 1), as a
                                  container's CPU limit would: a second instance then brings CPU of its own, the
-                                 benchmark keeps the rest (needs root and a cgroup CPU controller)""";
+                                 benchmark keeps the rest (needs root and a cgroup CPU controller)
+              --jvm-option       one more option for each instance's JVM, after -Xmx512m (repeat it for several),
+                                 e.g. --jvm-option -XX:+UseParallelGC""";
     static final String TENANT = "bench";
     static final String WARMUP_TENANT = "bench-warmup";
     static final String INBOX = "inlet-inbox";
@@ -114,7 +116,7 @@ public final class SmallBatchBench {
 
     record Options(Path jar, int batches, int durationSeconds, int records, int clients, int s3LatencyMs,
             int warmupBatches, int drainLimitSeconds, int instances, boolean externalQueue, double instanceCpus,
-            double rate) {
+            double rate, List<String> jvmOptions) {
 
         static Options parse(String[] args) {
             Path jar = Path.of("target/inlet.jar");
@@ -129,6 +131,7 @@ public final class SmallBatchBench {
             boolean externalQueue = false;
             double instanceCpus = 0;
             double rate = 0;
+            List<String> jvmOptions = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 if (args[i].equals("--help")) {
                     System.out.println(USAGE);
@@ -149,6 +152,7 @@ public final class SmallBatchBench {
                     case "--instances" -> instances = Integer.parseInt(args[++i]);
                     case "--instance-cpus" -> instanceCpus = Double.parseDouble(args[++i]);
                     case "--rate" -> rate = Double.parseDouble(args[++i]);
+                    case "--jvm-option" -> jvmOptions.add(args[++i]);
                     case "--queue" -> externalQueue = switch (args[++i]) {
                         case "external" -> true;
                         case "embedded" -> false;
@@ -170,7 +174,7 @@ public final class SmallBatchBench {
                 throw new IllegalArgumentException("--rate must be positive, not " + rate);
             }
             return new Options(jar, batches, durationSeconds, records, clients, latency, warmup, drainLimit, instances,
-                    externalQueue, instanceCpus, rate);
+                    externalQueue, instanceCpus, rate, List.copyOf(jvmOptions));
         }
 
         String load() {
@@ -193,8 +197,9 @@ public final class SmallBatchBench {
             System.exit(2);
             return;
         }
-        System.out.printf(Locale.ROOT, "Inlet small-batch benchmark: jar %s, %d instance(s)%s, %s queue, S3%s latency %d ms one"
+        System.out.printf(Locale.ROOT, "Inlet small-batch benchmark: jar %s%s, %d instance(s)%s, %s queue, S3%s latency %d ms one"
                         + " way (%d ms round trip), %s, %d cores, load average %.1f%n", options.jar().toAbsolutePath().normalize(),
+                options.jvmOptions().isEmpty() ? "" : " with " + String.join(" ", options.jvmOptions()),
                 options.instances(), options.instanceCpus() > 0 ? " of " + options.instanceCpus() + " cores each" : "",
                 options.externalQueue() ? "external" : "embedded", options.externalQueue() ? " and queue" : "",
                 options.s3LatencyMs(), 2 * options.s3LatencyMs(), options.load(), Runtime.getRuntime().availableProcessors(),
@@ -263,7 +268,8 @@ public final class SmallBatchBench {
         for (int i = 0; i < options.instances(); i++) {
             Map<String, String> settings = instanceSettings.get(i);
             Path cpuGroup = options.instanceCpus() > 0 ? CpuLimit.group(i, options.instanceCpus()) : null;
-            Process inlet = startInlet(options.jar(), settings, work.resolve("inlet-" + i + ".log"), cpuGroup);
+            Process inlet = startInlet(options.jar(), options.jvmOptions(), settings, work.resolve("inlet-" + i + ".log"),
+                    cpuGroup);
             inlets.add(inlet);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 inlet.destroyForcibly();
@@ -1130,13 +1136,15 @@ public final class SmallBatchBench {
     }
 
     /** The jar as a process of its own; with a CPU cgroup, started inside it (the JVM sizes itself by its limit). */
-    static Process startInlet(Path jar, Map<String, String> settings, Path log, Path cpuGroup) throws IOException {
+    static Process startInlet(Path jar, List<String> jvmOptions, Map<String, String> settings, Path log, Path cpuGroup)
+            throws IOException {
         List<String> command = new ArrayList<>();
         if (cpuGroup != null) {
             // the shell joins the group, then becomes the JVM (same pid): nothing runs outside the limit
             command.addAll(List.of("sh", "-c", "echo $$ > \"$0\" && exec \"$@\"", cpuGroup.resolve("cgroup.procs").toString()));
         }
         command.addAll(List.of(java(), "-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
+        command.addAll(jvmOptions);
         settings.forEach((name, value) -> command.add("-D" + name + "=" + value));
         command.addAll(List.of("-jar", jar.toString()));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
