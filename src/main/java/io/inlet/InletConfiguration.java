@@ -24,6 +24,8 @@ import io.inlet.dropfolder.LinkedFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
+import io.inlet.http.RequestDeadlines;
+import io.inlet.http.RequestHeadTimeout;
 import io.inlet.http.RequestLog;
 import io.inlet.http.TimedVertx;
 import io.inlet.metrics.BacklogProbe;
@@ -108,7 +110,8 @@ public class InletConfiguration implements CamelConfiguration {
         // The API server (Camel's platform-http) runs on this Vert.x: it gets the connection timeouts Camel has no
         // setting for, and times each request. Closed with the context.
         Vertx vertx = MeterRegistries.instrumentedVertx(meters, settings.httpWorkerThreads());
-        registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), settings.httpHeaderTimeout()));
+        RequestHeadTimeout headTimeout = new RequestHeadTimeout(vertx, settings.httpHeaderTimeout());
+        registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), headTimeout));
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {
@@ -239,7 +242,7 @@ public class InletConfiguration implements CamelConfiguration {
                 queueSettings.reconcileInterval().multipliedBy(2), clock));
         registry.bind("batchSteps", new BatchSteps(s3, buckets, json, validator, statuses, pipeline.lakeBufferBytes(),
                 settings.tempDir(), pipeline.statusInterval(), crashPoints, s3Calls, pipeline.prefetchBytes(), prefetched,
-                pipeline.checkThreads()));
+                pipeline.checkThreads(), sweep));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, sweep, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock, ingestMeters));
@@ -265,6 +268,8 @@ public class InletConfiguration implements CamelConfiguration {
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
                     VertxPlatformHttpRouter router = apiRouter(context, port);
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
+                    router.route().order(Integer.MIN_VALUE + 1).handler(new RequestDeadlines(vertx, headTimeout,
+                            settings.httpBodyTimeout()));
                     HttpErrorPages.install(router, maxBodySize, errorResponses);
                     ConsolePages.install(router, presignedUploads.uploadOrigin());
                     ScrapeAccess.install(context, settings.metrics().scrapeToken(), errorResponses);

@@ -49,6 +49,7 @@ public record Settings(
         Path dropFolderDir,
         Duration httpIdleTimeout,
         Duration httpHeaderTimeout,
+        Duration httpBodyTimeout,
         Keys keys,
         Metrics metrics,
         Limits limits,
@@ -259,6 +260,7 @@ public record Settings(
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
                 Duration.parse(r.require("inlet.http.idle-timeout")),
                 Duration.parse(r.require("inlet.http.header-timeout")),
+                r.positiveDuration("inlet.http.body-timeout"),
                 new Keys(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
                         r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))),

@@ -1,7 +1,12 @@
 package io.inlet.api;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
+import com.networknt.schema.ValidationMessage;
 import io.inlet.schema.JsonSchemas;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.jsonvalidator.JsonValidationException;
@@ -13,6 +18,9 @@ import org.apache.camel.component.jsonvalidator.JsonValidationException;
  * then have {@link ErrorResponses} answer the {@link ApiException} it puts in its place.
  */
 public final class EnvelopeErrors {
+
+    /** The most problems an answer lists, as for records. */
+    static final int MAX_LISTED_ERRORS = 100;
 
     /** upload-json's contract: a body that does not fit its envelope is a 400. */
     public void badRequest(Exchange exchange) {
@@ -41,9 +49,22 @@ public final class EnvelopeErrors {
         }
         String title = invalid.getSchema() == null ? "request"
                 : invalid.getSchema().getSchemaNode().path("title").asText("request");
-        List<ApiError> errors = JsonSchemas.explain(invalid.getErrors(), null).stream()
+        Set<ValidationMessage> found = invalid.getErrors();
+        if (found.size() > MAX_LISTED_ERRORS) {
+            // A 1 MiB body of half a million non-objects has as many findings: the answer lists a bounded few,
+            // the first by pointer (explaining and sending them all took tens of MB a request).
+            found = found.stream()
+                    .map(m -> Map.entry(String.valueOf(m.getInstanceLocation()), m))
+                    .sorted(Map.Entry.comparingByKey())
+                    .limit(MAX_LISTED_ERRORS)
+                    .map(Map.Entry::getValue)
+                    .collect(Collectors.toCollection(LinkedHashSet::new));
+        }
+        List<ApiError> errors = JsonSchemas.explain(found, null).stream()
                 .map(p -> ApiError.atField(p.pointer(), p.message()))
                 .toList();
-        return new ApiException(status, "The request body is not a valid " + title, errors);
+        int more = invalid.getErrors().size() - found.size();
+        return new ApiException(status, "The request body is not a valid " + title
+                + (more > 0 ? "; the first " + found.size() + " problems are listed, " + more + " more are not" : ""), errors);
     }
 }

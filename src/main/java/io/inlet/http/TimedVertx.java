@@ -27,15 +27,16 @@ public final class TimedVertx implements InvocationHandler {
     private final Duration idleTimeout;
     private final RequestHeadTimeout headTimeout;
 
-    private TimedVertx(Vertx vertx, Duration idleTimeout, Duration headerTimeout) {
+    private TimedVertx(Vertx vertx, Duration idleTimeout, RequestHeadTimeout headTimeout) {
         this.vertx = vertx;
         this.idleTimeout = idleTimeout;
-        this.headTimeout = new RequestHeadTimeout(vertx, headerTimeout);
+        this.headTimeout = headTimeout;
     }
 
-    public static Vertx wrap(Vertx vertx, Duration idleTimeout, Duration headerTimeout) {
+    /** {@code headTimeout} times each connection's first request head; {@link RequestDeadlines} the later ones. */
+    public static Vertx wrap(Vertx vertx, Duration idleTimeout, RequestHeadTimeout headTimeout) {
         return (Vertx) Proxy.newProxyInstance(TimedVertx.class.getClassLoader(), new Class<?>[] {VertxInternal.class},
-                new TimedVertx(vertx, idleTimeout, headerTimeout));
+                new TimedVertx(vertx, idleTimeout, headTimeout));
     }
 
     @Override

@@ -34,6 +34,12 @@ public final class MeterRegistries {
     private static final Set<String> UNBOUNDED_HTTP_LABELS = Set.of(Label.HTTP_PATH.toString(),
             Label.REMOTE.toString(), Label.LOCAL.toString());
     private static final String HTTP_ROUTE = Label.HTTP_ROUTE.toString();
+    private static final String HTTP_METHOD = Label.HTTP_METHOD.toString();
+    /**
+     * The methods that keep their own series: the server takes any token as a method, and a series per made-up
+     * method, before any API key is asked for, would let anyone grow the registry without end.
+     */
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH");
 
     private MeterRegistries() {
     }
@@ -94,7 +100,7 @@ public final class MeterRegistries {
     /**
      * Vert.x HTTP meters without path, client and port, and with the route that answered: Vert.x names the
      * routes a request went through ("/>/ingestion/upload-json", "/" being Camel's mount point), and
-     * {@code unmatched} when no endpoint took it (404).
+     * {@code unmatched} when no endpoint took it (404). A method outside the usual ones is {@code other}.
      */
     private static MeterFilter boundedHttpLabels() {
         return new MeterFilter() {
@@ -107,6 +113,8 @@ public final class MeterRegistries {
                 for (Tag tag : id.getTagsAsIterable()) {
                     if (tag.getKey().equals(HTTP_ROUTE)) {
                         tags.add(Tag.of(HTTP_ROUTE, endpointOf(tag.getValue())));
+                    } else if (tag.getKey().equals(HTTP_METHOD)) {
+                        tags.add(Tag.of(HTTP_METHOD, KNOWN_METHODS.contains(tag.getValue()) ? tag.getValue() : "other"));
                     } else if (!UNBOUNDED_HTTP_LABELS.contains(tag.getKey())) {
                         tags.add(tag);
                     }

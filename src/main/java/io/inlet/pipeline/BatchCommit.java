@@ -3,8 +3,6 @@ package io.inlet.pipeline;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 
 import io.inlet.metrics.IngestMeters;
 import io.inlet.ops.LogContext;
@@ -20,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The end of a batch, once all its output is durable: each file's final status document, then each file
@@ -40,6 +37,7 @@ public final class BatchCommit {
     private final CrashPoints crashPoints;
     private final BoundedS3Calls calls;
     private final IngestMeters meters;
+    private final BatchParts parts;
 
     public BatchCommit(S3Client s3, Buckets buckets, StatusStore statuses, Manifests manifests, BatchSweep sweep,
             Claims claims, CrashPoints crashPoints, BoundedS3Calls calls, IngestMeters meters) {
@@ -52,9 +50,12 @@ public final class BatchCommit {
         this.sweep = sweep;
         this.claims = claims;
         this.crashPoints = crashPoints;
+        this.parts = new BatchParts(s3, buckets.lake());
     }
 
     public void recordStatuses(BatchOutcome outcome) {
+        // a stalled run whose batch was taken over (and maybe committed since) writes nothing now
+        sweep.confirmOwnership(outcome.manifest().batchId());
         calls.map(outcome.sources(), result -> {
             statuses.write(finalStatus(result));
             return result;
@@ -89,15 +90,7 @@ public final class BatchCommit {
 
     /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */
     void deleteParts(BatchManifest manifest) {
-        Set<String> prefixes = new TreeSet<>();
-        for (BatchManifest.Source source : manifest.sources()) {
-            FileKey.parse(source.key()).ifPresent(k -> prefixes.add(k.stream().wireName() + "/tenant=" + k.tenant() + "/"));
-        }
-        String marker = "/part-" + manifest.batchId();
-        for (String prefix : prefixes) {
-            S3Objects.deleteAll(s3, buckets.lake(), s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(prefix))
-                    .contents().stream().map(S3Object::key).filter(k -> k.contains(marker)).toList());
-        }
+        parts.deleteAll(manifest);
     }
 
     public void finish(BatchOutcome outcome) {

@@ -57,18 +57,15 @@ public final class BatchFailures {
             LOG.warn("Could not seal a batch; its files are planned again when their messages come back: {}", error);
             return;
         }
-        Optional<BatchManifest> current;
+        long readFrom = System.nanoTime();
+        Optional<Manifests.Versioned> current;
         try {
-            current = manifests.read(manifest.batchId());
+            current = manifests.readVersioned(manifest.batchId());
         } catch (RuntimeException e) {
-            current = Optional.of(manifest);
+            current = null; // S3 is likely what failed: the batch stays here, to be tried again
         }
-        if (current.isEmpty() || !Objects.equals(current.get().owner(), manifest.owner())) {
-            // Another instance took the batch over while this one was stalled (and may have finished it): it is
-            // not this instance's to retry or to give up on.
-            LOG.warn("Batch {} failed here ({}), but it was taken over by {}; leaving it to that instance",
-                    manifest.batchId(), error, current.map(BatchManifest::owner).orElse("another instance, which finished it"));
-            sweep.finished(manifest.batchId());
+        if (current != null && (current.isEmpty() || !Objects.equals(current.get().manifest().owner(), manifest.owner()))) {
+            takenOver(manifest, error, current.map(v -> v.manifest().owner()).orElse(null));
             return;
         }
         int attempt = manifest.attempts() + 1;
@@ -76,11 +73,21 @@ public final class BatchFailures {
         // is the usual reason to be here, and it may still be down.
         BatchManifest retry = manifest.failedAttempt(error, clock.instant().plus(delayAfter(attempt)));
         try {
-            if (attempt < maxAttempts) {
+            if (takenOverIn(cause)) {
+                // the manifest names this instance again (taken over and back since): run it again, not an attempt
+                sweep.retryLater(manifest, readFrom);
+            } else if (attempt < maxAttempts) {
                 LOG.error("Batch {} failed (attempt {} of {}), retrying after {}: {}", manifest.batchId(), attempt,
                         maxAttempts, retry.retryAfter(), error, cause);
-                manifests.write(retry);
-                sweep.retryLater(retry);
+                if (current == null) {
+                    throw new IllegalStateException("its manifest could not be read");
+                }
+                // only if it is still the version read: an instance that took the batch over since has rewritten it
+                if (!manifests.replace(retry, current.get().eTag())) {
+                    takenOver(manifest, error, null);
+                    return;
+                }
+                sweep.retryLater(retry, readFrom);
             } else {
                 giveUp(manifest, attempt, error, cause);
                 sweep.finished(manifest.batchId());
@@ -88,8 +95,27 @@ public final class BatchFailures {
         } catch (RuntimeException e) {
             LOG.warn("Could not record the failure of batch {} ({}); it is tried again after {}", manifest.batchId(),
                     e.getMessage(), retry.retryAfter());
-            sweep.retryLater(retry);
+            sweep.retryLater(retry, null);
         }
+    }
+
+    private static boolean takenOverIn(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof BatchTakenOver) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Another instance took the batch over while this one was stalled (and may have finished it): it is not this
+     * instance's to retry or to give up on, and nothing of it is touched here.
+     */
+    private void takenOver(BatchManifest manifest, String error, String owner) {
+        LOG.warn("Batch {} stopped here ({}); it was taken over by {}, and is left to that instance", manifest.batchId(),
+                error, owner == null ? "another instance" : owner);
+        sweep.finished(manifest.batchId());
     }
 
     /** The first delay (30 s by default), doubling, at most 15 min: by default about 1 h 45 min in all. */

@@ -251,6 +251,7 @@ public final class BatchPlanner {
         BatchManifest manifest = null;
         if (!members.isEmpty()) {
             manifest = BatchManifest.plan(batchId, sweep.instanceId(), members, pipeline, now);
+            long writtenFrom = System.nanoTime();
             try {
                 manifests.write(manifest);
             } catch (RuntimeException e) {
@@ -258,7 +259,7 @@ public final class BatchPlanner {
                 throw e;
             }
             prefetched.put(batchId, read);
-            sweep.hold(manifest);
+            sweep.hold(manifest, writtenFrom);
             crashPoints.reached(CrashPoints.AFTER_MANIFEST);
         }
         // Every announcement gathered (duplicates of a key too) is settled now: claimed here, claimed elsewhere,

@@ -31,7 +31,6 @@ final class BatchRun {
     SourceResult[] results;
     SourceResult failure;
     int failedIndex = -1;
-    boolean finished;
 
     /** Set once an attempt got through every file it had to read. */
     BatchOutcome outcome;
@@ -48,7 +47,6 @@ final class BatchRun {
         results = new SourceResult[manifest.sources().size()];
         failure = null;
         failedIndex = -1;
-        finished = false;
     }
 
     /**

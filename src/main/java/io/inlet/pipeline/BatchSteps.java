@@ -49,10 +49,14 @@ public final class BatchSteps {
     private final long prefetchBytes;
     private final PrefetchedSources prefetched;
     private final int chunksOut;
+    private final BatchSweep ownership;
+    private final BatchParts parts;
 
     public BatchSteps(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
             long lakeBufferBytes, Path scratch, Duration statusInterval, CrashPoints crashPoints, BoundedS3Calls calls,
-            long prefetchBytes, PrefetchedSources prefetched, int checkThreads) {
+            long prefetchBytes, PrefetchedSources prefetched, int checkThreads, BatchSweep ownership) {
+        this.ownership = ownership;
+        this.parts = new BatchParts(s3, buckets.lake());
         // enough chunks out to keep every check thread busy while the reader reads and writes
         this.chunksOut = Math.max(2, 2 * checkThreads);
         this.s3 = s3;
@@ -96,6 +100,8 @@ public final class BatchSteps {
 
     /** Opens an attempt: a lake writer under the attempt's part name, and the small files read ahead. */
     public void open(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run, Exchange exchange) throws IOException {
+        // a retry after a stall may find the batch taken over
+        ownership.confirmOwnership(run.manifest.batchId());
         Files.createDirectories(scratch);
         BatchManifest manifest = run.manifest;
         run.begin(new LakeWriter(s3, buckets.lake(), run.outputName(), manifest.cut(), lakeBufferBytes, scratch, crashPoints),
@@ -121,7 +127,7 @@ public final class BatchSteps {
         SourceRun file = new SourceRun(index, key, source.size(), run.known.get(index), check,
                 new RejectedFile(scratch, json, cut.rejectedRawBytes()), run.lake, (written, chunks) -> {
                     if (chunks.size() >= PROGRESS_FROM_BYTES && System.nanoTime() - lastReport[0] > statusIntervalNanos) {
-                        reportProgress(written, chunks);
+                        reportProgress(run, written, chunks);
                         lastReport[0] = System.nanoTime();
                     }
                 }, chunksOut);
@@ -133,10 +139,11 @@ public final class BatchSteps {
 
     /** The file is open: its status says so (with its size), and a large file's status is written at once. */
     public void startReading(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
-            @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks) {
+            @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks, @ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
         file.reading(chunks);
         file.status.startProcessing(chunks.size(), statuses.now());
         if (chunks.size() >= PROGRESS_FROM_BYTES) {
+            ownership.confirmOwnership(run.manifest.batchId());
             statuses.write(file.status);
         }
     }
@@ -205,8 +212,10 @@ public final class BatchSteps {
                 LOG.warn("Batch {}: {} failed ({}); withdrawing the batch's output and running it again without that file",
                         run.manifest.batchId(), run.failure.key(), run.failure.failureReason());
             }
-            run.lake.abort();
-            run.finished = true;
+            run.lake.close();
+            ownership.confirmOwnership(run.manifest.batchId());
+            // every part under this attempt's name, also those an earlier run of it left (crashed, stalled, retried)
+            parts.deleteNamed(run.manifest, run.outputName());
             run.failed.put(run.failedIndex, run.failure);
             return;
         }
@@ -219,7 +228,6 @@ public final class BatchSteps {
             complete.add(result);
         }
         run.lake.finish();
-        run.finished = true;
         for (int i = 0; i < complete.size(); i++) {
             if (complete.get(i).failureReason() == null) {
                 complete.set(i, complete.get(i).withLakeKeys(run.lake.keysOf(i)));
@@ -229,25 +237,17 @@ public final class BatchSteps {
     }
 
     /**
-     * Ends an attempt, whatever happened: an attempt that did not finish (S3 or the disk let us down, not a
-     * file) takes back what it wrote before the route's error handling retries the batch with the same names.
+     * Ends an attempt, whatever happened: its scratch files go. An attempt that did not finish (S3 or the disk let us
+     * down, not a file) leaves the parts it uploaded: the retry writes the same names with the same bytes, a batch
+     * given up has every part deleted, and deleting them here could delete the parts of an instance that took the
+     * batch over while this one stalled.
      */
     public void closeAttempt(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
         if (run.files != null) {
             run.files.close();
         }
-        if (run.lake == null) {
-            return;
-        }
-        if (run.finished) {
+        if (run.lake != null) {
             run.lake.close();
-            return;
-        }
-        try {
-            run.lake.abort();
-        } catch (RuntimeException e) {
-            LOG.warn("Batch {}: could not withdraw its partial output ({}); a retry overwrites it", run.manifest.batchId(),
-                    e.getMessage());
         }
     }
 
@@ -272,7 +272,9 @@ public final class BatchSteps {
         return run.outcome;
     }
 
-    private void reportProgress(SourceRun file, LineChunks chunks) {
+    /** A "processing" status, never over the final one of an instance that took the batch over. */
+    private void reportProgress(BatchRun run, SourceRun file, LineChunks chunks) {
+        ownership.confirmOwnership(run.manifest.batchId());
         file.status.bytesRead = chunks.bytesRead();
         file.status.recordsAccepted = file.accepted;
         file.status.recordsRejected = file.rejectedCount;

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.inlet.storage.LakeKeys;
 import org.slf4j.Logger;
@@ -26,8 +27,15 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * owner; a manifest whose owner has been silent for the lease timeout (killed, cut off), or that this instance
  * owned before it restarted, is taken over: its owner is rewritten and it runs again from the manifest, which
  * writes the same part names with the same contents. The rewrite is conditional ({@code If-Match} on the version
- * read), so of several instances looking at once one takes the batch; and an owner that was only stalled and
- * comes back writes the same bytes to the same names as the instance that took over.
+ * read), so of several instances looking at once one takes the batch.
+ *
+ * <p>An owner that was only stalled and comes back must not touch what the new owner did: before each of a run's
+ * side effects that could (a status written while a file is read, output withdrawn, the commit) it asks
+ * {@link #confirmOwnership}. While this instance's heartbeats have gone out without a gap since it last knew it owned
+ * the batch, and the last one is younger than two thirds of the lease timeout, nobody can have taken the batch over
+ * and nothing is read; otherwise the manifest is read, and a batch it no longer names this instance the owner of
+ * ends here ({@link BatchTakenOver}). Parts it writes in the meantime have the same names and bytes as the new
+ * owner's.
  */
 public final class BatchSweep {
 
@@ -45,6 +53,15 @@ public final class BatchSweep {
     private final Set<String> running = new HashSet<>();
     private boolean firstLook = true;
     private boolean unreachable;
+    /** The longest a heartbeat vouches for this instance's batches: a third of the lease short of a takeover. */
+    private final long vouchNanos;
+    /** By batch id: when this instance last knew it owned the batch (System.nanoTime). */
+    private final Map<String, Long> ownedAt = new ConcurrentHashMap<>();
+    /** Guarded by {@code this.beats}: the start of the last heartbeat written, and of its unbroken run. */
+    private final Object beats = new Object();
+    private long lastBeat;
+    private long beatingSince;
+    private boolean beating;
 
     public BatchSweep(S3Client s3, String lakeBucket, Manifests manifests, Clock clock, String instanceId,
             Duration leaseTimeout) {
@@ -54,6 +71,7 @@ public final class BatchSweep {
         this.clock = clock;
         this.instanceId = instanceId;
         this.leaseTimeout = leaseTimeout;
+        this.vouchNanos = leaseTimeout.toNanos() * 2 / 3;
     }
 
     public String instanceId() {
@@ -72,24 +90,65 @@ public final class BatchSweep {
     }
 
     private void putHeartbeat() {
+        // S3 dates the heartbeat at the earliest when the request starts, so that is what it vouches from
+        long started = System.nanoTime();
         s3.putObject(b -> b.bucket(lakeBucket).key(LakeKeys.instance(instanceId)).contentType("text/plain"),
                 RequestBody.fromString(clock.instant().toString(), StandardCharsets.UTF_8));
+        synchronized (beats) {
+            if (!beating || started - lastBeat >= vouchNanos) {
+                beatingSince = started; // after a gap another instance may have taken batches over
+            }
+            lastBeat = started;
+            beating = true;
+        }
     }
 
-    /** A batch this instance sealed and is about to run. */
-    synchronized void hold(BatchManifest manifest) {
+    /**
+     * Returns if this instance still owns the batch; throws {@link BatchTakenOver} if it does not. Reads the
+     * manifest only when the heartbeats cannot vouch for it (see the class comment).
+     */
+    void confirmOwnership(String batchId) {
+        long now = System.nanoTime();
+        Long owned = ownedAt.get(batchId);
+        synchronized (beats) {
+            if (owned != null && beating && now - lastBeat < vouchNanos && beatingSince - owned <= 0) {
+                return;
+            }
+        }
+        String owner = manifests.read(batchId).map(BatchManifest::owner).orElse(null);
+        if (!instanceId.equals(owner)) {
+            throw new BatchTakenOver(batchId, owner);
+        }
+        ownedAt.put(batchId, now);
+    }
+
+    /**
+     * A batch this instance sealed and is about to run; {@code writtenFrom} is when the write of its manifest
+     * started (System.nanoTime).
+     */
+    synchronized void hold(BatchManifest manifest, long writtenFrom) {
+        ownedAt.put(manifest.batchId(), writtenFrom);
         held.put(manifest.batchId(), manifest);
         running.add(manifest.batchId());
     }
 
     /** The batch is committed: its manifest is gone and its files are in the archive. */
     synchronized void finished(String batchId) {
+        ownedAt.remove(batchId);
         held.remove(batchId);
         running.remove(batchId);
     }
 
-    /** The batch failed for a passing reason; its rewritten manifest says when to try again. */
-    synchronized void retryLater(BatchManifest manifest) {
+    /**
+     * The batch failed for a passing reason; its rewritten manifest says when to try again. {@code ownedFrom}: when
+     * this instance last knew it owned it (System.nanoTime), or null when it could not tell.
+     */
+    synchronized void retryLater(BatchManifest manifest, Long ownedFrom) {
+        if (ownedFrom == null) {
+            ownedAt.remove(manifest.batchId());
+        } else {
+            ownedAt.put(manifest.batchId(), ownedFrom);
+        }
         held.put(manifest.batchId(), manifest);
         running.remove(manifest.batchId());
     }
@@ -117,6 +176,7 @@ public final class BatchSweep {
             unreachable = false;
         }
         held.keySet().removeIf(id -> !listed.containsKey(id) && !running.contains(id));
+        ownedAt.keySet().removeIf(id -> !held.containsKey(id));
 
         List<BatchManifest> due = new ArrayList<>();
         for (BatchManifest manifest : held.values()) {
@@ -145,9 +205,11 @@ public final class BatchSweep {
                 continue;
             }
             BatchManifest taken = manifest.ownedBy(instanceId);
+            long takenFrom = System.nanoTime();
             if (!manifests.replace(taken, read.eTag())) {
                 continue;
             }
+            ownedAt.put(id, takenFrom);
             LOG.info("Taking over batch {} ({} files){}", id, manifest.sources().size(), mine
                     ? ", left unfinished when this instance stopped"
                     : " from instance " + manifest.owner() + (ownerSeen == null ? "" : ", silent since " + ownerSeen));

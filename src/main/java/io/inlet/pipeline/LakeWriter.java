@@ -48,7 +48,6 @@ final class LakeWriter implements AutoCloseable {
     private final ArrayDeque<byte[]> freeBuffers = new ArrayDeque<>();
     private int allocatedBuffers;
     private final Map<Partition, Integer> nextSequence = new HashMap<>();
-    private final List<String> uploaded = new ArrayList<>();
     private final Map<Integer, List<String>> keysBySource = new HashMap<>();
 
     LakeWriter(S3Client s3, String bucket, String batchId, BatchManifest.Cut cut, long bufferMemory, Path scratch,
@@ -91,16 +90,6 @@ final class LakeWriter implements AutoCloseable {
         for (Partition partition : new ArrayList<>(parts.keySet())) {
             upload(partition, parts.get(partition));
         }
-    }
-
-    /** Undoes the batch's output so far: scratch files dropped, uploaded parts deleted. */
-    void abort() {
-        close();
-        for (String key : uploaded) {
-            s3.deleteObject(b -> b.bucket(bucket).key(key));
-        }
-        uploaded.clear();
-        keysBySource.clear();
     }
 
     /** The part keys holding records of the given source (its index in the batch). */
@@ -157,7 +146,6 @@ final class LakeWriter implements AutoCloseable {
         } finally {
             part.discard();
         }
-        uploaded.add(key);
         part.sources.stream().forEach(source -> keysBySource.computeIfAbsent(source, s -> new ArrayList<>()).add(key));
         crashPoints.reached(CrashPoints.AFTER_FIRST_PART);
     }

@@ -24,7 +24,14 @@ public final class RecordValidator {
             return List.of(new FieldError("", "must be a JSON object, not " + (record == null ? "nothing"
                     : record.getNodeType().name().toLowerCase())));
         }
-        return JsonSchemas.validate(schemas.get(stream), record, propertiesField(stream));
+        try {
+            return JsonSchemas.validate(schemas.get(stream), record, propertiesField(stream));
+        } catch (StackOverflowError tooDeep) {
+            // The schemas' patterns are written not to recurse; should one still run out of stack on a field, the
+            // record is refused here rather than the request (or the batch) failing with it.
+            return List.of(new FieldError("", "could not be checked against the " + stream + " schema: a field is too"
+                    + " complex for its pattern"));
+        }
     }
 
     private static String propertiesField(Stream stream) {

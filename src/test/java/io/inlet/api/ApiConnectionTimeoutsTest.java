@@ -22,7 +22,8 @@ class ApiConnectionTimeoutsTest {
 
     @BeforeAll
     static void start() {
-        app = InletApp.start(Map.of("inlet.http.header-timeout", "PT2S", "inlet.http.idle-timeout", "PT3S"));
+        app = InletApp.start(Map.of("inlet.http.header-timeout", "PT2S", "inlet.http.idle-timeout", "PT3S",
+                "inlet.http.body-timeout", "PT4S"));
     }
 
     @AfterAll
@@ -33,6 +34,27 @@ class ApiConnectionTimeoutsTest {
     @Test
     void aTrickledRequestHeadIsCutOff() throws Exception {
         Duration closedAfter = SlowClients.trickleHeadUntilClosed("localhost", app.httpPort(), Duration.ofSeconds(10));
+
+        assertThat(closedAfter).as("closed by the server (header timeout 2 s)").isNotNull()
+                .isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aTrickledBodyIsCutOffBeforeTheApiKeyIsEvenLookedAt() throws Exception {
+        // a byte every half second is never idle (3 s): only the body timeout (4 s) ends it
+        Duration closedAfter = SlowClients.trickleUntilClosed("localhost", app.httpPort(),
+                "POST /ingestion/upload-json HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 1000000\r\n\r\n{", Duration.ofSeconds(20));
+
+        assertThat(closedAfter).as("closed by the server (body timeout 4 s)").isNotNull()
+                .isBetween(Duration.ofSeconds(3), Duration.ofSeconds(8));
+    }
+
+    @Test
+    void theNextRequestHeadOnAKeptAliveConnectionIsTimedToo() throws Exception {
+        Duration closedAfter = SlowClients.trickleUntilClosed("localhost", app.httpPort(),
+                "GET /observe/health HTTP/1.1\r\nHost: localhost\r\n\r\nGET /observe/health HTTP/1.1\r\nHost: ",
+                Duration.ofSeconds(20));
 
         assertThat(closedAfter).as("closed by the server (header timeout 2 s)").isNotNull()
                 .isLessThan(Duration.ofSeconds(5));

@@ -102,6 +102,20 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
     }
 
     @Test
+    void aBodyWithManyProblemsListsTheFirstHundred() throws Exception {
+        int items = 200_000;
+        Exchange many = post("direct:upload-json", "{\"stream\":\"contact\",\"data\":[" + "0,".repeat(items - 1) + "0]}");
+
+        assertThat(many.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(400);
+        JsonNode answer = Json.mapper().readTree(many.getMessage().getBody(String.class));
+        assertThat(answer.get("message").asText()).isEqualTo("The request body is not a valid upload-json request; the first"
+                + " 100 problems are listed, " + (items - 100) + " more are not");
+        assertThat(answer.get("errors")).hasSize(100);
+        assertThat(answer.get("errors").get(0).get("pointer").asText()).isEqualTo("/data/0");
+        assertThat(answer.get("errors").get(0).get("message").asText()).isEqualTo("must be an object, not a number");
+    }
+
+    @Test
     void aBulkUploadRequestThatDoesNotFitIs422NamingEachFieldAndWhy() {
         Exchange wrong = post("direct:generate-upload-url",
                 "{\"stream\":\"leads\",\"content_type\":\"text/csv\",\"content_encoding\":\"br\"}");

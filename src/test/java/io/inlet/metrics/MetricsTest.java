@@ -134,6 +134,21 @@ class MetricsTest {
     }
 
     @Test
+    void madeUpMethodsAreOneSeries() {
+        String method = "MADEUP" + UUID.randomUUID().toString().substring(0, 8).toUpperCase();
+        Scrape before = Scrape.of(app);
+        app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + UPLOAD_JSON)).method(method, HttpRequest.BodyPublishers.noBody())
+                .build());
+        Scrape after = Scrape.of(app);
+        assertThat(after.matching("vertx_http_server_requests_total").stream()
+                .noneMatch(s -> s.labels().containsValue(method))).isTrue();
+        assertThat(after.matching("vertx_http_server_requests_total").stream()
+                .filter(s -> "other".equals(s.labels().get("method"))).mapToDouble(s -> s.value()).sum())
+                .isEqualTo(before.matching("vertx_http_server_requests_total").stream()
+                        .filter(s -> "other".equals(s.labels().get("method"))).mapToDouble(s -> s.value()).sum() + 1);
+    }
+
+    @Test
     void aScrapeWithoutTheTokenIsRefused() {
         var noToken = app.get("/observe/metrics", null);
         assertThat(noToken.statusCode()).isEqualTo(401);

@@ -29,6 +29,7 @@ import io.inlet.Json;
 import io.inlet.storage.LakeKeys;
 import io.inlet.storage.S3Credentials;
 import io.inlet.testing.BulkClient;
+import io.inlet.testing.DroppingProxy;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletProcess;
 import io.inlet.testing.JsonlFiles;
@@ -186,6 +187,48 @@ class ManyInstancesIT {
         }
 
         assertSettled(List.of(fileKey), new HashSet<>(file.validIds()), Set.of());
+    }
+
+    @Test
+    void anInstanceFrozenMidFileThatFailsOnWakingDeletesNothingOfTheInstanceThatTookOver() throws Exception {
+        // The first instance reaches S3 through a proxy, so that its connections can fail while it is frozen.
+        int s3Port = Integer.parseInt(settings.get(0).get("inlet.s3.endpoint").replaceAll(".*:", ""));
+        int proxyPort = InletApp.freePort();
+        try (DroppingProxy network = new DroppingProxy(proxyPort, s3Port)) {
+            settings.get(0).put("inlet.s3.endpoint", "http://127.0.0.1:" + proxyPort);
+            instances.add(InletProcess.start(settings.get(0), "256m"));
+            JsonlFiles.Generated file = JsonlFiles.contactEvents(root, "frozen", 100_000, 100, true);
+            String fileKey = uploadBulk(file, 0);
+            String parts = "contact_event/tenant=" + TENANT + "/";
+            try (S3Client s3 = InletProcess.s3Client(settings.get(1))) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                while (Lake.partKeys(s3, "inlet-lake", parts).isEmpty()) {
+                    assertThat(System.nanoTime()).as("no part file appeared").isLessThan(deadline);
+                    Thread.sleep(20);
+                }
+                instances.get(0).signal("STOP");
+                instances.add(InletProcess.start(settings.get(1), "256m"));
+                JsonNode status = new BulkClient(InletProcess.baseUrl(settings.get(1))).awaitFinal(key, fileKey,
+                        Duration.ofSeconds(180));
+                assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+                List<String> committed = Lake.partKeys(s3, "inlet-lake", parts);
+
+                // The frozen instance's read of the file fails the moment it wakes: its attempt ends unfinished.
+                network.resetOpenConnections();
+                instances.get(0).signal("CONT");
+                deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                while (!instances.get(0).log().contains("taken over by")) {
+                    assertThat(Lake.partKeys(s3, "inlet-lake", parts)).as("the committed parts, while the stalled run ends")
+                            .containsAll(committed);
+                    assertThat(System.nanoTime()).as("the stalled run ended").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+                assertThat(new BulkClient(InletProcess.baseUrl(settings.get(1))).awaitFinal(key, fileKey,
+                        Duration.ofSeconds(5)).get("state").asText()).isEqualTo("completed_with_errors");
+                assertThat(Lake.partKeys(s3, "inlet-lake", parts)).containsExactlyInAnyOrderElementsOf(committed);
+            }
+            assertSettled(List.of(fileKey), new HashSet<>(file.validIds()), Set.of());
+        }
     }
 
     /** Every file final, nothing left in the inbox, no batch or claim pending; acknowledged records once. */

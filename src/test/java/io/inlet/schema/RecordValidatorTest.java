@@ -20,7 +20,8 @@ class RecordValidatorTest {
 
     @ParameterizedTest
     @CsvSource({"jane@acme.com,true", "j.doe+tag@mail.acme.co.uk,true", "x,false", "jane@acme,false", "a b@acme.com,false",
-            "jane@@acme.com,false"})
+            "jane@@acme.com,false", "jane@acme..com,false", "jane@acme.com.,false", "jane@.acme.com,false",
+            "jane@acme.c,true"})
     void emails(String email, boolean valid) {
         ObjectNode contact = json.createObjectNode().put("contact_id", "c").put("email", email);
         contact.putObject("contact_properties");
@@ -28,7 +29,8 @@ class RecordValidatorTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"acme.com,true", "sub.acme.co.uk,true", "https://acme.com,false", "acme,false", "acme.com/about,false"})
+    @CsvSource({"acme.com,true", "sub.acme.co.uk,true", "https://acme.com,false", "acme,false", "acme.com/about,false", "acme..com,false",
+            "acme.com.,false", ".acme.com,false"})
     void domains(String domain, boolean valid) {
         ObjectNode account = json.createObjectNode().put("account_id", "a").put("domain", domain);
         account.putObject("account_properties");
@@ -54,5 +56,21 @@ class RecordValidatorTest {
 
         assertThat(contactErrors).extracting(FieldError::pointer).contains("/email");
         assertThat(accountErrors).extracting(FieldError::pointer).contains("/domain");
+    }
+
+    /**
+     * A pattern with a repeated group ({@code (\.[^.]+)+}) is matched by recursion, one frame per repetition: a few
+     * KB of labels overflowed the stack, which failed the request (500) or the whole batch instead of the record.
+     */
+    @Test
+    void manyLabelsDoNotOverflowTheStack() {
+        String labels = ".b".repeat(200_000);
+        ObjectNode contact = json.createObjectNode().put("contact_id", "c").put("email", "a@b" + labels);
+        contact.putObject("contact_properties");
+        ObjectNode account = json.createObjectNode().put("account_id", "a").put("domain", "b" + labels);
+        account.putObject("account_properties");
+
+        assertThat(validator.validate(Stream.CONTACT, contact)).extracting(FieldError::pointer).isNotEmpty().containsOnly("/email");
+        assertThat(validator.validate(Stream.ACCOUNT, account)).extracting(FieldError::pointer).isNotEmpty().containsOnly("/domain");
     }
 }

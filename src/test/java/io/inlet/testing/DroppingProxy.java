@@ -8,6 +8,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,6 +28,7 @@ public final class DroppingProxy implements AutoCloseable {
     private final AtomicInteger putsToStall = new AtomicInteger();
     private final AtomicInteger putConnections = new AtomicInteger();
     private final AtomicInteger dropped = new AtomicInteger();
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
 
     public DroppingProxy(int port, int targetPort) throws IOException {
         this.listener = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
@@ -45,6 +48,14 @@ public final class DroppingProxy implements AutoCloseable {
         putsToStall.set(count);
     }
 
+    /** Resets every connection open now, both sides: a network that failed under whatever was under way. */
+    public void resetOpenConnections() {
+        for (Socket socket : open) {
+            reset(socket);
+            open.remove(socket);
+        }
+    }
+
     /** Connections that started with a PUT, dropped or not. */
     public int putConnections() {
         return putConnections.get();
@@ -60,6 +71,8 @@ public final class DroppingProxy implements AutoCloseable {
             try {
                 Socket client = listener.accept();
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                open.add(client);
+                open.add(server);
                 Thread up = new Thread(() -> forwardRequests(client, server), "dropping-proxy-up");
                 Thread down = new Thread(() -> pump(server, client), "dropping-proxy-down");
                 up.setDaemon(true);
@@ -108,6 +121,9 @@ public final class DroppingProxy implements AutoCloseable {
             }
         } catch (IOException closed) {
             // one side went away: the other is closed with it
+        } finally {
+            open.remove(client);
+            open.remove(server);
         }
     }
 

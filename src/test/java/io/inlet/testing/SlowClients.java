@@ -18,16 +18,25 @@ public final class SlowClients {
      * connection; returns how long that took, or null if it was still open after {@code giveUp}.
      */
     public static Duration trickleHeadUntilClosed(String host, int port, Duration giveUp) throws IOException {
+        return trickleUntilClosed(host, port, "POST /ingestion/upload-json HTTP/1.1\r\nHost: ", giveUp);
+    }
+
+    /**
+     * Sends {@code start} at once, then one byte every half second (whatever the server answers meanwhile is read
+     * and ignored), until the server closes the connection; returns how long that took after {@code start}, or null
+     * if it was still open after {@code giveUp}.
+     */
+    public static Duration trickleUntilClosed(String host, int port, String start, Duration giveUp) throws IOException {
         try (Socket socket = new Socket(host, port)) {
             socket.setSoTimeout(500);
             OutputStream out = socket.getOutputStream();
-            out.write("POST /ingestion/upload-json HTTP/1.1\r\nHost: ".getBytes(StandardCharsets.US_ASCII));
+            out.write(start.getBytes(StandardCharsets.US_ASCII));
             long started = System.nanoTime();
             while (System.nanoTime() - started < giveUp.toNanos()) {
                 try {
                     out.write('a');
                     out.flush();
-                    if (socket.getInputStream().read() == -1) {
+                    if (socket.getInputStream().read(new byte[8192]) == -1) {
                         return Duration.ofNanos(System.nanoTime() - started);
                     }
                 } catch (SocketTimeoutException stillOpen) {

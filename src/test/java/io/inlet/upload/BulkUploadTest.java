@@ -24,6 +24,7 @@ import io.inlet.testing.Lake;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
 
 /** Mode 2 of the reference end to end: presign, PUT, confirm, status, and what reaches the lake. */
 class BulkUploadTest {
@@ -234,7 +235,13 @@ class BulkUploadTest {
             JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "big", 5_000, 0, true);
             assertThat(Files.size(file.path())).isGreaterThan(10_000);
             BulkClient.Upload upload = smallClient.requestUrl(tenant.key(), "contact_event");
-            smallClient.put(upload.uploadUrl(), file.path());
+            // The embedded S3 refuses the PUT itself, before reading the body (its Content-Length says enough)...
+            assertThat(smallClient.put(upload.uploadUrl(), file.path())).isEqualTo(400);
+            assertThat(small.s3().listObjectsV2(b -> b.bucket(small.settings().landingBucket())
+                    .prefix(upload.fileKey())).keyCount()).isZero();
+            // ...but an S3 whose upload URLs cannot limit the size (AWS's presigned PUTs) takes it: confirm refuses it.
+            small.s3().putObject(b -> b.bucket(small.settings().landingBucket()).key(upload.fileKey()),
+                    RequestBody.fromFile(file.path()));
 
             HttpResponse<String> refused = smallClient.confirm(tenant.key(), upload.fileKey());
 

@@ -98,7 +98,7 @@ public final class EmbeddedS3 extends ServiceSupport {
                 .build(), "upload");
         gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
                 limits.maxPerClient(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
-                limits.headerTimeout()));
+                limits.headerTimeout(), settings.uploadMaxBytes()));
         int port;
         try {
             port = gateway.start(settings.embeddedS3Host(), settings.embeddedS3Port());

@@ -46,7 +46,7 @@ final class UploadGateway {
             "proxy-authorization", "te", "trailer", "upgrade", "transfer-encoding");
 
     record Limits(int maxInFlight, int maxPerClient, long minBytesPerSecond, Duration minRateWindow,
-            Duration idleTimeout, Duration headerTimeout) {
+            Duration idleTimeout, Duration headerTimeout, long maxPutBytes) {
     }
 
     private final Limits limits;
@@ -100,7 +100,7 @@ final class UploadGateway {
         request.pause();
         String method = request.method().name();
         Optional<UploadRequestRules.Refusal> refusal = UploadRequestRules.check(method, request.path(),
-                firstValues(request.params()), firstValues(request.headers()));
+                firstValues(request.params()), firstValues(request.headers()), limits.maxPutBytes());
         if (refusal.isEmpty() && request.params().names().stream().anyMatch(n -> request.params().getAll(n).size() > 1)) {
             // The rules read the first value of each parameter; S3 must not be left to pick another one.
             refusal = Optional.of(new UploadRequestRules.Refusal(400, "InvalidArgument",

@@ -16,7 +16,10 @@ import java.util.Set;
  *       requests; S3Proxy does not check, so an upload URL signed for {@code host} alone would also carry
  *       {@code x-amz-copy-source} or {@code x-amz-acl});</li>
  *   <li>a presigned URL may only read or write the one object it names: no sub-resources ({@code ?acl},
- *       {@code ?tagging}, {@code ?uploads}, …), no bucket-level requests.</li>
+ *       {@code ?tagging}, {@code ?uploads}, …), no bucket-level requests;</li>
+ *   <li>a presigned PUT says its size up front ({@code Content-Length}, as AWS requires), and a size the service
+ *       would refuse at confirmation anyway ({@code inlet.upload.max-bytes}) is refused before the body is read,
+ *       so nobody can fill the disk through an upload URL they never confirm.</li>
  * </ul>
  */
 final class UploadRequestRules {
@@ -37,8 +40,10 @@ final class UploadRequestRules {
     /**
      * @param query   the query parameters (first value of each), names as sent
      * @param headers the request headers (first value of each), names as sent
+     * @param maxPutBytes the largest body a presigned PUT may have
      */
-    static Optional<Refusal> check(String method, String path, Map<String, String> query, Map<String, String> headers) {
+    static Optional<Refusal> check(String method, String path, Map<String, String> query, Map<String, String> headers,
+            long maxPutBytes) {
         if (method.equals("OPTIONS")) {
             return Optional.empty();
         }
@@ -75,6 +80,26 @@ final class UploadRequestRules {
             if (!namesAnObject(path)) {
                 return refuse(403, "AccessDenied", "A presigned URL must name one object (/bucket/key)");
             }
+            if (method.equals("PUT")) {
+                return sizeOf(first(headers, "content-length"), first(headers, "transfer-encoding"), maxPutBytes);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Refusal> sizeOf(String contentLength, String transferEncoding, long maxPutBytes) {
+        if (contentLength == null || transferEncoding != null) {
+            return refuse(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+        }
+        long size;
+        try {
+            size = Long.parseLong(contentLength.trim());
+        } catch (NumberFormatException e) {
+            return refuse(400, "InvalidArgument", "Content-Length is not a number");
+        }
+        if (size > maxPutBytes) {
+            return refuse(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size: "
+                    + maxPutBytes + " bytes (inlet.upload.max-bytes)");
         }
         return Optional.empty();
     }

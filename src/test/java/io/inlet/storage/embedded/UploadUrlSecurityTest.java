@@ -148,6 +148,30 @@ class UploadUrlSecurityTest {
         assertThat(S3Objects.head(app.s3(), app.settings().landingBucket(), withHeaders.fileKey())).isPresent();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"Content-Length: 2147483649", "Transfer-Encoding: chunked", ""})
+    void anUploadUrlRefusesABodyLargerThanTheServiceTakesOrOfUnstatedSize(String sizeHeader) throws IOException {
+        Tenant tenant = app.newTenant("size");
+        BulkClient.Upload upload = client.requestUrl(tenant.key(), "contact");
+        URI url = URI.create(upload.uploadUrl());
+
+        // Only the head: the refusal comes before any of the body is read.
+        try (Socket socket = new Socket(url.getHost(), url.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\nHost: " + url.getAuthority()
+                    + "\r\n" + (sizeHeader.isEmpty() ? "" : sizeHeader + "\r\n") + "Connection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            if (sizeHeader.startsWith("Content-Length")) {
+                assertThat(answer).startsWith("HTTP/1.1 400").contains("<Code>EntityTooLarge</Code>");
+            } else {
+                assertThat(answer).startsWith("HTTP/1.1 411").contains("<Code>MissingContentLength</Code>");
+            }
+        }
+        assertThat(S3Objects.head(app.s3(), app.settings().landingBucket(), upload.fileKey())).isEmpty();
+    }
+
     @Test
     void nothingInAnyBucketAnswersAnonymousRequests() {
         Tenant tenant = app.newTenant("anon");
