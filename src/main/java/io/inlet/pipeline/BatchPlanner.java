@@ -222,6 +222,7 @@ public final class BatchPlanner {
             }
         }
         Set<String> won = ConcurrentHashMap.newKeySet();
+        long claimingFrom = System.nanoTime();
         List<Optional<Member>> outcomes;
         try {
             outcomes = calls.map(new ArrayList<>(byKey.values()), announced -> {
@@ -250,6 +251,14 @@ public final class BatchPlanner {
 
         BatchManifest manifest = null;
         if (!members.isEmpty()) {
+            long sealingMillis = (System.nanoTime() - claimingFrom) / 1_000_000;
+            if (sealingMillis > pipeline.leaseTimeout().toMillis() / 2) {
+                // The reconciliation releases claims that are a lease timeout old and have no manifest, and other
+                // batches may claim the files then: give these back while they are still surely this batch's.
+                giveBack(won, gathered);
+                throw new IllegalStateException("claiming and reading the batch's files took " + sealingMillis
+                        + " ms, over half the lease timeout; they are given back and planned again");
+            }
             manifest = BatchManifest.plan(batchId, sweep.instanceId(), members, pipeline, now);
             long writtenFrom = System.nanoTime();
             try {

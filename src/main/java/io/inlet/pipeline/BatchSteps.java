@@ -104,7 +104,9 @@ public final class BatchSteps {
         ownership.confirmOwnership(run.manifest.batchId());
         Files.createDirectories(scratch);
         BatchManifest manifest = run.manifest;
-        run.begin(new LakeWriter(s3, buckets.lake(), run.outputName(), manifest.cut(), lakeBufferBytes, scratch, crashPoints),
+        String batchId = manifest.batchId();
+        run.begin(new LakeWriter(s3, buckets.lake(), run.outputName(), manifest.cut(), lakeBufferBytes, scratch, crashPoints,
+                        () -> ownership.confirmOwnership(batchId)),
                 new SourcesAhead(s3, buckets, calls, manifest.sources(), run.failed.keySet(), prefetchBytes, run.read));
         exchange.setProperty(JsonlContent.CUT, manifest.cut());
     }

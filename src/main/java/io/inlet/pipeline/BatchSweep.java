@@ -30,12 +30,12 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * read), so of several instances looking at once one takes the batch.
  *
  * <p>An owner that was only stalled and comes back must not touch what the new owner did: before each of a run's
- * side effects that could (a status written while a file is read, output withdrawn, the commit) it asks
+ * writes (a part, a status written while a file is read, output withdrawn, the commit) it asks
  * {@link #confirmOwnership}. While this instance's heartbeats have gone out without a gap since it last knew it owned
  * the batch, and the last one is younger than two thirds of the lease timeout, nobody can have taken the batch over
  * and nothing is read; otherwise the manifest is read, and a batch it no longer names this instance the owner of
- * ends here ({@link BatchTakenOver}). Parts it writes in the meantime have the same names and bytes as the new
- * owner's.
+ * ends here ({@link BatchTakenOver}). What remains is a write already under way when the stall began: a part has
+ * the same name and bytes as the new owner's (unless that owner withdrew it because a file failed).
  */
 public final class BatchSweep {
 

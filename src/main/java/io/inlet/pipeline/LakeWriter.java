@@ -39,6 +39,8 @@ final class LakeWriter implements AutoCloseable {
     private final BatchManifest.Cut cut;
     private final Path scratch;
     private final CrashPoints crashPoints;
+    /** Before each part goes out: throws if the batch is no longer this instance's ({@link BatchSweep#confirmOwnership}). */
+    private final Runnable fence;
     private final int maxBuffers;
     private final Deflater deflater;
     private final byte[] deflated = new byte[64 * 1024];
@@ -51,7 +53,8 @@ final class LakeWriter implements AutoCloseable {
     private final Map<Integer, List<String>> keysBySource = new HashMap<>();
 
     LakeWriter(S3Client s3, String bucket, String batchId, BatchManifest.Cut cut, long bufferMemory, Path scratch,
-            CrashPoints crashPoints) {
+            CrashPoints crashPoints, Runnable fence) {
+        this.fence = fence;
         this.s3 = s3;
         this.bucket = bucket;
         this.batchId = batchId;
@@ -141,6 +144,8 @@ final class LakeWriter implements AutoCloseable {
         String key = LakeKeys.part(partition.stream(), partition.tenant(), LocalDate.ofEpochDay(partition.epochDay()),
                 batchId, sequence);
         try {
+            // a run that stalled must not put back a part the new owner withdrew (its file failed)
+            fence.run();
             s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/jsonl").contentEncoding("gzip"),
                     RequestBody.fromFile(part.file));
         } finally {
