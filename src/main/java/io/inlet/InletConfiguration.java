@@ -24,6 +24,7 @@ import io.inlet.dropfolder.LinkedFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
+import io.inlet.api.ParsingBudget;
 import io.inlet.http.RequestDeadlines;
 import io.inlet.http.RequestHeadTimeout;
 import io.inlet.http.RequestLog;
@@ -169,7 +170,8 @@ public class InletConfiguration implements CamelConfiguration {
 
         RecordValidator validator = new RecordValidator();
         ErrorResponses errorResponses = new ErrorResponses(json);
-        JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit());
+        JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit(),
+                new ParsingBudget(settings.httpParsingBytes(), settings.jsonBodyLimit(), 10_000));
 
         registry.bind("settings", settings);
         // The one Jackson configuration, for Camel too: response bodies are marshalled with it (marshal: json in

@@ -50,6 +50,7 @@ public record Settings(
         Duration httpIdleTimeout,
         Duration httpHeaderTimeout,
         Duration httpBodyTimeout,
+        long httpParsingBytes,
         Keys keys,
         Metrics metrics,
         Limits limits,
@@ -261,6 +262,7 @@ public record Settings(
                 Duration.parse(r.require("inlet.http.idle-timeout")),
                 Duration.parse(r.require("inlet.http.header-timeout")),
                 r.positiveDuration("inlet.http.body-timeout"),
+                r.longValue("inlet.http.parsing-bytes"),
                 new Keys(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
                         r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))),

@@ -28,20 +28,25 @@ public final class JsonRequests {
 
     private final ObjectReader reader;
     private final long limit;
+    private final ParsingBudget budget;
 
-    public JsonRequests(ObjectMapper json, long limit) {
+    public JsonRequests(ObjectMapper json, long limit, ParsingBudget budget) {
         this.reader = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.limit = limit;
+        this.budget = budget;
     }
 
     /**
-     * Route step: 415 / 413 / 400 as above; otherwise the body becomes the request's JSON bytes (inflated, at
+     * Route step: 415 / 413 / 400 as above; 503 when the body's turn to be parsed does not come in time
+     * ({@link ParsingBudget}); otherwise the body becomes the request's JSON bytes (inflated, at
      * most the limit) and their tree is kept in {@link #REQUEST} for the steps after the route's json-validator.
      * That component always parses its input itself: given these bytes it reads them in place, where a tree
      * would first be written out again as a copy.
      */
     public void read(Exchange exchange) {
         byte[] body = bytes(exchange);
+        // the tree and its checks take many times the body's size: at most so many bytes of bodies at once
+        budget.take(exchange, body.length);
         exchange.setProperty(REQUEST, parse(body));
         exchange.getMessage().setBody(body);
     }

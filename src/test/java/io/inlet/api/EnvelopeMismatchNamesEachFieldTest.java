@@ -51,7 +51,7 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
     protected void bindToRegistry(Registry registry) {
         // as io.inlet.InletConfiguration binds them
         registry.bind("json", json);
-        registry.bind("jsonRequests", new JsonRequests(json, 1 << 20));
+        registry.bind("jsonRequests", new JsonRequests(json, 1 << 20, new ParsingBudget(2 << 20, 1 << 20, 10_000)));
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("errorResponses", new ErrorResponses(json));
