@@ -11,7 +11,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Bounds how long a request may take to arrive, on the API router (first in line, before Camel's body handler):
+ * Bounds how long a request may take to arrive, on the API router (after the request log, before Camel's body handler):
  * a body not complete within the body timeout after its head closes the connection, and once a request is
  * answered the connection's next head is timed again ({@link RequestHeadTimeout}). Camel's body handler holds a
  * body (up to the body limit) in memory until it is complete, before any route step, the API key check included:
