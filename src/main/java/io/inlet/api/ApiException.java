@@ -9,6 +9,9 @@ import java.util.Map;
  */
 public class ApiException extends RuntimeException {
 
+    /** How many problems an answer lists before it only counts the rest (a bad body can have one per item). */
+    public static final int MAX_LISTED_ERRORS = 100;
+
     private final int status;
     private final List<ApiError> errors;
     private final Map<String, String> headers;
@@ -23,6 +26,11 @@ public class ApiException extends RuntimeException {
         this.status = status;
         this.errors = List.copyOf(errors);
         this.headers = Map.copyOf(headers);
+    }
+
+    /** What a message adds when only the first {@code listed} of {@code total} problems are listed; else nothing. */
+    public static String notAllListed(int listed, int total) {
+        return total > listed ? "; the first " + listed + " problems are listed, " + (total - listed) + " more are not" : "";
     }
 
     public static ApiException badRequest(String message, ApiError... errors) {

@@ -19,8 +19,6 @@ import org.apache.camel.component.jsonvalidator.JsonValidationException;
  */
 public final class EnvelopeErrors {
 
-    /** The most problems an answer lists, as for records. */
-    static final int MAX_LISTED_ERRORS = 100;
 
     /** upload-json's contract: a body that does not fit its envelope is a 400. */
     public void badRequest(Exchange exchange) {
@@ -50,21 +48,20 @@ public final class EnvelopeErrors {
         String title = invalid.getSchema() == null ? "request"
                 : invalid.getSchema().getSchemaNode().path("title").asText("request");
         Set<ValidationMessage> found = invalid.getErrors();
-        if (found.size() > MAX_LISTED_ERRORS) {
+        if (found.size() > ApiException.MAX_LISTED_ERRORS) {
             // A 1 MiB body of half a million non-objects has as many findings: the answer lists a bounded few,
             // the first by pointer (explaining and sending them all took tens of MB a request).
             found = found.stream()
                     .map(m -> Map.entry(String.valueOf(m.getInstanceLocation()), m))
                     .sorted(Map.Entry.comparingByKey())
-                    .limit(MAX_LISTED_ERRORS)
+                    .limit(ApiException.MAX_LISTED_ERRORS)
                     .map(Map.Entry::getValue)
                     .collect(Collectors.toCollection(LinkedHashSet::new));
         }
         List<ApiError> errors = JsonSchemas.explain(found, null).stream()
                 .map(p -> ApiError.atField(p.pointer(), p.message()))
                 .toList();
-        int more = invalid.getErrors().size() - found.size();
         return new ApiException(status, "The request body is not a valid " + title
-                + (more > 0 ? "; the first " + found.size() + " problems are listed, " + more + " more are not" : ""), errors);
+                + ApiException.notAllListed(found.size(), invalid.getErrors().size()), errors);
     }
 }

@@ -58,13 +58,15 @@ public final class BatchFailures {
             return;
         }
         long readFrom = System.nanoTime();
-        Optional<Manifests.Versioned> current;
+        Optional<Manifests.Versioned> current = Optional.empty();
+        boolean read;
         try {
             current = manifests.readVersioned(manifest.batchId());
+            read = true;
         } catch (RuntimeException e) {
-            current = null; // S3 is likely what failed: the batch stays here, to be tried again
+            read = false; // S3 is likely what failed: the batch stays here, to be tried again
         }
-        if (current != null && (current.isEmpty() || !Objects.equals(current.get().manifest().owner(), manifest.owner()))) {
+        if (read && (current.isEmpty() || !Objects.equals(current.get().manifest().owner(), manifest.owner()))) {
             takenOver(manifest, error, current.map(v -> v.manifest().owner()).orElse(null));
             return;
         }
@@ -79,7 +81,7 @@ public final class BatchFailures {
             } else if (attempt < maxAttempts) {
                 LOG.error("Batch {} failed (attempt {} of {}), retrying after {}: {}", manifest.batchId(), attempt,
                         maxAttempts, retry.retryAfter(), error, cause);
-                if (current == null) {
+                if (!read) {
                     throw new IllegalStateException("its manifest could not be read");
                 }
                 // only if it is still the version read: an instance that took the batch over since has rewritten it

@@ -31,8 +31,6 @@ import org.apache.camel.component.aws2.s3.AWS2S3Constants;
  */
 public final class UploadJson {
 
-    /** How many problems a 422 lists before it only counts the rest. */
-    static final int MAX_LISTED_ERRORS = 100;
     private static final String FILE_BYTES = "inletFileBytes";
     /** Exchange property: the records of the batch prepared for the inbox. */
     static final String RECORDS = "inletBatchRecords";
@@ -77,7 +75,7 @@ public final class UploadJson {
 
     /**
      * The request's records checked against their stream's schema (the envelope already fits its own): all valid,
-     * or a 422 naming each invalid record's fields, the first {@value #MAX_LISTED_ERRORS} problems listed. The
+     * or a 422 naming each invalid record's fields, the first {@value ApiException#MAX_LISTED_ERRORS} problems listed. The
      * dry run ({@link UploadJsonDryRun}) answers with exactly this.
      */
     public CheckedBatch checkRecords(Exchange exchange) {
@@ -94,18 +92,15 @@ public final class UploadJson {
                 invalidRecords++;
                 totalProblems += problems.size();
                 for (FieldError p : problems) {
-                    if (errors.size() < MAX_LISTED_ERRORS) {
+                    if (errors.size() < ApiException.MAX_LISTED_ERRORS) {
                         errors.add(ApiError.atRecord(i, p.pointer(), p.message()));
                     }
                 }
             }
         }
         if (invalidRecords > 0) {
-            String more = totalProblems > errors.size()
-                    ? "; the first " + errors.size() + " problems are listed, " + (totalProblems - errors.size()) + " more are not"
-                    : "";
             throw ApiException.unprocessable(invalidRecords + " of " + data.size() + " records do not match the "
-                    + stream + " schema; nothing was stored" + more, errors);
+                    + stream + " schema; nothing was stored" + ApiException.notAllListed(errors.size(), totalProblems), errors);
         }
         return new CheckedBatch(stream, data);
     }

@@ -22,6 +22,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Json;
+import io.inlet.api.ApiException;
 import io.inlet.storage.FileKey;
 import io.inlet.testing.GzipMembers;
 import io.inlet.testing.InletApp;
@@ -216,7 +217,7 @@ class UploadJsonTest {
 
         assertThat(response.statusCode()).isEqualTo(422);
         JsonNode body = json.readTree(response.body());
-        assertThat(body.get("errors")).hasSize(UploadJson.MAX_LISTED_ERRORS);
+        assertThat(body.get("errors")).hasSize(ApiException.MAX_LISTED_ERRORS);
         assertThat(body.get("message").asText()).startsWith("150 of 150 records")
                 .contains("the first 100 problems are listed, 50 more are not");
     }
