@@ -134,6 +134,7 @@ public class InletConfiguration implements CamelConfiguration {
         } else {
             s3 = S3Clients.client(settings, s3Timer);
         }
+        closeAtStop(context, s3);
         ensureBuckets(s3, buckets);
 
         // The work queue: embedded, or SQS by settings. Its URL is known before any route starts.
@@ -146,6 +147,7 @@ public class InletConfiguration implements CamelConfiguration {
             embeddedQueueEndpoint = embeddedQueue.endpoint();
         }
         SqsClient sqs = WorkQueue.client(queueSettings, embeddedQueueEndpoint);
+        closeAtStop(context, sqs);
         String queueUrl = WorkQueue.resolveUrl(sqs, queueSettings);
         InboxEvents inboxEvents = new InboxEvents(json, buckets.inbox());
         WorkQueue workQueue = new WorkQueue(sqs, queueUrl, inboxEvents, queueSettings.announceWrites(),
@@ -314,6 +316,20 @@ public class InletConfiguration implements CamelConfiguration {
     }
 
     /** External S3 (MinIO in compose, say) may come up after us: wait for it a little before giving up. */
+    /**
+     * Closes a client when the context stops, before the services added ahead of it (the embedded S3 and queue it
+     * talks to). An embedded server stopping gives each open connection a second of grace: our own kept-alive ones,
+     * closed first, cost nothing.
+     */
+    private static void closeAtStop(CamelContext context, AutoCloseable client) throws Exception {
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() throws Exception {
+                client.close();
+            }
+        }, true, false);
+    }
+
     private static void ensureBuckets(S3Client s3, Buckets buckets) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (true) {

@@ -132,6 +132,7 @@ public record Settings(
             Optional<String> secretKey,
             int visibilityTimeoutSeconds,
             int consumers,
+            int receiveWaitSeconds,
             boolean announceWrites,
             Duration reconcileInterval,
             Duration reconcileMinAge) {
@@ -255,6 +256,7 @@ public record Settings(
                         r.optional("inlet.queue.secret-key"),
                         r.integer("inlet.queue.visibility-timeout-seconds"),
                         r.integer("inlet.queue.consumers"),
+                        r.integerBetween("inlet.queue.receive-wait-seconds", 0, 20),
                         r.bool("inlet.queue.announce-writes"),
                         Duration.parse(r.require("inlet.queue.reconcile-interval")),
                         Duration.parse(r.require("inlet.queue.reconcile-min-age"))),
@@ -413,6 +415,14 @@ public record Settings(
 
         int integer(String key) {
             return Math.toIntExact(longValue(key));
+        }
+
+        int integerBetween(String key, int min, int max) {
+            long value = longValue(key);
+            if (value < min || value > max) {
+                throw new IllegalArgumentException("Setting " + key + " must be from " + min + " to " + max + ", not " + value);
+            }
+            return (int) value;
         }
 
         long longValue(String key) {

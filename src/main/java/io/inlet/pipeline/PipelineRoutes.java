@@ -49,9 +49,11 @@ public final class PipelineRoutes extends RouteBuilder {
         String large = "seda:large-batches?size=256&blockWhenFull=true&pollTimeout=200";
 
         // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.
-        // Long polls of 2 s: an idle consumer costs one request per 2 s, and a stop waits for at most one poll.
+        // Long polls (inlet.queue.receive-wait-seconds): an idle consumer costs one request per wait, and a stop
+        // waits for the poll under way.
         from("aws2-sqs://" + queue.name() + "?amazonSQSClient=#sqsClient&queueUrl=RAW(" + queueUrl + ")"
-                + "&deleteAfterRead=false&autoCreateQueue=false&maxMessagesPerPoll=10&waitTimeSeconds=2"
+                + "&deleteAfterRead=false&autoCreateQueue=false&maxMessagesPerPoll=10"
+                + "&waitTimeSeconds=" + queue.receiveWaitSeconds()
                 + "&greedy=true&delay=200&concurrentConsumers=" + queue.consumers()
                 + "&backoffErrorThreshold=3&backoffMultiplier=10")
                 .routeId("inbox-queue")

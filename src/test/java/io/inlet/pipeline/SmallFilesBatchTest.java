@@ -28,6 +28,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 class SmallFilesBatchTest {
 
     private static final int FILES = 600;
+    private static final int LARGE = FILES / 2;
+    private static final int UNREADABLE = FILES * 3 / 4;
 
     static InletApp app;
 
@@ -57,13 +59,13 @@ class SmallFilesBatchTest {
             String key = prefix + String.format("f%05d.jsonl", file);
             keys.add(key);
             StringBuilder content = new StringBuilder();
-            if (file == 600) {
+            if (file == LARGE) {
                 // over the read-ahead limit: streamed when its turn comes
                 for (int i = 0; content.length() < 1_200_000; i++) {
                     content.append(event("big-" + i)).append('\n');
                     expected.add("big-" + i);
                 }
-            } else if (file == 900) {
+            } else if (file == UNREADABLE) {
                 content.append("\u0000\u0001 not JSONL at all");
             } else {
                 for (int i = 0; i < 3; i++) {
@@ -80,7 +82,7 @@ class SmallFilesBatchTest {
         BulkClient client = new BulkClient(app.baseUrl());
         for (int file = 0; file < FILES; file++) {
             JsonNode status = client.awaitFinal(tenant.key(), keys.get(file), Duration.ofSeconds(120));
-            assertThat(status.get("state").asText()).as(keys.get(file)).isEqualTo(file == 900 ? "failed" : "completed");
+            assertThat(status.get("state").asText()).as(keys.get(file)).isEqualTo(file == UNREADABLE ? "failed" : "completed");
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket()).prefix(prefix)).keyCount() > 0) {

@@ -80,6 +80,9 @@ public final class InletApp implements AutoCloseable {
             props.put("inlet.queue.reconcile-interval", "PT2S");
             props.put("inlet.queue.reconcile-min-age", "PT0S");
             props.put("inlet.pipeline.sweep-interval", "PT1S");
+            // short polls: a stop waits for the poll under way, and Camel looks again only a second later (the tests
+            // stop the service about a hundred times)
+            props.put("inlet.queue.receive-wait-seconds", "0");
             props.put("inlet.dropfolder.settle-ms", "1000");
             props.put("inlet.metrics.token", SCRAPE_TOKEN);
             props.putAll(extra);
