@@ -18,6 +18,7 @@ import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletProcess;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,17 +34,30 @@ class CrashRecoveryIT {
 
     private static final String TENANT = "crash";
 
+    /** One keys file for every run of the class: a key made once instead of a CLI start per case. */
+    @TempDir
+    static Path keysDir;
+    static String key;
     @TempDir
     Path dataDir;
     @TempDir
     Path files;
+
+    @BeforeAll
+    static void createKey() throws Exception {
+        Map<String, String> cli = Map.of("inlet.data-dir", keysDir.toString(), "inlet.keys.file", keysFile().toString());
+        key = InletProcess.createKey(cli, TENANT);
+    }
+
+    private static Path keysFile() {
+        return keysDir.resolve("api-keys.json");
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {CrashPoints.AFTER_MANIFEST, CrashPoints.AFTER_FIRST_PART, CrashPoints.AFTER_OUTPUT,
             CrashPoints.AFTER_ARCHIVE})
     void aCrashAtAnyStepOfABatchLeavesTheLakeExact(String step) throws Exception {
         Map<String, String> settings = settings();
-        String key = createKey(settings);
         JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "crash", 60_000, 100, true);
         String fileKey;
 
@@ -88,7 +102,6 @@ class CrashRecoveryIT {
     @Test
     void aKillMidFileLeavesTheLakeExact() throws Exception {
         Map<String, String> settings = settings();
-        String key = createKey(settings);
         JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "killed", 400_000, 100, true);
         String fileKey;
 
@@ -137,11 +150,8 @@ class CrashRecoveryIT {
         Map<String, String> settings = InletProcess.settingsFor(dataDir);
         // Small parts, so that a file writes many of them and a crash can fall between two.
         settings.put("inlet.lake.part.max-records", "5000");
+        settings.put("inlet.keys.file", keysFile().toString());
         return settings;
-    }
-
-    private static String createKey(Map<String, String> settings) throws Exception {
-        return InletProcess.createKey(settings, TENANT);
     }
 
     private static String upload(Map<String, String> settings, String key, JsonlFiles.Generated file) {

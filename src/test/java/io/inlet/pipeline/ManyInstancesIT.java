@@ -35,6 +35,7 @@ import io.inlet.testing.InletProcess;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,13 +52,26 @@ class ManyInstancesIT {
     private static final int JSON_BATCHES = 300;
     private static final int RECORDS_PER_BATCH = 20;
 
+    /** One keys file for every test of the class (the instances of a test share it): one CLI start, not three. */
+    @TempDir
+    static Path keysDir;
+    static String key;
     @TempDir
     Path root;
     InletProcess storage;
     final List<InletProcess> instances = new ArrayList<>();
     final List<Map<String, String>> settings = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    String key;
+
+    @BeforeAll
+    static void createKey() throws Exception {
+        key = InletProcess.createKey(Map.of("inlet.data-dir", keysDir.toString(), "inlet.keys.file", keysFile().toString()),
+                TENANT);
+    }
+
+    private static Path keysFile() {
+        return keysDir.resolve("api-keys.json");
+    }
 
     @BeforeEach
     void startStorage() throws Exception {
@@ -76,10 +90,9 @@ class ManyInstancesIT {
         try (InputStream in = Files.newInputStream(root.resolve("storage").resolve(S3Credentials.EMBEDDED_FILE))) {
             credentials.load(in);
         }
-        Path keys = root.resolve("api-keys.json");
         for (int i = 0; i < 3; i++) {
             Map<String, String> instance = InletProcess.settings(root.resolve("instance-" + i), root.resolve("drop-" + i));
-            instance.put("inlet.keys.file", keys.toString());
+            instance.put("inlet.keys.file", keysFile().toString());
             instance.put("inlet.s3.embedded.enabled", "false");
             instance.put("inlet.s3.endpoint", "http://127.0.0.1:" + s3Port);
             instance.put("inlet.s3.public-endpoint", "http://127.0.0.1:" + s3Port);
@@ -97,10 +110,6 @@ class ManyInstancesIT {
             instance.put("inlet.queue.reconcile-interval", "PT15S");
             settings.add(instance);
         }
-        InletProcess.Result created = InletProcess.run(Map.of("inlet.data-dir", root.resolve("instance-0").toString(),
-                "inlet.keys.file", keys.toString()), Map.of(), "keys", "create", "--tenant", TENANT);
-        assertThat(created.exitCode()).isZero();
-        key = created.lastStdoutLine();
     }
 
     @AfterEach

@@ -27,7 +27,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
  */
 class SmallFilesBatchTest {
 
-    private static final int FILES = 600;
+    private static final int FILES = 300;
     private static final int LARGE = FILES / 2;
     private static final int UNREADABLE = FILES * 3 / 4;
 

@@ -96,10 +96,13 @@ public final class InletProcess implements AutoCloseable {
         return settings;
     }
 
-    /** {@code keys create --tenant <tenant>} against that data directory; returns the key. */
+    /** {@code keys create --tenant <tenant>} against that data directory (or keys file); returns the key. */
     public static String createKey(Map<String, String> settings, String tenant) throws IOException, InterruptedException {
-        Result created = run(Map.of("inlet.data-dir", settings.get("inlet.data-dir")), Map.of(), "keys", "create",
-                "--tenant", tenant);
+        Map<String, String> cli = new HashMap<>(Map.of("inlet.data-dir", settings.get("inlet.data-dir")));
+        if (settings.containsKey("inlet.keys.file")) {
+            cli.put("inlet.keys.file", settings.get("inlet.keys.file"));
+        }
+        Result created = run(cli, Map.of(), "keys", "create", "--tenant", tenant);
         if (created.exitCode() != 0) {
             throw new IllegalStateException("keys create failed: " + created.stderr());
         }

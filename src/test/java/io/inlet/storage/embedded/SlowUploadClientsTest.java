@@ -64,8 +64,12 @@ class SlowUploadClientsTest {
         Tenant victim = app.newTenant("victim");
         List<Socket> slow = new ArrayList<>();
         try {
+            // Every URL first: the rate window of the first upload must not run out while the last URL is made.
+            List<URI> urls = new ArrayList<>();
             for (int i = 0; i < ATTACKERS; i++) {
-                URI url = URI.create(client.requestUrl(attacker.key(), "contact").uploadUrl());
+                urls.add(URI.create(client.requestUrl(attacker.key(), "contact").uploadUrl()));
+            }
+            for (URI url : urls) {
                 Socket socket = new Socket(url.getHost(), url.getPort());
                 socket.getOutputStream().write(("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\nHost: "
                         + url.getAuthority() + "\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
