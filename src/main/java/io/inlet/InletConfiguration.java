@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.SortedSet;
-import java.util.stream.Stream;
 import java.time.Clock;
+import java.util.SortedSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.EnvelopeErrors;
@@ -120,29 +122,48 @@ public class InletConfiguration implements CamelConfiguration {
             }
         }, true, false);
 
+        // The embedded queue takes about a second to start: it starts while the S3 side starts and makes its buckets.
+        Settings.Queue queueSettings = settings.queue();
+        EmbeddedQueue embeddedQueue = queueSettings.embedded()
+                ? new EmbeddedQueue(queueSettings.embeddedHost(), queueSettings.embeddedPort()) : null;
+        CompletableFuture<Void> queueStarted = embeddedQueue == null ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.runAsync(embeddedQueue::start, start -> new Thread(start, "embedded-queue-start").start());
+
         Buckets buckets = Buckets.of(settings);
         S3CallTimer s3Timer = new S3CallTimer(meters, buckets);
         S3Client s3;
-        if (settings.embeddedS3()) {
-            EmbeddedS3 embedded = new EmbeddedS3(settings);
-            embedded.start();
-            context.addService(embedded, true, false);
-            registry.bind("embeddedS3", embedded);
-            // The service's own listener: clients on the public port cannot take its threads.
-            s3 = S3Clients.client(settings, embedded.serviceEndpoint(),
-                    StaticCredentialsProvider.create(embedded.serviceCredentials()), s3Timer);
-        } else {
-            s3 = S3Clients.client(settings, s3Timer);
+        try {
+            if (settings.embeddedS3()) {
+                EmbeddedS3 embedded = new EmbeddedS3(settings);
+                embedded.start();
+                context.addService(embedded, true, false);
+                registry.bind("embeddedS3", embedded);
+                // The service's own listener: clients on the public port cannot take its threads.
+                s3 = S3Clients.client(settings, embedded.serviceEndpoint(),
+                        StaticCredentialsProvider.create(embedded.serviceCredentials()), s3Timer);
+            } else {
+                s3 = S3Clients.client(settings, s3Timer);
+            }
+            closeAtStop(context, s3);
+            ensureBuckets(s3, buckets);
+        } catch (Exception | Error startFailed) {
+            // the context never started, so nothing else would stop the queue's threads
+            queueStarted.whenComplete((started, failed) -> {
+                if (failed == null) {
+                    embeddedQueue.stop();
+                }
+            });
+            throw startFailed;
         }
-        closeAtStop(context, s3);
-        ensureBuckets(s3, buckets);
 
         // The work queue: embedded, or SQS by settings. Its URL is known before any route starts.
-        Settings.Queue queueSettings = settings.queue();
         URI embeddedQueueEndpoint = null;
-        if (queueSettings.embedded()) {
-            EmbeddedQueue embeddedQueue = new EmbeddedQueue(queueSettings.embeddedHost(), queueSettings.embeddedPort());
-            embeddedQueue.start();
+        if (embeddedQueue != null) {
+            try {
+                queueStarted.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
             context.addService(embeddedQueue, true, false);
             embeddedQueueEndpoint = embeddedQueue.endpoint();
         }

@@ -6,6 +6,7 @@ import io.inlet.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
@@ -40,7 +41,12 @@ public record Buckets(String landing, String inbox, String archive, String lake)
     }
 
     private static void create(S3Client s3, String bucket) {
-        s3.createBucket(b -> b.bucket(bucket));
-        LOG.info("Created bucket {}", bucket);
+        try {
+            s3.createBucket(b -> b.bucket(bucket));
+            LOG.info("Created bucket {}", bucket);
+        } catch (BucketAlreadyOwnedByYouException createdMeanwhile) {
+            // another instance starting at the same moment made it: what this start wanted
+            LOG.debug("Bucket {} was created by another instance meanwhile", bucket);
+        }
     }
 }

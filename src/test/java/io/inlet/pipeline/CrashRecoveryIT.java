@@ -102,7 +102,7 @@ class CrashRecoveryIT {
     @Test
     void aKillMidFileLeavesTheLakeExact() throws Exception {
         Map<String, String> settings = settings();
-        JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "killed", 400_000, 100, true);
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "killed", 150_000, 100, true);
         String fileKey;
 
         try (InletProcess first = InletProcess.start(settings, "256m"); S3Client s3 = InletProcess.s3Client(settings)) {

@@ -137,6 +137,10 @@ class ManyInstancesIT {
             instances.add(instance.get());
         }
         starting.shutdown();
+        // starting together, they race to create the buckets: the loser's "you already own it" is not a failure
+        for (InletProcess instance : instances) {
+            assertThat(instance.log()).doesNotContain("S3 not reachable");
+        }
         List<JsonlFiles.Generated> bulk = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             bulk.add(JsonlFiles.contactEvents(root, "bulk" + i, 100_000, 100, true));
@@ -181,7 +185,7 @@ class ManyInstancesIT {
     @Test
     void anInstanceFrozenMidFileIsTakenOverAndItsLateWorkChangesNothing() throws Exception {
         instances.add(InletProcess.start(settings.get(0), "256m"));
-        JsonlFiles.Generated file = JsonlFiles.contactEvents(root, "frozen", 150_000, 100, true);
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(root, "frozen", 100_000, 100, true);
         String fileKey = uploadBulk(file, 0);
         try (S3Client s3 = InletProcess.s3Client(settings.get(0))) {
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();

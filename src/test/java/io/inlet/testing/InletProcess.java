@@ -213,7 +213,7 @@ public final class InletProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
-            sleep(200);
+            sleep(50);
         }
         throw new IllegalStateException("Inlet did not become healthy in " + timeout + ":\n" + log());
     }
