@@ -77,8 +77,8 @@ class QueueBacklogTest {
         assertThat(received).hasSize(2);
         received.forEach(m -> queue.hold(m.receiptHandle()));
 
-        // three visibility timeouts later, neither came back
-        Thread.sleep(VISIBILITY.multipliedBy(3).toMillis());
+        // two visibility timeouts later, neither came back
+        Thread.sleep(VISIBILITY.multipliedBy(2).toMillis());
         assertThat(receive(2)).isEmpty();
         assertThat(queue.depth().total()).isEqualTo(2);
 

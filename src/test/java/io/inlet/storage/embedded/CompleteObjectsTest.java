@@ -95,9 +95,10 @@ class CompleteObjectsTest {
         }
     }
 
-    /** A body of {@code size} bytes that arrives 64 KB at a time, ten times a second. */
+    /** A body of {@code size} bytes that arrives 64 KB at a time, ten times a second (however it is read). */
     private static final class Trickle extends InputStream {
         private long left;
+        private int leftInChunk;
 
         Trickle(long size) {
             this.left = size;
@@ -114,15 +115,19 @@ class CompleteObjectsTest {
             if (left == 0) {
                 return -1;
             }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return -1;
+            if (leftInChunk == 0) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
+                leftInChunk = 65_536;
             }
-            int n = (int) Math.min(Math.min(len, 65_536), left);
+            int n = (int) Math.min(Math.min(len, leftInChunk), left);
             java.util.Arrays.fill(b, off, off + n, (byte) '\n');
             left -= n;
+            leftInChunk -= n;
             return n;
         }
     }
