@@ -20,6 +20,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -42,6 +43,8 @@ import org.slf4j.LoggerFactory;
 final class UploadGateway {
 
     private static final Logger LOG = LoggerFactory.getLogger(UploadGateway.class);
+    /** How long the rest of a refused request's body is read and dropped before its connection is closed. */
+    private static final long REFUSED_BODY_LINGER_MILLIS = 2_000;
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "upgrade", "transfer-encoding");
 
@@ -235,18 +238,38 @@ final class UploadGateway {
         return first;
     }
 
-    private static void refuse(HttpServerRequest request, UploadRequestRules.Refusal refusal) {
+    private void refuse(HttpServerRequest request, UploadRequestRules.Refusal refusal) {
         HttpServerResponse response = request.response();
+        HttpConnection connection = request.connection();
         if (response.headWritten()) {
-            request.connection().close();
+            connection.close();
             return;
         }
-        // The body (if any) is not read: close rather than drain it.
+        // The body is not wanted, but closing with its bytes unread makes the system reset the connection, and a
+        // client still sending then loses the answer: what arrives is dropped until the body ends, or for a
+        // moment at most, and then the connection is closed.
+        AtomicBoolean answered = new AtomicBoolean();
+        if (!request.isEnded()) {
+            request.handler(dropped -> { });
+            request.endHandler(ended -> {
+                if (answered.get()) {
+                    connection.close();
+                }
+            });
+            request.resume();
+        }
         response.setStatusCode(refusal.status())
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/xml")
                 .putHeader(HttpHeaders.CONNECTION, "close")
                 .end(Buffer.buffer(errorXml(refusal.code(), refusal.message())))
-                .onComplete(v -> request.connection().close());
+                .onComplete(written -> {
+                    answered.set(true);
+                    if (request.isEnded()) {
+                        connection.close();
+                    } else {
+                        vertx.setTimer(REFUSED_BODY_LINGER_MILLIS, id -> connection.close());
+                    }
+                });
     }
 
     private static String errorXml(String code, String message) {
