@@ -149,7 +149,7 @@ public class InletConfiguration implements CamelConfiguration {
         } catch (Exception | Error startFailed) {
             // the context never started, so nothing else would stop the queue's threads
             queueStarted.whenComplete((started, failed) -> {
-                if (failed == null) {
+                if (embeddedQueue != null && failed == null) {
                     embeddedQueue.stop();
                 }
             });
@@ -336,10 +336,9 @@ public class InletConfiguration implements CamelConfiguration {
         }
     }
 
-    /** External S3 (MinIO in compose, say) may come up after us: wait for it a little before giving up. */
     /**
      * Closes a client when the context stops, before the services added ahead of it (the embedded S3 and queue it
-     * talks to). An embedded server stopping gives each open connection a second of grace: our own kept-alive ones,
+     * talks to). The embedded S3, stopping, gives each open connection a second of grace: our own kept-alive ones,
      * closed first, cost nothing.
      */
     private static void closeAtStop(CamelContext context, AutoCloseable client) throws Exception {
@@ -351,6 +350,7 @@ public class InletConfiguration implements CamelConfiguration {
         }, true, false);
     }
 
+    /** External S3 (MinIO in compose, say) may come up after us: wait for it a little before giving up. */
     private static void ensureBuckets(S3Client s3, Buckets buckets) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (true) {

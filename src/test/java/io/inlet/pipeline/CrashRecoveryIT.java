@@ -45,12 +45,7 @@ class CrashRecoveryIT {
 
     @BeforeAll
     static void createKey() throws Exception {
-        Map<String, String> cli = Map.of("inlet.data-dir", keysDir.toString(), "inlet.keys.file", keysFile().toString());
-        key = InletProcess.createKey(cli, TENANT);
-    }
-
-    private static Path keysFile() {
-        return keysDir.resolve("api-keys.json");
+        key = InletProcess.createKeyIn(keysDir, TENANT);
     }
 
     @ParameterizedTest
@@ -150,7 +145,7 @@ class CrashRecoveryIT {
         Map<String, String> settings = InletProcess.settingsFor(dataDir);
         // Small parts, so that a file writes many of them and a crash can fall between two.
         settings.put("inlet.lake.part.max-records", "5000");
-        settings.put("inlet.keys.file", keysFile().toString());
+        settings.put("inlet.keys.file", InletProcess.keysFile(keysDir).toString());
         return settings;
     }
 

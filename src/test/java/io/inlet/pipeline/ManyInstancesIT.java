@@ -65,12 +65,7 @@ class ManyInstancesIT {
 
     @BeforeAll
     static void createKey() throws Exception {
-        key = InletProcess.createKey(Map.of("inlet.data-dir", keysDir.toString(), "inlet.keys.file", keysFile().toString()),
-                TENANT);
-    }
-
-    private static Path keysFile() {
-        return keysDir.resolve("api-keys.json");
+        key = InletProcess.createKeyIn(keysDir, TENANT);
     }
 
     @BeforeEach
@@ -92,7 +87,7 @@ class ManyInstancesIT {
         }
         for (int i = 0; i < 3; i++) {
             Map<String, String> instance = InletProcess.settings(root.resolve("instance-" + i), root.resolve("drop-" + i));
-            instance.put("inlet.keys.file", keysFile().toString());
+            instance.put("inlet.keys.file", InletProcess.keysFile(keysDir).toString());
             instance.put("inlet.s3.embedded.enabled", "false");
             instance.put("inlet.s3.endpoint", "http://127.0.0.1:" + s3Port);
             instance.put("inlet.s3.public-endpoint", "http://127.0.0.1:" + s3Port);

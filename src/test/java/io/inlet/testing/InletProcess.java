@@ -109,6 +109,16 @@ public final class InletProcess implements AutoCloseable {
         return created.lastStdoutLine();
     }
 
+    /** The keys file a test class keeps in a directory of its own, for services given it as {@code inlet.keys.file}. */
+    public static Path keysFile(Path dir) {
+        return dir.resolve("api-keys.json");
+    }
+
+    /** {@code keys create --tenant <tenant>} into {@link #keysFile(Path)} of that directory; returns the key. */
+    public static String createKeyIn(Path dir, String tenant) throws IOException, InterruptedException {
+        return createKey(Map.of("inlet.data-dir", dir.toString(), "inlet.keys.file", keysFile(dir).toString()), tenant);
+    }
+
     public static String baseUrl(Map<String, String> settings) {
         return "http://localhost:" + settings.get("camel.server.port");
     }
