@@ -19,7 +19,6 @@ import org.apache.camel.component.jsonvalidator.JsonValidationException;
  */
 public final class EnvelopeErrors {
 
-
     /** upload-json's contract: a body that does not fit its envelope is a 400. */
     public void badRequest(Exchange exchange) {
         restate(exchange, 400);

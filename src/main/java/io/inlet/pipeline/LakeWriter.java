@@ -54,13 +54,13 @@ final class LakeWriter implements AutoCloseable {
 
     LakeWriter(S3Client s3, String bucket, String batchId, BatchManifest.Cut cut, long bufferMemory, Path scratch,
             CrashPoints crashPoints, Runnable fence) {
-        this.fence = fence;
         this.s3 = s3;
         this.bucket = bucket;
         this.batchId = batchId;
         this.cut = cut;
         this.scratch = scratch;
         this.crashPoints = crashPoints;
+        this.fence = fence;
         this.maxBuffers = (int) Math.max(2, bufferMemory / BUFFER_BYTES);
         this.deflater = new Deflater(cut.gzipLevel(), true);
     }
