@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -303,8 +305,10 @@ public final class SmallBatchBench {
             InboxSampler inbox = new InboxSampler(inboxDir);
             inbox.start();
             CpuUse.Snapshot cpuAtStart = CpuUse.Snapshot.take(inlets);
+            InboxWrites writesAtStart = InboxWrites.read(baseUrls);
             Load load = Load.send(baseUrls, key, TENANT, options.clients(), options.records(), options.batches(),
                     options.durationSeconds(), options.rate());
+            InboxWrites writes = InboxWrites.read(baseUrls).since(writesAtStart);
             inbox.markSendingEnded();
             ArchiveWatch archived = ArchiveWatch.await(direct, inlet, archiveDir, load.fileKeys(), load.firstStartNanos(),
                     options.drainLimitSeconds());
@@ -320,7 +324,7 @@ public final class SmallBatchBench {
             }
             LakeCheck lake = drained ? LakeCheck.of(direct, load, options.records()) : null;
 
-            report(options, directRoundTrips, delayedRoundTrips, load, archived, lake, cpu, inbox, s3Requests);
+            report(options, directRoundTrips, delayedRoundTrips, load, writes, archived, lake, cpu, inbox, s3Requests);
             boolean ok = load.failures().isEmpty() && drained && lake.exact();
             for (Process p : inlets) {
                 stopInlet(p);
@@ -350,8 +354,8 @@ public final class SmallBatchBench {
         deleteTree(work);
     }
 
-    static void report(Options options, RoundTrips direct, RoundTrips delayed, Load load, ArchiveWatch archived, LakeCheck lake,
-            CpuUse cpu, InboxSampler inbox, Map<String, Long> s3Requests) {
+    static void report(Options options, RoundTrips direct, RoundTrips delayed, Load load, InboxWrites writes,
+            ArchiveWatch archived, LakeCheck lake, CpuUse cpu, InboxSampler inbox, Map<String, Long> s3Requests) {
         long acknowledged = load.fileKeys().size();
         double sendSeconds = (load.lastEndNanos() - load.firstStartNanos()) / 1e9;
         double[] latencies = load.latenciesMillis();
@@ -370,6 +374,16 @@ public final class SmallBatchBench {
         }
         System.out.printf(Locale.ROOT, "%-36s %,12d%s%n", "  not 200", load.sent() - acknowledged,
                 load.failures().isEmpty() ? "" : "  " + load.failures());
+        if (writes.count() > 0) {
+            // A sender is answered only once the object holding its batch is stored: a closed loop of C clients can
+            // send at most C batches per inbox write, however the service groups them.
+            System.out.printf(Locale.ROOT, "%-36s %12.1f ms on average (%,d PutObject)%s%n", "  Inlet's inbox writes",
+                    writes.meanMillis(), writes.count(), options.rate() > 0 ? "" : String.format(Locale.ROOT,
+                            "; %d clients at most %.0f files/s with them", options.clients(),
+                            options.clients() * 1000 / writes.meanMillis()));
+        } else {
+            System.out.printf(Locale.ROOT, "%-36s %12s%n", "  Inlet's inbox writes", "not timed by this jar");
+        }
         System.out.printf(Locale.ROOT, "%-36s %12.2f s  %s%n", "first request -> all in the archive", archived.seconds(),
                 archived.missing() == 0 ? String.format(Locale.ROOT, "(all %,d listed by S3)", acknowledged)
                         : String.format(Locale.ROOT, "(gave up: %,d of %,d not archived)", archived.missing(), acknowledged));
@@ -1209,6 +1223,57 @@ public final class SmallBatchBench {
         if (!inlet.waitFor(30, TimeUnit.SECONDS)) {
             inlet.destroyForcibly();
             inlet.waitFor();
+        }
+    }
+
+    /**
+     * Inlet's own timing of its inbox writes (upload-json's PutObject into the inbox), summed over the instances from
+     * their Prometheus meter {@code inlet_s3_request_seconds}: what an inbox write costs on this S3 with this load, the
+     * part of a request's latency the service cannot shorten. Zero where the jar under test has no such meter.
+     */
+    record InboxWrites(long count, double seconds) {
+
+        static final Pattern METER = Pattern.compile("^inlet_s3_request_seconds_(count|sum)\\{([^}]*)}\\s+(\\S+)$");
+
+        static InboxWrites read(List<String> baseUrls) throws InterruptedException {
+            HttpClient http = HttpClient.newHttpClient();
+            long count = 0;
+            double seconds = 0;
+            for (String baseUrl : baseUrls) {
+                String metrics;
+                try {
+                    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/observe/metrics"))
+                            .build(), HttpResponse.BodyHandlers.ofString());
+                    if (response.statusCode() != 200) {
+                        return new InboxWrites(0, 0);
+                    }
+                    metrics = response.body();
+                } catch (IOException e) {
+                    return new InboxWrites(0, 0);
+                }
+                for (String line : metrics.split("\n")) {
+                    Matcher meter = METER.matcher(line);
+                    String labels = meter.matches() ? meter.group(2) : "";
+                    if (labels.contains("bucket=\"inbox\"") && labels.contains("operation=\"PutObject\"")
+                            && labels.contains("status=\"200\"")) {
+                        double value = Double.parseDouble(meter.group(3));
+                        if (meter.group(1).equals("count")) {
+                            count += (long) value;
+                        } else {
+                            seconds += value;
+                        }
+                    }
+                }
+            }
+            return new InboxWrites(count, seconds);
+        }
+
+        InboxWrites since(InboxWrites start) {
+            return new InboxWrites(count - start.count, seconds - start.seconds);
+        }
+
+        double meanMillis() {
+            return 1000 * seconds / count;
         }
     }
 
