@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.inlet.Gunzip;
+import io.inlet.Utf8Text;
 import org.apache.camel.Exchange;
 
 /**
@@ -90,6 +91,13 @@ public final class JsonRequests {
         if (body.length == 0) {
             throw ApiException.badRequest("The request body is empty; send a JSON object");
         }
+        int notUtf8 = Utf8Text.firstInvalid(body, 0, body.length);
+        if (notUtf8 >= 0) {
+            String field = Utf8Text.pointerAt(reader.getFactory(), body, 0, body.length, notUtf8);
+            String where = " at line " + lineOf(body, notUtf8) + ", column " + columnOf(body, notUtf8);
+            throw ApiException.badRequest("Malformed JSON" + where + ": " + Utf8Text.describe(body, 0, body.length, notUtf8)
+                    + "; JSON must be UTF-8", ApiError.atField(field, "is not valid UTF-8" + where));
+        }
         try {
             return reader.readTree(body);
         } catch (JsonProcessingException e) {
@@ -100,6 +108,25 @@ public final class JsonRequests {
         } catch (IOException e) {
             throw ApiException.badRequest("Unreadable request body: " + e.getMessage());
         }
+    }
+
+    private static int lineOf(byte[] body, int offset) {
+        int line = 1;
+        for (int i = 0; i < offset; i++) {
+            if (body[i] == '\n') {
+                line++;
+            }
+        }
+        return line;
+    }
+
+    /** In bytes from the start of the line, from 1, as Jackson counts columns in UTF-8 input. */
+    private static int columnOf(byte[] body, int offset) {
+        int lineStart = offset;
+        while (lineStart > 0 && body[lineStart - 1] != '\n') {
+            lineStart--;
+        }
+        return offset - lineStart + 1;
     }
 
     private byte[] gunzip(byte[] compressed) {

@@ -2,6 +2,7 @@ package io.inlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Json;
+import io.inlet.Utf8Text;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
 import io.inlet.testing.BulkClient;
@@ -117,6 +119,44 @@ class InboxPipelineTest {
         List<JsonNode> lake = Lake.records(app.s3(), app.settings().lakeBucket(), "account/tenant=" + tenant.id() + "/dt=2025-01-31/");
         assertThat(Lake.values(lake, "account_id")).containsExactlyInAnyOrder("a-1", "a-5");
         assertThat(lake).anyMatch(r -> r.get("account_properties").path("x").asText().equals("\u00e9"));
+    }
+
+    @Test
+    void recordsWhoseBytesAreNotUtf8AreRejectedNamingTheFieldAndNeverReachTheLake() throws IOException {
+        Tenant tenant = app.newTenant("notutf8");
+        String key = "data/tenants/objects/contact/source_system=crm-export/tenant=" + tenant.id()
+                + "/dt=2025-02-01-00-00/legacy.jsonl";
+        // line 2: an encoded UTF-16 surrogate (CESU-8, as some older exporters write), line 3: an overlong "/"
+        ByteArrayOutputStream content = new ByteArrayOutputStream();
+        content.writeBytes("{\"contact_id\":\"u-1\",\"email\":\"ok@acme.com\",\"contact_properties\":{\"city\":\"Zürich\"}}\n"
+                .getBytes(StandardCharsets.UTF_8));
+        content.writeBytes("{\"contact_id\":\"u-2\",\"email\":\"x@acme.com\",\"contact_properties\":{\"note\":\"a".getBytes(StandardCharsets.UTF_8));
+        content.writeBytes(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80});
+        content.writeBytes("\"}}\n{\"contact_id\":\"u-3".getBytes(StandardCharsets.UTF_8));
+        content.writeBytes(new byte[] {(byte) 0xC0, (byte) 0xAF});
+        content.writeBytes("\",\"email\":\"y@acme.com\",\"contact_properties\":{}}\n".getBytes(StandardCharsets.UTF_8));
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromBytes(content.toByteArray()));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+
+        assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(1);
+        List<JsonNode> rejected = Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), status.get("rejected_key").asText());
+        assertThat(rejected).extracting(r -> r.get("line").asLong()).containsExactly(2L, 3L);
+        assertThat(rejected.get(0).get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties/note");
+        assertThat(rejected.get(0).get("errors").get(0).get("message").asText()).isEqualTo("is not valid UTF-8 at byte 73"
+                + " of the line: bytes ED A0 80 are not UTF-8 (an encoded UTF-16 surrogate, U+D800 to U+DFFF)");
+        assertThat(rejected.get(1).get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_id");
+        assertThat(rejected.get(1).get("errors").get(0).get("message").asText()).contains("bytes C0 AF")
+                .endsWith("(an overlong encoding)");
+        // what did reach the lake decodes strictly, and keeps its real non-ASCII text
+        String prefix = "contact/tenant=" + tenant.id() + "/";
+        for (String part : Lake.partKeys(app.s3(), app.settings().lakeBucket(), prefix)) {
+            byte[] bytes = Lake.gunzipped(app.s3(), app.settings().lakeBucket(), part);
+            assertThat(Utf8Text.firstInvalid(bytes, 0, bytes.length)).as(part).isEqualTo(-1);
+        }
+        assertThat(Lake.records(app.s3(), app.settings().lakeBucket(), prefix))
+                .extracting(r -> r.get("contact_properties").path("city").asText()).containsExactly("Zürich");
     }
 
     @Test

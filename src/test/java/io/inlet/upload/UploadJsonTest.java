@@ -232,6 +232,30 @@ class UploadJsonTest {
         assertThat(body.get("message").asText()).startsWith("Malformed JSON at line 2, column 26");
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void bytesThatAreNotUtf8Are400NamingTheRecordAndField(boolean gzip) throws IOException {
+        // an overlong "/", which Jackson alone would read as "/" and store so, altered
+        String text = CONTACT_EVENT.replace("\"e-1\"", "\"e-OVERLONG\"");
+        int at = text.indexOf("OVERLONG");
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(text.substring(0, at).getBytes(StandardCharsets.UTF_8));
+        body.write(0xC0);
+        body.write(0xAF);
+        body.writeBytes(text.substring(at + "OVERLONG".length()).getBytes(StandardCharsets.UTF_8));
+
+        HttpResponse<String> response = gzip ? postGzip(GzipMembers.gzip(body.toByteArray())) : app.send(
+                HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json")).timeout(Duration.ofSeconds(30))
+                        .header("x-api-key", tenant.key()).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build());
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        JsonNode answer = json.readTree(response.body());
+        assertThat(answer.get("message").asText()).isEqualTo("Malformed JSON at line 2, column 47: bytes C0 AF are not"
+                + " UTF-8 (an overlong encoding); JSON must be UTF-8");
+        assertThat(errors(answer)).containsExactly("null /data/0/event_id is not valid UTF-8 at line 2, column 47");
+    }
+
     @Test
     void aBadEnvelopeIs400NamingTheField() throws IOException {
         HttpResponse<String> unknownStream = app.post("/ingestion/upload-json", tenant.key(),
