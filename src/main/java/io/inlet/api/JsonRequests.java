@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.inlet.Gunzip;
-import io.inlet.Utf8Text;
+import io.inlet.UnicodeText;
 import org.apache.camel.Exchange;
 
 /**
@@ -91,12 +91,12 @@ public final class JsonRequests {
         if (body.length == 0) {
             throw ApiException.badRequest("The request body is empty; send a JSON object");
         }
-        int notUtf8 = Utf8Text.firstInvalid(body, 0, body.length);
-        if (notUtf8 >= 0) {
-            String field = Utf8Text.pointerAt(reader.getFactory(), body, 0, body.length, notUtf8);
-            String where = " at line " + lineOf(body, notUtf8) + ", column " + columnOf(body, notUtf8);
-            throw ApiException.badRequest("Malformed JSON" + where + ": " + Utf8Text.describe(body, 0, body.length, notUtf8)
-                    + "; JSON must be UTF-8", ApiError.atField(field, "is not valid UTF-8" + where));
+        UnicodeText.Flaw flaw = UnicodeText.firstFlaw(body, 0, body.length);
+        if (flaw != null) {
+            String where = " at line " + lineOf(body, flaw.offset()) + ", column " + columnOf(body, flaw.offset());
+            throw ApiException.badRequest("Malformed JSON" + where + ": " + flaw.what(), ApiError.atField(
+                    UnicodeText.pointerAt(reader.getFactory(), body, 0, body.length, flaw.offset()),
+                    "is not valid Unicode" + where));
         }
         try {
             return reader.readTree(body);

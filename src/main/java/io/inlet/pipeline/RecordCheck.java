@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import io.inlet.Utf8Text;
+import io.inlet.UnicodeText;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
@@ -52,12 +52,12 @@ final class RecordCheck {
                 chunk.verdict[i] = Chunk.BLANK;
                 continue;
             }
-            int notUtf8 = Utf8Text.firstInvalid(chunk.data, chunk.start[i], chunk.length[i]);
-            if (notUtf8 >= 0) {
+            UnicodeText.Flaw flaw = UnicodeText.firstFlaw(chunk.data, chunk.start[i], chunk.length[i]);
+            if (flaw != null) {
                 chunk.verdict[i] = Chunk.REJECTED;
-                chunk.errors[i] = List.of(new FieldError(Utf8Text.pointerAt(reader.getFactory(), chunk.data, chunk.start[i], chunk.length[i], notUtf8),
-                        "is not valid UTF-8 at byte " + (notUtf8 + 1) + " of the line: "
-                                + Utf8Text.describe(chunk.data, chunk.start[i], chunk.length[i], notUtf8)));
+                chunk.errors[i] = List.of(new FieldError(UnicodeText.pointerAt(reader.getFactory(), chunk.data,
+                        chunk.start[i], chunk.length[i], flaw.offset()),
+                        "is not valid Unicode at byte " + (flaw.offset() + 1) + " of the line: " + flaw.what()));
                 continue;
             }
             JsonNode record;

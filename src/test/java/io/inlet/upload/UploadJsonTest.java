@@ -252,8 +252,21 @@ class UploadJsonTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
         JsonNode answer = json.readTree(response.body());
         assertThat(answer.get("message").asText()).isEqualTo("Malformed JSON at line 2, column 47: bytes C0 AF are not"
-                + " UTF-8 (an overlong encoding); JSON must be UTF-8");
-        assertThat(errors(answer)).containsExactly("null /data/0/event_id is not valid UTF-8 at line 2, column 47");
+                + " UTF-8 (an overlong encoding); JSON text must be UTF-8");
+        assertThat(errors(answer)).containsExactly("null /data/0/event_id is not valid Unicode at line 2, column 47");
+    }
+
+    @Test
+    void anEscapedHalfOfASurrogatePairIs400NamingTheRecordAndField() throws IOException {
+        // Jackson alone would store "\uDE00" as sent, and the lake's strict readers would refuse the part holding it
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(),
+                CONTACT_EVENT.replace("\"plan\":\"trial\"", "\"plan\":\"trial \\uDE00\""));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        JsonNode answer = json.readTree(response.body());
+        assertThat(answer.get("message").asText()).startsWith("Malformed JSON at line 3, column ")
+                .endsWith(": \\uDE00 is half of a UTF-16 surrogate pair, without the other half; JSON text must be valid Unicode");
+        assertThat(errors(answer)).singleElement().asString().startsWith("null /data/0/event_properties/plan is not valid Unicode");
     }
 
     @Test

@@ -8,16 +8,17 @@ import java.nio.charset.StandardCharsets;
 import com.fasterxml.jackson.core.JsonFactory;
 import org.junit.jupiter.api.Test;
 
-class Utf8TextTest {
+class UnicodeTextTest {
 
     private static final JsonFactory JSON = new JsonFactory();
 
     @Test
-    void wellFormedTextPassesWhateverItsScript() {
-        byte[] text = "{\"name\":\"José 東京 \uD83D\uDE00\",\"plain\":\"ascii\"}".getBytes(StandardCharsets.UTF_8);
+    void wellFormedTextPassesWhateverItsScriptAndItsEscapes() {
+        byte[] text = ("{\"name\":\"José 東京 \uD83D\uDE00\",\"escaped\":\"\\uD83D\\uDE00 \\u00e9 \\\\uD800 \\\\\\u0041\","
+                + "\"plain\":\"ascii\"}").getBytes(StandardCharsets.UTF_8);
 
-        assertThat(Utf8Text.firstInvalid(text, 0, text.length)).isEqualTo(-1);
-        assertThat(Utf8Text.firstInvalid(new byte[0], 0, 0)).isEqualTo(-1);
+        assertThat(UnicodeText.firstFlaw(text, 0, text.length)).isNull();
+        assertThat(UnicodeText.firstFlaw(new byte[0], 0, 0)).isNull();
     }
 
     @Test
@@ -34,42 +35,60 @@ class Utf8TextTest {
     }
 
     @Test
-    void theOffsetIsThatOfTheFirstBadSequenceWithinTheRangeGiven() {
-        // a well-formed é before it, and bytes outside the range that would be refused
-        byte[] line = bytes("FF 7B 22 C3 A9 22 3A 22 ED A0 80 22 7D FF");
+    void anEscapedHalfOfASurrogatePairIsFoundWhereverItStands() {
+        for (String lone : new String[] {"\\uD800", "\\udbff\\u0041", "\\uDC00", "\\uD800\\uD800", "\\uDE00\\uD83D"}) {
+            byte[] text = ("{\"v\":\"a" + lone + "\"}").getBytes(StandardCharsets.US_ASCII);
 
-        assertThat(Utf8Text.firstInvalid(line, 1, line.length - 2)).isEqualTo(7);
-        assertThat(Utf8Text.describe(line, 1, line.length - 2, 7)).startsWith("bytes ED A0 80 are not UTF-8");
+            UnicodeText.Flaw flaw = UnicodeText.firstFlaw(text, 0, text.length);
+
+            assertThat(flaw).as(lone).isNotNull();
+            assertThat(flaw.offset()).as(lone).isEqualTo(7);
+            assertThat(flaw.what()).as(lone).isEqualTo(lone.substring(0, 6)
+                    + " is half of a UTF-16 surrogate pair, without the other half; JSON text must be valid Unicode");
+        }
+        byte[] atTheEnd = "{\"v\":\"\\uD83D".getBytes(StandardCharsets.US_ASCII);
+        assertThat(UnicodeText.firstFlaw(atTheEnd, 0, atTheEnd.length).offset()).isEqualTo(6);
     }
 
     @Test
-    void thePointerNamesTheFieldWhoseNameOrValueHoldsTheBytes() {
+    void theOffsetIsThatOfTheFirstFlawWithinTheRangeGiven() {
+        // a well-formed é before it, and bytes outside the range that would be refused
+        byte[] line = bytes("FF 7B 22 C3 A9 22 3A 22 ED A0 80 22 7D FF");
+
+        UnicodeText.Flaw flaw = UnicodeText.firstFlaw(line, 1, line.length - 2);
+
+        assertThat(flaw.offset()).isEqualTo(7);
+        assertThat(flaw.what()).startsWith("bytes ED A0 80 are not UTF-8");
+    }
+
+    @Test
+    void thePointerNamesTheFieldWhoseNameOrValueHoldsTheFlaw() {
         byte[] record = join("{\"id\":\"r-1\",\"props\":{\"list\":[\"ok\",\"x", "ED A0 80", "\"]},\"n", "C0 AF", "\":1}");
-        int inValue = Utf8Text.firstInvalid(record, 0, record.length);
+        int inValue = UnicodeText.firstFlaw(record, 0, record.length).offset();
         int inName = indexOf(record, (byte) 0xC0);
 
-        assertThat(Utf8Text.pointerAt(JSON, record, 0, record.length, inValue)).isEqualTo("/props/list/1");
-        assertThat(Utf8Text.pointerAt(JSON, record, 0, record.length, inName)).startsWith("/n");
-        assertThat(Utf8Text.pointerAt(JSON, record, 0, 3, 1)).isEmpty();
+        assertThat(UnicodeText.pointerAt(JSON, record, 0, record.length, inValue)).isEqualTo("/props/list/1");
+        assertThat(UnicodeText.pointerAt(JSON, record, 0, record.length, inName)).startsWith("/n");
+        assertThat(UnicodeText.pointerAt(JSON, record, 0, 3, 1)).isEmpty();
     }
 
     @Test
     void thePointerCountsFromTheStartOfTheRangeGiven() {
         byte[] lines = join("{\"a\":\"b\"}\n{\"id\":\"", "ED A0 80", "\"}");
         int start = indexOf(lines, (byte) '\n') + 1;
-        int offset = Utf8Text.firstInvalid(lines, start, lines.length - start);
+        int offset = UnicodeText.firstFlaw(lines, start, lines.length - start).offset();
 
         assertThat(offset).isEqualTo(7);
-        assertThat(Utf8Text.pointerAt(JSON, lines, start, lines.length - start, offset)).isEqualTo("/id");
+        assertThat(UnicodeText.pointerAt(JSON, lines, start, lines.length - start, offset)).isEqualTo("/id");
     }
 
     private static void assertRefused(String sequence, String shown, String why) {
         byte[] text = join("{\"v\":\"a", sequence, "\"}");
-        int offset = Utf8Text.firstInvalid(text, 0, text.length);
 
-        assertThat(offset).as(sequence).isEqualTo(7);
-        assertThat(Utf8Text.describe(text, 0, text.length, offset)).as(sequence)
-                .isEqualTo("bytes " + shown + " are not UTF-8 (" + why + ")");
+        UnicodeText.Flaw flaw = UnicodeText.firstFlaw(text, 0, text.length);
+
+        assertThat(flaw.offset()).as(sequence).isEqualTo(7);
+        assertThat(flaw.what()).as(sequence).isEqualTo("bytes " + shown + " are not UTF-8 (" + why + "); JSON text must be UTF-8");
     }
 
     /** ASCII parts and hex parts ("ED A0 80") alternately, ASCII first. */
