@@ -15,6 +15,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 import io.inlet.Inlet;
 import io.inlet.Settings;
@@ -254,17 +255,24 @@ public final class InletApp implements AutoCloseable {
         }
     }
 
-    /** A port free now and not handed out before in this JVM (the system may offer a just-closed port again). */
+    /**
+     * A port nothing listens on now, not handed out before in this JVM, and below the range the system draws the
+     * local ports of outgoing connections from (from 32768 on Linux, 49152 on macOS and Windows): a port the system
+     * offered for listening came from that range, and any connection made before the process given it bound it could
+     * take it (a kill test once lost its embedded queue's port so).
+     */
     public static int freePort() {
-        while (true) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                socket.setReuseAddress(true);
-                if (HANDED_OUT.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            int port = 20_000 + ThreadLocalRandom.current().nextInt(12_768);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
+            try (ServerSocket probe = new ServerSocket(port)) {
+                return probe.getLocalPort();
+            } catch (IOException inUse) {
+                // another one
             }
         }
+        throw new IllegalStateException("No free port found from 20000 to 32767");
     }
 }
