@@ -120,7 +120,7 @@ public final class JsonRequests {
         return line;
     }
 
-    /** In bytes from the start of the line, from 1, as Jackson counts columns in UTF-8 input. */
+    /** Counted in bytes from the start of the line, from 1. */
     private static int columnOf(byte[] body, int offset) {
         int lineStart = offset;
         while (lineStart > 0 && body[lineStart - 1] != '\n') {
