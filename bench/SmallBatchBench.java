@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -1348,10 +1349,26 @@ public final class SmallBatchBench {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
+    private static final Set<Integer> PORTS_GIVEN = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port for an instance's API, below the range outgoing connections take their local ports from (32768 and up on
+     * Linux, 49152 on macOS and Windows): a port the system offers for listening comes from that range, and a
+     * connection could take it before the instance, starting for seconds, binds it.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            int port = 20_000 + ThreadLocalRandom.current().nextInt(12_768);
+            if (!PORTS_GIVEN.add(port)) {
+                continue; // not yet bound by the instance it was given to
+            }
+            try (ServerSocket probe = new ServerSocket(port)) {
+                return probe.getLocalPort();
+            } catch (IOException inUse) {
+                // another one
+            }
         }
+        throw new IOException("No free port found from 20000 to 32767");
     }
 
     static void deleteTree(Path dir) throws IOException {
