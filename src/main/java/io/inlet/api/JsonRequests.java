@@ -93,7 +93,7 @@ public final class JsonRequests {
         }
         UnicodeText.Flaw flaw = UnicodeText.firstFlaw(body, 0, body.length);
         if (flaw != null) {
-            String where = " at line " + lineOf(body, flaw.offset()) + ", column " + columnOf(body, flaw.offset());
+            String where = where(body, flaw.offset());
             throw ApiException.badRequest("Malformed JSON" + where + ": " + flaw.what(), ApiError.atField(
                     UnicodeText.pointerAt(reader.getFactory(), body, 0, body.length, flaw.offset()),
                     "is not valid Unicode" + where));
@@ -102,7 +102,7 @@ public final class JsonRequests {
             return reader.readTree(body);
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
-            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            String where = at == null ? "" : where(at.getLineNr(), at.getColumnNr());
             throw ApiException.badRequest("Malformed JSON" + where + ": " + e.getOriginalMessage(),
                     ApiError.atField("", "malformed JSON" + where));
         } catch (IOException e) {
@@ -110,23 +110,21 @@ public final class JsonRequests {
         }
     }
 
-    private static int lineOf(byte[] body, int offset) {
+    /** Where byte {@code offset} of the body is: its line, and its column in bytes, both from 1. */
+    private static String where(byte[] body, int offset) {
         int line = 1;
+        int lineStart = 0;
         for (int i = 0; i < offset; i++) {
             if (body[i] == '\n') {
                 line++;
+                lineStart = i + 1;
             }
         }
-        return line;
+        return where(line, offset - lineStart + 1);
     }
 
-    /** Counted in bytes from the start of the line, from 1. */
-    private static int columnOf(byte[] body, int offset) {
-        int lineStart = offset;
-        while (lineStart > 0 && body[lineStart - 1] != '\n') {
-            lineStart--;
-        }
-        return offset - lineStart + 1;
+    private static String where(int line, int column) {
+        return " at line " + line + ", column " + column;
     }
 
     private byte[] gunzip(byte[] compressed) {

@@ -244,10 +244,7 @@ class UploadJsonTest {
         body.write(0xAF);
         body.writeBytes(text.substring(at + "OVERLONG".length()).getBytes(StandardCharsets.UTF_8));
 
-        HttpResponse<String> response = gzip ? postGzip(GzipMembers.gzip(body.toByteArray())) : app.send(
-                HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json")).timeout(Duration.ofSeconds(30))
-                        .header("x-api-key", tenant.key()).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build());
+        HttpResponse<String> response = postBytes(body.toByteArray(), gzip);
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
         JsonNode answer = json.readTree(response.body());
@@ -366,10 +363,7 @@ class UploadJsonTest {
         byte[] body = ("\uFEFF" + CONTACT).getBytes(StandardCharsets.UTF_8);
         assertThat(body).startsWith(0xEF, 0xBB, 0xBF);
 
-        HttpResponse<String> response = gzip ? postGzip(GzipMembers.gzip(body)) : app.send(
-                HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json")).timeout(Duration.ofSeconds(30))
-                        .header("x-api-key", tenant.key()).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        HttpResponse<String> response = postBytes(body, gzip);
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         // Jackson skips a leading BOM of a byte body, and the records are written out anew: none in the inbox.
@@ -402,11 +396,7 @@ class UploadJsonTest {
         byte[] body = new byte[4 << 20];
         Arrays.fill(body, (byte) ' ');
         for (int attempt = 0; attempt < 5; attempt++) {
-            HttpResponse<String> refused = app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json"))
-                    .timeout(Duration.ofSeconds(30))
-                    .header("x-api-key", tenant.key())
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+            HttpResponse<String> refused = postBytes(body, false);
 
             assertThat(refused.statusCode()).isEqualTo(413);
             assertThat(refused.body()).contains("1 MiB");
@@ -451,6 +441,18 @@ class UploadJsonTest {
             }
             return answer.toString(StandardCharsets.UTF_8);
         }
+    }
+
+    /** The bytes as they are, or gzipped with Content-Encoding: gzip. */
+    private HttpResponse<String> postBytes(byte[] body, boolean gzip) {
+        if (gzip) {
+            return postGzip(GzipMembers.gzip(body));
+        }
+        return app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json"))
+                .timeout(Duration.ofSeconds(30))
+                .header("x-api-key", tenant.key())
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
     }
 
     private HttpResponse<String> postGzip(byte[] body) {
