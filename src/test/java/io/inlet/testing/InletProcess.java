@@ -38,6 +38,14 @@ public final class InletProcess implements AutoCloseable {
         this.port = port;
     }
 
+    /**
+     * A process's log, under target/ (kept after the run, for a failed test's story; gone with {@code mvn clean}) rather
+     * than in the system's temporary folder, where nothing would ever remove it.
+     */
+    private static Path newLog(String prefix) throws IOException {
+        return Files.createTempFile(Files.createDirectories(Path.of("target", "process-logs")), prefix, ".log");
+    }
+
     public static Path jar() {
         String jar = System.getProperty("inlet.jar", "target/inlet.jar");
         Path path = Path.of(jar);
@@ -63,12 +71,17 @@ public final class InletProcess implements AutoCloseable {
         builder.environment().putAll(environment);
         Path out = Files.createTempFile("inlet-cli", ".out");
         Path err = Files.createTempFile("inlet-cli", ".err");
-        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("CLI did not finish: " + command);
+        try {
+            Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("CLI did not finish: " + command);
+            }
+            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
         }
-        return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
     }
 
     /** The settings of a service of its own: this data directory (drop folder inside it) and free ports. */
@@ -132,7 +145,7 @@ public final class InletProcess implements AutoCloseable {
     public static InletProcess start(Map<String, String> systemProperties, Map<String, String> environment, String maxHeap)
             throws IOException {
         List<String> command = javaCommand(systemProperties, maxHeap);
-        Path log = Files.createTempFile("inlet-service", ".log");
+        Path log = newLog("inlet-service");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(environment);
         Process process = builder.start();
@@ -148,7 +161,7 @@ public final class InletProcess implements AutoCloseable {
     public static InletProcess startStorage(Map<String, String> systemProperties) throws IOException {
         List<String> command = javaCommand(systemProperties, "512m");
         command.add("storage");
-        Path log = Files.createTempFile("inlet-storage", ".log");
+        Path log = newLog("inlet-storage");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         InletProcess storage = new InletProcess(process, log, 0);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
