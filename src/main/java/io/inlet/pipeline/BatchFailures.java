@@ -61,7 +61,7 @@ public final class BatchFailures {
         Optional<Manifests.Versioned> current = Optional.empty();
         boolean read;
         try {
-            current = manifests.readVersioned(manifest.batchId());
+            current = manifests.readVersioned(manifest.batchId()).filter(v -> !v.abandoned());
             read = true;
         } catch (RuntimeException e) {
             read = false; // S3 is likely what failed: the batch stays here, to be tried again

@@ -82,16 +82,20 @@ public final class BatchPlanner {
     }
 
     /**
-     * Not sealed: the claims go back and the messages are no longer kept invisible, so they are planned again when
-     * they return.
-     * If S3 refuses that too, the reconciliation releases claims of batches that were never sealed.
+     * Not sealed: the batch is abandoned, which frees its claims for other batches to take over (they are not
+     * deleted: see {@link Claims}), and its messages are no longer kept invisible, so they are planned again when they
+     * return. If S3 cannot take the tombstone either, the reconciliation abandons the batch once its claims are older
+     * than the claim grace.
      */
-    private void giveBack(Set<String> claimed, List<Announced> gathered) {
+    private void giveBack(String batchId, List<Announced> gathered, String abandonBecause) {
         queue.letGo(gathered.stream().map(a -> a.delivery().receiptHandle()).filter(Objects::nonNull).distinct().toList());
+        if (abandonBecause == null) {
+            return;
+        }
         try {
-            claims.release(List.copyOf(claimed));
+            manifests.abandon(batchId, abandonBecause);
         } catch (RuntimeException e) {
-            LOG.warn("Could not give back {} claim(s) of an unsealed batch ({}); the reconciliation will", claimed.size(),
+            LOG.warn("Could not abandon unsealed batch {} ({}); the reconciliation frees its claims later", batchId,
                     e.getMessage());
         }
     }
@@ -221,8 +225,6 @@ public final class BatchPlanner {
                 budget -= size;
             }
         }
-        Set<String> won = ConcurrentHashMap.newKeySet();
-        long claimingFrom = System.nanoTime();
         List<Optional<Member>> outcomes;
         try {
             outcomes = calls.map(new ArrayList<>(byKey.values()), announced -> {
@@ -230,16 +232,15 @@ public final class BatchPlanner {
                 if (!claims.claim(key, batchId)) {
                     return Optional.empty();
                 }
-                won.add(key);
                 Optional<Member> member = toRead.contains(key) ? readIfInInbox(announced, read) : lookIfInInbox(announced);
                 if (member.isEmpty()) {
-                    claims.release(List.of(key));
-                    won.remove(key);
+                    claims.release(List.of(key)); // the file left the inbox: nobody can take it any more
                 }
                 return member;
             });
         } catch (RuntimeException e) {
-            giveBack(won, gathered);
+            // a claim may have been made even if its answer was lost: abandoned, the batch frees whatever it holds
+            giveBack(batchId, gathered, "claiming its files failed: " + e.getMessage());
             throw e;
         }
         // Oldest first (then by key): within a batch a tenant's records keep the order their files were written.
@@ -251,21 +252,21 @@ public final class BatchPlanner {
 
         BatchManifest manifest = null;
         if (!members.isEmpty()) {
-            long sealingMillis = (System.nanoTime() - claimingFrom) / 1_000_000;
-            if (sealingMillis > pipeline.leaseTimeout().toMillis() / 2) {
-                // The reconciliation releases claims that are a lease timeout old and have no manifest, and other
-                // batches may claim the files then: give these back while they are still surely this batch's.
-                giveBack(won, gathered);
-                throw new IllegalStateException("claiming and reading the batch's files took " + sealingMillis
-                        + " ms, over half the lease timeout; they are given back and planned again");
-            }
             manifest = BatchManifest.plan(batchId, sweep.instanceId(), members, pipeline, now);
             long writtenFrom = System.nanoTime();
+            Manifests.State sealed;
             try {
-                manifests.write(manifest);
+                sealed = manifests.create(manifest);
             } catch (RuntimeException e) {
-                giveBack(won, gathered);
+                // Sealed or not, nobody can tell yet: the claims stay as they are until the reconciliation settles it.
+                giveBack(batchId, gathered, null);
                 throw e;
+            }
+            if (sealed == Manifests.State.ABANDONED) {
+                // the reconciliation gave up on the batch first (it took longer than the claim grace to seal)
+                giveBack(batchId, gathered, null);
+                throw new IllegalStateException("batch " + batchId + " was abandoned before its manifest was written; its "
+                        + "files are planned again");
             }
             prefetched.put(batchId, read);
             sweep.hold(manifest, writtenFrom);

@@ -41,6 +41,7 @@ public final class BatchSweep {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchSweep.class);
     private static final Duration FORGET_INSTANCES_AFTER = Duration.ofDays(1);
+    private static final Duration FORGET_ABANDONED_AFTER = Duration.ofDays(1);
 
     private final S3Client s3;
     private final String lakeBucket;
@@ -51,6 +52,8 @@ public final class BatchSweep {
     /** Batches this instance holds (running, queued to run, or waiting to retry), by id. */
     private final Map<String, BatchManifest> held = new TreeMap<>();
     private final Set<String> running = new HashSet<>();
+    /** Tombstones seen (batches abandoned before they were sealed), so that each is read once. */
+    private final Set<String> abandoned = new HashSet<>();
     private boolean firstLook = true;
     private boolean unreachable;
     /** The longest a heartbeat vouches for this instance's batches: a third of the lease short of a takeover. */
@@ -176,6 +179,7 @@ public final class BatchSweep {
             unreachable = false;
         }
         held.keySet().removeIf(id -> !listed.containsKey(id) && !running.contains(id));
+        abandoned.retainAll(listed.keySet());
         ownedAt.keySet().removeIf(id -> !held.containsKey(id));
 
         List<BatchManifest> due = new ArrayList<>();
@@ -188,11 +192,20 @@ public final class BatchSweep {
         Instant silentSince = now.minus(leaseTimeout);
         for (Map.Entry<String, Instant> entry : listed.entrySet()) {
             String id = entry.getKey();
+            if (abandoned.contains(id)) {
+                forgetAbandoned(id, entry.getValue(), now);
+                continue;
+            }
             if (held.containsKey(id) || !firstLook && entry.getValue().isAfter(silentSince)) {
                 continue;
             }
             Manifests.Versioned read = manifests.readVersioned(id).orElse(null);
             if (read == null) {
+                continue;
+            }
+            if (read.abandoned()) {
+                abandoned.add(id);
+                forgetAbandoned(id, entry.getValue(), now);
                 continue;
             }
             BatchManifest manifest = read.manifest();
@@ -221,6 +234,22 @@ public final class BatchSweep {
         firstLook = false;
         due.forEach(m -> running.add(m.batchId()));
         return due;
+    }
+
+    /**
+     * A tombstone is deleted a day after it was written: by then no write of the batch's manifest can still be on its
+     * way (the S3 client gives up on a request within minutes), and a claim still naming the batch, if any, is only
+     * abandoned again.
+     */
+    private void forgetAbandoned(String batchId, Instant written, Instant now) {
+        if (written.isBefore(now.minus(FORGET_ABANDONED_AFTER))) {
+            try {
+                manifests.delete(batchId);
+                abandoned.remove(batchId);
+            } catch (SdkException e) {
+                LOG.debug("Tombstone of batch {} not deleted: {}", batchId, e.getMessage());
+            }
+        }
     }
 
     /** When each instance last said it was alive; instances silent for a day are forgotten. */

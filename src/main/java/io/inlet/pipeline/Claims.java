@@ -23,6 +23,11 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * same file, at the same moment or later, exactly one succeeds, and that batch alone ever processes the file. A
  * claim is deleted only after the file has left the inbox, so "I created the claim and the file is still in the
  * inbox" means the file is mine and nobody has processed it.
+ *
+ * <p>A batch that is never sealed leaves its claims behind. They are not deleted (a delete that comes late could
+ * remove the claim of the batch that took the file next) but freed: once the batch's tombstone stands
+ * ({@link Manifests#abandon}), a claim naming it is taken over with a conditional rewrite ({@code If-Match} on the
+ * version read), which again only one batch wins.
  */
 public final class Claims {
 
@@ -36,7 +41,14 @@ public final class Claims {
         this.manifests = manifests;
     }
 
-    /** True when this call created the claim; false when the file is already claimed (by any batch). */
+    /** A claim as read: the batch it names, its version and when it was made. */
+    record Claim(String batchId, String eTag, Instant made) {
+    }
+
+    /**
+     * True when the file is now claimed for this batch: the claim was created, or taken over from an abandoned batch
+     * (or an earlier attempt of this same call made it). False when another batch holds it, sealed or being sealed.
+     */
     boolean claim(String fileKey, String batchId) {
         try {
             s3.putObject(b -> b.bucket(bucket).key(LakeKeys.claim(fileKey)).ifNoneMatch("*").contentType("text/plain"),
@@ -44,18 +56,45 @@ public final class Claims {
             return true;
         } catch (S3Exception e) {
             // 412: it exists. 409: another conditional write of the same key is in progress (AWS S3).
-            if (e.statusCode() == 412 || e.statusCode() == 409) {
+            if (e.statusCode() == 412) {
+                return takeOver(fileKey, batchId);
+            }
+            if (e.statusCode() == 409) {
                 return false;
             }
             throw e;
         }
     }
 
-    /** The batch that claimed the file, if it is claimed. */
-    Optional<String> batchOf(String fileKey) {
+    private boolean takeOver(String fileKey, String batchId) {
+        Optional<Claim> held = read(fileKey);
+        if (held.isEmpty()) {
+            return false; // released meanwhile: the file left the inbox (or its message comes back later)
+        }
+        if (held.get().batchId().equals(batchId)) {
+            return true;
+        }
+        if (manifests.state(held.get().batchId()) != Manifests.State.ABANDONED) {
+            return false;
+        }
         try {
-            return Optional.of(s3.getObjectAsBytes(b -> b.bucket(bucket).key(LakeKeys.claim(fileKey)))
-                    .asString(StandardCharsets.UTF_8).trim());
+            s3.putObject(b -> b.bucket(bucket).key(LakeKeys.claim(fileKey)).ifMatch(held.get().eTag()).contentType("text/plain"),
+                    RequestBody.fromString(batchId, StandardCharsets.UTF_8));
+            return true;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 409 || e.statusCode() == 404) {
+                return false; // another batch took it over first
+            }
+            throw e;
+        }
+    }
+
+    /** The file's claim, if it is claimed. */
+    Optional<Claim> read(String fileKey) {
+        try {
+            var response = s3.getObjectAsBytes(b -> b.bucket(bucket).key(LakeKeys.claim(fileKey)));
+            return Optional.of(new Claim(response.asString(StandardCharsets.UTF_8).trim(), response.response().eTag(),
+                    response.response().lastModified()));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         }
@@ -71,24 +110,35 @@ public final class Claims {
     }
 
     /**
-     * Claims made before {@code olderThan} whose batch has no manifest: the instance that made them stopped
-     * before sealing the batch. (A sealed batch keeps its manifest until it has released its claims.)
+     * Of the claims listed, those that are free: their batch is abandoned, or was never sealed although the claim is
+     * older than {@code olderThan} (its maker stopped, or gave up without being able to say so) and is abandoned
+     * now. A claim's age is the one read, not the one listed: a claim taken over since is young again.
      */
-    Set<String> releaseUnsealed(Map<String, Instant> claims, Instant olderThan) {
-        Set<String> released = new HashSet<>();
-        for (Map.Entry<String, Instant> claim : claims.entrySet()) {
-            if (claim.getValue().isBefore(olderThan)) {
-                Optional<String> batch = batchOf(claim.getKey());
-                if (batch.isPresent() && !manifests.exists(batch.get())) {
-                    release(List.of(claim.getKey()));
-                    released.add(claim.getKey());
-                }
+    Set<String> free(Map<String, Instant> claims, Instant olderThan) {
+        Set<String> free = new HashSet<>();
+        Map<String, Manifests.State> batches = new HashMap<>();
+        for (Map.Entry<String, Instant> listed : claims.entrySet()) {
+            if (!listed.getValue().isBefore(olderThan)) {
+                continue;
+            }
+            Optional<Claim> claim = read(listed.getKey());
+            if (claim.isEmpty() || !claim.get().made().isBefore(olderThan)) {
+                continue;
+            }
+            String batchId = claim.get().batchId();
+            Manifests.State state = batches.computeIfAbsent(batchId, manifests::state);
+            if (state == Manifests.State.NONE) {
+                state = manifests.abandon(batchId, "its claims are older than the claim grace and it was never sealed");
+                batches.put(batchId, state);
+            }
+            if (state == Manifests.State.ABANDONED) {
+                free.add(listed.getKey());
             }
         }
-        return released;
+        return free;
     }
 
-    /** Only once the files are out of the inbox (or were never claimed by a sealed batch). */
+    /** Only once the files are out of the inbox (or were claimed just now by a batch that will not take them). */
     void release(List<String> fileKeys) {
         S3Objects.deleteAll(s3, bucket, fileKeys.stream().map(LakeKeys::claim).toList());
     }

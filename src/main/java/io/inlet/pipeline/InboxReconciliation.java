@@ -26,8 +26,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * start every unclaimed object may be announced; later only those older than {@code reconcile-min-age}, whose
  * message had its chance. While the queue holds messages, as many unclaimed objects are taken to have theirs (a
  * backlog is not a loss): only the oldest of the rest are announced, and any object unclaimed for
- * {@code announceAfter}. Claims whose batch was never sealed (a crash between claim and manifest) are
- * released here, so their files can be claimed again.
+ * {@code announceAfter}. Claims whose batch was never sealed (a crash between claim and manifest, a manifest
+ * write that failed) are freed here once they are older than the claim grace: the batch is abandoned
+ * ({@link Manifests#abandon}), and its files count as unclaimed, to be claimed again.
  */
 public final class InboxReconciliation {
 
@@ -47,7 +48,7 @@ public final class InboxReconciliation {
 
     /**
      * @param minAge        a later pass leaves files younger than this to their messages
-     * @param claimGrace    claims of batches never sealed are released after this
+     * @param claimGrace    claims of batches never sealed are freed after this
      * @param announceAfter a file unclaimed this long is announced whatever the queue holds
      */
     public InboxReconciliation(S3Client s3, String inboxBucket, Claims claims, WorkQueue queue, Duration minAge,
@@ -83,14 +84,14 @@ public final class InboxReconciliation {
     private int pass() {
         Instant now = clock.instant();
         Map<String, Instant> claimed = claims.claimed();
-        Set<String> released = claims.releaseUnsealed(claimed, now.minus(claimGrace));
+        Set<String> free = claims.free(claimed, now.minus(claimGrace));
         Instant bornBefore = first ? now : now.minus(minAge);
         Instant longWaiting = now.minus(announceAfter);
         long unclaimed = 0;
         List<S3Object> candidates = new ArrayList<>();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket)).contents()) {
             String key = object.key();
-            if (key.endsWith("/") || claimed.containsKey(key) && !released.contains(key)) {
+            if (key.endsWith("/") || claimed.containsKey(key) && !free.contains(key)) {
                 continue;
             }
             if (FileKey.parse(key).isEmpty()) {

@@ -30,9 +30,16 @@ public final class LakeKeys {
         return REJECTED_PREFIX + fileKey + ".rejected.jsonl.gz";
     }
 
+    /**
+     * A batch's manifest while it runs; or, with {@link #ABANDONED_METADATA}, the tombstone of a batch given up before
+     * it was sealed (kept a day).
+     */
     public static String manifest(String batchId) {
         return MANIFEST_PREFIX + batchId + ".json";
     }
+
+    /** The user metadata ("true") that makes a batch's manifest key a tombstone. */
+    public static final String ABANDONED_METADATA = "inlet-abandoned";
 
     /** Which batch an inbox file belongs to; created once ({@code If-None-Match: *}), deleted after archiving. */
     public static String claim(String fileKey) {

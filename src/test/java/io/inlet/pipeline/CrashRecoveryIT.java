@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.inlet.storage.LakeKeys;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletProcess;
 import io.inlet.testing.JsonlFiles;
@@ -126,7 +125,7 @@ class CrashRecoveryIT {
             // A crash after the status was written leaves a final status while the batch is still being finished
             // again: wait for the commit to complete (manifest gone, inbox empty) before looking.
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (s3.listObjectsV2(b -> b.bucket("inlet-lake").prefix(LakeKeys.MANIFEST_PREFIX)).keyCount() > 0
+            while (!Lake.unfinishedBatches(s3, "inlet-lake").isEmpty()
                     || s3.listObjectsV2(b -> b.bucket("inlet-inbox")).keyCount() > 0) {
                 assertThat(System.nanoTime()).as("the batch was not committed again").isLessThan(deadline);
                 Thread.sleep(100);

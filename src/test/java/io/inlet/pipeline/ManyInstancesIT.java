@@ -260,7 +260,7 @@ class ManyInstancesIT {
         try (S3Client s3 = InletProcess.s3Client(settings.get(0))) {
             long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
             while (s3.listObjectsV2(b -> b.bucket("inlet-inbox")).keyCount() > 0
-                    || s3.listObjectsV2(b -> b.bucket("inlet-lake").prefix(LakeKeys.MANIFEST_PREFIX)).keyCount() > 0
+                    || !Lake.unfinishedBatches(s3, "inlet-lake").isEmpty()
                     || s3.listObjectsV2(b -> b.bucket("inlet-lake").prefix(LakeKeys.CLAIM_PREFIX)).keyCount() > 0) {
                 assertThat(System.nanoTime()).as("inbox emptied, batches and claims finished").isLessThan(deadline);
                 Thread.sleep(200);

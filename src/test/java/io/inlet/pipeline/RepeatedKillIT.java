@@ -31,7 +31,7 @@ import java.util.zip.GZIPInputStream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Json;
-import io.inlet.storage.LakeKeys;
+import io.inlet.testing.Lake;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletProcess;
 import io.inlet.testing.JsonlFiles;
@@ -218,7 +218,7 @@ class RepeatedKillIT {
             try (Stream<Path> waiting = Files.list(drop)) {
                 settled = waiting.findAny().isEmpty()
                         && s3.listObjectsV2(b -> b.bucket("inlet-inbox")).keyCount() == 0
-                        && s3.listObjectsV2(b -> b.bucket("inlet-lake").prefix(LakeKeys.MANIFEST_PREFIX)).keyCount() == 0
+                        && Lake.unfinishedBatches(s3, "inlet-lake").isEmpty()
                         && statuses(s3).stream().noneMatch(s -> s.get("state").asText().matches("queued|processing"));
             }
             if (settled) {

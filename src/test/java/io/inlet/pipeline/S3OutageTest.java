@@ -2,23 +2,18 @@ package io.inlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.inlet.storage.LakeKeys;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
-import org.gaul.s3proxy.BlobStores;
+import io.inlet.testing.TestS3;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,15 +46,11 @@ class S3OutageTest {
     @Test
     void aBatchInterruptedByAnS3OutageCompletesExactlyOnceS3IsBack() throws Exception {
         int port = InletApp.freePort();
-        s3 = startS3(port);
-        app = InletApp.start(Map.of(
-                "inlet.s3.embedded.enabled", "false",
-                "inlet.s3.endpoint", "http://127.0.0.1:" + port,
-                "inlet.s3.public-endpoint", "http://127.0.0.1:" + port,
-                "inlet.s3.access-key", "outage-id",
-                "inlet.s3.secret-key", "outage-secret",
-                "inlet.pipeline.retry-delay", "PT1S",
-                "inlet.lake.part.max-records", "10000"));
+        s3 = TestS3.onDisk(s3Dir, port, "outage-id", "outage-secret");
+        Map<String, String> settings = TestS3.settings(port, port, "outage-id", "outage-secret");
+        settings.put("inlet.pipeline.retry-delay", "PT1S");
+        settings.put("inlet.lake.part.max-records", "10000");
+        app = InletApp.start(settings);
         Tenant tenant = app.newTenant("outage");
         JsonlFiles.Generated file = JsonlFiles.contactEvents(files, "outage", 300_000, 0, true);
         String key = "data/tenants/objects/contact_event/source_system=dataapi/tenant=" + tenant.id()
@@ -75,30 +66,15 @@ class S3OutageTest {
         s3.stop();
         // Longer than the route's redeliveries (2 s + 4 s): the batch goes back to the scanner to be retried.
         Thread.sleep(10_000);
-        s3 = startS3(port);
+        s3 = TestS3.onDisk(s3Dir, port, "outage-id", "outage-secret");
 
         JsonNode status = new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), key, Duration.ofSeconds(120));
         assertThat(status.get("state").asText()).isEqualTo("completed");
-        while (app.s3().listObjectsV2(b -> b.bucket(app.settings().lakeBucket()).prefix(LakeKeys.MANIFEST_PREFIX)).keyCount() > 0) {
+        while (!Lake.unfinishedBatches(app.s3(), app.settings().lakeBucket()).isEmpty()) {
             assertThat(System.nanoTime()).isLessThan(deadline + Duration.ofSeconds(120).toNanos());
             Thread.sleep(100);
         }
         assertThat(Lake.sorted(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(),
                 "contact_event/tenant=" + tenant.id() + "/"), "event_id"))).isEqualTo(Lake.sorted(file.validIds()));
-    }
-
-    private S3Proxy startS3(int port) throws Exception {
-        Properties properties = new Properties();
-        properties.setProperty("jclouds.filesystem.basedir", Files.createDirectories(s3Dir).toString());
-        S3Proxy proxy = S3Proxy.builder()
-                .blobStore(BlobStores.create("filesystem", properties))
-                .endpoint(URI.create("http://127.0.0.1:" + port))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "outage-id", "outage-secret")
-                .build();
-        proxy.start();
-        while (!proxy.getState().equals("STARTED")) {
-            Thread.sleep(10);
-        }
-        return proxy;
     }
 }

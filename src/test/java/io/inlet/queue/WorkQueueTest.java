@@ -171,7 +171,7 @@ class WorkQueueTest {
         Await.until("inbox object, claim and manifests gone", Duration.ofSeconds(30), () ->
                 app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket()).prefix(key)).keyCount() == 0
                         && app.s3().listObjectsV2(b -> b.bucket(lake()).prefix(LakeKeys.claim(key))).keyCount() == 0
-                        && app.s3().listObjectsV2(b -> b.bucket(lake()).prefix(LakeKeys.MANIFEST_PREFIX)).keyCount() == 0);
+                        && Lake.unfinishedBatches(app.s3(), lake()).isEmpty());
     }
 
     private static String lake() {

@@ -2,18 +2,15 @@ package io.inlet.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 
 import io.inlet.testing.Await;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
-import org.gaul.s3proxy.BlobStores;
+import io.inlet.testing.TestS3;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,25 +36,14 @@ class ExternalS3Test {
     @Test
     void uploadsLandInTheConfiguredServerAndHealthFollowsIt() throws Exception {
         int port = InletApp.freePort();
-        external = S3Proxy.builder()
-                .blobStore(BlobStores.create("transient", new Properties()))
-                .endpoint(URI.create("http://127.0.0.1:" + port))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "external-id", "external-secret")
-                .build();
-        external.start();
-        while (!external.getState().equals("STARTED")) {
-            Thread.sleep(10);
-        }
-        app = InletApp.start(Map.of(
-                "inlet.s3.embedded.enabled", "false",
-                "inlet.s3.endpoint", "http://127.0.0.1:" + port,
-                "inlet.s3.public-endpoint", "http://127.0.0.1:" + port,
-                "inlet.s3.access-key", "external-id",
-                "inlet.s3.secret-key", "external-secret",
+        external = TestS3.inMemory(port, "external-id", "external-secret");
+        Map<String, String> settings = TestS3.settings(port, port, "external-id", "external-secret");
+        settings.putAll(Map.of(
                 "inlet.s3.bucket.inbox", "ext-inbox",
                 "inlet.s3.bucket.landing", "ext-landing",
                 "inlet.s3.bucket.archive", "ext-archive",
                 "inlet.s3.bucket.lake", "ext-lake"));
+        app = InletApp.start(settings);
         Tenant tenant = app.newTenant("ext");
 
         HttpResponse<String> upload = app.post("/ingestion/upload-json", tenant.key(),

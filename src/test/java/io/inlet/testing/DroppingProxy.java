@@ -149,7 +149,8 @@ public final class DroppingProxy implements AutoCloseable {
         return length;
     }
 
-    private static void reset(Socket socket) {
+    /** Closes the socket with a reset (RST), as a network failure would, not an orderly close. */
+    static void reset(Socket socket) {
         try {
             socket.setSoLinger(true, 0);
             socket.close();

@@ -13,7 +13,9 @@ import java.util.zip.GZIPInputStream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Json;
+import io.inlet.storage.LakeKeys;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** Reads back what the lake holds, the way a downstream reader would: list part files, gunzip, parse lines. */
@@ -22,6 +24,25 @@ public final class Lake {
     private static final ObjectMapper JSON = Json.mapper();
 
     private Lake() {
+    }
+
+    /**
+     * Batches still in progress: manifests in the lake bucket, not counting tombstones (batches abandoned before they
+     * were sealed, kept a day).
+     */
+    public static List<String> unfinishedBatches(S3Client s3, String bucket) {
+        List<String> unfinished = new ArrayList<>();
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.MANIFEST_PREFIX)).contents()) {
+            try {
+                var head = s3.headObject(b -> b.bucket(bucket).key(object.key()));
+                if (!"true".equals(head.metadata().get(LakeKeys.ABANDONED_METADATA))) {
+                    unfinished.add(object.key());
+                }
+            } catch (NoSuchKeyException finished) {
+                // deleted between the listing and the look
+            }
+        }
+        return unfinished;
     }
 
     public static List<String> partKeys(S3Client s3, String bucket, String prefix) {
