@@ -44,6 +44,7 @@ import io.inlet.storage.embedded.EmbeddedS3;
 import io.inlet.storage.S3Clients;
 import io.inlet.storage.S3Health;
 import io.inlet.tenant.ApiKeyAuth;
+import io.inlet.tenant.ApiKeyGate;
 import io.inlet.tenant.ApiKeys;
 import io.inlet.tenant.DevTenant;
 import io.inlet.tenant.KeyLastUse;
@@ -295,6 +296,7 @@ public class InletConfiguration implements CamelConfiguration {
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
                     router.route().order(Integer.MIN_VALUE + 1).handler(new RequestDeadlines(vertx, headTimeout,
                             settings.httpBodyTimeout()));
+                    ApiKeyGate.install(context, router, Integer.MIN_VALUE + 2, keys, errorResponses);
                     HttpErrorPages.install(router, maxBodySize, errorResponses);
                     ConsolePages.install(router, presignedUploads.uploadOrigin());
                     ScrapeAccess.install(context, settings.metrics().scrapeToken(), errorResponses);

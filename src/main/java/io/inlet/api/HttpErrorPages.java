@@ -40,6 +40,14 @@ public final class HttpErrorPages {
                 false));
     }
 
+    /**
+     * Answers a request refused from its head (its body unread, or partly read), then closes the connection once the
+     * client has sent what it was sending, as for an oversized body.
+     */
+    public static void refuseUnread(RoutingContext ctx, int status, String body) {
+        answer(ctx, status, body, true);
+    }
+
     /** {@code closeAfter}: stop reading the rest of an oversized body (instead of draining it) once answered. */
     private static void answer(RoutingContext ctx, int status, String body, boolean closeAfter) {
         if (ctx.response().ended()) {

@@ -14,9 +14,9 @@ import io.vertx.ext.web.RoutingContext;
  * Bounds how long a request may take to arrive, on the API router (after the request log, before Camel's body handler):
  * a body not complete within the body timeout after its head closes the connection, and once a request is
  * answered the connection's next head is timed again ({@link RequestHeadTimeout}). Camel's body handler holds a
- * body (up to the body limit) in memory until it is complete, before any route step, the API key check included:
- * without a deadline a client that sends a byte now and then, inside the idle timeout, would hold that memory for
- * ever, and a few hundred such clients all of it.
+ * body (up to the body limit) in memory until it is complete, before any route step (only a request without a valid
+ * key is refused before, from its head: {@code ApiKeyGate}): without a deadline a client that sends a byte now and
+ * then, inside the idle timeout, would hold that memory for ever, and a few hundred such clients all of it.
  */
 public final class RequestDeadlines implements Handler<RoutingContext> {
 

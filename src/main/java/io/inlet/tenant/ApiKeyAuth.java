@@ -11,6 +11,9 @@ import org.apache.camel.component.platform.http.vertx.HttpMessage;
 public final class ApiKeyAuth {
 
     public static final String HEADER = "x-api-key";
+    static final String MISSING = "Missing API key: send it in the x-api-key header";
+    // Revoked and expired keys get the same answer as keys that never existed: nothing to learn from it.
+    static final String UNKNOWN = "Unknown API key";
 
     private final ApiKeys keys;
     private final KeyLastUse lastUse;
@@ -25,11 +28,9 @@ public final class ApiKeyAuth {
         // The key must not travel further down the route (logs, tracing, error pages).
         exchange.getMessage().removeHeader(HEADER);
         if (presented == null || presented.isBlank()) {
-            throw ApiException.unauthorized("Missing API key: send it in the x-api-key header");
+            throw ApiException.unauthorized(MISSING);
         }
-        // Revoked and expired keys get the same answer as keys that never existed: nothing to learn from it.
-        ApiKeys.StoredKey key = keys.accepted(presented.trim())
-                .orElseThrow(() -> ApiException.unauthorized("Unknown API key"));
+        ApiKeys.StoredKey key = keys.accepted(presented.trim()).orElseThrow(() -> ApiException.unauthorized(UNKNOWN));
         lastUse.used(key.keyId());
         LogContext.tenant(exchange, key.tenant());
     }
