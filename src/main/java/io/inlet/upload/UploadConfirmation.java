@@ -1,6 +1,8 @@
 package io.inlet.upload;
 
 import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -121,12 +124,45 @@ public final class UploadConfirmation {
     }
 
     /**
+     * Whether the landing object is not the confirmed file's leftover (a copy the confirmation did not get to delete)
+     * but another file PUT since. The copy keeps the bytes, so its ETag (their MD5) is the leftover's: another ETag,
+     * or another size, is another file. Only under SSE-KMS do ETags differ for the same bytes; there a file of the same
+     * size counts as another only if it was stored after the confirmation (S3 dates objects to the second).
+     */
+    private boolean putAfterConfirmation(FileKey key, HeadObjectResponse landed, HeadObjectResponse confirmedCopy) {
+        if (landed.eTag().equals(confirmedCopy.eTag())) {
+            return false;
+        }
+        if (landed.contentLength().longValue() != confirmedCopy.contentLength().longValue()
+                || isMd5(landed) && isMd5(confirmedCopy)) {
+            return true;
+        }
+        String confirmedAt = statuses.read(key.key()).map(status -> status.confirmedAt).orElse(null);
+        return confirmedAt != null
+                && landed.lastModified().isAfter(Instant.parse(confirmedAt).truncatedTo(ChronoUnit.SECONDS));
+    }
+
+    private static boolean isMd5(HeadObjectResponse head) {
+        ServerSideEncryption encryption = head.serverSideEncryption();
+        return (encryption == null || encryption == ServerSideEncryption.AES256) && !head.eTag().contains("-");
+    }
+
+    /**
      * True when this call moved the file; false when the inbox or archive already had it. {@code admit} sees the size of
      * a file about to be moved (and may refuse it) before anything is recorded.
      */
     private boolean moveToInbox(FileKey key, LongConsumer admit) {
-        if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
-                || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
+        Optional<HeadObjectResponse> taken = S3Objects.head(s3, buckets.inbox(), key.key())
+                .or(() -> S3Objects.head(s3, buckets.archive(), key.key()));
+        if (taken.isPresent()) {
+            Optional<HeadObjectResponse> landed = S3Objects.head(s3, buckets.landing(), key.key());
+            if (landed.isPresent() && putAfterConfirmation(key, landed.get(), taken.get())) {
+                // Another file PUT to the URL after its upload was confirmed: saying "confirmed" would lose it unsaid.
+                s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+                throw new ApiException(409, "This upload was already confirmed, and the file PUT to its URL since then "
+                        + "was not taken (it was deleted): request a new upload URL for another file",
+                        List.of(ApiError.atField("/file_key", "already confirmed")));
+            }
             // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             return false;

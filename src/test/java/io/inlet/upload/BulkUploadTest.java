@@ -197,6 +197,31 @@ class BulkUploadTest {
     }
 
     @Test
+    void anotherFilePutToAConfirmedUploadIsRefusedAtConfirmNotSilentlyDropped() throws IOException {
+        Tenant tenant = app.newTenant("reput");
+        JsonlFiles.Generated first = JsonlFiles.contactEvents(dir, "reput-1", 1_000, 0, true);
+        JsonlFiles.Generated second = JsonlFiles.contactEvents(dir, "reput-2", 1_500, 0, true);
+        BulkClient.Upload upload = client.requestUrl(tenant.key(), "contact_event");
+        client.put(upload.uploadUrl(), first.path());
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+        client.awaitFinal(tenant.key(), upload.fileKey(), Duration.ofSeconds(60));
+
+        // the same bytes again (a retry of the PUT) are the confirmed file: still 200
+        assertThat(client.put(upload.uploadUrl(), first.path())).isEqualTo(200);
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+        // another file through the URL, still valid: refused, and said so
+        assertThat(client.put(upload.uploadUrl(), second.path())).isEqualTo(200);
+        HttpResponse<String> refused = client.confirm(tenant.key(), upload.fileKey());
+
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body()).contains("already confirmed").contains("request a new upload URL");
+        assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().landingBucket()).prefix(upload.fileKey())).keyCount())
+                .as("the second file left in landing").isZero();
+        assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=" + tenant.id() + "/"),
+                "event_id")).containsExactlyInAnyOrderElementsOf(first.validIds());
+    }
+
+    @Test
     void confirmingWithoutAnUploadIs404AndABadRequestIs422() {
         Tenant tenant = app.newTenant("early");
         BulkClient.Upload upload = client.requestUrl(tenant.key(), "contact");
