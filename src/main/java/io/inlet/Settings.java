@@ -154,6 +154,7 @@ public record Settings(
     public record Pipeline(
             long maxRecordsPerPart,
             long maxBytesPerPart,
+            int maxOpenParts,
             long lakeBufferBytes,
             int gzipLevel,
             int maxLineBytes,
@@ -223,6 +224,7 @@ public record Settings(
                 new Pipeline(
                         r.longValue("inlet.lake.part.max-records"),
                         r.longValue("inlet.lake.part.max-bytes"),
+                        Math.toIntExact(r.positive("inlet.lake.max-open-parts")),
                         r.longValue("inlet.lake.buffer-bytes"),
                         r.integer("inlet.lake.gzip-level"),
                         r.integer("inlet.pipeline.max-line-bytes"),

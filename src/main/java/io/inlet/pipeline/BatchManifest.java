@@ -69,7 +69,9 @@ public record BatchManifest(
             @JsonProperty("max_line_bytes") int maxLineBytes,
             @JsonProperty("rejected_raw_bytes") int rejectedRawBytes,
             @JsonProperty("max_expansion_ratio") long maxExpansionRatio,
-            @JsonProperty("max_zip_entries") int maxZipEntries) {
+            @JsonProperty("max_zip_entries") int maxZipEntries,
+            /** 0 in manifests written before the setting existed: no bound, as they ran then. */
+            @JsonProperty("max_open_parts") int maxOpenParts) {
 
         /** {@code inlet.pipeline.zip.max-entries}'s default, for manifests written before the setting existed. */
         static final int DEFAULT_MAX_ZIP_ENTRIES = 10_000;
@@ -82,7 +84,7 @@ public record BatchManifest(
 
         static Cut of(Settings.Pipeline pipeline) {
             return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.gzipLevel(), pipeline.maxLineBytes(),
-                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries());
+                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries(), pipeline.maxOpenParts());
         }
     }
 

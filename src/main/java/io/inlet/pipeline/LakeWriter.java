@@ -23,7 +23,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * day), uploading a part when it is full (records or bytes) and every part at the end. Memory is a fixed pool
  * of record buffers ({@code inlet.lake.buffer-bytes}); a partition that has not been written for a while
  * gives its buffer back (compressed onto its scratch file) without closing its part, so records arriving in
- * any order over any number of days still make full-size parts. Part names come from the batch id and a
+ * any order over any number of days still make full-size parts. At most {@code max_open_parts} parts are open at
+ * once: past that the part written least recently is closed early. Part names come from the batch id and a
  * per-partition sequence: the same batch run again writes the same names.
  */
 final class LakeWriter implements AutoCloseable {
@@ -44,7 +45,8 @@ final class LakeWriter implements AutoCloseable {
     private final int maxBuffers;
     private final Deflater deflater;
     private final byte[] deflated = new byte[64 * 1024];
-    private final Map<Partition, PartBuilder> parts = new HashMap<>();
+    /** Open parts, least recently written first. */
+    private final LinkedHashMap<Partition, PartBuilder> parts = new LinkedHashMap<>(64, 0.75f, true);
     /** Parts holding a buffer, least recently written first. */
     private final LinkedHashMap<Partition, PartBuilder> buffered = new LinkedHashMap<>(64, 0.75f, true);
     private final ArrayDeque<byte[]> freeBuffers = new ArrayDeque<>();
@@ -72,6 +74,11 @@ final class LakeWriter implements AutoCloseable {
             part = null;
         }
         if (part == null) {
+            if (cut.maxOpenParts() > 0 && parts.size() >= cut.maxOpenParts()) {
+                // the order records come in decides which, so a rerun closes the same parts at the same records
+                Map.Entry<Partition, PartBuilder> idle = parts.entrySet().iterator().next();
+                upload(idle.getKey(), idle.getValue());
+            }
             part = new PartBuilder(Files.createTempFile(scratch, "part-", ".jsonl.gz"));
             parts.put(partition, part);
         }
