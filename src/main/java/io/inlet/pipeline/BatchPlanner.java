@@ -263,7 +263,8 @@ public final class BatchPlanner {
                 throw e;
             }
             if (sealed == Manifests.State.ABANDONED) {
-                // the reconciliation gave up on the batch first (it took longer than the claim grace to seal)
+                // its write failed and the tombstone stands, or the reconciliation gave up on it first (sealing took
+                // longer than the claim grace): the files are free for the batches their messages come back to
                 giveBack(batchId, gathered, null);
                 throw new IllegalStateException("batch " + batchId + " was abandoned before its manifest was written; its "
                         + "files are planned again");

@@ -43,7 +43,6 @@ public final class Manifests {
         ABANDONED
     }
 
-
     private final S3Client s3;
     private final String bucket;
     private final ObjectMapper json;
