@@ -67,18 +67,18 @@ public final class Claims {
     }
 
     private boolean takeOver(String fileKey, String batchId) {
-        Optional<Claim> held = read(fileKey);
-        if (held.isEmpty()) {
+        Claim held = read(fileKey).orElse(null);
+        if (held == null) {
             return false; // released meanwhile: the file left the inbox (or its message comes back later)
         }
-        if (held.get().batchId().equals(batchId)) {
+        if (held.batchId().equals(batchId)) {
             return true;
         }
-        if (manifests.state(held.get().batchId()) != Manifests.State.ABANDONED) {
+        if (manifests.state(held.batchId()) != Manifests.State.ABANDONED) {
             return false;
         }
         try {
-            s3.putObject(b -> b.bucket(bucket).key(LakeKeys.claim(fileKey)).ifMatch(held.get().eTag()).contentType("text/plain"),
+            s3.putObject(b -> b.bucket(bucket).key(LakeKeys.claim(fileKey)).ifMatch(held.eTag()).contentType("text/plain"),
                     RequestBody.fromString(batchId, StandardCharsets.UTF_8));
             return true;
         } catch (S3Exception e) {

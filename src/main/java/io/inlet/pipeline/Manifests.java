@@ -2,7 +2,6 @@ package io.inlet.pipeline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -86,8 +85,12 @@ public final class Manifests {
      * stands (now or before), SEALED when the batch's manifest is there; throws when S3 cannot say.
      */
     State abandon(String batchId, String reason) {
-        byte[] body = ("{\"abandoned_at\":\"" + Instant.now() + "\",\"reason\":" + quoted(reason) + "}")
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] body;
+        try {
+            body = json.writeValueAsBytes(Map.of("abandoned_at", Instant.now().toString(), "reason", reason));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         try {
             s3.putObject(b -> b.bucket(bucket).key(LakeKeys.manifest(batchId)).contentType("application/json")
                     .metadata(Map.of(LakeKeys.ABANDONED_METADATA, "true")).ifNoneMatch("*"), RequestBody.fromBytes(body));
@@ -114,14 +117,6 @@ public final class Manifests {
 
     private static boolean isTombstone(Map<String, String> metadata) {
         return metadata != null && "true".equals(metadata.get(LakeKeys.ABANDONED_METADATA));
-    }
-
-    private String quoted(String text) {
-        try {
-            return json.writeValueAsString(text);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** A plain PUT, for a server without conditional writes (see {@link #replace}). */
