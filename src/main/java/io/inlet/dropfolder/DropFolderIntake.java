@@ -2,7 +2,6 @@ package io.inlet.dropfolder;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +39,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 public final class DropFolderIntake {
 
     private static final Logger LOG = LoggerFactory.getLogger(DropFolderIntake.class);
+    /** Where taken files go, beside their file key, and refused ones, beside their reason (the service's own folders). */
+    private static final String DONE = ".done";
+    private static final String ERROR = ".error";
 
     private final S3Client s3;
     private final Buckets buckets;
@@ -65,10 +67,25 @@ public final class DropFolderIntake {
     }
 
     public void handOver(Exchange exchange) throws IOException {
-        String relative = exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class).replace(File.separatorChar, '/');
-        Path file = root.resolve(relative);
+        String relative = relativeName(exchange);
         // First, before anything opens it: links, hard-linked files and pipes are refused unread.
-        BasicFileAttributes attributes = RegularFileCheck.attributesOf(root, relative);
+        try (DropEntry entry = DropEntry.find(root, relative)) {
+            BasicFileAttributes attributes = entry.checkedAttributes();
+            FileKey key = fileKey(relative, attributes, entry);
+            try (LogContext.Scope about = LogContext.about(key)) {
+                handOver(exchange, key, entry, relative, attributes.size(), attributes.lastModifiedTime().toMillis());
+            }
+            crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_INBOX_WRITE);
+            Path sidecar = root.resolve(DONE).resolve(relative + ".file_key");
+            Files.createDirectories(sidecar.getParent());
+            Files.writeString(sidecar, key.key() + "\n");
+            exchange.setProperty(LogContext.FILE_KEY, key.key());
+            entry.moveInto(sidecar.getParent());
+        }
+    }
+
+    /** Tenant and stream from the folders; the file key from the file itself, or {@link DropRefused} saying why not. */
+    private FileKey fileKey(String relative, BasicFileAttributes attributes, DropEntry entry) throws IOException {
         String[] parts = relative.split("/");
         if (parts.length != 3) {
             throw new DropRefused("the file is not in a {tenant}/{stream}/ folder (it is at '" + relative + "')");
@@ -90,21 +107,12 @@ public final class DropFolderIntake {
             throw new DropRefused("the file is " + size + " bytes, over the limit of " + maxBytes + " bytes");
         }
         long modified = attributes.lastModifiedTime().toMillis();
-        FileKey key = FileKey.create(stream, FileKey.SOURCE_DROP_FOLDER, tenant, Instant.ofEpochMilli(modified),
+        return FileKey.create(stream, FileKey.SOURCE_DROP_FOLDER, tenant, Instant.ofEpochMilli(modified),
                 UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
-                keyEnding(file));
-
-        try (LogContext.Scope about = LogContext.about(key)) {
-            handOver(exchange, key, file, relative, size, modified);
-        }
-        crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_INBOX_WRITE);
-        Path sidecar = root.resolve(".done").resolve(relative + ".file_key");
-        Files.createDirectories(sidecar.getParent());
-        Files.writeString(sidecar, key.key() + "\n");
-        exchange.setProperty(LogContext.FILE_KEY, key.key());
+                keyEnding(entry.head(FileMagic.HEAD_BYTES)));
     }
 
-    private void handOver(Exchange exchange, FileKey key, Path file, String relative, long size, long modified) throws IOException {
+    private void handOver(Exchange exchange, FileKey key, DropEntry entry, String relative, long size, long modified) {
         if (S3Objects.head(s3, buckets.inbox(), key.key()).isPresent()
                 || S3Objects.head(s3, buckets.archive(), key.key()).isPresent()) {
             LOG.info("Drop folder: {} was handed over before (as {}); not uploading it again", relative, key);
@@ -117,26 +125,35 @@ public final class DropFolderIntake {
         status.confirmedAt = statuses.now();
         statuses.write(status);
         exchange.setProperty(LogContext.FILE_KEY, key.key());
-        try (UnfollowedFileContent content = new UnfollowedFileContent(file)) {
-            s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
-                    RequestBody.fromContentProvider(content, size, "application/octet-stream"));
-        }
+        s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
+                RequestBody.fromContentProvider(entry.content(), size, "application/octet-stream"));
         queue.announce(new InboxFile(key.key(), size));
         meters.received(key, size, IngestMeters.VIA_DROP_FOLDER);
         LOG.info("Drop folder: {} handed over as {}", relative, key);
     }
 
-    /** Failure route step: writes {@code .error/{path}.reason.txt}, one sentence, before the file is moved there. */
+    /**
+     * Failure route step (the file's dead letter): writes {@code .error/{path}.reason.txt}, one sentence, then moves
+     * the entry there, from the folder it was found in. An entry that can no longer be reached without following a
+     * link (its folder became one) is left where it is: the next listing does not enter a linked folder.
+     */
     public void recordFailure(Exchange exchange) throws IOException {
-        String relative = exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class).replace(File.separatorChar, '/');
+        String relative = relativeName(exchange);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = cause instanceof DropRefused ? cause.getMessage()
                 : "the file could not be stored in the inbox bucket (" + (cause == null ? "unknown error" : cause.getMessage())
                         + "); move it back into its folder to try again";
-        Path reasonFile = root.resolve(".error").resolve(relative + ".reason.txt");
+        Path reasonFile = root.resolve(ERROR).resolve(relative + ".reason.txt");
         Files.createDirectories(reasonFile.getParent());
         Files.writeString(reasonFile, reason + "\n");
-        LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
+        try (DropEntry entry = DropEntry.find(root, relative)) {
+            entry.moveInto(reasonFile.getParent());
+            LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
+        } catch (DropRefused | IOException notMoved) {
+            Files.deleteIfExists(reasonFile);
+            LOG.warn("Drop folder: {} is refused ({}) but could not be moved to .error/ ({}); it is left where it is",
+                    relative, reason, notMoved.getMessage());
+        }
         String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         if (fileKey != null) {
             markFailed(fileKey, reason);
@@ -146,7 +163,9 @@ public final class DropFolderIntake {
     /** The status said queued before the upload failed: say what happened instead (S3 permitting). */
     private void markFailed(String fileKey, String reason) {
         try {
-            if (S3Objects.head(s3, buckets.inbox(), fileKey).isPresent()) {
+            // stored after all (an answer lost, then retries that failed): the pipeline has it, or already archived it
+            if (S3Objects.head(s3, buckets.inbox(), fileKey).isPresent()
+                    || S3Objects.head(s3, buckets.archive(), fileKey).isPresent()) {
                 return;
             }
             FileKey key = FileKey.parse(fileKey).orElseThrow();
@@ -163,14 +182,14 @@ public final class DropFolderIntake {
     }
 
     /** The file key's ending, after what the file holds (its first bytes), as for any inbox file: gzip, zip or JSONL. */
-    private static String keyEnding(Path file) throws IOException {
-        byte[] head;
-        try (InputStream in = UnfollowedFileContent.open(file)) {
-            head = in.readNBytes(FileMagic.HEAD_BYTES);
-        }
+    private static String keyEnding(byte[] head) {
         if (FileMagic.isGzip(head)) {
             return "jsonl.gz";
         }
         return FileMagic.isZip(head) ? FileKey.ZIP : "jsonl";
+    }
+
+    private static String relativeName(Exchange exchange) {
+        return exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class).replace(File.separatorChar, '/');
     }
 }
