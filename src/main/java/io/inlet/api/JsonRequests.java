@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.inlet.Gunzip;
 import io.inlet.UnicodeText;
+import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
 
 /**
@@ -38,21 +39,27 @@ public final class JsonRequests {
     }
 
     /**
-     * Route step: 415 / 413 / 400 as above; 503 when the body's turn to be parsed does not come in time
-     * ({@link ParsingBudget}); otherwise the body becomes the request's JSON bytes (inflated, at
-     * most the limit) and their tree is kept in {@link #REQUEST} for the steps after the route's json-validator.
-     * That component always parses its input itself: given these bytes it reads them in place, where a tree
-     * would first be written out again as a copy.
+     * Route step: 415 / 413 as above; otherwise the body becomes the request's JSON bytes (inflated, at most the
+     * limit), which the route charges to the tenant before {@link #parse} spends memory and time on them.
      */
     public void read(Exchange exchange) {
-        byte[] body = bytes(exchange);
-        // the tree and its checks take many times the body's size: at most so many bytes of bodies at once
-        budget.take(exchange, body.length);
-        exchange.setProperty(REQUEST, parse(body));
-        exchange.getMessage().setBody(body);
+        exchange.getMessage().setBody(bytes(exchange));
     }
 
-    /** The tree {@link #read} parsed; by then the route's json-validator has checked it against the schema. */
+    /**
+     * Route step after {@link #read}: 503 when the body's turn to be parsed does not come in time
+     * ({@link ParsingBudget}), 400 for malformed JSON; otherwise the tree is kept in {@link #REQUEST} for the steps
+     * after the route's json-validator, and the body stays the bytes. That component always parses its input itself:
+     * given these bytes it reads them in place, where a tree would first be written out again as a copy.
+     */
+    public void parse(Exchange exchange) {
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        // the tree and its checks take many times the body's size: at most so many bytes of bodies at once
+        budget.take(exchange, ApiKeyAuth.tenantOf(exchange), body.length);
+        exchange.setProperty(REQUEST, parse(body));
+    }
+
+    /** The tree {@link #parse} parsed; by then the route's json-validator has checked it against the schema. */
     public static JsonNode request(Exchange exchange) {
         JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
         if (request == null) {

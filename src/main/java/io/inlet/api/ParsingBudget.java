@@ -2,6 +2,7 @@ package io.inlet.api;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -15,12 +16,18 @@ import org.apache.camel.support.SynchronizationAdapter;
  * A request takes its body's size from the budget before it is parsed, waiting its turn for at most the wait, and
  * gives it back when it is answered, whatever the answer. Parsing is CPU-bound, so on a small machine a budget of a
  * few largest bodies costs no throughput; small bodies hardly count against it.
+ * <p>
+ * One tenant holds at most its share of the budget (half of it, and at least one largest body): its further
+ * requests wait in their own line, so a tenant sending large bodies as fast as its rate limits let it cannot make
+ * every other tenant's requests wait behind its own.
  */
 public final class ParsingBudget {
 
     private final Semaphore bytes;
     private final int budget;
+    private final int share;
     private final long waitMillis;
+    private final Map<String, Semaphore> tenantShares = new ConcurrentHashMap<>();
 
     /**
      * @param budget bytes of bodies parsed at once; at least one largest body ({@code minimum})
@@ -32,29 +39,47 @@ public final class ParsingBudget {
                     + Integer.MAX_VALUE + ", not " + budget);
         }
         this.budget = (int) budget;
+        this.share = (int) Math.max(minimum, budget / 2);
         this.bytes = new Semaphore(this.budget, true);
         this.waitMillis = waitMillis;
     }
 
-    /** Takes {@code size} bytes for the exchange until it completes; a 503 if they are not free within the wait. */
-    void take(Exchange exchange, int size) {
-        int weight = Math.max(1, Math.min(size, budget));
-        boolean taken;
-        try {
-            taken = bytes.tryAcquire(weight, waitMillis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            taken = false;
+    /**
+     * Takes {@code size} bytes for the exchange until it completes, first from the tenant's share, then from the
+     * budget; a 503 if they are not free within the wait.
+     */
+    void take(Exchange exchange, String tenant, int size) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        Semaphore tenantShare = tenantShares.computeIfAbsent(tenant, t -> new Semaphore(share, true));
+        int tenantWeight = Math.max(1, Math.min(size, share));
+        if (!acquire(tenantShare, tenantWeight, deadline)) {
+            throw busy("other large requests of this tenant");
         }
-        if (!taken) {
-            throw new ApiException(503, "Inlet is busy parsing other large requests; nothing was accepted, retry after 1 s",
-                    List.of(), Map.of("Retry-After", "1"));
+        int weight = Math.max(1, Math.min(size, budget));
+        if (!acquire(bytes, weight, deadline)) {
+            tenantShare.release(tenantWeight);
+            throw busy("other large requests");
         }
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
                 bytes.release(weight);
+                tenantShare.release(tenantWeight);
             }
         });
+    }
+
+    private static boolean acquire(Semaphore semaphore, int weight, long deadline) {
+        try {
+            return semaphore.tryAcquire(weight, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static ApiException busy(String what) {
+        return new ApiException(503, "Inlet is busy parsing " + what + "; nothing was accepted, retry after 1 s",
+                List.of(), Map.of("Retry-After", "1"));
     }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Json;
+import io.inlet.ops.LogContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.RoutesBuilder;
@@ -36,6 +37,8 @@ import org.junit.jupiter.api.Test;
  * left out.
  */
 class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
+
+    private static final String TENANT = "acme";
 
     private final ObjectMapper json = Json.mapper();
 
@@ -65,17 +68,24 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
         builders.add(new RouteBuilder() {
             @Override
             public void configure() {
-                // the first steps of routes/upload-json.camel.yaml and routes/bulk-upload.camel.yaml
+                // the first steps of routes/upload-json.camel.yaml and routes/bulk-upload.camel.yaml, the tenant
+                // as apiKeyAuth.authenticate leaves it
                 from("direct:upload-json").routeConfigurationId("upload-json-envelope,api-errors")
+                        .setProperty(LogContext.TENANT, constant(TENANT))
                         .to("bean:jsonRequests?method=read")
+                        .to("bean:jsonRequests?method=parse")
                         .to("json-validator:schemas/upload-json-request.schema.json?uriSchemaLoader=#envelopeSchemas")
                         .to("mock:accepted");
                 from("direct:generate-upload-url").routeConfigurationId("bulk-upload-envelope,api-errors")
+                        .setProperty(LogContext.TENANT, constant(TENANT))
                         .to("bean:jsonRequests?method=read")
+                        .to("bean:jsonRequests?method=parse")
                         .to("json-validator:schemas/generate-upload-url-request.schema.json?uriSchemaLoader=#envelopeSchemas")
                         .to("mock:accepted");
                 from("direct:confirm-upload").routeConfigurationId("bulk-upload-envelope,api-errors")
+                        .setProperty(LogContext.TENANT, constant(TENANT))
                         .to("bean:jsonRequests?method=read")
+                        .to("bean:jsonRequests?method=parse")
                         .to("json-validator:schemas/confirm-upload-request.schema.json?uriSchemaLoader=#envelopeSchemas")
                         .to("mock:accepted");
             }
