@@ -69,6 +69,8 @@ public final class BatchCommit {
      * between the copies and the deletes leaves the manifest, and the rerun copies and deletes again.
      */
     public void archive(BatchOutcome outcome) {
+        // again: the statuses may have taken long enough for a stall to let another instance take the batch over
+        sweep.confirmOwnership(outcome.manifest().batchId());
         archive(outcome.manifest());
     }
 
@@ -95,6 +97,8 @@ public final class BatchCommit {
 
     public void finish(BatchOutcome outcome) {
         crashPoints.reached(CrashPoints.AFTER_ARCHIVE);
+        // and before the manifest goes: a new owner's run ends (taken over) when it finds it gone
+        sweep.confirmOwnership(outcome.manifest().batchId());
         manifests.delete(outcome.manifest().batchId());
         sweep.finished(outcome.manifest().batchId());
         for (SourceResult result : outcome.sources()) {

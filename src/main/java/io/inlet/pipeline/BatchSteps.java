@@ -145,8 +145,7 @@ public final class BatchSteps {
         file.reading(chunks);
         file.status.startProcessing(chunks.size(), statuses.now());
         if (chunks.size() >= PROGRESS_FROM_BYTES) {
-            ownership.confirmOwnership(run.manifest.batchId());
-            statuses.write(file.status);
+            writeProgress(run, file);
         }
     }
 
@@ -274,13 +273,26 @@ public final class BatchSteps {
         return run.outcome;
     }
 
-    /** A "processing" status, never over the final one of an instance that took the batch over. */
     private void reportProgress(BatchRun run, SourceRun file, LineChunks chunks) {
-        ownership.confirmOwnership(run.manifest.batchId());
         file.status.bytesRead = chunks.bytesRead();
         file.status.recordsAccepted = file.accepted;
         file.status.recordsRejected = file.rejectedCount;
-        statuses.write(file.status);
+        writeProgress(run, file);
+    }
+
+    /**
+     * A "processing" status, never over the final one of an instance that took the batch over: the ownership check
+     * keeps a stalled run from starting the write, and the write goes only over the version this run read or wrote,
+     * for one already under way when the stall began (or a run whose batch was committed by its stalled first owner).
+     */
+    private void writeProgress(BatchRun run, SourceRun file) {
+        ownership.confirmOwnership(run.manifest.batchId());
+        if (!statuses.writeIfUnchanged(file.status)) {
+            // written by someone else since: this run's figures are not the news; its final status still goes out
+            // (unconditionally) if the batch is still this instance's when it commits
+            ownership.confirmOwnership(run.manifest.batchId());
+            LOG.debug("{}: progress not written, its status changed meanwhile", file.key);
+        }
     }
 
     /** The file's own reason (a {@link SourceFailure} somewhere in the cause chain). */

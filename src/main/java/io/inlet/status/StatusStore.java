@@ -9,9 +9,13 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.storage.FileKey;
 import io.inlet.storage.LakeKeys;
+import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Reads and writes status documents in the lake bucket. A file's first status document is preceded by its entry in
@@ -36,8 +40,10 @@ public final class StatusStore {
 
     public Optional<UploadStatus> read(String fileKey) {
         try {
-            byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(LakeKeys.status(fileKey))).asByteArray();
-            return Optional.of(json.readValue(bytes, UploadStatus.class));
+            ResponseBytes<GetObjectResponse> stored = s3.getObjectAsBytes(b -> b.bucket(bucket).key(LakeKeys.status(fileKey)));
+            UploadStatus status = json.readValue(stored.asByteArray(), UploadStatus.class);
+            status.stored(stored.response().eTag());
+            return Optional.of(status);
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -51,6 +57,29 @@ public final class StatusStore {
      * rerun after a crash) date it the same way each time, so that the file keeps one entry.
      */
     public void write(UploadStatus status) {
+        put(status, false);
+    }
+
+    /**
+     * Writes the status only over the document it was read as (or last written as by this instance), or, for a
+     * status made here, only where there is none: false, and nothing written, when another write came first. For
+     * the writes that must not undo another's: a transition one of two instances may make (confirmed or expired),
+     * and progress, which must never stand over a final status written meanwhile.
+     */
+    public boolean writeIfUnchanged(UploadStatus status) {
+        try {
+            put(status, true);
+            return true;
+        } catch (S3Exception e) {
+            // 412: another version (404: none, where one was read); 409: another conditional write under way (AWS)
+            if (e.statusCode() == 412 || e.statusCode() == 409 || e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private void put(UploadStatus status, boolean ifUnchanged) {
         if (status.unstored()) {
             if (status.createdAt == null) {
                 status.createdAt = now();
@@ -59,14 +88,22 @@ public final class StatusStore {
                     "Not a file key: " + status.fileKey)), Instant.parse(status.createdAt));
         }
         status.updatedAt = now();
+        byte[] bytes;
         try {
-            byte[] bytes = json.writeValueAsBytes(status);
-            s3.putObject(b -> b.bucket(bucket).key(LakeKeys.status(status.fileKey)).contentType("application/json"),
-                    RequestBody.fromBytes(bytes));
+            bytes = json.writeValueAsBytes(status);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        status.stored();
+        String expected = status.version();
+        PutObjectResponse written = s3.putObject(b -> {
+            b.bucket(bucket).key(LakeKeys.status(status.fileKey)).contentType("application/json");
+            if (ifUnchanged && expected != null) {
+                b.ifMatch(expected);
+            } else if (ifUnchanged) {
+                b.ifNoneMatch("*");
+            }
+        }, RequestBody.fromBytes(bytes));
+        status.stored(written.eTag());
     }
 
     public String now() {

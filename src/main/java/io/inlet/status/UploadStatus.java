@@ -72,6 +72,10 @@ public final class UploadStatus {
     @JsonIgnore
     private boolean unstored;
 
+    /** The stored document's ETag this was read as, or last written as: what {@link StatusStore#writeIfUnchanged} expects. */
+    @JsonIgnore
+    private String version;
+
     /** A file's status that the lake does not hold yet (written with {@link StatusStore#write}). */
     public static UploadStatus of(String fileKey, String tenant, String stream, UploadState state) {
         UploadStatus status = new UploadStatus();
@@ -148,8 +152,13 @@ public final class UploadStatus {
         return unstored;
     }
 
-    void stored() {
+    void stored(String version) {
         unstored = false;
+        this.version = version;
+    }
+
+    String version() {
+        return version;
     }
 
     /** Fresh processing figures on top of what was known before (created, confirmed). */

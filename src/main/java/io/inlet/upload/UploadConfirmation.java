@@ -142,6 +142,12 @@ public final class UploadConfirmation {
                 && landed.lastModified().isAfter(Instant.parse(confirmedAt).truncatedTo(ChronoUnit.SECONDS));
     }
 
+    private static ApiException expired(UploadStatus status) {
+        return new ApiException(410, "This upload expired: it was not confirmed within the grace period after its "
+                + "upload URL expired (" + status.uploadUrlExpiresAt + "). Request a new upload URL and upload again",
+                List.of(ApiError.atField("/file_key", "expired unconfirmed")));
+    }
+
     private static boolean isMd5(HeadObjectResponse head) {
         ServerSideEncryption encryption = head.serverSideEncryption();
         return (encryption == null || encryption == ServerSideEncryption.AES256) && !head.eTag().contains("-");
@@ -170,9 +176,7 @@ public final class UploadConfirmation {
         UploadStatus status = statuses.read(key.key())
                 .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
         if (expiry.isExpired(status, clock.instant())) {
-            throw new ApiException(410, "This upload expired: it was not confirmed within the grace period after its "
-                    + "upload URL expired (" + status.uploadUrlExpiresAt + "). Request a new upload URL and upload again",
-                    List.of(ApiError.atField("/file_key", "expired unconfirmed")));
+            throw expired(status);
         }
         HeadObjectResponse uploaded = S3Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
                 "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
@@ -195,11 +199,19 @@ public final class UploadConfirmation {
                     + maxBytes + " bytes; it was deleted. Split it into smaller files.");
         }
         admit.accept(uploaded.contentLength());
-        // Queued is recorded before the copy: once the copy exists the pipeline may take over the document.
+        // Queued is recorded before the copy: once the copy exists the pipeline may take over the document. Only over
+        // the status read above: the expiry on another instance may have written "expired" (and be deleting the
+        // upload) since.
         status.state = UploadState.QUEUED;
         status.bytesTotal = uploaded.contentLength();
         status.confirmedAt = clock.instant().toString();
-        statuses.write(status);
+        if (!statuses.writeIfUnchanged(status)) {
+            UploadStatus now = statuses.read(key.key()).orElse(status);
+            if (expiry.isExpired(now, clock.instant())) {
+                throw expired(now);
+            }
+            // another confirmation of the same upload (on another instance) recorded it first: move it all the same
+        }
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_STATUS);
         try {
             // The presigned URL is still valid: pin the version whose size was checked.

@@ -86,20 +86,29 @@ public final class UploadExpiry {
         return locks.whileHeld(key, () -> {
             Optional<UploadStatus> status = statuses.read(key.key());
             if (status.isEmpty() || status.get().state != UploadState.AWAITING_UPLOAD) {
-                // confirmed, refused or expired already: the marker outlived a crash
+                // confirmed, refused or expired already: the marker outlived a crash (after an expiry, before the
+                // upload was deleted)
+                if (status.isPresent() && status.get().state == UploadState.EXPIRED) {
+                    s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+                }
                 closed(key.key());
                 return false;
             }
             if (!isExpired(status.get(), now)) {
                 return false;
             }
-            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             UploadStatus expired = status.get();
             expired.state = UploadState.EXPIRED;
             expired.finishedAt = now.toString();
             expired.failureReason = "not confirmed by " + Instant.parse(expired.uploadUrlExpiresAt).plus(grace)
                     + " (the upload URL's expiry plus " + grace + "); anything uploaded was deleted";
-            statuses.write(expired);
+            // The status decides, not the lock (which holds in this instance only): a confirmation on another
+            // instance that wrote "queued" first keeps its upload, and one that comes later finds "expired" (410).
+            if (!statuses.writeIfUnchanged(expired)) {
+                LOG.info("Upload {} was not expired: its status changed meanwhile (confirmed on another instance?)", key);
+                return false;
+            }
+            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             closed(key.key());
             LOG.info("Upload {} expired unconfirmed", key);
             return true;

@@ -61,15 +61,7 @@ class ManifestWriteOutcomeTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-        if (network != null) {
-            network.close();
-        }
-        if (s3 != null) {
-            s3.stop();
-        }
+        TestS3.stopAll(app, network, s3);
     }
 
     @Test

@@ -43,6 +43,19 @@ public final class TestS3 {
         return settings;
     }
 
+    /** Stops a service, the network in front of S3 and S3, in that order (each may be null: its start failed). */
+    public static void stopAll(InletApp app, FaultyHttpProxy network, S3Proxy s3) throws Exception {
+        if (app != null) {
+            app.close();
+        }
+        if (network != null) {
+            network.close();
+        }
+        if (s3 != null) {
+            s3.stop();
+        }
+    }
+
     private static S3Proxy start(String blobStore, Properties properties, int port, String accessKey, String secretKey)
             throws Exception {
         S3Proxy proxy = S3Proxy.builder()
