@@ -109,6 +109,7 @@ public record Settings(
     public record EmbeddedS3Limits(
             int maxInFlight,
             int maxPerClient,
+            int maxPerTenant,
             long minBytesPerSecond,
             Duration minRateWindow,
             Duration idleTimeout,
@@ -155,6 +156,7 @@ public record Settings(
             long maxRecordsPerPart,
             long maxBytesPerPart,
             int maxOpenParts,
+            int maxPartsPerFile,
             long lakeBufferBytes,
             int gzipLevel,
             int maxLineBytes,
@@ -201,6 +203,7 @@ public record Settings(
                 new EmbeddedS3Limits(
                         r.integer("inlet.s3.embedded.uploads.max-in-flight"),
                         r.integer("inlet.s3.embedded.uploads.max-per-client"),
+                        r.integer("inlet.s3.embedded.uploads.max-per-tenant"),
                         r.longValue("inlet.s3.embedded.uploads.min-bytes-per-second"),
                         Duration.parse(r.require("inlet.s3.embedded.uploads.min-rate-window")),
                         Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
@@ -225,6 +228,7 @@ public record Settings(
                         r.longValue("inlet.lake.part.max-records"),
                         r.longValue("inlet.lake.part.max-bytes"),
                         Math.toIntExact(r.positive("inlet.lake.max-open-parts")),
+                        Math.toIntExact(r.positive("inlet.lake.max-parts-per-file")),
                         r.longValue("inlet.lake.buffer-bytes"),
                         r.integer("inlet.lake.gzip-level"),
                         r.integer("inlet.pipeline.max-line-bytes"),

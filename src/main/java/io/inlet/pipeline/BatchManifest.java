@@ -71,7 +71,9 @@ public record BatchManifest(
             @JsonProperty("max_expansion_ratio") long maxExpansionRatio,
             @JsonProperty("max_zip_entries") int maxZipEntries,
             /** 0 in manifests written before the setting existed: no bound, as they ran then. */
-            @JsonProperty("max_open_parts") int maxOpenParts) {
+            @JsonProperty("max_open_parts") int maxOpenParts,
+            /** 0 in manifests written before the setting existed: no bound, as they ran then. */
+            @JsonProperty("max_parts_per_file") int maxPartsPerFile) {
 
         /** {@code inlet.pipeline.zip.max-entries}'s default, for manifests written before the setting existed. */
         static final int DEFAULT_MAX_ZIP_ENTRIES = 10_000;
@@ -84,7 +86,8 @@ public record BatchManifest(
 
         static Cut of(Settings.Pipeline pipeline) {
             return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.gzipLevel(), pipeline.maxLineBytes(),
-                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries(), pipeline.maxOpenParts());
+                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries(), pipeline.maxOpenParts(),
+                    pipeline.maxPartsPerFile());
         }
     }
 

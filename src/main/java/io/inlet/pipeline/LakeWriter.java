@@ -24,8 +24,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * of record buffers ({@code inlet.lake.buffer-bytes}); a partition that has not been written for a while
  * gives its buffer back (compressed onto its scratch file) without closing its part, so records arriving in
  * any order over any number of days still make full-size parts. At most {@code max_open_parts} parts are open at
- * once: past that the part written least recently is closed early. Part names come from the batch id and a
- * per-partition sequence: the same batch run again writes the same names.
+ * once: past that the part written least recently is closed early. One file's records go to at most
+ * {@code max_parts_per_file} parts: a record that would need another is refused (the caller rejects it). Part names
+ * come from the batch id and a per-partition sequence: the same batch run again writes the same names.
  */
 final class LakeWriter implements AutoCloseable {
 
@@ -53,6 +54,8 @@ final class LakeWriter implements AutoCloseable {
     private int allocatedBuffers;
     private final Map<Partition, Integer> nextSequence = new HashMap<>();
     private final Map<Integer, List<String>> keysBySource = new HashMap<>();
+    /** By source (its index in the batch): how many parts hold its records, the open ones included. */
+    private final Map<Integer, Integer> partsBySource = new HashMap<>();
 
     LakeWriter(S3Client s3, String bucket, String batchId, BatchManifest.Cut cut, long bufferMemory, Path scratch,
             CrashPoints crashPoints, Runnable fence) {
@@ -67,11 +70,22 @@ final class LakeWriter implements AutoCloseable {
         this.deflater = new Deflater(cut.gzipLevel(), true);
     }
 
-    void append(Partition partition, byte[] data, int offset, int length, int sourceIndex) throws IOException {
+    /**
+     * Adds the record to its partition's part; false, and nothing added, when it would be the first record of its
+     * source in a part while the source's records already fill {@code max_parts_per_file} parts.
+     */
+    boolean append(Partition partition, byte[] data, int offset, int length, int sourceIndex) throws IOException {
         PartBuilder part = parts.get(partition);
         if (part != null && (part.records >= cut.maxRecordsPerPart() || part.bytes + length + 1 > cut.maxBytesPerPart())) {
             upload(partition, part);
             part = null;
+        }
+        if (part == null || !part.sources.get(sourceIndex)) {
+            int partsOfSource = partsBySource.getOrDefault(sourceIndex, 0);
+            if (cut.maxPartsPerFile() > 0 && partsOfSource >= cut.maxPartsPerFile()) {
+                return false;
+            }
+            partsBySource.put(sourceIndex, partsOfSource + 1);
         }
         if (part == null) {
             if (cut.maxOpenParts() > 0 && parts.size() >= cut.maxOpenParts()) {
@@ -84,7 +98,7 @@ final class LakeWriter implements AutoCloseable {
         }
         if (length + 1 > BUFFER_BYTES) {
             part.addLarge(data, offset, length, sourceIndex, deflater, deflated);
-            return;
+            return true;
         }
         if (part.buffer == null) {
             part.buffer = takeBuffer();
@@ -93,6 +107,7 @@ final class LakeWriter implements AutoCloseable {
         }
         buffered.put(partition, part);
         part.add(data, offset, length, sourceIndex);
+        return true;
     }
 
     /** Uploads every part; after this all of the batch's records are durable in the lake. */
@@ -100,6 +115,10 @@ final class LakeWriter implements AutoCloseable {
         for (Partition partition : new ArrayList<>(parts.keySet())) {
             upload(partition, parts.get(partition));
         }
+    }
+
+    int maxPartsPerFile() {
+        return cut.maxPartsPerFile();
     }
 
     /** The part keys holding records of the given source (its index in the batch). */

@@ -187,29 +187,42 @@ final class SourceRun implements LineChunks.Gate {
                     if (partition == null || partition.epochDay() != chunk.epochDay[i]) {
                         partition = new LakeWriter.Partition(key.stream(), key.tenant(), chunk.epochDay[i]);
                     }
-                    lake.append(partition, chunk.data, chunk.start[i], chunk.length[i], index);
-                    accepted++;
-                }
-                case Chunk.REJECTED -> {
-                    List<FieldError> errors = chunk.errors[i];
-                    rejected.add(chunk.entry, chunk.line[i], errors, chunk.data, chunk.start[i], chunk.length[i],
-                            chunk.oversizedLength[i] > 0);
-                    rejectedCount++;
-                    if (batchLastLine != null) {
-                        int batch = Arrays.binarySearch(batchLastLine, chunk.line[i]);
-                        // a line past the last batch's (the object was not what its metadata said) counts in it
-                        batchRejected[Math.min(batch < 0 ? -batch - 1 : batch, batchRejected.length - 1)]++;
-                    }
-                    for (FieldError error : errors) {
-                        if (firstRejections.size() < UploadStatus.MAX_LISTED_REJECTIONS) {
-                            firstRejections.add(ApiError.atLine(chunk.entry, chunk.line[i], error.pointer(), error.message()));
-                        }
+                    if (lake.append(partition, chunk.data, chunk.start[i], chunk.length[i], index)) {
+                        accepted++;
+                    } else {
+                        reject(chunk, i, List.of(tooManyParts()));
                     }
                 }
+                case Chunk.REJECTED -> reject(chunk, i, chunk.errors[i]);
                 default -> {
                     // blank line: skipped
                 }
             }
         }
+    }
+
+    private void reject(Chunk chunk, int i, List<FieldError> errors) throws IOException {
+        rejected.add(chunk.entry, chunk.line[i], errors, chunk.data, chunk.start[i], chunk.length[i],
+                chunk.oversizedLength[i] > 0);
+        rejectedCount++;
+        if (batchLastLine != null) {
+            int batch = Arrays.binarySearch(batchLastLine, chunk.line[i]);
+            // a line past the last batch's (the object was not what its metadata said) counts in it
+            batchRejected[Math.min(batch < 0 ? -batch - 1 : batch, batchRejected.length - 1)]++;
+        }
+        for (FieldError error : errors) {
+            if (firstRejections.size() < UploadStatus.MAX_LISTED_REJECTIONS) {
+                firstRejections.add(ApiError.atLine(chunk.entry, chunk.line[i], error.pointer(), error.message()));
+            }
+        }
+    }
+
+    /** A valid record the lake writer refused: its file's records already fill as many parts as one file may. */
+    private FieldError tooManyParts() {
+        String field = key.stream().eventTimeField();
+        return new FieldError(field == null ? "" : "/" + field, "cannot be stored: this file's earlier records already"
+                + " fill " + lake.maxPartsPerFile() + " lake files, the most one file's records may go to"
+                + " (inlet.lake.max-parts-per-file; a lake file holds records of one day); send records of other days"
+                + " in another file, or sort the file by date");
     }
 }

@@ -97,7 +97,7 @@ public final class EmbeddedS3 extends ServiceSupport {
                 .corsRules(uploadsFromBrowsers(settings.embeddedS3CorsOrigins()))
                 .build(), "upload");
         gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
-                limits.maxPerClient(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
+                limits.maxPerClient(), limits.maxPerTenant(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
                 limits.headerTimeout(), settings.uploadMaxBytes()));
         int port;
         try {

@@ -1,5 +1,7 @@
 package io.inlet.storage.embedded;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.inlet.http.RequestHeadTimeout;
+import io.inlet.storage.FileKey;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -48,7 +51,7 @@ final class UploadGateway {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "upgrade", "transfer-encoding");
 
-    record Limits(int maxInFlight, int maxPerClient, long minBytesPerSecond, Duration minRateWindow,
+    record Limits(int maxInFlight, int maxPerClient, int maxPerTenant, long minBytesPerSecond, Duration minRateWindow,
             Duration idleTimeout, Duration headerTimeout, long maxPutBytes) {
     }
 
@@ -64,7 +67,7 @@ final class UploadGateway {
     UploadGateway(int backendPort, Limits limits) {
         this.backendPort = backendPort;
         this.limits = limits;
-        this.admission = new UploadAdmission(limits.maxInFlight(), limits.maxPerClient());
+        this.admission = new UploadAdmission(limits.maxInFlight(), limits.maxPerClient(), limits.maxPerTenant());
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         this.headTimeout = new RequestHeadTimeout(vertx, limits.headerTimeout());
@@ -117,15 +120,29 @@ final class UploadGateway {
         String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
         boolean presignedPut = method.equals("PUT") && request.getParam("X-Amz-Signature") != null;
         String object = presignedPut ? request.path() : null;
-        UploadAdmission.Verdict verdict = admission.admit(client, object);
+        String tenant = presignedPut ? tenantOf(request.path()) : null;
+        UploadAdmission.Verdict verdict = admission.admit(client, object, tenant);
         switch (verdict) {
-            case ADMITTED -> forward(request, new Upload(request, client, object, Vertx.currentContext()));
+            case ADMITTED -> forward(request, new Upload(request, client, object, tenant, Vertx.currentContext()));
             case OBJECT_BUSY -> refuse(request, new UploadRequestRules.Refusal(409, "OperationAborted",
                     "Another upload to this URL is in progress"));
             default -> refuse(request, new UploadRequestRules.Refusal(503, "SlowDown",
-                    "Too many uploads at once" + (verdict == UploadAdmission.Verdict.CLIENT_BUSY
-                            ? " from this address" : "") + "; retry later"));
+                    "Too many uploads at once" + switch (verdict) {
+                        case CLIENT_BUSY -> " from this address";
+                        case TENANT_BUSY -> " to this tenant's upload URLs";
+                        default -> "";
+                    } + "; retry later"));
         }
+    }
+
+    /** The tenant whose file key a presigned PUT's path ({@code /bucket/key}, percent-encoded) names, or null. */
+    static String tenantOf(String path) {
+        int keyStart = path.indexOf('/', 1);
+        if (keyStart < 0) {
+            return null;
+        }
+        String key = URLDecoder.decode(path.substring(keyStart + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
+        return FileKey.parse(key).map(FileKey::tenant).orElse(null);
     }
 
     private void forward(HttpServerRequest request, Upload upload) {
@@ -283,6 +300,7 @@ final class UploadGateway {
         final HttpServerRequest request;
         final String client;
         final String object;
+        final String tenant;
         final Context context;
         final AtomicLong received = new AtomicLong();
         final AtomicBoolean finished = new AtomicBoolean();
@@ -291,10 +309,11 @@ final class UploadGateway {
         volatile long receivedAtWindowStart;
         HttpClientRequest outbound;
 
-        Upload(HttpServerRequest request, String client, String object, Context context) {
+        Upload(HttpServerRequest request, String client, String object, String tenant, Context context) {
             this.request = request;
             this.client = client;
             this.object = object;
+            this.tenant = tenant;
             this.context = context;
         }
 
@@ -304,7 +323,7 @@ final class UploadGateway {
                 return false;
             }
             uploads.remove(this);
-            admission.release(client, object);
+            admission.release(client, object, tenant);
             return true;
         }
 

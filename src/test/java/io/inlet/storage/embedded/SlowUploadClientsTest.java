@@ -42,11 +42,12 @@ class SlowUploadClientsTest {
 
     @BeforeAll
     static void start() {
-        // Every attacker admitted (no per-client cap), so that each one holds an upload thread: the service must
-        // keep answering anyway. Short windows keep the test quick.
+        // Every attacker admitted (no per-client or per-tenant cap), so that each one holds an upload thread: the
+        // service must keep answering anyway. Short windows keep the test quick.
         app = InletApp.start(Map.of(
                 "inlet.s3.embedded.uploads.max-in-flight", String.valueOf(ATTACKERS + 10),
                 "inlet.s3.embedded.uploads.max-per-client", String.valueOf(ATTACKERS + 10),
+                "inlet.s3.embedded.uploads.max-per-tenant", String.valueOf(ATTACKERS + 10),
                 "inlet.s3.embedded.uploads.min-bytes-per-second", "100",
                 "inlet.s3.embedded.uploads.min-rate-window", "PT8S",
                 "inlet.s3.embedded.header-timeout", "PT3S"));
