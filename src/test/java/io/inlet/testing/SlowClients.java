@@ -1,9 +1,11 @@
 package io.inlet.testing;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -11,6 +13,29 @@ import java.time.Duration;
 public final class SlowClients {
 
     private SlowClients() {
+    }
+
+    /** A PUT to the URL whose head is sent and whose 1,000,000-byte body is still to come. */
+    public static Socket startPut(URI url) throws IOException {
+        Socket socket = new Socket(url.getHost(), url.getPort());
+        socket.getOutputStream().write(("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\nHost: "
+                + url.getAuthority() + "\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return socket;
+    }
+
+    /** What the server answered on the connection within 5 s (it may keep the connection open after the answer). */
+    public static String answer(Socket socket) throws IOException {
+        socket.setSoTimeout(5000);
+        ByteArrayOutputStream read = new ByteArrayOutputStream();
+        byte[] buffer = new byte[512];
+        try {
+            for (int n; (n = socket.getInputStream().read(buffer)) > 0 && read.size() < 4096; ) {
+                read.write(buffer, 0, n);
+            }
+        } catch (SocketTimeoutException noMore) {
+            // all there is
+        }
+        return read.toString(StandardCharsets.UTF_8);
     }
 
     /**

@@ -3,12 +3,9 @@ package io.inlet.storage.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,10 +68,7 @@ class SlowUploadClientsTest {
                 urls.add(URI.create(client.requestUrl(attacker.key(), "contact").uploadUrl()));
             }
             for (URI url : urls) {
-                Socket socket = new Socket(url.getHost(), url.getPort());
-                socket.getOutputStream().write(("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\nHost: "
-                        + url.getAuthority() + "\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                slow.add(socket);
+                slow.add(SlowClients.startPut(url));
             }
             EmbeddedS3 embedded = app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class);
             long admittedDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -111,7 +105,7 @@ class SlowUploadClientsTest {
                 Thread.sleep(1000);
             }
             assertThat(embedded.uploadsInFlight()).isZero();
-            assertThat(answer(slow.get(0))).startsWith("HTTP/1.1 400").contains("RequestTimeout");
+            assertThat(SlowClients.answer(slow.get(0))).startsWith("HTTP/1.1 400").contains("RequestTimeout");
         } finally {
             for (Socket socket : slow) {
                 socket.close();
@@ -139,16 +133,6 @@ class SlowUploadClientsTest {
             socket.getOutputStream().write('x');
         } catch (IOException alreadyCutOff) {
             // the server closed it: what the test waits for
-        }
-    }
-
-    private static String answer(Socket socket) throws IOException {
-        socket.setSoTimeout(5000);
-        try {
-            InputStream in = socket.getInputStream();
-            return new String(in.readNBytes(400), StandardCharsets.UTF_8);
-        } catch (SocketTimeoutException e) {
-            return "(no answer)";
         }
     }
 }

@@ -2,12 +2,8 @@ package io.inlet.storage.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +15,7 @@ import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.JsonlFiles;
+import io.inlet.testing.SlowClients;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,13 +58,13 @@ class UploadSlotsPerTenantTest {
         List<Socket> unfinished = new ArrayList<>();
         try {
             for (int i = 0; i < PER_TENANT; i++) {
-                unfinished.add(startPut(URI.create(client.requestUrl(hog.key(), "contact").uploadUrl())));
+                unfinished.add(SlowClients.startPut(URI.create(client.requestUrl(hog.key(), "contact").uploadUrl())));
             }
             Await.until("the hog's uploads admitted", Duration.ofSeconds(10), () -> embedded.uploadsInFlight() == PER_TENANT);
 
-            Socket oneMore = startPut(URI.create(client.requestUrl(hog.key(), "contact").uploadUrl()));
+            Socket oneMore = SlowClients.startPut(URI.create(client.requestUrl(hog.key(), "contact").uploadUrl()));
             unfinished.add(oneMore);
-            assertThat(answer(oneMore)).startsWith("HTTP/1.1 503").contains("SlowDown").contains("this tenant");
+            assertThat(SlowClients.answer(oneMore)).startsWith("HTTP/1.1 503").contains("SlowDown").contains("this tenant");
 
             JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "other", 10, 0, true);
             BulkClient.Upload upload = client.requestUrl(other.key(), "contact_event");
@@ -78,28 +75,5 @@ class UploadSlotsPerTenantTest {
             }
         }
         Await.until("slots given back", Duration.ofSeconds(10), () -> embedded.uploadsInFlight() == 0);
-    }
-
-    /** A PUT whose head is sent and whose body never comes. */
-    private static Socket startPut(URI url) throws IOException {
-        Socket socket = new Socket(url.getHost(), url.getPort());
-        socket.getOutputStream().write(("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\nHost: "
-                + url.getAuthority() + "\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        return socket;
-    }
-
-    /** What the server answered within 5 s (it may keep the connection open after the answer). */
-    private static String answer(Socket socket) throws IOException {
-        socket.setSoTimeout(5000);
-        ByteArrayOutputStream read = new ByteArrayOutputStream();
-        byte[] buffer = new byte[512];
-        try {
-            for (int n; (n = socket.getInputStream().read(buffer)) > 0 && read.size() < 4096; ) {
-                read.write(buffer, 0, n);
-            }
-        } catch (SocketTimeoutException noMore) {
-            // all there is
-        }
-        return read.toString(StandardCharsets.UTF_8);
     }
 }
