@@ -2,6 +2,7 @@ package io.inlet.limits;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -9,6 +10,8 @@ import java.util.Optional;
 import io.inlet.Settings;
 import io.inlet.api.ApiException;
 import io.inlet.storage.FileKey;
+import io.inlet.tenant.ApiKeyAuth;
+import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -19,8 +22,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * The processing backlog is what the inbox bucket holds (files waiting for a batch or being processed; they leave it
  * for the archive once in the lake), measured by a listing on a timer (routes/backlog-check) and never per request.
  * The one listing serves overload protection (while the backlog is over a bound and refusing is enabled,
- * {@link #admit} refuses new work with 503 and Retry-After; the next listing under the bounds lets it in again), the
- * health report and the backlog metrics. The inbox is shared by all instances, so they all see the same backlog.
+ * {@link #admit} refuses new work of the tenants the backlog is made of with 503 and Retry-After; the next listing
+ * under the bounds lets them in again), the health report and the backlog metrics. The inbox is shared by all instances, so they all see the same backlog.
  */
 public final class Backlog {
 
@@ -63,11 +66,19 @@ public final class Backlog {
         return Optional.ofNullable(lastListed);
     }
 
-    /** Route step of upload-json and confirm-upload: 503 with Retry-After while the backlog is over a bound. */
-    public void admit() {
-        Optional<String> excess = reading.excess();
-        if (excess.isPresent()) {
-            throw new ApiException(503, "Inlet is overloaded: " + excess.get() + "; nothing was accepted, retry after "
+    /**
+     * Route step of upload-json and confirm-upload: 503 with Retry-After while the backlog is over a bound and the
+     * caller's tenant is what it is made of ({@link BacklogFigures#refusal}).
+     */
+    public void admit(Exchange exchange) {
+        Reading now = reading;
+        if (now.excess().isEmpty()) {
+            return;
+        }
+        String tenant = ApiKeyAuth.tenantOf(exchange);
+        Optional<String> refusal = now.figures().flatMap(figures -> figures.refusal(tenant, bounds));
+        if (refusal.isPresent()) {
+            throw new ApiException(503, "Inlet is overloaded: " + refusal.get() + "; nothing was accepted, retry after "
                     + retryAfter + " s", List.of(), Map.of("Retry-After", retryAfter));
         }
     }
@@ -109,9 +120,14 @@ public final class Backlog {
         long files = 0;
         long bytes = 0;
         Instant oldest = null;
+        Map<String, BacklogFigures.Share> tenants = new HashMap<>();
+        // past the bound only as far as it takes to tell whose files they are (keys sort by stream first, so a
+        // listing cut at the bound would blame whoever sorts first)
+        long listedBound = (long) BacklogFigures.LISTED_BOUNDS * bounds.maxBacklogFiles();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX)).contents()) {
             // Objects not named like a file key are never processed (the reconciliation reports them): no backlog.
-            if (FileKey.parse(object.key()).isEmpty()) {
+            Optional<FileKey> key = FileKey.parse(object.key());
+            if (key.isEmpty()) {
                 continue;
             }
             files++;
@@ -119,11 +135,13 @@ public final class Backlog {
             if (oldest == null || object.lastModified().isBefore(oldest)) {
                 oldest = object.lastModified();
             }
-            if (files > bounds.maxBacklogFiles()) {
-                return new BacklogFigures(files, true, bytes, Optional.ofNullable(oldest), listedAt);
+            tenants.merge(key.get().tenant(), BacklogFigures.NONE.plus(object.size(), object.lastModified()),
+                    (share, one) -> share.plus(object.size(), object.lastModified()));
+            if (files > listedBound) {
+                return new BacklogFigures(files, true, bytes, Optional.ofNullable(oldest), listedAt, tenants);
             }
         }
-        return new BacklogFigures(files, false, bytes, Optional.ofNullable(oldest), listedAt);
+        return new BacklogFigures(files, false, bytes, Optional.ofNullable(oldest), listedAt, tenants);
     }
 
     private static void report(Reading previous, Reading now) {
