@@ -22,7 +22,7 @@ import io.inlet.idempotency.IdempotentUploads;
 import io.inlet.limits.Backlog;
 import io.inlet.limits.BacklogHealth;
 import io.inlet.limits.TenantLimits;
-import io.inlet.dropfolder.LinkedFolderFilter;
+import io.inlet.dropfolder.DropFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
@@ -274,9 +274,10 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline.retryDelay(), clock, ingestMeters));
 
         Files.createDirectories(settings.dropFolderDir());
-        registry.bind("linkedFolderFilter", new LinkedFolderFilter());
+        DropFolderFilter dropFolderFilter = new DropFolderFilter();
+        registry.bind("dropFolderFilter", dropFolderFilter);
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
-                settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters));
+                settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter));
 
         registry.bind("pipelineRoutes", new PipelineRoutes(settings, queueUrl));
 

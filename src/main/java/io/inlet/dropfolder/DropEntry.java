@@ -34,9 +34,10 @@ import software.amazon.awssdk.http.ContentStreamProvider;
  * <p>
  * Where the platform offers it (Linux), each folder is held open and the next step is taken relative to it
  * ({@link SecureDirectoryStream}: openat, fstatat and renameat with no-follow): once found, the entry's folder is the
- * one the file was listed in whatever is renamed or linked above it afterwards, the file opened is the one that was
- * checked (the same device and inode, else refused), it is opened once for all its reads, and it is moved to
- * {@code .done/} or {@code .error/} from that same folder. Elsewhere the same checks are made by path, before the one
+ * one the file was listed in whatever is renamed or linked above it afterwards; right after the one open, and
+ * again before the move, its name must still name the file that was checked (the same device and inode, else it is
+ * refused, or not moved); all its reads come from that one open; and it is moved to {@code .done/} or
+ * {@code .error/} from that same folder. Elsewhere the same checks are made by path, before the one
  * open, and a swap between the two cannot be ruled out.
  */
 final class DropEntry implements Closeable {
@@ -124,10 +125,22 @@ final class DropEntry implements Closeable {
         };
     }
 
-    /** Moves the entry (the link itself, for a link) into {@code target}, keeping its name; folders are created. */
-    void moveInto(Path target) throws IOException {
+    /**
+     * Moves the entry (the link itself, for a link) into {@code target}, keeping its name; folders are created. An
+     * entry that was checked is moved only while its name still names the checked file: false, and nothing moved,
+     * when another file was renamed over it meanwhile (that one is taken at the next look).
+     */
+    boolean moveInto(Path target) throws IOException {
+        if (checked != null && !stillNamesTheCheckedFile()) {
+            return false;
+        }
         Files.createDirectories(target);
         folder.moveInto(name, target);
+        return true;
+    }
+
+    private boolean stillNamesTheCheckedFile() throws IOException {
+        return Objects.equals(folder.attributes(name).fileKey(), checked.fileKey());
     }
 
     @Override
@@ -145,10 +158,14 @@ final class DropEntry implements Closeable {
                 throw new IllegalStateException("the entry is opened only once checked");
             }
             SeekableByteChannel opened = folder.open(name);
-            // The name may have been given to another file (or a link's target's hard link) since the check.
-            if (!Objects.equals(folder.attributes(name).fileKey(), checked.fileKey())) {
+            try {
+                // The name may have been given to another file (or a link's target's hard link) since the check.
+                if (!stillNamesTheCheckedFile()) {
+                    throw new DropRefused("the file was replaced while it was being taken; drop it again once it is complete");
+                }
+            } catch (IOException | RuntimeException e) {
                 opened.close();
-                throw new DropRefused("the file was replaced while it was being taken; drop it again once it is complete");
+                throw e;
             }
             channel = opened;
         }

@@ -52,9 +52,11 @@ public final class DropFolderIntake {
     private final CrashPoints crashPoints;
     private final WorkQueue queue;
     private final IngestMeters meters;
+    private final DropFolderFilter listing;
 
     public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
-            CrashPoints crashPoints, WorkQueue queue, IngestMeters meters) {
+            CrashPoints crashPoints, WorkQueue queue, IngestMeters meters, DropFolderFilter listing) {
+        this.listing = listing;
         this.queue = queue;
         this.meters = meters;
         this.s3 = s3;
@@ -80,7 +82,9 @@ public final class DropFolderIntake {
             Files.createDirectories(sidecar.getParent());
             Files.writeString(sidecar, key.key() + "\n");
             exchange.setProperty(LogContext.FILE_KEY, key.key());
-            entry.moveInto(sidecar.getParent());
+            if (!entry.moveInto(sidecar.getParent())) {
+                LOG.info("Drop folder: {} was replaced by another file while it was taken; that one is taken next", relative);
+            }
         }
     }
 
@@ -134,29 +138,40 @@ public final class DropFolderIntake {
 
     /**
      * Failure route step (the file's dead letter): writes {@code .error/{path}.reason.txt}, one sentence, then moves
-     * the entry there, from the folder it was found in. An entry that can no longer be reached without following a
-     * link (its folder became one) is left where it is: the next listing does not enter a linked folder.
+     * the entry there, from the folder it was found in. It never throws: an entry it cannot move (its folder became a
+     * link, a file of a folder's name is in the way in .error/, the disk refuses) is left where it is, said so in
+     * the log, and not handed over again while it stays as it is ({@link DropFolderFilter}).
      */
-    public void recordFailure(Exchange exchange) throws IOException {
+    public void recordFailure(Exchange exchange) {
         String relative = relativeName(exchange);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = cause instanceof DropRefused ? cause.getMessage()
-                : "the file could not be stored in the inbox bucket (" + (cause == null ? "unknown error" : cause.getMessage())
+                : "the file could not be handed over (" + (cause == null ? "unknown error" : cause.getMessage())
                         + "); move it back into its folder to try again";
         Path reasonFile = root.resolve(ERROR).resolve(relative + ".reason.txt");
-        Files.createDirectories(reasonFile.getParent());
-        Files.writeString(reasonFile, reason + "\n");
         try (DropEntry entry = DropEntry.find(root, relative)) {
+            Files.createDirectories(reasonFile.getParent());
+            Files.writeString(reasonFile, reason + "\n");
             entry.moveInto(reasonFile.getParent());
             LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
-        } catch (DropRefused | IOException notMoved) {
-            Files.deleteIfExists(reasonFile);
-            LOG.warn("Drop folder: {} is refused ({}) but could not be moved to .error/ ({}); it is left where it is",
-                    relative, reason, notMoved.getMessage());
+        } catch (IOException | RuntimeException notMoved) {
+            deleteQuietly(reasonFile);
+            listing.leaveInPlace(relative, exchange.getMessage().getHeader(Exchange.FILE_LENGTH, 0L, Long.class),
+                    exchange.getMessage().getHeader(Exchange.FILE_LAST_MODIFIED, 0L, Long.class));
+            LOG.warn("Drop folder: {} is refused ({}) but could not be moved to .error/ ({}); it is left where it is"
+                    + " and not taken again until it changes", relative, reason, notMoved.getMessage());
         }
         String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         if (fileKey != null) {
             markFailed(fileKey, reason);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.debug("Drop folder: {} not deleted ({})", file, e.getMessage());
         }
     }
 

@@ -98,8 +98,16 @@ public final class BatchCommit {
     public void finish(BatchOutcome outcome) {
         crashPoints.reached(CrashPoints.AFTER_ARCHIVE);
         // and before the manifest goes: a new owner's run ends (taken over) when it finds it gone
-        sweep.confirmOwnership(outcome.manifest().batchId());
-        manifests.delete(outcome.manifest().batchId());
+        try {
+            sweep.confirmOwnership(outcome.manifest().batchId());
+            manifests.delete(outcome.manifest().batchId());
+        } catch (BatchTakenOver gone) {
+            // gone, not another's: the batch is finished (this commit's own delete whose answer was lost and the step
+            // retried, or a new owner that committed it meanwhile)
+            if (gone.owner() != null) {
+                throw gone;
+            }
+        }
         sweep.finished(outcome.manifest().batchId());
         for (SourceResult result : outcome.sources()) {
             try (LogContext.Scope about = LogContext.about(result.key())) {

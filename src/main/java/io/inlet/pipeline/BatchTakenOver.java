@@ -7,8 +7,16 @@ package io.inlet.pipeline;
  */
 public final class BatchTakenOver extends RuntimeException {
 
+    private final String owner;
+
     BatchTakenOver(String batchId, String owner) {
         super("batch " + batchId + " is no longer this instance's: "
                 + (owner == null ? "another instance took it over and finished it" : "instance " + owner + " took it over"));
+        this.owner = owner;
+    }
+
+    /** The instance the manifest names now; null when the manifest is gone (the batch is finished). */
+    String owner() {
+        return owner;
     }
 }

@@ -142,6 +142,36 @@ public final class UploadConfirmation {
                 && landed.lastModified().isAfter(Instant.parse(confirmedAt).truncatedTo(ChronoUnit.SECONDS));
     }
 
+    /**
+     * Writes "queued" only over the status read (410 if the expiry wrote "expired" first): the status decides between
+     * a confirmation and the expiry on another instance. Returns once "queued" is recorded, by this call or by another
+     * confirmation of the same upload; a write that lost to another conditional write of the key (409 on AWS) is tried
+     * again over what that one left.
+     */
+    private void recordQueued(FileKey key, UploadStatus queued) {
+        UploadStatus status = queued;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (statuses.writeIfUnchanged(status)) {
+                return;
+            }
+            UploadStatus now = statuses.read(key.key()).orElse(null);
+            if (now != null && expiry.isExpired(now, clock.instant())) {
+                throw expired(now);
+            }
+            if (now != null && now.state != UploadState.AWAITING_UPLOAD) {
+                return; // recorded by another confirmation of the same upload first: move it all the same
+            }
+            if (now != null) {
+                now.state = UploadState.QUEUED;
+                now.bytesTotal = queued.bytesTotal;
+                now.confirmedAt = queued.confirmedAt;
+                status = now;
+            }
+        }
+        throw new ApiException(409, "The upload's status changed again and again while it was being confirmed; "
+                + "confirm again", List.of(ApiError.atField("/file_key", "changed during confirmation")));
+    }
+
     private static ApiException expired(UploadStatus status) {
         return new ApiException(410, "This upload expired: it was not confirmed within the grace period after its "
                 + "upload URL expired (" + status.uploadUrlExpiresAt + "). Request a new upload URL and upload again",
@@ -205,13 +235,7 @@ public final class UploadConfirmation {
         status.state = UploadState.QUEUED;
         status.bytesTotal = uploaded.contentLength();
         status.confirmedAt = clock.instant().toString();
-        if (!statuses.writeIfUnchanged(status)) {
-            UploadStatus now = statuses.read(key.key()).orElse(status);
-            if (expiry.isExpired(now, clock.instant())) {
-                throw expired(now);
-            }
-            // another confirmation of the same upload (on another instance) recorded it first: move it all the same
-        }
+        recordQueued(key, status);
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_STATUS);
         try {
             // The presigned URL is still valid: pin the version whose size was checked.

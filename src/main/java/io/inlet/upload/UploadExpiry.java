@@ -21,7 +21,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * the lake bucket (confirm removes it), so this sweep lists only the uploads still open, never every status
  * document. One past its URL's expiry plus the grace period loses its landing object (if it was uploaded at
  * all) and its status becomes {@code expired}; confirm then answers 410. The steps are ordered so that a crash
- * anywhere leaves work the next sweep finishes: landing object, then status, then marker.
+ * anywhere leaves work the next sweep finishes: status (only over the {@code awaiting_upload} version read, so a
+ * confirmation on another instance that recorded {@code queued} first keeps its upload), then landing object, then
+ * marker.
  */
 public final class UploadExpiry {
 

@@ -89,6 +89,21 @@ class DropEntryTest {
     }
 
     @Test
+    void aFileRenamedOverTheTakenOneIsNotMovedInItsPlace() throws IOException {
+        try (DropEntry entry = DropEntry.find(root, "tenant-a/contact/export.jsonl")) {
+            entry.checkedAttributes();
+            assertThat(read(entry)).isEqualTo("A's records\n");
+
+            // the exporter writes its next version under a temporary name and renames it over the first
+            Path next = Files.writeString(root.resolve("tenant-a/contact/export.jsonl.part"), "A's next records\n");
+            Files.move(next, own, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+            assertThat(entry.moveInto(root.resolve(".done/tenant-a/contact"))).isFalse();
+        }
+        assertThat(Files.readString(own)).as("left to be taken next").isEqualTo("A's next records\n");
+    }
+
+    @Test
     void everyRetriedUploadReadsTheWholeFileAgain() throws IOException {
         try (DropEntry entry = DropEntry.find(root, "tenant-a/contact/export.jsonl")) {
             entry.checkedAttributes();

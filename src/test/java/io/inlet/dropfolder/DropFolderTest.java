@@ -247,6 +247,34 @@ class DropFolderTest {
         }
     }
 
+    @Test
+    void filesThatCanBeNeitherTakenNorMovedOutAreLeftAloneAndOtherFilesStillFlow() throws Exception {
+        Tenant tenant = app.newTenant("stuck");
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
+        // a file where .error/ needs a folder of the same name: a refused file there cannot be moved out
+        Path blocking = app.dropFolder().resolve(".error").resolve(tenant.id()).resolve("contact");
+        Files.createDirectories(blocking.getParent());
+        Files.writeString(blocking, "in the way\n");
+        Path refused = Files.writeString(folder.resolve("notes.txt"), "not records\n");
+        Path longName = Files.writeString(folder.resolve("x".repeat(DropFolderFilter.MAX_NAME_BYTES + 1) + ".jsonl"),
+                "{\"contact_id\":\"long\",\"email\":\"l@acme.com\",\"contact_properties\":{}}\n");
+        Thread.sleep(4_000); // listed at least once, with the settle time
+
+        Files.writeString(folder.resolve("after.jsonl"),
+                "{\"contact_id\":\"after\",\"email\":\"a@acme.com\",\"contact_properties\":{}}\n");
+        long started = System.nanoTime();
+        String fileKey = awaitFileKey(tenant, "contact/after.jsonl");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not held up by the stuck files")
+                .isLessThan(Duration.ofSeconds(15));
+        assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(60)).get("records_accepted").asLong()).isOne();
+        assertThat(refused).as("left where it was").exists();
+        assertThat(longName).exists();
+        assertThat(Files.readString(blocking)).isEqualTo("in the way\n");
+        assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),
+                "contact_id")).containsExactly("after");
+    }
+
     /** Waits until the entry was moved to .done/ or .error/ (checking the entry itself, not a link's target). */
     private static Path awaitRefused(Tenant tenant, String relative) {
         Path done = app.dropFolder().resolve(".done").resolve(tenant.id()).resolve(relative);

@@ -141,8 +141,13 @@ final class UploadGateway {
         if (keyStart < 0) {
             return null;
         }
-        String key = URLDecoder.decode(path.substring(keyStart + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
-        return FileKey.parse(key).map(FileKey::tenant).orElse(null);
+        try {
+            String key = URLDecoder.decode(path.substring(keyStart + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
+            return FileKey.parse(key).map(FileKey::tenant).orElse(null);
+        } catch (IllegalArgumentException badEscape) {
+            // not a key a presigned URL names (S3 refuses it after admission); counted as nobody's
+            return null;
+        }
     }
 
     private void forward(HttpServerRequest request, Upload upload) {

@@ -20,6 +20,7 @@ import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.JsonlFiles;
+import io.inlet.testing.SlowClients;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +122,19 @@ class UploadUrlSecurityTest {
 
         assertThat(response.statusCode()).isIn(400, 403);
         assertThat(S3Objects.head(app.s3(), app.settings().landingBucket(), upload.fileKey())).isEmpty();
+    }
+
+    @Test
+    void aPathThatIsNotPercentEncodedProperlyIsAnsweredNotDropped() throws IOException {
+        Tenant tenant = app.newTenant("escape");
+        URI url = URI.create(client.requestUrl(tenant.key(), "contact").uploadUrl());
+
+        // sent as raw bytes: Java's own clients refuse to send such a path
+        try (Socket socket = new Socket(url.getHost(), url.getPort())) {
+            socket.getOutputStream().write(("PUT " + url.getRawPath() + "%zz?" + url.getRawQuery() + " HTTP/1.1\r\nHost: "
+                    + url.getRawAuthority() + "\r\nContent-Length: 1\r\n\r\nx").getBytes(StandardCharsets.US_ASCII));
+            assertThat(SlowClients.answer(socket)).matches("(?s)HTTP/1.1 40[03] .*");
+        }
     }
 
     @ParameterizedTest

@@ -1,0 +1,74 @@
+package io.inlet.dropfolder;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.camel.component.file.GenericFile;
+import org.apache.camel.component.file.GenericFileFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the drop folder's listing passes on to the intake. Camel's recursive listing follows symbolically linked
+ * folders, and would hand over the files of whatever folder a link points at: such a folder is skipped, and said so
+ * once in the log (a folder cannot be moved to .error/ as a file is). A file whose name is too long for the name of
+ * its {@code .file_key} or {@code .reason.txt} beside it is skipped the same way (it could be neither taken nor
+ * refused in order). And an entry the intake could not move out of the folder (its folder became a link, a folder
+ * of that name is in the way in .error/) is skipped while it stays as it was, instead of being taken again at every
+ * look and holding up every other tenant's files. Files are otherwise all let through, to be taken or refused one
+ * by one with a reason ({@link DropEntry}).
+ */
+public final class DropFolderFilter implements GenericFileFilter<File> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DropFolderFilter.class);
+    /** Longest file name taken: the reason file beside it adds 11 bytes, and names stop at 255 bytes. */
+    static final int MAX_NAME_BYTES = 240;
+    private static final int MAX_LEFT_IN_PLACE = 10_000;
+
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+    /** Entries left in place (path, size and time), the oldest forgotten first. */
+    private final Set<String> leftInPlace = Collections.synchronizedSet(Collections.newSetFromMap(
+            new LinkedHashMap<String, Boolean>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > MAX_LEFT_IN_PLACE;
+                }
+            }));
+
+    @Override
+    public boolean accept(GenericFile<File> entry) {
+        if (entry.isDirectory() && Files.isSymbolicLink(entry.getFile().toPath())) {
+            if (reported.add(entry.getAbsoluteFilePath())) {
+                LOG.warn("Drop folder: {} is a symbolic link to a folder; it is not followed, so nothing in it is taken"
+                        + " (move the files themselves into the drop folder)", entry.getRelativeFilePath());
+            }
+            return false;
+        }
+        if (entry.isDirectory()) {
+            return true;
+        }
+        if (entry.getFileNameOnly().getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+            if (reported.add(entry.getAbsoluteFilePath())) {
+                LOG.warn("Drop folder: {} is not taken: its name is longer than {} bytes (rename it)",
+                        entry.getRelativeFilePath(), MAX_NAME_BYTES);
+            }
+            return false;
+        }
+        return !leftInPlace.contains(identity(entry.getRelativeFilePath(), entry.getFileLength(), entry.getLastModified()));
+    }
+
+    /** The intake could not move this entry out of the folder: not handed over again while it stays as it is. */
+    void leaveInPlace(String relative, long size, long modified) {
+        leftInPlace.add(identity(relative, size, modified));
+    }
+
+    private static String identity(String relative, long size, long modified) {
+        return relative.replace(File.separatorChar, '/') + "\n" + size + "\n" + modified;
+    }
+}
