@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
 
@@ -101,7 +102,7 @@ final class DropEntry implements Closeable {
         while (head.hasRemaining() && file.read(head) >= 0) {
             // until full or at the end of the file
         }
-        return java.util.Arrays.copyOf(head.array(), head.position());
+        return Arrays.copyOf(head.array(), head.position());
     }
 
     /**
@@ -161,7 +162,7 @@ final class DropEntry implements Closeable {
             try {
                 // The name may have been given to another file (or a link's target's hard link) since the check.
                 if (!stillNamesTheCheckedFile()) {
-                    throw new DropRefused("the file was replaced while it was being taken; drop it again once it is complete");
+                    throw new Replaced();
                 }
             } catch (IOException | RuntimeException e) {
                 opened.close();
@@ -172,13 +173,23 @@ final class DropEntry implements Closeable {
         return channel;
     }
 
+    /**
+     * Another file took the name between the check and the open (nothing was read or stored yet): the intake leaves
+     * it for the next look, which checks that one from the start.
+     */
+    static final class Replaced extends RuntimeException {
+        Replaced() {
+            super("replaced between its check and its opening", null, false, false);
+        }
+    }
+
     private int linkCount(BasicFileAttributes attributes) throws IOException {
         Path file = root.resolve(relative);
         try {
             // By path (no view relative to a folder has it): counted only if the path still names the checked file.
             var unix = Files.readAttributes(file, "unix:nlink,fileKey", LinkOption.NOFOLLOW_LINKS);
             if (!Objects.equals(unix.get("fileKey"), attributes.fileKey())) {
-                throw new DropRefused("the file was replaced while it was being taken; drop it again once it is complete");
+                throw new Replaced();
             }
             return (Integer) unix.get("nlink");
         } catch (UnsupportedOperationException notUnix) {

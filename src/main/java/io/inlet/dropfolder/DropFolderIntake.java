@@ -72,8 +72,16 @@ public final class DropFolderIntake {
         String relative = relativeName(exchange);
         // First, before anything opens it: links, hard-linked files and pipes are refused unread.
         try (DropEntry entry = DropEntry.find(root, relative)) {
-            BasicFileAttributes attributes = entry.checkedAttributes();
-            FileKey key = fileKey(relative, attributes, entry);
+            BasicFileAttributes attributes;
+            FileKey key;
+            try {
+                attributes = entry.checkedAttributes();
+                key = fileKey(relative, attributes, entry);
+            } catch (DropEntry.Replaced replaced) {
+                // nothing read or stored yet
+                LOG.info("Drop folder: {} was replaced by another file as it was looked at; that one is taken next", relative);
+                return;
+            }
             try (LogContext.Scope about = LogContext.about(key)) {
                 handOver(exchange, key, entry, relative, attributes.size(), attributes.lastModifiedTime().toMillis());
             }
