@@ -140,6 +140,16 @@ final class DropEntry implements Closeable {
         return true;
     }
 
+    /**
+     * Renames the entry in its own folder to a dot-name ({@code .{name}.refused}), which the listing never takes: for
+     * an entry that could not be moved out, so that it is not taken again and again.
+     */
+    String hideInPlace() throws IOException {
+        String hidden = "." + name + ".refused";
+        folder.rename(name, hidden);
+        return hidden;
+    }
+
     private boolean stillNamesTheCheckedFile() throws IOException {
         return Objects.equals(folder.attributes(name).fileKey(), checked.fileKey());
     }
@@ -223,6 +233,8 @@ final class DropEntry implements Closeable {
         SeekableByteChannel open(String name) throws IOException;
 
         void moveInto(String name, Path target) throws IOException;
+
+        void rename(String name, String to) throws IOException;
     }
 
     private record HeldFolder(SecureDirectoryStream<Path> stream) implements Folder {
@@ -262,6 +274,11 @@ final class DropEntry implements Closeable {
         }
 
         @Override
+        public void rename(String name, String to) throws IOException {
+            stream.move(entry(name), stream, entry(to));
+        }
+
+        @Override
         public void close() throws IOException {
             stream.close();
         }
@@ -294,6 +311,11 @@ final class DropEntry implements Closeable {
         @Override
         public void moveInto(String name, Path target) throws IOException {
             Files.move(path.resolve(name), target.resolve(name), StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+        }
+
+        @Override
+        public void rename(String name, String to) throws IOException {
+            Files.move(path.resolve(name), path.resolve(to), LinkOption.NOFOLLOW_LINKS);
         }
 
         @Override

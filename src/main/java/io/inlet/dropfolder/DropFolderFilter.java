@@ -7,7 +7,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.component.file.GenericFile;
 import org.apache.camel.component.file.GenericFileFilter;
@@ -19,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * folders, and would hand over the files of whatever folder a link points at: such a folder is skipped, and said so
  * once in the log (a folder cannot be moved to .error/ as a file is). A file whose name is too long for the name of
  * its {@code .file_key} or {@code .reason.txt} beside it is skipped the same way (it could be neither taken nor
- * refused in order). And an entry the intake could not move out of the folder (its folder became a link, a folder
- * of that name is in the way in .error/) is skipped while it stays as it was, instead of being taken again at every
- * look and holding up every other tenant's files. Files are otherwise all let through, to be taken or refused one
+ * refused in order). And an entry the intake could neither move out of the folder nor rename in place (its folder
+ * became a link) is skipped while it stays as it was, instead of being taken again at every look and holding up
+ * every other tenant's files (the last 10,000 such; the intake renames what it can, so this stays small). Files are otherwise all let through, to be taken or refused one
  * by one with a reason ({@link DropEntry}).
  */
 public final class DropFolderFilter implements GenericFileFilter<File> {
@@ -29,17 +28,11 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     private static final Logger LOG = LoggerFactory.getLogger(DropFolderFilter.class);
     /** Longest file name taken: the reason file beside it adds 11 bytes, and names stop at 255 bytes. */
     static final int MAX_NAME_BYTES = 240;
-    private static final int MAX_LEFT_IN_PLACE = 10_000;
+    private static final int MAX_REMEMBERED = 10_000;
 
-    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+    private final Set<String> reported = boundedSet();
     /** Entries left in place (path, size and time), the oldest forgotten first. */
-    private final Set<String> leftInPlace = Collections.synchronizedSet(Collections.newSetFromMap(
-            new LinkedHashMap<String, Boolean>() {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-                    return size() > MAX_LEFT_IN_PLACE;
-                }
-            }));
+    private final Set<String> leftInPlace = boundedSet();
 
     @Override
     public boolean accept(GenericFile<File> entry) {
@@ -66,6 +59,16 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     /** The intake could not move this entry out of the folder: not handed over again while it stays as it is. */
     void leaveInPlace(String relative, long size, long modified) {
         leftInPlace.add(identity(relative, size, modified));
+    }
+
+    /** At most {@value #MAX_REMEMBERED} entries, the oldest forgotten first. */
+    private static Set<String> boundedSet() {
+        return Collections.synchronizedSet(Collections.newSetFromMap(new LinkedHashMap<String, Boolean>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > MAX_REMEMBERED;
+            }
+        }));
     }
 
     private static String identity(String relative, long size, long modified) {

@@ -78,8 +78,13 @@ public final class DropFolderIntake {
                 attributes = entry.checkedAttributes();
                 key = fileKey(relative, attributes, entry);
             } catch (DropEntry.Replaced replaced) {
-                // nothing read or stored yet
+                // nothing read yet; an earlier attempt of this exchange (an S3 failure retried) may have said queued
                 LOG.info("Drop folder: {} was replaced by another file as it was looked at; that one is taken next", relative);
+                String earlier = exchange.getProperty(LogContext.FILE_KEY, String.class);
+                if (earlier != null) {
+                    markFailed(earlier, "the file was replaced by another one before it was stored; the other one is"
+                            + " taken instead");
+                }
                 return;
             }
             try (LogContext.Scope about = LogContext.about(key)) {
@@ -146,9 +151,10 @@ public final class DropFolderIntake {
 
     /**
      * Failure route step (the file's dead letter): writes {@code .error/{path}.reason.txt}, one sentence, then moves
-     * the entry there, from the folder it was found in. It never throws: an entry it cannot move (its folder became a
-     * link, a file of a folder's name is in the way in .error/, the disk refuses) is left where it is, said so in
-     * the log, and not handed over again while it stays as it is ({@link DropFolderFilter}).
+     * the entry there, from the folder it was found in. It never throws: an entry it cannot move (a file of a folder's
+     * name is in the way in .error/, the disk refuses) is renamed to a dot-name in its folder, which is never taken;
+     * one it cannot reach any more (its folder became a link) is left where it is and not handed over again while it
+     * stays as it is ({@link DropFolderFilter}). Either is said in the log.
      */
     public void recordFailure(Exchange exchange) {
         String relative = relativeName(exchange);
@@ -158,16 +164,22 @@ public final class DropFolderIntake {
                         + "); move it back into its folder to try again";
         Path reasonFile = root.resolve(ERROR).resolve(relative + ".reason.txt");
         try (DropEntry entry = DropEntry.find(root, relative)) {
-            Files.createDirectories(reasonFile.getParent());
-            Files.writeString(reasonFile, reason + "\n");
-            entry.moveInto(reasonFile.getParent());
-            LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
+            try {
+                Files.createDirectories(reasonFile.getParent());
+                Files.writeString(reasonFile, reason + "\n");
+                entry.moveInto(reasonFile.getParent());
+                LOG.warn("Drop folder: {} moved to .error/: {}", relative, reason);
+            } catch (IOException | RuntimeException notMoved) {
+                deleteQuietly(reasonFile);
+                String hidden = entry.hideInPlace();
+                LOG.warn("Drop folder: {} is refused ({}) but could not be moved to .error/ ({}); renamed to {} in its"
+                        + " folder instead", relative, reason, notMoved.getMessage(), hidden);
+            }
         } catch (IOException | RuntimeException notMoved) {
-            deleteQuietly(reasonFile);
             listing.leaveInPlace(relative, exchange.getMessage().getHeader(Exchange.FILE_LENGTH, 0L, Long.class),
                     exchange.getMessage().getHeader(Exchange.FILE_LAST_MODIFIED, 0L, Long.class));
-            LOG.warn("Drop folder: {} is refused ({}) but could not be moved to .error/ ({}); it is left where it is"
-                    + " and not taken again until it changes", relative, reason, notMoved.getMessage());
+            LOG.warn("Drop folder: {} is refused ({}) but could be neither moved to .error/ nor renamed ({}); it is"
+                    + " left where it is and not taken again until it changes", relative, reason, notMoved.getMessage());
         }
         String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         if (fileKey != null) {

@@ -123,7 +123,8 @@ public final class Backlog {
         Map<String, BacklogFigures.Share> tenants = new HashMap<>();
         // past the bound only as far as it takes to tell whose files they are (keys sort by stream first, so a
         // listing cut at the bound would blame whoever sorts first)
-        long listedBound = (long) BacklogFigures.LISTED_BOUNDS * bounds.maxBacklogFiles();
+        long listedBound = bounds.maxBacklogFiles() > Long.MAX_VALUE / BacklogFigures.LISTED_BOUNDS ? Long.MAX_VALUE
+                : BacklogFigures.LISTED_BOUNDS * bounds.maxBacklogFiles();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX)).contents()) {
             // Objects not named like a file key are never processed (the reconciliation reports them): no backlog.
             Optional<FileKey> key = FileKey.parse(object.key());
@@ -146,7 +147,8 @@ public final class Backlog {
 
     private static void report(Reading previous, Reading now) {
         if (now.excess().isPresent() && previous.excess().isEmpty()) {
-            LOG.warn("Overloaded: {}; upload-json and confirm-upload answer 503 until the backlog is back under its bounds",
+            LOG.warn("Overloaded: {}; upload-json and confirm-upload answer 503 to the tenants the backlog is made of until"
+                    + " it is back under its bounds",
                     now.excess().get());
         } else if (now.excess().isEmpty() && previous.excess().isPresent()) {
             LOG.info("No longer overloaded: the backlog is back under its bounds ({})",

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How far behind the pipeline is, never computed at a scrape. The inbox figures are those of the backlog's own
- * listing (routes/backlog-check, every {@code inlet.overload.check-interval}, stopping past
+ * listing (routes/backlog-check, every {@code inlet.overload.check-interval}, stopping past four times
  * {@code inlet.overload.max-backlog-files}: {@code inlet_backlog_scan_truncated} then says the figures are lower
  * bounds), so the inbox is listed once for health, overload and metrics. The queue is asked for its approximate
  * depth every {@code inlet.metrics.queue-depth-interval}. Every instance looks at the same inbox and queue, so

@@ -144,22 +144,23 @@ public final class UploadConfirmation {
 
     /**
      * Writes "queued" only over the status read (410 if the expiry wrote "expired" first): the status decides between
-     * a confirmation and the expiry on another instance. Returns once "queued" is recorded, by this call or by another
-     * confirmation of the same upload; a write that lost to another conditional write of the key (409 on AWS) is tried
-     * again over what that one left.
+     * a confirmation and the expiry on another instance. True once "queued" is recorded, by this call or by another
+     * confirmation of the same upload (the file is to be moved); false when another confirmation took it further
+     * already (processing or done: nothing to move). A write that lost to another conditional write of the key (409
+     * on AWS) is tried again over what that one left.
      */
-    private void recordQueued(FileKey key, UploadStatus queued) {
+    private boolean recordQueued(FileKey key, UploadStatus queued) {
         UploadStatus status = queued;
         for (int attempt = 0; attempt < 3; attempt++) {
             if (statuses.writeIfUnchanged(status)) {
-                return;
+                return true;
             }
             UploadStatus now = statuses.read(key.key()).orElse(null);
             if (now != null && expiry.isExpired(now, clock.instant())) {
                 throw expired(now);
             }
             if (now != null && now.state != UploadState.AWAITING_UPLOAD) {
-                return; // recorded by another confirmation of the same upload first: move it all the same
+                return now.state == UploadState.QUEUED;
             }
             if (now != null) {
                 now.state = UploadState.QUEUED;
@@ -235,7 +236,11 @@ public final class UploadConfirmation {
         status.state = UploadState.QUEUED;
         status.bytesTotal = uploaded.contentLength();
         status.confirmedAt = clock.instant().toString();
-        recordQueued(key, status);
+        if (!recordQueued(key, status)) {
+            // confirmed and taken further by another confirmation meanwhile: what is left in landing is its leftover
+            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+            return false;
+        }
         crashPoints.reached(CrashPoints.CONFIRM_AFTER_STATUS);
         try {
             // The presigned URL is still valid: pin the version whose size was checked.

@@ -251,7 +251,8 @@ class DropFolderTest {
     void filesThatCanBeNeitherTakenNorMovedOutAreLeftAloneAndOtherFilesStillFlow() throws Exception {
         Tenant tenant = app.newTenant("stuck");
         Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
-        // a file where .error/ needs a folder of the same name: a refused file there cannot be moved out
+        // a file where .error/ needs a folder of the same name: a refused file there cannot be moved out, and is
+        // renamed in its own folder instead
         Path blocking = app.dropFolder().resolve(".error").resolve(tenant.id()).resolve("contact");
         Files.createDirectories(blocking.getParent());
         Files.writeString(blocking, "in the way\n");
@@ -268,7 +269,8 @@ class DropFolderTest {
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not held up by the stuck files")
                 .isLessThan(Duration.ofSeconds(15));
         assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(60)).get("records_accepted").asLong()).isOne();
-        assertThat(refused).as("left where it was").exists();
+        assertThat(refused).doesNotExist();
+        assertThat(folder.resolve(".notes.txt.refused")).as("renamed in place to a name never taken").exists();
         assertThat(longName).exists();
         assertThat(Files.readString(blocking)).isEqualTo("in the way\n");
         assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),

@@ -72,10 +72,25 @@ class BacklogFiguresTest {
     }
 
     @Test
-    void pastTheListedBoundsEveryoneIsRefused() {
+    void pastFourTimesTheFilesOrBytesBoundEveryoneIsRefused() {
         BacklogFigures capped = new BacklogFigures(401, true, 401, Optional.of(NOW), NOW,
                 Map.of("flood", new BacklogFigures.Share(401, 401, NOW)));
         assertThat(capped.refusal("anyone", BOUNDS)).hasValue("more than 100 files wait to be processed (the bound)");
+
+        // many tenants, each under a quarter of the bytes bound
+        long bytes = 4L * (1 << 20) + 4;
+        BacklogFigures spread = new BacklogFigures(5, false, bytes, Optional.of(NOW), NOW,
+                Map.of("one", new BacklogFigures.Share(1, bytes / 5, NOW)));
+        assertThat(spread.refusal("one", BOUNDS)).hasValueSatisfying(why -> assertThat(why).startsWith("4194308 bytes"));
+        assertThat(spread.refusal("anyone", BOUNDS)).isPresent();
+    }
+
+    @Test
+    void aTenantRefusedForBytesIsToldAboutBytes() {
+        BacklogFigures both = new BacklogFigures(101, false, (1 << 20) + 1, Optional.of(NOW), NOW, Map.of(
+                "big", new BacklogFigures.Share(1, 1 << 20, NOW)));
+        assertThat(both.refusal("big", BOUNDS)).hasValueSatisfying(why -> assertThat(why)
+                .startsWith("1048577 bytes wait to be processed").endsWith("of them this tenant's"));
     }
 
     private static BacklogFigures figures(long files, boolean capped, long bytes, Duration oldest) {
