@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * its {@code .file_key} or {@code .reason.txt} beside it is skipped the same way (it could be neither taken nor
  * refused in order). And an entry the intake could neither move out of the folder nor rename in place (its folder
  * became a link) is skipped while it stays as it was, instead of being taken again at every look and holding up
- * every other tenant's files (the last 10,000 such; the intake renames what it can, so this stays small). Files are otherwise all let through, to be taken or refused one
- * by one with a reason ({@link DropEntry}).
+ * every other tenant's files (the last 10,000 such; the intake renames what it can, so this stays small). Files are
+ * otherwise all let through, to be taken or refused one by one with a reason ({@link DropEntry}).
  */
 public final class DropFolderFilter implements GenericFileFilter<File> {
 
