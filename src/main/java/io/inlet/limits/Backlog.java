@@ -136,8 +136,8 @@ public final class Backlog {
             if (oldest == null || object.lastModified().isBefore(oldest)) {
                 oldest = object.lastModified();
             }
-            tenants.merge(key.get().tenant(), BacklogFigures.NONE.plus(object.size(), object.lastModified()),
-                    (share, one) -> share.plus(object.size(), object.lastModified()));
+            tenants.compute(key.get().tenant(), (tenant, share) -> (share == null ? BacklogFigures.NONE : share)
+                    .plus(object.size(), object.lastModified()));
             if (files > listedBound) {
                 return new BacklogFigures(files, true, bytes, Optional.ofNullable(oldest), listedAt, tenants);
             }

@@ -55,9 +55,7 @@ class OpenPartsBoundTest {
             ids.add(id);
             lines.append(event(id, first.plusDays(i % DAYS)));
         }
-        String key = inboxKey(tenant, "years.jsonl");
-        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key),
-                RequestBody.fromString(lines.toString(), StandardCharsets.UTF_8));
+        String key = putInInbox(tenant, "years.jsonl", lines);
 
         JsonNode status = new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), key, Duration.ofSeconds(60));
 
@@ -87,9 +85,7 @@ class OpenPartsBoundTest {
             }
             lines.append(event(id, first.plusDays(day)));
         }
-        String key = inboxKey(tenant, "spread.jsonl");
-        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key),
-                RequestBody.fromString(lines.toString(), StandardCharsets.UTF_8));
+        String key = putInInbox(tenant, "spread.jsonl", lines);
 
         JsonNode status = new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), key, Duration.ofSeconds(120));
 
@@ -113,8 +109,12 @@ class OpenPartsBoundTest {
                 + "T12:00:00Z\",\"event_properties\":{}}\n";
     }
 
-    private static String inboxKey(Tenant tenant, String name) {
-        return "data/tenants/objects/contact_event/source_system=backfill/tenant=" + tenant.id()
+    /** The lines as a file another system wrote straight into the inbox; its key. */
+    private static String putInInbox(Tenant tenant, String name, CharSequence lines) {
+        String key = "data/tenants/objects/contact_event/source_system=backfill/tenant=" + tenant.id()
                 + "/dt=2025-01-31-23-59/" + name;
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key),
+                RequestBody.fromString(lines.toString(), StandardCharsets.UTF_8));
+        return key;
     }
 }

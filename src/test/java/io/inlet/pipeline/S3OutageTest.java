@@ -35,12 +35,7 @@ class S3OutageTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-        if (s3 != null) {
-            s3.stop();
-        }
+        TestS3.stopAll(app, null, s3);
     }
 
     @Test
