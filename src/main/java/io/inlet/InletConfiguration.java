@@ -22,6 +22,7 @@ import io.inlet.idempotency.IdempotentUploads;
 import io.inlet.limits.Backlog;
 import io.inlet.limits.BacklogHealth;
 import io.inlet.limits.TenantLimits;
+import io.inlet.limits.WaitingRoom;
 import io.inlet.dropfolder.DropFolderFilter;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
@@ -57,6 +58,7 @@ import io.inlet.pipeline.BatchSweep;
 import io.inlet.pipeline.Claims;
 import io.inlet.pipeline.InboxReconciliation;
 import io.inlet.pipeline.InstanceId;
+import io.inlet.pipeline.PartsAllowance;
 import io.inlet.pipeline.PipelineRoutes;
 import io.inlet.pipeline.PrefetchedSources;
 import io.inlet.queue.EmbeddedQueue;
@@ -194,8 +196,9 @@ public class InletConfiguration implements CamelConfiguration {
 
         RecordValidator validator = new RecordValidator();
         ErrorResponses errorResponses = new ErrorResponses(json);
+        WaitingRoom waitingRoom = new WaitingRoom(settings.httpWaitingPerTenant());
         JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit(),
-                new ParsingBudget(settings.httpParsingBytes(), settings.jsonBodyLimit(), 10_000));
+                new ParsingBudget(settings.httpParsingBytes(), settings.jsonBodyLimit(), 10_000, waitingRoom));
 
         registry.bind("settings", settings);
         // The one Jackson configuration, for Camel too: response bodies are marshalled with it (marshal: json in
@@ -208,7 +211,10 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("openApiDocument", new OpenApiDocument(json));
-        UploadJson uploadJson = new UploadJson(json, validator, clock, ingestMeters);
+        Settings.Pipeline pipeline = settings.pipeline();
+        UploadJson uploadJson = new UploadJson(json, validator, clock, ingestMeters, new PartsAllowance(
+                pipeline.freePartsPerFile(), pipeline.recordsPerExtraPart(),
+                Math.min(pipeline.maxPartsPerFile(), pipeline.maxOpenParts())));
         registry.bind("uploadJson", uploadJson);
         registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
         registry.bind("sharedInboxWrites", new SharedInboxWrites(s3, buckets.inbox(), workQueue,
@@ -218,7 +224,8 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("idempotencyRecords", idempotencyRecords);
         // A request whose instance stopped answering for the pipeline's lease is as gone as that instance's batches.
         registry.bind("idempotentUploads", new IdempotentUploads(idempotencyRecords, s3, buckets, json, clock,
-                InstanceId.of(settings.dataDir()), settings.idempotency().ttl(), settings.pipeline().leaseTimeout()));
+                InstanceId.of(settings.dataDir()), settings.idempotency().ttl(), settings.pipeline().leaseTimeout(),
+                waitingRoom));
         registry.bind("s3Health", new S3Health(s3, buckets));
         TenantLimits limits = tenantLimits(context, settings, tenantsWithOwnLimits);
         registry.bind("tenantLimits", limits);
@@ -245,7 +252,6 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("uploadListApi", new UploadListApi(uploadIndex, uploadStatusApi, new BoundedS3Calls(context
                 .getExecutorServiceManager().newFixedThreadPool(this, "inlet-upload-list", settings.pipeline().s3Concurrency()))));
 
-        Settings.Pipeline pipeline = settings.pipeline();
         Manifests manifests = new Manifests(s3, buckets.lake(), json);
         Claims claims = new Claims(s3, buckets.lake(), manifests);
         BatchSweep sweep = new BatchSweep(s3, buckets.lake(), manifests, clock, InstanceId.of(settings.dataDir()),

@@ -51,6 +51,7 @@ public record Settings(
         Duration httpHeaderTimeout,
         Duration httpBodyTimeout,
         long httpParsingBytes,
+        int httpWaitingPerTenant,
         Keys keys,
         Metrics metrics,
         Limits limits,
@@ -157,6 +158,8 @@ public record Settings(
             long maxBytesPerPart,
             int maxOpenParts,
             int maxPartsPerFile,
+            int freePartsPerFile,
+            int recordsPerExtraPart,
             long lakeBufferBytes,
             int gzipLevel,
             int maxLineBytes,
@@ -178,6 +181,27 @@ public record Settings(
             Duration leaseTimeout,
             Duration sweepInterval,
             String crashAt) {
+
+        /**
+         * The bytes processing a file may take: its size, or, for a compressed one (gzip or zip, as its key ends), the
+         * most it may inflate to. Small batches (several files together, a few workers every tenant's upload-json
+         * batches go through) take files by this measure, so a small file that inflates to gigabytes cannot hold
+         * them: it is a large file, processed on its own. The service names what it stores by content (upload-json:
+         * .jsonl, presigned uploads: .jsonl.gz, the drop folder: by the file's first bytes); files other systems
+         * write into the inbox are taken at their word.
+         */
+        public long workBytes(String key, long size) {
+            long bytes = Math.max(0, size);
+            if (key.endsWith(".gz") || key.endsWith(".zip")) {
+                return bytes > Long.MAX_VALUE / maxExpansionRatio ? Long.MAX_VALUE : bytes * maxExpansionRatio;
+            }
+            return bytes;
+        }
+
+        /** Whether the file goes into a small batch (with others of its tenant) rather than a batch of its own. */
+        public boolean isSmallSource(String key, long size) {
+            return workBytes(key, size) <= smallSourceBytes;
+        }
     }
 
     public static Settings from(PropertiesComponent properties) {
@@ -229,6 +253,8 @@ public record Settings(
                         r.longValue("inlet.lake.part.max-bytes"),
                         Math.toIntExact(r.positive("inlet.lake.max-open-parts")),
                         Math.toIntExact(r.positive("inlet.lake.max-parts-per-file")),
+                        Math.toIntExact(r.positive("inlet.lake.free-parts-per-file")),
+                        Math.toIntExact(r.positive("inlet.lake.records-per-extra-part")),
                         r.longValue("inlet.lake.buffer-bytes"),
                         r.integer("inlet.lake.gzip-level"),
                         r.integer("inlet.pipeline.max-line-bytes"),
@@ -271,6 +297,7 @@ public record Settings(
                 Duration.parse(r.require("inlet.http.header-timeout")),
                 r.positiveDuration("inlet.http.body-timeout"),
                 r.longValue("inlet.http.parsing-bytes"),
+                Math.toIntExact(r.positive("inlet.http.waiting-per-tenant")),
                 new Keys(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
                         r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))),

@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
+import io.inlet.limits.WaitingRoom;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
 
@@ -19,7 +20,8 @@ import org.apache.camel.support.SynchronizationAdapter;
  * <p>
  * One tenant holds at most its share of the budget (half of it, and at least one largest body): its further
  * requests wait in their own line, so a tenant sending large bodies as fast as its rate limits let it cannot make
- * every other tenant's requests wait behind its own.
+ * every other tenant's requests wait behind its own. Only a few of them wait ({@link WaitingRoom}); the rest are
+ * answered 503 at once, so they do not hold the worker threads every tenant's requests run on either.
  */
 public final class ParsingBudget {
 
@@ -28,12 +30,14 @@ public final class ParsingBudget {
     private final int share;
     private final long waitMillis;
     private final Map<String, Semaphore> tenantShares = new ConcurrentHashMap<>();
+    private final WaitingRoom waiting;
 
     /**
      * @param budget bytes of bodies parsed at once; at least one largest body ({@code minimum})
      * @param waitMillis longest a request waits for its turn before a 503
+     * @param waiting how many of a tenant's requests may wait for their turn in its share at once (past that: 503)
      */
-    public ParsingBudget(long budget, long minimum, long waitMillis) {
+    public ParsingBudget(long budget, long minimum, long waitMillis, WaitingRoom waiting) {
         if (budget < minimum || budget > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("inlet.http.parsing-bytes must be from " + minimum + " (the largest body) to "
                     + Integer.MAX_VALUE + ", not " + budget);
@@ -42,6 +46,7 @@ public final class ParsingBudget {
         this.share = (int) Math.max(minimum, budget / 2);
         this.bytes = new Semaphore(this.budget, true);
         this.waitMillis = waitMillis;
+        this.waiting = waiting;
     }
 
     /**
@@ -52,10 +57,20 @@ public final class ParsingBudget {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         Semaphore tenantShare = tenantShares.computeIfAbsent(tenant, t -> new Semaphore(share, true));
         int tenantWeight = Math.max(1, Math.min(size, share));
-        if (!acquire(tenantShare, tenantWeight, deadline)) {
-            throw busy("other large requests of this tenant");
-        }
         int weight = Math.max(1, Math.min(size, budget));
+        if (!tryNow(tenantShare, tenantWeight)) {
+            // its turn after the tenant's own requests: only a few may wait for it, each on a shared worker thread
+            if (!waiting.enter(tenant)) {
+                throw busy("other large requests of this tenant (" + waiting.perTenant() + " more already wait)");
+            }
+            try {
+                if (!acquire(tenantShare, tenantWeight, deadline)) {
+                    throw busy("other large requests of this tenant");
+                }
+            } finally {
+                waiting.leave(tenant);
+            }
+        }
         if (!acquire(bytes, weight, deadline)) {
             tenantShare.release(tenantWeight);
             throw busy("other large requests");
@@ -67,6 +82,11 @@ public final class ParsingBudget {
                 tenantShare.release(tenantWeight);
             }
         });
+    }
+
+    /** At once if free and nobody is in line before it (a fair semaphore's timed try keeps the line). */
+    private static boolean tryNow(Semaphore semaphore, int weight) {
+        return acquire(semaphore, weight, System.nanoTime());
     }
 
     private static boolean acquire(Semaphore semaphore, int weight, long deadline) {

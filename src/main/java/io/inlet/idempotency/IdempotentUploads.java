@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
+import io.inlet.limits.WaitingRoom;
 import io.inlet.ops.LogContext;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
@@ -68,6 +69,8 @@ public final class IdempotentUploads {
     private static final String STORED = "inletIdempotencyStored";
 
     private final IdempotencyRecords records;
+    /** How many of a tenant's requests may wait for the one before them with their key (each on a worker thread). */
+    private final WaitingRoom waiting;
     private final S3Client s3;
     private final Buckets buckets;
     private final ObjectMapper json;
@@ -79,7 +82,8 @@ public final class IdempotentUploads {
     private final ConcurrentHashMap<String, Integer> working = new ConcurrentHashMap<>();
 
     public IdempotentUploads(IdempotencyRecords records, S3Client s3, Buckets buckets, ObjectMapper json, Clock clock,
-            String instanceId, Duration ttl, Duration lease) {
+            String instanceId, Duration ttl, Duration lease, WaitingRoom waiting) {
+        this.waiting = waiting;
         this.records = records;
         this.s3 = s3;
         this.buckets = buckets;
@@ -140,50 +144,64 @@ public final class IdempotentUploads {
         String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         String requestSha256 = requestSha256(fileKey, exchange.getMessage().getBody(byte[].class));
         long waitUntil = System.nanoTime() + WAIT_FOR_OTHER.toNanos();
-        // A pass ends the request, waits for another request with the key, or follows a write another one won.
-        for (int pass = 0; ; pass++) {
-            if (pass > MAX_PASSES) {
-                throw inProgress();
-            }
-            Optional<IdempotencyRecords.Versioned> found = records.read(recordKey);
-            Instant now = clock.instant();
-            if (found.isEmpty() || found.get().record().expired(now, ttl)) {
-                IdempotencyRecord fresh = IdempotencyRecord.started(requestSha256, fileKey, instanceId, now);
-                if (own(exchange, recordKey, fresh, () -> found.isEmpty() ? records.create(recordKey, fresh)
-                        : records.replace(recordKey, fresh, found.get().eTag()))) {
+        String tenant = ApiKeyAuth.tenantOf(exchange);
+        boolean waits = false;
+        try {
+            // A pass ends the request, waits for another request with the key, or follows a write another one won.
+            for (int pass = 0; ; pass++) {
+                if (pass > MAX_PASSES) {
+                    throw inProgress();
+                }
+                Optional<IdempotencyRecords.Versioned> found = records.read(recordKey);
+                Instant now = clock.instant();
+                if (found.isEmpty() || found.get().record().expired(now, ttl)) {
+                    IdempotencyRecord fresh = IdempotencyRecord.started(requestSha256, fileKey, instanceId, now);
+                    if (own(exchange, recordKey, fresh, () -> found.isEmpty() ? records.create(recordKey, fresh)
+                            : records.replace(recordKey, fresh, found.get().eTag()))) {
+                        return;
+                    }
+                    continue;
+                }
+                IdempotencyRecords.Versioned current = found.get();
+                IdempotencyRecord record = current.record();
+                if (!record.requestSha256().equals(requestSha256)) {
+                    throw new ApiException(422, "This Idempotency-Key was first used with a different body within the last "
+                            + ttl + " (inlet.idempotency.ttl); nothing was stored. Send a new batch with a new key",
+                            List.of(ApiError.atHeader(HEADER, "was first used with another stream or other records")));
+                }
+                if (record.isDone()) {
+                    replayOf(exchange, record);
                     return;
                 }
-                continue;
+                Optional<String> ownerGone = whyGone(recordKey, record, now);
+                if (ownerGone.isEmpty() && System.nanoTime() < waitUntil) {
+                    if (!waits) {
+                        if (!waiting.enter(tenant)) {
+                            throw inProgress();
+                        }
+                        waits = true;
+                    }
+                    pause();
+                    continue;
+                }
+                if (isStored(record.fileKey())) {
+                    replayOf(exchange, finishFor(recordKey, current, now));
+                    return;
+                }
+                if (ownerGone.isEmpty()) {
+                    throw inProgress();
+                }
+                IdempotencyRecord takenOver = record.takenOverBy(instanceId, now);
+                if (own(exchange, recordKey, takenOver, () -> records.replace(recordKey, takenOver, current.eTag()))) {
+                    storeUnder(exchange, record.fileKey());
+                    LOG.info("The first request with this Idempotency-Key stopped before storing its batch ({}); this one "
+                            + "stores it under the file key that request named", ownerGone.get());
+                    return;
+                }
             }
-            IdempotencyRecords.Versioned current = found.get();
-            IdempotencyRecord record = current.record();
-            if (!record.requestSha256().equals(requestSha256)) {
-                throw new ApiException(422, "This Idempotency-Key was first used with a different body within the last "
-                        + ttl + " (inlet.idempotency.ttl); nothing was stored. Send a new batch with a new key",
-                        List.of(ApiError.atHeader(HEADER, "was first used with another stream or other records")));
-            }
-            if (record.isDone()) {
-                replayOf(exchange, record);
-                return;
-            }
-            Optional<String> ownerGone = whyGone(recordKey, record, now);
-            if (ownerGone.isEmpty() && System.nanoTime() < waitUntil) {
-                pause();
-                continue;
-            }
-            if (isStored(record.fileKey())) {
-                replayOf(exchange, finishFor(recordKey, current, now));
-                return;
-            }
-            if (ownerGone.isEmpty()) {
-                throw inProgress();
-            }
-            IdempotencyRecord takenOver = record.takenOverBy(instanceId, now);
-            if (own(exchange, recordKey, takenOver, () -> records.replace(recordKey, takenOver, current.eTag()))) {
-                storeUnder(exchange, record.fileKey());
-                LOG.info("The first request with this Idempotency-Key stopped before storing its batch ({}); this one "
-                        + "stores it under the file key that request named", ownerGone.get());
-                return;
+        } finally {
+            if (waits) {
+                waiting.leave(tenant);
             }
         }
     }

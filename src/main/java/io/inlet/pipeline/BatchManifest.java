@@ -73,7 +73,10 @@ public record BatchManifest(
             /** 0 in manifests written before the setting existed: no bound, as they ran then. */
             @JsonProperty("max_open_parts") int maxOpenParts,
             /** 0 in manifests written before the setting existed: no bound, as they ran then. */
-            @JsonProperty("max_parts_per_file") int maxPartsPerFile) {
+            @JsonProperty("max_parts_per_file") int maxPartsPerFile,
+            /** 0 in manifests written before the setting existed: only max_parts_per_file bounds, as they ran then. */
+            @JsonProperty("free_parts_per_file") int freePartsPerFile,
+            @JsonProperty("records_per_extra_part") int recordsPerExtraPart) {
 
         /** {@code inlet.pipeline.zip.max-entries}'s default, for manifests written before the setting existed. */
         static final int DEFAULT_MAX_ZIP_ENTRIES = 10_000;
@@ -87,7 +90,13 @@ public record BatchManifest(
         static Cut of(Settings.Pipeline pipeline) {
             return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.gzipLevel(), pipeline.maxLineBytes(),
                     pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries(), pipeline.maxOpenParts(),
-                    pipeline.maxPartsPerFile());
+                    pipeline.maxPartsPerFile(), pipeline.freePartsPerFile(), pipeline.recordsPerExtraPart());
+        }
+
+        /** How many parts one file's records may go to, as this batch runs (upload-json's objects are not bound). */
+        @JsonIgnore
+        PartsAllowance partsAllowance() {
+            return new PartsAllowance(freePartsPerFile, recordsPerExtraPart, maxPartsPerFile);
         }
     }
 
@@ -118,7 +127,7 @@ public record BatchManifest(
 
     @JsonIgnore
     boolean isLarge(Settings.Pipeline pipeline) {
-        return sources.size() == 1 && sources.get(0).size() > pipeline.smallSourceBytes();
+        return sources.size() == 1 && !pipeline.isSmallSource(sources.get(0).key(), sources.get(0).size());
     }
 
     @JsonIgnore

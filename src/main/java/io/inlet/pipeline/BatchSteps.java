@@ -126,8 +126,10 @@ public final class BatchSteps {
         BatchManifest.Cut cut = run.manifest.cut();
         RecordCheck check = new RecordCheck(json, validator, key.stream(), key.receivedDate(), cut.maxLineBytes());
         long[] lastReport = {System.nanoTime()};
+        // upload-json's batches were held to the allowance, on their own, when they arrived (UploadJson)
+        PartsAllowance parts = key.isUploadJson() ? null : cut.partsAllowance();
         SourceRun file = new SourceRun(index, key, source.size(), run.known.get(index), check,
-                new RejectedFile(scratch, json, cut.rejectedRawBytes()), run.lake, (written, chunks) -> {
+                new RejectedFile(scratch, json, cut.rejectedRawBytes()), run.lake, parts, (written, chunks) -> {
                     if (chunks.size() >= PROGRESS_FROM_BYTES && System.nanoTime() - lastReport[0] > statusIntervalNanos) {
                         reportProgress(run, written, chunks);
                         lastReport[0] = System.nanoTime();

@@ -24,9 +24,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * of record buffers ({@code inlet.lake.buffer-bytes}); a partition that has not been written for a while
  * gives its buffer back (compressed onto its scratch file) without closing its part, so records arriving in
  * any order over any number of days still make full-size parts. At most {@code max_open_parts} parts are open at
- * once: past that the part written least recently is closed early. One file's records go to at most
- * {@code max_parts_per_file} parts: a record that would need another is refused (the caller rejects it). Part names
- * come from the batch id and a per-partition sequence: the same batch run again writes the same names.
+ * once: past that the part written least recently is closed early. One file's records go to at most as many parts as
+ * its caller allows ({@link PartsAllowance}): a record that would need another is refused (the caller rejects it).
+ * Part names come from the batch id and a per-partition sequence: the same batch run again writes the same names.
  */
 final class LakeWriter implements AutoCloseable {
 
@@ -72,9 +72,10 @@ final class LakeWriter implements AutoCloseable {
 
     /**
      * Adds the record to its partition's part; false, and nothing added, when it would be the first record of its
-     * source in a part while the source's records already fill {@code max_parts_per_file} parts.
+     * source in a part while the source's records already fill {@code partsAllowed} parts.
      */
-    boolean append(Partition partition, byte[] data, int offset, int length, int sourceIndex) throws IOException {
+    boolean append(Partition partition, byte[] data, int offset, int length, int sourceIndex, long partsAllowed)
+            throws IOException {
         PartBuilder part = parts.get(partition);
         if (part != null && (part.records >= cut.maxRecordsPerPart() || part.bytes + length + 1 > cut.maxBytesPerPart())) {
             upload(partition, part);
@@ -82,7 +83,7 @@ final class LakeWriter implements AutoCloseable {
         }
         if (part == null || !part.sources.get(sourceIndex)) {
             int partsOfSource = partsBySource.getOrDefault(sourceIndex, 0);
-            if (cut.maxPartsPerFile() > 0 && partsOfSource >= cut.maxPartsPerFile()) {
+            if (partsOfSource >= partsAllowed) {
                 return false;
             }
             partsBySource.put(sourceIndex, partsOfSource + 1);
@@ -115,10 +116,6 @@ final class LakeWriter implements AutoCloseable {
         for (Partition partition : new ArrayList<>(parts.keySet())) {
             upload(partition, parts.get(partition));
         }
-    }
-
-    int maxPartsPerFile() {
-        return cut.maxPartsPerFile();
     }
 
     /** The part keys holding records of the given source (its index in the batch). */

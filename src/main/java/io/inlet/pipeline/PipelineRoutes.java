@@ -212,13 +212,15 @@ public final class PipelineRoutes extends RouteBuilder {
                 files.add(file);
                 next.getMessage().setBody(files);
                 next.setProperty(SmallFilesTogether.BYTES, 0L);
-                next.setProperty(SmallFilesTogether.LARGE, file.file().size() > pipeline.smallSourceBytes());
+                boolean large = !pipeline.isSmallSource(file.file().key(), file.file().size());
+                next.setProperty(SmallFilesTogether.LARGE, large);
             } else {
                 @SuppressWarnings("unchecked")
                 List<Announced> files = gathered.getMessage().getBody(List.class);
                 files.add(file);
             }
-            long bytes = into.getProperty(SmallFilesTogether.BYTES, Long.class) + Math.max(0, file.file().size());
+            long bytes = into.getProperty(SmallFilesTogether.BYTES, Long.class)
+                    + pipeline.workBytes(file.file().key(), file.file().size());
             into.setProperty(SmallFilesTogether.BYTES, bytes);
             into.setProperty(FULL, bytes >= pipeline.maxBatchBytes() || into.getProperty(SmallFilesTogether.LARGE, Boolean.class));
             return into;

@@ -2,9 +2,6 @@ package io.inlet.pipeline;
 
 import java.io.IOException;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 
 import com.fasterxml.jackson.core.JsonLocation;
@@ -81,21 +78,7 @@ final class RecordCheck {
                 continue;
             }
             chunk.verdict[i] = Chunk.VALID;
-            chunk.epochDay[i] = partitionDay(record);
-        }
-    }
-
-    private int partitionDay(JsonNode record) {
-        String field = stream.eventTimeField();
-        if (field == null) {
-            return receivedEpochDay;
-        }
-        String timestamp = record.get(field).asText();
-        try {
-            return (int) OffsetDateTime.parse(timestamp).withOffsetSameInstant(ZoneOffset.UTC).toLocalDate().toEpochDay();
-        } catch (DateTimeParseException e) {
-            // Valid RFC 3339 that java.time does not take (a leap second, say): its own calendar date.
-            return (int) LocalDate.parse(timestamp.substring(0, 10)).toEpochDay();
+            chunk.epochDay[i] = stream.lakeDay(record, receivedEpochDay);
         }
     }
 

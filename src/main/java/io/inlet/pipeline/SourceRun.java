@@ -46,6 +46,9 @@ final class SourceRun implements LineChunks.Gate {
     private final Object writing = new Object();
     private boolean closed;
     private int nextChunk;
+    private final PartsAllowance parts;
+    /** Valid records read so far, those refused for want of a part included: what the part allowance grows with. */
+    private long valid;
     long accepted;
     long rejectedCount;
     final List<ApiError> firstRejections = new ArrayList<>();
@@ -59,8 +62,12 @@ final class SourceRun implements LineChunks.Gate {
         void report(SourceRun source, LineChunks chunks);
     }
 
+    /**
+     * @param parts how many lake parts the file's records may go to, by how many it has; null: as many as they need
+     *              (an upload-json object, whose batches were held to it when they arrived)
+     */
     SourceRun(int index, FileKey key, long declaredSize, UploadStatus status, RecordCheck check, RejectedFile rejected,
-            LakeWriter lake, Progress progress, int maxOut) {
+            LakeWriter lake, PartsAllowance parts, Progress progress, int maxOut) {
         this.index = index;
         this.key = key;
         this.declaredSize = declaredSize;
@@ -68,6 +75,7 @@ final class SourceRun implements LineChunks.Gate {
         this.check = check;
         this.rejected = rejected;
         this.lake = lake;
+        this.parts = parts;
         this.progress = progress;
         this.maxOut = Math.max(1, maxOut);
         List<UploadStatus.SharedBatch> batches = status.batches;
@@ -187,10 +195,11 @@ final class SourceRun implements LineChunks.Gate {
                     if (partition == null || partition.epochDay() != chunk.epochDay[i]) {
                         partition = new LakeWriter.Partition(key.stream(), key.tenant(), chunk.epochDay[i]);
                     }
-                    if (lake.append(partition, chunk.data, chunk.start[i], chunk.length[i], index)) {
+                    long partsAllowed = parts == null ? Long.MAX_VALUE : parts.allowed(++valid);
+                    if (lake.append(partition, chunk.data, chunk.start[i], chunk.length[i], index, partsAllowed)) {
                         accepted++;
                     } else {
-                        reject(chunk, i, List.of(tooManyParts()));
+                        reject(chunk, i, List.of(tooManyParts(partsAllowed)));
                     }
                 }
                 case Chunk.REJECTED -> reject(chunk, i, chunk.errors[i]);
@@ -217,12 +226,13 @@ final class SourceRun implements LineChunks.Gate {
         }
     }
 
-    /** A valid record the lake writer refused: its file's records already fill as many parts as one file may. */
-    private FieldError tooManyParts() {
+    /** A valid record the lake writer refused: its file's records already fill as many parts as the file may have. */
+    private FieldError tooManyParts(long partsAllowed) {
         String field = key.stream().eventTimeField();
         return new FieldError(field == null ? "" : "/" + field, "cannot be stored: this file's earlier records already"
-                + " fill " + lake.maxPartsPerFile() + " lake files, the most one file's records may go to"
-                + " (inlet.lake.max-parts-per-file; a lake file holds records of one day); send records of other days"
-                + " in another file, or sort the file by date");
+                + " fill " + partsAllowed + " lake files, as many as its first " + valid + " records may go to ("
+                + parts.inWords() + ": settings inlet.lake.free-parts-per-file, .records-per-extra-part,"
+                + " .max-parts-per-file; a lake file holds records of one day); send records of other days in another"
+                + " file, or sort the file by date");
     }
 }

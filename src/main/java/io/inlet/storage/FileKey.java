@@ -66,6 +66,14 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
         return LocalDate.parse(dt.substring(0, 10));
     }
 
+    /**
+     * Whether this is the name of what upload-json writes (its records were checked whole when they arrived). Names
+     * of this form are given by the service; other writers into the inbox use their own {@code source_system}.
+     */
+    public boolean isUploadJson() {
+        return SOURCE_API.equals(source) && "jsonl".equals(extension);
+    }
+
     public String key() {
         return PREFIX + stream.wireName() + "/source_system=" + source + "/tenant=" + tenant + "/dt=" + dt + "/" + id
                 + "." + extension;

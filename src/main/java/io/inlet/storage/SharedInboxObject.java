@@ -63,7 +63,7 @@ public final class SharedInboxObject {
      * to its size. Anything else is a file like any other, whatever its metadata says.
      */
     public static List<Batch> layoutOf(FileKey key, long size, String metadata) {
-        if (!FileKey.SOURCE_API.equals(key.source()) || !"jsonl".equals(key.extension()) || !UUID.matcher(key.id()).matches()) {
+        if (!key.isUploadJson() || !UUID.matcher(key.id()).matches()) {
             return List.of();
         }
         List<Batch> batches = decode(metadata);

@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +19,7 @@ import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.metrics.IngestMeters;
 import io.inlet.ops.LogContext;
+import io.inlet.pipeline.PartsAllowance;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
@@ -39,9 +42,17 @@ public final class UploadJson {
     private final RecordValidator validator;
     private final Clock clock;
     private final IngestMeters meters;
+    private final PartsAllowance daysPerBatch;
 
-    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, IngestMeters meters) {
+    /**
+     * @param daysPerBatch how many days (lake part files) a batch's records may fall on, by how many records it has:
+     *                     the pipeline's allowance for a file, also bounded by the parts a batch keeps open at once,
+     *                     so that the pipeline never has to refuse a record of a batch it acknowledged
+     */
+    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, IngestMeters meters,
+            PartsAllowance daysPerBatch) {
         this.meters = meters;
+        this.daysPerBatch = daysPerBatch;
         this.json = json;
         this.validator = validator;
         this.clock = clock;
@@ -102,7 +113,44 @@ public final class UploadJson {
             throw ApiException.unprocessable(invalidRecords + " of " + data.size() + " records do not match the "
                     + stream + " schema; nothing was stored" + ApiException.notAllListed(errors.size(), totalProblems), errors);
         }
+        checkDays(stream, data);
         return new CheckedBatch(stream, data);
+    }
+
+    /**
+     * A 422 naming every record on a day past the first ones the batch may cover (each day is a lake part file): the
+     * records of a batch cannot be refused one by one once it is acknowledged, so the rule is applied here, whole.
+     */
+    private void checkDays(Stream stream, JsonNode data) {
+        long allowed = daysPerBatch.allowed(data.size());
+        if (stream.eventTimeField() == null || data.size() <= allowed) {
+            return;
+        }
+        Set<Integer> days = new HashSet<>();
+        List<ApiError> errors = new ArrayList<>();
+        int over = 0;
+        for (int i = 0; i < data.size(); i++) {
+            Integer day = stream.lakeDay(data.get(i), 0);
+            if (days.contains(day)) {
+                continue;
+            }
+            if (days.size() < allowed) {
+                days.add(day);
+                continue;
+            }
+            over++;
+            if (errors.size() < ApiException.MAX_LISTED_ERRORS) {
+                errors.add(ApiError.atRecord(i, "/" + stream.eventTimeField(), "falls on a day past the first "
+                        + allowed + " days of this batch, the most a batch of " + data.size() + " records may cover"
+                        + " (" + daysPerBatch.inWords() + "; records of one day go to one lake file); send records of"
+                        + " other days in another batch"));
+            }
+        }
+        if (over > 0) {
+            throw ApiException.unprocessable(over + " of " + data.size() + " records fall on days past the " + allowed
+                    + " a batch of " + data.size() + " records may cover; nothing was stored"
+                    + ApiException.notAllListed(errors.size(), over), errors);
+        }
     }
 
     /** The reference's success body; only reached once the inbox write returned (and announced the file). */

@@ -10,6 +10,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Json;
+import io.inlet.limits.WaitingRoom;
 import io.inlet.ops.LogContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -54,7 +55,8 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
     protected void bindToRegistry(Registry registry) {
         // as io.inlet.InletConfiguration binds them
         registry.bind("json", json);
-        registry.bind("jsonRequests", new JsonRequests(json, 1 << 20, new ParsingBudget(2 << 20, 1 << 20, 10_000)));
+        registry.bind("jsonRequests", new JsonRequests(json, 1 << 20,
+                new ParsingBudget(2 << 20, 1 << 20, 10_000, new WaitingRoom(4))));
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("errorResponses", new ErrorResponses(json));

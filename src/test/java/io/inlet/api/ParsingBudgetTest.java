@@ -3,6 +3,15 @@ package io.inlet.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import io.inlet.limits.WaitingRoom;
+import io.inlet.testing.Await;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.spi.Synchronization;
@@ -22,7 +31,7 @@ class ParsingBudgetTest {
 
     @Test
     void aBodyOverTheBudgetWaitsThen503AndAnAnsweredOneGivesItsBytesBack() {
-        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 200);
+        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 200, new WaitingRoom(4));
         Exchange first = new DefaultExchange(camel);
         Exchange second = new DefaultExchange(camel);
         budget.take(first, "a", MIB);
@@ -48,7 +57,7 @@ class ParsingBudgetTest {
 
     @Test
     void oneTenantsLargeBodiesWaitInTheirOwnLineAndOtherTenantsGoFirst() {
-        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 200);
+        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 200, new WaitingRoom(4));
         Exchange busy = new DefaultExchange(camel);
         budget.take(busy, "busy", MIB);
 
@@ -66,9 +75,45 @@ class ParsingBudgetTest {
     }
 
     @Test
+    void onlyAFewOfATenantsRequestsWaitForItsShareTheRestAreAnswered503AtOnce() throws Exception {
+        WaitingRoom waitingRoom = new WaitingRoom(2);
+        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 3_000, waitingRoom);
+        Exchange busy = new DefaultExchange(camel);
+        budget.take(busy, "busy", MIB);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<?>> waiting = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                waiting.add(threads.submit(() -> budget.take(new DefaultExchange(camel), "busy", MIB)));
+            }
+            Await.until("two of its requests waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting("busy") == 2);
+
+            // a third would hold one more worker thread for as long: it is answered at once instead
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> budget.take(new DefaultExchange(camel), "busy", MIB))
+                    .isInstanceOfSatisfying(ApiException.class, e -> {
+                        assertThat(e.status()).isEqualTo(503);
+                        assertThat(e.headers()).containsEntry("Retry-After", "1");
+                    })
+                    .hasMessageContaining("2 more already wait");
+            assertThat(System.nanoTime() - started).isLessThan(1_000_000_000L);
+            // another tenant's body goes in at once
+            budget.take(new DefaultExchange(camel), "other", MIB);
+
+            // once the tenant's body is answered, the first in line goes on, and another may wait again
+            answer(busy);
+            Await.until("the first in line in", Duration.ofSeconds(5),
+                    () -> waiting.stream().filter(Future::isDone).count() == 1);
+            Await.until("one left waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting("busy") == 1);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
     void theBudgetHoldsAtLeastOneLargestBody() {
-        assertThatThrownBy(() -> new ParsingBudget(MIB - 1, MIB, 200)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("inlet.http.parsing-bytes");
+        assertThatThrownBy(() -> new ParsingBudget(MIB - 1, MIB, 200, new WaitingRoom(4)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inlet.http.parsing-bytes");
     }
 
     private static void answer(Exchange exchange) {

@@ -12,6 +12,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.Json;
+import io.inlet.queue.InboxFile;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -21,7 +22,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** One tenant's large files do not hold back another tenant's small batches: a worker is always left for them. */
+/**
+ * One tenant's large files do not hold back another tenant's small batches: a worker is always left for them, and a
+ * file is large by what it may inflate to, not by its compressed size.
+ */
 class FairnessTest {
 
     static InletApp app;
@@ -78,6 +82,27 @@ class FairnessTest {
         // while the large lane is still on its second file. (Before the first large file is a race on an idle
         // machine: the first was already running while the small batches were being posted.)
         assertThat(lastSmall).as("every small batch done before the second large file").isBefore(largeFinished.get(1));
+    }
+
+    @Test
+    void aSmallCompressedFileThatMayInflatePastTheSmallBoundIsALargeFile() {
+        // A gzip or zip file may inflate to max-expansion-ratio (200) times its size before it is refused as a bomb:
+        // a 100 KB one may hold 20 MB of records, too much for the small batches every tenant's upload-json batches
+        // share (a tenant's few such files held them all for minutes). Here the small bound is 1 MiB.
+        BatchPlanner planner = app.camel().getRegistry().lookupByNameAndType("batchPlanner", BatchPlanner.class);
+        String prefix = "data/tenants/objects/contact_event/source_system=dataapi/tenant=t/dt=2026-11-28-10-00/f";
+        assertThat(planner.batchKey(announced(prefix + ".jsonl", 100_000))).isEqualTo("tenant:t");
+        assertThat(planner.batchKey(announced(prefix + ".jsonl.gz", 5_000))).isEqualTo("tenant:t");
+        assertThat(planner.batchKey(announced(prefix + ".jsonl.gz", 100_000)))
+                .isEqualTo("large:" + prefix + ".jsonl.gz");
+        assertThat(planner.batchKey(announced(prefix + ".zip", 100_000))).isEqualTo("large:" + prefix + ".zip");
+        assertThat(planner.batchKey(announced(prefix + ".jsonl", 2_000_000))).isEqualTo("large:" + prefix + ".jsonl");
+        // and a small batch counts its compressed files at what they may inflate to
+        assertThat(app.settings().pipeline().workBytes(prefix + ".jsonl.gz", 5_000)).isEqualTo(1_000_000);
+    }
+
+    private static Announced announced(String key, long size) {
+        return new Announced(new InboxFile(key, size, false), "t", new Announced.Delivery(null, 1));
     }
 
     private static Instant finishedAt(JsonNode status) {

@@ -2,6 +2,7 @@ package io.inlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.Json;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -22,19 +24,27 @@ import software.amazon.awssdk.core.sync.RequestBody;
 /**
  * A file whose records span more days than a batch may keep parts open for (a backfill, or a file made to exhaust the
  * service with one day per record): parts are closed early, least recently written first, and every record still
- * lands once, in its own day's partition. A file whose records would need more parts than one file may have gets
- * the rest of its records rejected, each saying why, instead of a part (an S3 PUT and a status entry) per record.
+ * lands once, in its own day's partition. A file whose records would need more parts than its size allows (a few per
+ * record at most, never past the bound of any file) gets those records rejected, each saying why, instead of a part
+ * (an S3 PUT and a status entry) per record; an upload-json batch over the same rule is refused whole when it arrives.
  */
 class OpenPartsBoundTest {
 
     private static final int DAYS = 40;
-    /** Above the 400 parts of the first test's file (every record closes a part), below the second's 500 days. */
-    private static final int PARTS_PER_FILE = 450;
+    private static final int OPEN_PARTS = 8;
+    /** Any file may go to this many parts ... */
+    private static final int FREE_PARTS = 40;
+    /** ... and one more for every this many of its records ... */
+    private static final int RECORDS_PER_EXTRA = 2;
+    /** ... but never more than this. */
+    private static final int PARTS_PER_FILE = 120;
     private static InletApp app;
 
     @BeforeAll
     static void start() {
-        app = InletApp.start(Map.of("inlet.lake.max-open-parts", "8",
+        app = InletApp.start(Map.of("inlet.lake.max-open-parts", String.valueOf(OPEN_PARTS),
+                "inlet.lake.free-parts-per-file", String.valueOf(FREE_PARTS),
+                "inlet.lake.records-per-extra-part", String.valueOf(RECORDS_PER_EXTRA),
                 "inlet.lake.max-parts-per-file", String.valueOf(PARTS_PER_FILE)));
     }
 
@@ -50,10 +60,10 @@ class OpenPartsBoundTest {
         StringBuilder lines = new StringBuilder();
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 10 * DAYS; i++) {
-            // the days take turns, so every part is closed and opened again many times
+            // the days take turns, five records at a time, so every part is closed and opened again many times
             String id = "e-" + i;
             ids.add(id);
-            lines.append(event(id, first.plusDays(i % DAYS)));
+            lines.append(event(id, first.plusDays(i / 5 % DAYS)));
         }
         String key = putInInbox(tenant, "years.jsonl", lines);
 
@@ -73,34 +83,99 @@ class OpenPartsBoundTest {
     }
 
     @Test
-    void recordsThatWouldNeedMorePartsThanAFileMayHaveAreRejectedSayingWhy() {
+    void aFewRecordsOverManyDaysGetAPartForEveryFewRecordsTheRestAreRejectedSayingWhy() {
         Tenant tenant = app.newTenant("spread");
         LocalDate first = LocalDate.of(2020, 1, 1);
         StringBuilder lines = new StringBuilder();
+        int days = 120;
+        for (int day = 0; day < days; day++) {
+            lines.append(event("d-" + day, first.plusDays(day)));
+        }
+        String key = putInInbox(tenant, "spread.jsonl", lines);
+
+        JsonNode status = new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), key, Duration.ofSeconds(120));
+
+        // a new part for every record: the first 80 fit 40 + 80 / 2; after that every other record earns one
+        long allowed = FREE_PARTS + days / RECORDS_PER_EXTRA;
+        assertThat(allowed).isLessThan(PARTS_PER_FILE);
+        assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(allowed);
+        assertThat(status.get("records_rejected").asLong()).isEqualTo(days - allowed);
+        assertThat(status.get("lake_keys")).hasSize((int) allowed);
+        JsonNode firstRejection = status.get("first_rejections").get(0);
+        assertThat(firstRejection.get("line").asLong()).isEqualTo(81);
+        assertThat(firstRejection.get("pointer").asText()).isEqualTo("/event_timestamp");
+        assertThat(firstRejection.get("message").asText()).contains("fill 80 lake files")
+                .contains("its first 81 records").contains("inlet.lake.free-parts-per-file");
+        String prefix = "contact_event/tenant=" + tenant.id() + "/";
+        assertThat(Lake.records(app.s3(), app.settings().lakeBucket(), prefix)).hasSize((int) allowed);
+    }
+
+    @Test
+    void noFileGoesPastTheBoundWhateverItsSize() {
+        Tenant tenant = app.newTenant("large");
+        LocalDate first = LocalDate.of(2020, 1, 1);
+        StringBuilder lines = new StringBuilder();
         List<String> kept = new ArrayList<>();
-        for (int day = 0; day < 500; day++) {
+        // enough records first, all on one day, that the size no longer limits; then more days than the bound, one
+        // record each
+        for (int i = 0; i < 2 * PARTS_PER_FILE; i++) {
+            kept.add("a-" + i);
+            lines.append(event("a-" + i, first));
+        }
+        for (int day = 1; day <= PARTS_PER_FILE + 50; day++) {
             String id = "d-" + day;
             if (day < PARTS_PER_FILE) {
                 kept.add(id);
             }
             lines.append(event(id, first.plusDays(day)));
         }
-        String key = putInInbox(tenant, "spread.jsonl", lines);
+        String key = putInInbox(tenant, "large.jsonl", lines);
 
         JsonNode status = new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), key, Duration.ofSeconds(120));
 
         assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
-        assertThat(status.get("records_accepted").asLong()).isEqualTo(PARTS_PER_FILE);
-        assertThat(status.get("records_rejected").asLong()).isEqualTo(500 - PARTS_PER_FILE);
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(kept.size());
         assertThat(status.get("lake_keys")).hasSize(PARTS_PER_FILE);
         JsonNode firstRejection = status.get("first_rejections").get(0);
-        assertThat(firstRejection.get("line").asLong()).isEqualTo(PARTS_PER_FILE + 1);
-        assertThat(firstRejection.get("pointer").asText()).isEqualTo("/event_timestamp");
-        assertThat(firstRejection.get("message").asText()).contains(PARTS_PER_FILE + " lake files")
-                .contains("inlet.lake.max-parts-per-file");
+        assertThat(firstRejection.get("line").asLong()).isEqualTo(2 * PARTS_PER_FILE + PARTS_PER_FILE);
+        assertThat(firstRejection.get("message").asText()).contains("fill " + PARTS_PER_FILE + " lake files")
+                .contains("at most " + PARTS_PER_FILE).contains(".max-parts-per-file");
         String prefix = "contact_event/tenant=" + tenant.id() + "/";
         assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), prefix), "event_id"))
                 .containsExactlyInAnyOrderElementsOf(kept);
+    }
+
+    @Test
+    void anUploadJsonBatchOverMoreDaysThanItMayCoverIsRefusedWholeNamingTheRecords() throws Exception {
+        Tenant tenant = app.newTenant("batch");
+        LocalDate first = LocalDate.of(2021, 6, 1);
+        // 20 records: 40 + 20 / 2 days by size, but a batch keeps at most OPEN_PARTS parts open, so 8 days
+        StringBuilder over = new StringBuilder("{\"stream\":\"contact_event\",\"data\":[");
+        StringBuilder within = new StringBuilder(over);
+        for (int i = 0; i < 20; i++) {
+            String comma = i == 0 ? "" : ",";
+            over.append(comma).append(event("o-" + i, first.plusDays(i / 2)).strip());
+            within.append(comma).append(event("w-" + i, first.plusDays(i % OPEN_PARTS)).strip());
+        }
+
+        HttpResponse<String> refused = app.post("/ingestion/upload-json", tenant.key(), over.append("]}").toString());
+        HttpResponse<String> stored = app.post("/ingestion/upload-json", tenant.key(), within.append("]}").toString());
+
+        assertThat(refused.statusCode()).isEqualTo(422);
+        JsonNode body = Json.mapper().readTree(refused.body());
+        assertThat(body.get("message").asText()).startsWith("4 of 20 records fall on days past the 8")
+                .endsWith("nothing was stored");
+        assertThat(body.get("errors").findValuesAsText("index")).containsExactly("16", "17", "18", "19");
+        assertThat(body.get("errors").get(0).get("pointer").asText()).isEqualTo("/event_timestamp");
+        assertThat(body.get("errors").get(0).get("message").asText()).contains("past the first 8 days");
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
+        String fileKey = Json.mapper().readTree(stored.body()).get("file_key").asText();
+        assertThat(new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(60))
+                .get("records_accepted").asLong()).isEqualTo(20);
+        String prefix = "contact_event/tenant=" + tenant.id() + "/";
+        assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), prefix), "event_id"))
+                .allMatch(id -> id.startsWith("w-")).hasSize(20);
     }
 
     private static String event(String id, LocalDate day) {

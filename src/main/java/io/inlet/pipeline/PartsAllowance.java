@@ -1,0 +1,28 @@
+package io.inlet.pipeline;
+
+/**
+ * How many lake part files the records of one file (or one upload-json batch) may go to: {@code free} whatever its
+ * size, one more for every {@code recordsPerExtra} of its records, and never more than {@code max}. A part is an S3
+ * PUT, a status-document entry and a file for every reader of the lake, so a few records spread over many days must
+ * not cost one of each per record; a large file gets room in proportion to its size.
+ *
+ * @param free            parts any file may go to
+ * @param recordsPerExtra records that earn one more part; 0: no allowance by size (only {@code max})
+ * @param max             parts no file goes past; 0: no bound at all (manifests written before there was one)
+ */
+public record PartsAllowance(int free, int recordsPerExtra, int max) {
+
+    /** The parts a file of {@code records} records may go to. */
+    public long allowed(long records) {
+        long bound = max > 0 ? max : Long.MAX_VALUE;
+        return recordsPerExtra > 0 ? Math.min(bound, free + records / recordsPerExtra) : bound;
+    }
+
+    /** The rule in words, for the messages of records refused by it. */
+    public String inWords() {
+        if (recordsPerExtra <= 0) {
+            return max > 0 ? "at most " + max : "no bound";
+        }
+        return free + " and one more for every " + recordsPerExtra + " records, at most " + max;
+    }
+}
