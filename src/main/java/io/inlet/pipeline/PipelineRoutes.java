@@ -5,6 +5,7 @@ import java.util.List;
 
 import io.inlet.Settings;
 import io.inlet.storage.Buckets;
+import io.inlet.storage.FileKey;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -23,7 +24,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * </pre>
  *
  * Large files have their own workers, at most all but one of {@code inlet.pipeline.workers}, so small batches
- * of other tenants never wait behind a 2 GB file.
+ * of other tenants never wait behind a 2 GB file; they are taken tenant by tenant in turn ({@link LargeFileTurns}).
  */
 public final class PipelineRoutes extends RouteBuilder {
 
@@ -46,7 +47,9 @@ public final class PipelineRoutes extends RouteBuilder {
         // (where its messages have to be kept invisible). Large files are one a batch and may queue here: a consumer
         // blocked behind them would hold up other tenants' small batches.
         String small = "seda:small-batches?size=" + pipeline.smallBatchWorkers() + "&blockWhenFull=true&pollTimeout=200";
-        String large = "seda:large-batches?size=256&blockWhenFull=true&pollTimeout=200";
+        // Large files are taken tenant by tenant in turn, not first come first served (LargeFileTurns).
+        getContext().getRegistry().bind("largeFileTurns", new LargeFileTurns(256, PipelineRoutes::tenantOfBatch));
+        String large = "seda:large-batches?queue=#largeFileTurns&blockWhenFull=true&pollTimeout=200";
 
         // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.
         // Long polls (inlet.queue.receive-wait-seconds): an idle consumer costs one request per wait, and a stop
@@ -192,6 +195,18 @@ public final class PipelineRoutes extends RouteBuilder {
      * Gathers announced files into the body of one exchange, as a list; marks the batch full at the byte limit,
      * and a large file (which has a correlation key of its own) full at once.
      */
+    /** Whose batch an exchange on its way to the workers is: gathered files, or a manifest from the sweep. */
+    static String tenantOfBatch(Exchange exchange) {
+        Object body = exchange.getMessage().getBody();
+        if (body instanceof List<?> files && !files.isEmpty() && files.get(0) instanceof Announced first) {
+            return first.tenant();
+        }
+        if (body instanceof BatchManifest manifest && !manifest.sources().isEmpty()) {
+            return FileKey.parse(manifest.sources().get(0).key()).map(FileKey::tenant).orElse("");
+        }
+        return "";
+    }
+
     static final class SmallFilesTogether implements AggregationStrategy {
 
         static final String FULL = "inletBatchFull";

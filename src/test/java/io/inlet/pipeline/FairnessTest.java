@@ -45,9 +45,10 @@ class FairnessTest {
     }
 
     @Test
-    void smallBatchesOfOneTenantFinishWhileAnotherTenantsLargeFilesAreProcessed() throws Exception {
+    void smallBatchesOfOneTenantFinishWhileAnotherTenantsLargeFilesAreProcessedAndLargeFilesTakeTurns() throws Exception {
         Tenant large = app.newTenant("large");
         Tenant small = app.newTenant("small");
+        Tenant late = app.newTenant("late");
         BulkClient client = new BulkClient(app.baseUrl());
         List<String> largeKeys = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -57,6 +58,11 @@ class FairnessTest {
             assertThat(client.confirm(large.key(), upload.fileKey()).statusCode()).isEqualTo(200);
             largeKeys.add(upload.fileKey());
         }
+        // one large file of another tenant, confirmed after those three
+        JsonlFiles.Generated lateFile = JsonlFiles.contactEvents(dir, "late", 50_000, 0, true);
+        BulkClient.Upload lateUpload = client.requestUrl(late.key(), "contact_event");
+        assertThat(client.put(lateUpload.uploadUrl(), lateFile.path())).isEqualTo(200);
+        assertThat(client.confirm(late.key(), lateUpload.fileKey()).statusCode()).isEqualTo(200);
         List<String> smallKeys = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             HttpResponse<String> response = app.post("/ingestion/upload-json", small.key(),
@@ -82,6 +88,10 @@ class FairnessTest {
         // while the large lane is still on its second file. (Before the first large file is a race on an idle
         // machine: the first was already running while the small batches were being posted.)
         assertThat(lastSmall).as("every small batch done before the second large file").isBefore(largeFinished.get(1));
+        // One large worker here. First come, first served, the other tenant's file would wait for all three; taken
+        // tenant by tenant in turn, it goes before the first tenant's third (whenever it came relative to the first).
+        Instant lateFinished = finishedAt(client.awaitFinal(late.key(), lateUpload.fileKey(), Duration.ofSeconds(240)));
+        assertThat(lateFinished).as("the other tenant's large file before the third").isBefore(largeFinished.get(2));
     }
 
     @Test
