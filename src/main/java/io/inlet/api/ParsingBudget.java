@@ -58,22 +58,30 @@ public final class ParsingBudget {
         Semaphore tenantShare = tenantShares.computeIfAbsent(tenant, t -> new Semaphore(share, true));
         int tenantWeight = Math.max(1, Math.min(size, share));
         int weight = Math.max(1, Math.min(size, budget));
-        if (!tryNow(tenantShare, tenantWeight)) {
-            // its turn after the tenant's own requests: only a few may wait for it, each on a shared worker thread
-            if (!waiting.enter(tenant)) {
-                throw busy("other large requests of this tenant (" + waiting.perTenant() + " more already wait)");
-            }
-            try {
+        // A request that cannot go on at once waits on a worker thread every tenant shares: only a few of a tenant's may.
+        boolean waits = false;
+        try {
+            if (!tryNow(tenantShare, tenantWeight)) {
+                waits = enterWaiting(tenant);
                 if (!acquire(tenantShare, tenantWeight, deadline)) {
                     throw busy("other large requests of this tenant");
                 }
-            } finally {
+            }
+            if (!tryNow(bytes, weight)) {
+                try {
+                    waits = waits || enterWaiting(tenant);
+                    if (!acquire(bytes, weight, deadline)) {
+                        throw busy("other large requests");
+                    }
+                } catch (ApiException refused) {
+                    tenantShare.release(tenantWeight);
+                    throw refused;
+                }
+            }
+        } finally {
+            if (waits) {
                 waiting.leave(tenant);
             }
-        }
-        if (!acquire(bytes, weight, deadline)) {
-            tenantShare.release(tenantWeight);
-            throw busy("other large requests");
         }
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
@@ -82,6 +90,14 @@ public final class ParsingBudget {
                 tenantShare.release(tenantWeight);
             }
         });
+    }
+
+    /** True once the request may wait (then {@link WaitingRoom#leave} must follow); 503 if too many of its tenant do. */
+    private boolean enterWaiting(String tenant) {
+        if (!waiting.enter(tenant)) {
+            throw busy("other large requests of this tenant (" + waiting.perTenant() + " more already wait)");
+        }
+        return true;
     }
 
     /** At once if free and nobody is in line before it (a fair semaphore's timed try keeps the line). */

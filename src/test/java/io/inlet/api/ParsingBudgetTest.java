@@ -111,6 +111,37 @@ class ParsingBudgetTest {
     }
 
     @Test
+    void onlyAFewOfATenantsSmallBodiesWaitForTheWholeBudgetEither() throws Exception {
+        WaitingRoom waitingRoom = new WaitingRoom(2);
+        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 3_000, waitingRoom);
+        Exchange first = new DefaultExchange(camel);
+        budget.take(first, "a", MIB);
+        budget.take(new DefaultExchange(camel), "b", MIB);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            // the tenant's own share has room for many small bodies, the whole budget for none
+            List<Future<?>> waiting = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                waiting.add(threads.submit(() -> budget.take(new DefaultExchange(camel), "small", 4 * 1024)));
+            }
+            Await.until("two of its requests waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting("small") == 2);
+
+            assertThatThrownBy(() -> budget.take(new DefaultExchange(camel), "small", 4 * 1024))
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(503))
+                    .hasMessageContaining("2 more already wait");
+
+            answer(first);
+            Await.until("both in", Duration.ofSeconds(5), () -> waiting.stream().allMatch(Future::isDone));
+            assertThat(waitingRoom.waiting("small")).isZero();
+            for (Future<?> in : waiting) {
+                in.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
     void theBudgetHoldsAtLeastOneLargestBody() {
         assertThatThrownBy(() -> new ParsingBudget(MIB - 1, MIB, 200, new WaitingRoom(4)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inlet.http.parsing-bytes");
