@@ -82,11 +82,7 @@ class ParsingBudgetTest {
         budget.take(busy, "busy", MIB);
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
-            List<Future<?>> waiting = new ArrayList<>();
-            for (int i = 0; i < 2; i++) {
-                waiting.add(threads.submit(() -> budget.take(new DefaultExchange(camel), "busy", MIB)));
-            }
-            Await.until("two of its requests waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting("busy") == 2);
+            List<Future<?>> waiting = twoWaiting(threads, budget, waitingRoom, "busy", MIB);
 
             // a third would hold one more worker thread for as long: it is answered at once instead
             long started = System.nanoTime();
@@ -120,11 +116,7 @@ class ParsingBudgetTest {
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
             // the tenant's own share has room for many small bodies, the whole budget for none
-            List<Future<?>> waiting = new ArrayList<>();
-            for (int i = 0; i < 2; i++) {
-                waiting.add(threads.submit(() -> budget.take(new DefaultExchange(camel), "small", 4 * 1024)));
-            }
-            Await.until("two of its requests waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting("small") == 2);
+            List<Future<?>> waiting = twoWaiting(threads, budget, waitingRoom, "small", 4 * 1024);
 
             assertThatThrownBy(() -> budget.take(new DefaultExchange(camel), "small", 4 * 1024))
                     .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(503))
@@ -145,6 +137,17 @@ class ParsingBudgetTest {
     void theBudgetHoldsAtLeastOneLargestBody() {
         assertThatThrownBy(() -> new ParsingBudget(MIB - 1, MIB, 200, new WaitingRoom(4)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inlet.http.parsing-bytes");
+    }
+
+    /** Two requests of the tenant sent on threads of their own, once both wait. */
+    private List<Future<?>> twoWaiting(ExecutorService threads, ParsingBudget budget, WaitingRoom waitingRoom,
+            String tenant, int size) {
+        List<Future<?>> waiting = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            waiting.add(threads.submit(() -> budget.take(new DefaultExchange(camel), tenant, size)));
+        }
+        Await.until("two of its requests waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting(tenant) == 2);
+        return waiting;
     }
 
     private static void answer(Exchange exchange) {
