@@ -181,27 +181,6 @@ public record Settings(
             Duration leaseTimeout,
             Duration sweepInterval,
             String crashAt) {
-
-        /**
-         * The bytes processing a file may take: its size, or, for a compressed one (gzip or zip, as its key ends), the
-         * most it may inflate to. Small batches (several files together, a few workers every tenant's upload-json
-         * batches go through) take files by this measure, so a small file that inflates to gigabytes cannot hold
-         * them: it is a large file, processed on its own. The service names what it stores by content (upload-json:
-         * .jsonl, presigned uploads: .jsonl.gz, the drop folder: by the file's first bytes); files other systems
-         * write into the inbox are taken at their word.
-         */
-        public long workBytes(String key, long size) {
-            long bytes = Math.max(0, size);
-            if (key.endsWith(".gz") || key.endsWith(".zip")) {
-                return bytes > Long.MAX_VALUE / maxExpansionRatio ? Long.MAX_VALUE : bytes * maxExpansionRatio;
-            }
-            return bytes;
-        }
-
-        /** Whether the file goes into a small batch (with others of its tenant) rather than a batch of its own. */
-        public boolean isSmallSource(String key, long size) {
-            return workBytes(key, size) <= smallSourceBytes;
-        }
     }
 
     public static Settings from(PropertiesComponent properties) {

@@ -61,7 +61,11 @@ public record BatchManifest(
         }
     }
 
-    /** How the batch cuts its output; taken from the settings when the batch is planned. */
+    /**
+     * How the batch cuts its output; taken from the settings when the batch is planned. Fields it does not know (a
+     * manifest written by a newer version) are skipped, so an older instance can still take the batch over.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
     public record Cut(
             @JsonProperty("max_records_per_part") long maxRecordsPerPart,
             @JsonProperty("max_bytes_per_part") long maxBytesPerPart,
@@ -127,7 +131,7 @@ public record BatchManifest(
 
     @JsonIgnore
     boolean isLarge(Settings.Pipeline pipeline) {
-        return sources.size() == 1 && !pipeline.isSmallSource(sources.get(0).key(), sources.get(0).size());
+        return sources.size() == 1 && sources.get(0).size() > pipeline.smallSourceBytes();
     }
 
     @JsonIgnore

@@ -4,6 +4,7 @@ import java.util.AbstractQueue;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -20,8 +21,7 @@ import org.apache.camel.Exchange;
  * The queue of large-file batches waiting for a worker, taken tenant by tenant in turn: a tenant's batches keep their
  * order, and a tenant that has queued many large files gets one of them between each other tenant's. First come,
  * first served would hold another tenant's one file back until all of theirs had run (hours for a queue of 2 GB
- * files), and since a compressed file counts as large by what it may inflate to, that would also hold back mid-size
- * gzip uploads. Used as the {@code seda} queue of the large lane ({@code queue=#largeFileTurns}).
+ * files). Used as the {@code seda} queue of the large lane ({@code queue=#largeFileTurns}).
  */
 public final class LargeFileTurns extends AbstractQueue<Exchange> implements BlockingQueue<Exchange> {
 
@@ -174,6 +174,9 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
 
     @Override
     public int drainTo(Collection<? super Exchange> into, int most) {
+        if (into == this) {
+            throw new IllegalArgumentException("cannot drain a queue into itself");
+        }
         lock.lock();
         try {
             int drained = 0;
@@ -197,7 +200,28 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
         }
     }
 
-    /** A snapshot, in the order the batches would be taken. */
+    @Override
+    public boolean remove(Object batch) {
+        lock.lock();
+        try {
+            for (Map.Entry<String, ArrayDeque<Exchange>> waiting : byTenant.entrySet()) {
+                if (waiting.getValue().remove(batch)) {
+                    if (waiting.getValue().isEmpty()) {
+                        byTenant.remove(waiting.getKey());
+                        turns.remove(waiting.getKey());
+                    }
+                    count--;
+                    notFull.signal();
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A snapshot, in the order the batches would be taken; it cannot remove ({@link #remove(Object)} can). */
     @Override
     public Iterator<Exchange> iterator() {
         lock.lock();
@@ -214,7 +238,7 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
                     }
                 }
             }
-            return inTurn.iterator();
+            return Collections.unmodifiableList(inTurn).iterator();
         } finally {
             lock.unlock();
         }

@@ -20,7 +20,7 @@ public record PartsAllowance(int free, int recordsPerExtra, int max) {
 
     /** The rule in words, for the messages of records refused by it. */
     public String inWords() {
-        if (recordsPerExtra <= 0) {
+        if (recordsPerExtra <= 0 || (max > 0 && max <= free)) {
             return max > 0 ? "at most " + max : "no bound";
         }
         return free + " and one more for every " + recordsPerExtra + " records, at most " + max;

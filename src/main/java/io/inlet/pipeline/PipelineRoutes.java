@@ -191,10 +191,6 @@ public final class PipelineRoutes extends RouteBuilder {
         return "aws2-s3://" + bucket + "?operation=getObject";
     }
 
-    /**
-     * Gathers announced files into the body of one exchange, as a list; marks the batch full at the byte limit,
-     * and a large file (which has a correlation key of its own) full at once.
-     */
     /** Whose batch an exchange on its way to the workers is: gathered files, or a manifest from the sweep. */
     static String tenantOfBatch(Exchange exchange) {
         Object body = exchange.getMessage().getBody();
@@ -207,6 +203,10 @@ public final class PipelineRoutes extends RouteBuilder {
         return "";
     }
 
+    /**
+     * Gathers announced files into the body of one exchange, as a list; marks the batch full at the byte limit,
+     * and a large file (which has a correlation key of its own) full at once.
+     */
     static final class SmallFilesTogether implements AggregationStrategy {
 
         static final String FULL = "inletBatchFull";
@@ -227,15 +227,13 @@ public final class PipelineRoutes extends RouteBuilder {
                 files.add(file);
                 next.getMessage().setBody(files);
                 next.setProperty(SmallFilesTogether.BYTES, 0L);
-                boolean large = !pipeline.isSmallSource(file.file().key(), file.file().size());
-                next.setProperty(SmallFilesTogether.LARGE, large);
+                next.setProperty(SmallFilesTogether.LARGE, file.file().size() > pipeline.smallSourceBytes());
             } else {
                 @SuppressWarnings("unchecked")
                 List<Announced> files = gathered.getMessage().getBody(List.class);
                 files.add(file);
             }
-            long bytes = into.getProperty(SmallFilesTogether.BYTES, Long.class)
-                    + pipeline.workBytes(file.file().key(), file.file().size());
+            long bytes = into.getProperty(SmallFilesTogether.BYTES, Long.class) + Math.max(0, file.file().size());
             into.setProperty(SmallFilesTogether.BYTES, bytes);
             into.setProperty(FULL, bytes >= pipeline.maxBatchBytes() || into.getProperty(SmallFilesTogether.LARGE, Boolean.class));
             return into;

@@ -55,9 +55,8 @@ public enum Stream {
     }
 
     /**
-     * The UTC day of valid RFC 3339 that {@link OffsetDateTime#parse} does not take as it is: a space or a lowercase
-     * {@code t} between date and time, a lowercase {@code z}, a leap second. Taken as the same instant, so a record
-     * lands on the same day however its timestamp is spelt.
+     * The UTC day of valid RFC 3339 that {@link OffsetDateTime#parse} does not take as it is: a space between date and
+     * time, a leap second. Taken as the same instant, so a record lands on the same day however its timestamp is spelt.
      */
     private static int utcDayOfRfc3339(String timestamp) {
         StringBuilder spelt = new StringBuilder(timestamp.toUpperCase(Locale.ROOT));

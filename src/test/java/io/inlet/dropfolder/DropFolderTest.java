@@ -111,8 +111,9 @@ class DropFolderTest {
         String streamReason = awaitContent(errors.resolve(tenant.id() + "/leads/b.jsonl.gz.reason.txt"));
         assertThat(tenantReason).startsWith("unknown tenant 'no-such-tenant'");
         assertThat(streamReason).startsWith("unknown stream 'leads'").contains("account, contact, account_event, contact_event");
-        assertThat(errors.resolve("no-such-tenant/contact_event/a.jsonl.gz")).exists();
-        assertThat(errors.resolve(tenant.id() + "/leads/b.jsonl.gz")).exists();
+        // the reason is written first, then the file moved beside it
+        Await.until("both files in .error/", Duration.ofSeconds(30), () -> Files.exists(errors.resolve(
+                "no-such-tenant/contact_event/a.jsonl.gz")) && Files.exists(errors.resolve(tenant.id() + "/leads/b.jsonl.gz")));
         assertThat(Lake.partKeys(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=no-such-tenant/")).isEmpty();
         assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket())
                 .prefix("data/tenants/objects/contact_event/source_system=dropfolder/tenant=no-such-tenant/")).keyCount()).isZero();

@@ -47,6 +47,20 @@ class LargeFileTurnsTest {
         assertThat(turns.size()).isEqualTo(2);
     }
 
+    @Test
+    void aBatchCanBeTakenOutOfItsTurn() {
+        LargeFileTurns turns = new LargeFileTurns(10, e -> e.getMessage().getHeader("tenant", String.class));
+        Exchange a1 = batch("a1");
+        turns.offer(a1);
+        turns.offer(batch("b1"));
+        turns.offer(batch("a2"));
+
+        assertThat(turns.remove(a1)).isTrue();
+        assertThat(turns.remove(a1)).isFalse();
+        assertThat(names(turns.iterator())).containsExactly("a2", "b1");
+        assertThat(turns.size()).isEqualTo(2);
+    }
+
     private Exchange batch(String name) {
         Exchange exchange = new DefaultExchange(camel);
         exchange.getMessage().setHeader("tenant", name.substring(0, 1));

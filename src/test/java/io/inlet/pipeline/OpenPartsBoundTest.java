@@ -106,7 +106,7 @@ class OpenPartsBoundTest {
         assertThat(firstRejection.get("line").asLong()).isEqualTo(81);
         assertThat(firstRejection.get("pointer").asText()).isEqualTo("/event_timestamp");
         assertThat(firstRejection.get("message").asText()).contains("fill 80 lake files")
-                .contains("its first 81 records").contains("inlet.lake.free-parts-per-file");
+                .contains("its first 81 valid records").contains("inlet.lake.free-parts-per-file");
         String prefix = "contact_event/tenant=" + tenant.id() + "/";
         assertThat(Lake.records(app.s3(), app.settings().lakeBucket(), prefix)).hasSize((int) allowed);
     }
