@@ -232,7 +232,7 @@ final class SourceRun implements LineChunks.Gate {
         return new FieldError(field == null ? "" : "/" + field, "cannot be stored: this file's earlier records already"
                 + " fill " + partsAllowed + " lake files, as many as its first " + valid + " valid records may go to ("
                 + parts.inWords() + ": settings inlet.lake.free-parts-per-file, .records-per-extra-part,"
-                + " .max-parts-per-file; a lake file holds records of one day); send records of other days in another"
-                + " file, or sort the file by date");
+                + " .max-parts-per-file; a lake file holds records of one day); send records of these days in another"
+                + " file");
     }
 }
