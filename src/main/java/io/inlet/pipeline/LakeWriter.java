@@ -72,10 +72,11 @@ final class LakeWriter implements AutoCloseable {
 
     /**
      * Adds the record to its partition's part; false, and nothing added, when it would be the first record of its
-     * source in a part while the source's records already fill {@code partsAllowed} parts.
+     * source in a part while the source's records already fill as many parts as {@code allowance} allows its first
+     * {@code sourceRecords} valid records (null: no bound). The allowance is only worked out when a part would open.
      */
-    boolean append(Partition partition, byte[] data, int offset, int length, int sourceIndex, long partsAllowed)
-            throws IOException {
+    boolean append(Partition partition, byte[] data, int offset, int length, int sourceIndex,
+            PartsAllowance allowance, long sourceRecords) throws IOException {
         PartBuilder part = parts.get(partition);
         if (part != null && (part.records >= cut.maxRecordsPerPart() || part.bytes + length + 1 > cut.maxBytesPerPart())) {
             upload(partition, part);
@@ -83,7 +84,7 @@ final class LakeWriter implements AutoCloseable {
         }
         if (part == null || !part.sources.get(sourceIndex)) {
             int partsOfSource = partsBySource.getOrDefault(sourceIndex, 0);
-            if (partsOfSource >= partsAllowed) {
+            if (allowance != null && partsOfSource >= allowance.allowed(sourceRecords)) {
                 return false;
             }
             partsBySource.put(sourceIndex, partsOfSource + 1);

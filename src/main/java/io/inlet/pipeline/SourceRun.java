@@ -195,11 +195,10 @@ final class SourceRun implements LineChunks.Gate {
                     if (partition == null || partition.epochDay() != chunk.epochDay[i]) {
                         partition = new LakeWriter.Partition(key.stream(), key.tenant(), chunk.epochDay[i]);
                     }
-                    long partsAllowed = parts == null ? Long.MAX_VALUE : parts.allowed(++valid);
-                    if (lake.append(partition, chunk.data, chunk.start[i], chunk.length[i], index, partsAllowed)) {
+                    if (lake.append(partition, chunk.data, chunk.start[i], chunk.length[i], index, parts, ++valid)) {
                         accepted++;
                     } else {
-                        reject(chunk, i, List.of(tooManyParts(partsAllowed)));
+                        reject(chunk, i, List.of(tooManyParts()));
                     }
                 }
                 case Chunk.REJECTED -> reject(chunk, i, chunk.errors[i]);
@@ -227,7 +226,8 @@ final class SourceRun implements LineChunks.Gate {
     }
 
     /** A valid record the lake writer refused: its file's records already fill as many parts as the file may have. */
-    private FieldError tooManyParts(long partsAllowed) {
+    private FieldError tooManyParts() {
+        long partsAllowed = parts.allowed(valid);
         String field = key.stream().eventTimeField();
         return new FieldError(field == null ? "" : "/" + field, "cannot be stored: this file's earlier records already"
                 + " fill " + partsAllowed + " lake files, as many as its first " + valid + " valid records may go to ("

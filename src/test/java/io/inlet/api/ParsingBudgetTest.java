@@ -16,6 +16,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,14 @@ class ParsingBudgetTest {
     private static final int MIB = 1 << 20;
 
     private final DefaultCamelContext camel = new DefaultCamelContext();
+    /** For the tests of the waiting bound: at most two of a tenant's requests wait, each up to 3 s. */
+    private final WaitingRoom waitingRoom = new WaitingRoom(2);
+    private final ExecutorService threads = Executors.newFixedThreadPool(2);
+
+    @AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
+    }
 
     @Test
     void aBodyOverTheBudgetWaitsThen503AndAnAnsweredOneGivesItsBytesBack() {
@@ -75,61 +84,49 @@ class ParsingBudgetTest {
     }
 
     @Test
-    void onlyAFewOfATenantsRequestsWaitForItsShareTheRestAreAnswered503AtOnce() throws Exception {
-        WaitingRoom waitingRoom = new WaitingRoom(2);
-        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 3_000, waitingRoom);
+    void onlyAFewOfATenantsRequestsWaitForItsShareTheRestAreAnswered503AtOnce() {
+        ParsingBudget budget = waitingBudget();
         Exchange busy = new DefaultExchange(camel);
         budget.take(busy, "busy", MIB);
-        ExecutorService threads = Executors.newFixedThreadPool(2);
-        try {
-            List<Future<?>> waiting = twoWaiting(threads, budget, waitingRoom, "busy", MIB);
+        List<Future<?>> waiting = twoWaiting(budget, "busy", MIB);
 
-            // a third would hold one more worker thread for as long: it is answered at once instead
-            long started = System.nanoTime();
-            assertThatThrownBy(() -> budget.take(new DefaultExchange(camel), "busy", MIB))
-                    .isInstanceOfSatisfying(ApiException.class, e -> {
-                        assertThat(e.status()).isEqualTo(503);
-                        assertThat(e.headers()).containsEntry("Retry-After", "1");
-                    })
-                    .hasMessageContaining("2 more already wait");
-            assertThat(System.nanoTime() - started).isLessThan(1_000_000_000L);
-            // another tenant's body goes in at once
-            budget.take(new DefaultExchange(camel), "other", MIB);
+        // a third would hold one more worker thread for as long: it is answered at once instead
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> budget.take(new DefaultExchange(camel), "busy", MIB))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(503);
+                    assertThat(e.headers()).containsEntry("Retry-After", "1");
+                })
+                .hasMessageContaining("2 more already wait");
+        assertThat(System.nanoTime() - started).isLessThan(1_000_000_000L);
+        // another tenant's body goes in at once
+        budget.take(new DefaultExchange(camel), "other", MIB);
 
-            // once the tenant's body is answered, the first in line goes on, and another may wait again
-            answer(busy);
-            Await.until("the first in line in", Duration.ofSeconds(5),
-                    () -> waiting.stream().filter(Future::isDone).count() == 1);
-            Await.until("one left waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting("busy") == 1);
-        } finally {
-            threads.shutdownNow();
-        }
+        // once the tenant's body is answered, the first in line goes on, and another may wait again
+        answer(busy);
+        Await.until("the first in line in", Duration.ofSeconds(5),
+                () -> waiting.stream().filter(Future::isDone).count() == 1);
+        Await.until("one left waiting", Duration.ofSeconds(5), () -> waitingRoom.waiting("busy") == 1);
     }
 
     @Test
     void onlyAFewOfATenantsSmallBodiesWaitForTheWholeBudgetEither() throws Exception {
-        WaitingRoom waitingRoom = new WaitingRoom(2);
-        ParsingBudget budget = new ParsingBudget(2 * MIB, MIB, 3_000, waitingRoom);
+        ParsingBudget budget = waitingBudget();
         Exchange first = new DefaultExchange(camel);
         budget.take(first, "a", MIB);
         budget.take(new DefaultExchange(camel), "b", MIB);
-        ExecutorService threads = Executors.newFixedThreadPool(2);
-        try {
-            // the tenant's own share has room for many small bodies, the whole budget for none
-            List<Future<?>> waiting = twoWaiting(threads, budget, waitingRoom, "small", 4 * 1024);
+        // the tenant's own share has room for many small bodies, the whole budget for none
+        List<Future<?>> waiting = twoWaiting(budget, "small", 4 * 1024);
 
-            assertThatThrownBy(() -> budget.take(new DefaultExchange(camel), "small", 4 * 1024))
-                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(503))
-                    .hasMessageContaining("2 more already wait");
+        assertThatThrownBy(() -> budget.take(new DefaultExchange(camel), "small", 4 * 1024))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(503))
+                .hasMessageContaining("2 more already wait");
 
-            answer(first);
-            Await.until("both in", Duration.ofSeconds(5), () -> waiting.stream().allMatch(Future::isDone));
-            assertThat(waitingRoom.waiting("small")).isZero();
-            for (Future<?> in : waiting) {
-                in.get();
-            }
-        } finally {
-            threads.shutdownNow();
+        answer(first);
+        Await.until("both in", Duration.ofSeconds(5), () -> waiting.stream().allMatch(Future::isDone));
+        assertThat(waitingRoom.waiting("small")).isZero();
+        for (Future<?> in : waiting) {
+            in.get();
         }
     }
 
@@ -139,9 +136,13 @@ class ParsingBudgetTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inlet.http.parsing-bytes");
     }
 
+    /** A budget of two largest bodies, with the waiting bound of these tests. */
+    private ParsingBudget waitingBudget() {
+        return new ParsingBudget(2 * MIB, MIB, 3_000, waitingRoom);
+    }
+
     /** Two requests of the tenant sent on threads of their own, once both wait. */
-    private List<Future<?>> twoWaiting(ExecutorService threads, ParsingBudget budget, WaitingRoom waitingRoom,
-            String tenant, int size) {
+    private List<Future<?>> twoWaiting(ParsingBudget budget, String tenant, int size) {
         List<Future<?>> waiting = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             waiting.add(threads.submit(() -> budget.take(new DefaultExchange(camel), tenant, size)));
