@@ -16,6 +16,8 @@ import io.inlet.status.UploadStatus;
 final class BatchRun {
 
     static final String PROPERTY = "inletBatchRun";
+    /** Set by each lane's route, true on the small-batch workers: the batch is bounded to a small batch's JSONL. */
+    static final String SMALL_LANE = "inletSmallLane";
 
     final BatchManifest manifest;
     final List<UploadStatus> known;
@@ -23,6 +25,8 @@ final class BatchRun {
     final Map<String, byte[]> read;
     /** Files that failed as a whole, by index in the manifest: left out of the next attempts. */
     final TreeMap<Integer, SourceResult> failed = new TreeMap<>();
+    /** JSONL an attempt may read (Long.MAX_VALUE on the large-file workers). */
+    final long maxJsonlBytes;
 
     // The attempt under way:
     LakeWriter lake;
@@ -31,14 +35,20 @@ final class BatchRun {
     SourceResult[] results;
     SourceResult failure;
     int failedIndex = -1;
+    /** JSONL read by the files of this attempt that are done. */
+    long jsonlRead;
+
+    /** Set when an attempt read more JSONL than {@link #maxJsonlBytes}: the batch goes to the large-file workers. */
+    boolean outgrewLane;
 
     /** Set once an attempt got through every file it had to read. */
     BatchOutcome outcome;
 
-    BatchRun(BatchManifest manifest, List<UploadStatus> known, Map<String, byte[]> read) {
+    BatchRun(BatchManifest manifest, List<UploadStatus> known, Map<String, byte[]> read, long maxJsonlBytes) {
         this.manifest = manifest;
         this.known = known;
         this.read = read;
+        this.maxJsonlBytes = maxJsonlBytes;
     }
 
     void begin(LakeWriter lake, SourcesAhead files) {
@@ -47,6 +57,7 @@ final class BatchRun {
         results = new SourceResult[manifest.sources().size()];
         failure = null;
         failedIndex = -1;
+        jsonlRead = 0;
     }
 
     /**

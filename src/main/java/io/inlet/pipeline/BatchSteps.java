@@ -49,12 +49,15 @@ public final class BatchSteps {
     private final long prefetchBytes;
     private final PrefetchedSources prefetched;
     private final int chunksOut;
+    private final long maxSmallBatchJsonlBytes;
     private final BatchSweep ownership;
     private final BatchParts parts;
 
     public BatchSteps(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
             long lakeBufferBytes, Path scratch, Duration statusInterval, CrashPoints crashPoints, BoundedS3Calls calls,
-            long prefetchBytes, PrefetchedSources prefetched, int checkThreads, BatchSweep ownership) {
+            long prefetchBytes, PrefetchedSources prefetched, int checkThreads, long maxSmallBatchJsonlBytes,
+            BatchSweep ownership) {
+        this.maxSmallBatchJsonlBytes = maxSmallBatchJsonlBytes;
         this.ownership = ownership;
         this.parts = new BatchParts(s3, buckets.lake());
         // enough chunks out to keep every check thread busy while the reader reads and writes
@@ -77,7 +80,7 @@ public final class BatchSteps {
      * A sealed batch about to run: the status documents of its files, read once and side by side. A file without
      * one (upload-json's, other systems') gets one dated by the manifest, the same in every run of the batch.
      */
-    public BatchRun start(@Body BatchManifest manifest) {
+    public BatchRun start(@Body BatchManifest manifest, @ExchangeProperty(BatchRun.SMALL_LANE) Boolean smallLane) {
         List<UploadStatus> known = calls.map(manifest.sources(), source -> {
             FileKey key = FileKey.parse(source.key()).orElseThrow();
             UploadStatus status = (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty()
@@ -90,12 +93,13 @@ public final class BatchSteps {
             }
             return status;
         });
-        return new BatchRun(manifest, known, prefetched.take(manifest.batchId()));
+        return new BatchRun(manifest, known, prefetched.take(manifest.batchId()),
+                Boolean.TRUE.equals(smallLane) ? maxSmallBatchJsonlBytes : Long.MAX_VALUE);
     }
 
     /** Another attempt needed: none ran yet, or the last one stopped at a file that failed. */
     public boolean needsAttempt(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
-        return run.outcome == null;
+        return run.outcome == null && !run.outgrewLane;
     }
 
     /** Opens an attempt: a lake writer under the attempt's part name, and the small files read ahead. */
@@ -145,6 +149,7 @@ public final class BatchSteps {
     public void startReading(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
             @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks, @ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
         file.reading(chunks);
+        chunks.bound(run.maxJsonlBytes == Long.MAX_VALUE ? Long.MAX_VALUE : run.maxJsonlBytes - run.jsonlRead);
         file.status.startProcessing(chunks.size(), statuses.now());
         if (chunks.size() >= PROGRESS_FROM_BYTES) {
             writeProgress(run, file);
@@ -169,6 +174,7 @@ public final class BatchSteps {
             throw new IllegalStateException("file " + file.key.key() + ": the split ended before the file did");
         }
         file.writeRest(chunks.read());
+        run.jsonlRead += chunks.linesBytes();
         String rejectedKey = LakeKeys.rejected(file.key.key());
         boolean anyRejected = file.rejected.upload(s3, buckets.lake(), rejectedKey);
         run.results[file.index] = new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
@@ -269,6 +275,25 @@ public final class BatchSteps {
             cause = inner;
         }
         throw (Exception) cause;
+    }
+
+    /**
+     * The attempt read more JSONL than a small batch may: it stops here, leaving what it uploaded (the run on the
+     * large-file workers writes the same part names with the same bytes, as any rerun does).
+     */
+    public void outgrewLane(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
+        run.outgrewLane = true;
+    }
+
+    public boolean movesToLargeLane(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
+        return run.outgrewLane;
+    }
+
+    /** The batch, for the large-file workers: its manifest, as sealed; it stays this instance's meanwhile. */
+    public BatchManifest toLargeLane(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
+        LOG.info("Batch {} ({} files) read more than {} bytes of JSONL, more than a small batch may; it runs again on the "
+                + "large-file workers", run.manifest.batchId(), run.manifest.sources().size(), run.maxJsonlBytes);
+        return run.manifest;
     }
 
     public BatchOutcome outcome(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {

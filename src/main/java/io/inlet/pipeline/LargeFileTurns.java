@@ -16,44 +16,91 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The queue of large-file batches waiting for a worker, taken tenant by tenant in turn: a tenant's batches keep their
  * order, and a tenant that has queued many large files gets one of them between each other tenant's. First come,
  * first served would hold another tenant's one file back until all of theirs had run (hours for a queue of 2 GB
  * files). Used as the {@code seda} queue of the large lane ({@code queue=#largeFileTurns}).
+ *
+ * <p>It never makes a sender wait: the senders are the thread that hands out every tenant's gathered batches, the
+ * sweep, and small-batch workers passing on a batch that outgrew their lane; one of them blocked behind a tenant's
+ * large files would hold up everyone's small batches. An announced file already waiting is not queued twice (its
+ * message, not kept invisible, comes back every visibility timeout while it waits): the newer announcement takes
+ * the older one's place and turn. Past {@code fileCapacity} waiting files a further announced file is let go
+ * (logged): its message comes back after its visibility timeout, to this or another instance, and the inbox
+ * reconciliation finds it regardless. A sealed batch (a manifest) is always taken: it cannot come back by itself,
+ * and there are never more of them than batches this instance sealed or took over.
  */
 public final class LargeFileTurns extends AbstractQueue<Exchange> implements BlockingQueue<Exchange> {
 
-    private final int capacity;
+    private static final Logger LOG = LoggerFactory.getLogger(LargeFileTurns.class);
+
+    private final int fileCapacity;
     private final Function<Exchange, String> tenantOf;
+    private final Function<Exchange, String> fileOf;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
-    private final Condition notFull = lock.newCondition();
     /** Each tenant's waiting batches, in the order they came. */
-    private final Map<String, ArrayDeque<Exchange>> byTenant = new HashMap<>();
+    private final Map<String, ArrayDeque<Waiting>> byTenant = new HashMap<>();
     /** Tenants with batches waiting, the one whose turn is next first. */
     private final ArrayDeque<String> turns = new ArrayDeque<>();
+    /** The announced files waiting, by key. */
+    private final Map<String, Waiting> files = new HashMap<>();
     private int count;
 
-    public LargeFileTurns(int capacity, Function<Exchange, String> tenantOf) {
-        this.capacity = capacity;
-        this.tenantOf = tenantOf;
+    /** A place in a tenant's line; an announcement of the same file again takes it over. */
+    private static final class Waiting {
+        Exchange exchange;
+        final String file;
+
+        Waiting(Exchange exchange, String file) {
+            this.exchange = exchange;
+            this.file = file;
+        }
     }
 
+    /**
+     * @param fileCapacity announced files that may wait here; sealed batches are not counted
+     * @param tenantOf     whose batch an exchange is
+     * @param fileOf       the inbox key of an announced file, null for a sealed batch
+     */
+    public LargeFileTurns(int fileCapacity, Function<Exchange, String> tenantOf, Function<Exchange, String> fileOf) {
+        this.fileCapacity = fileCapacity;
+        this.tenantOf = tenantOf;
+        this.fileOf = fileOf;
+    }
+
+    /** Always true: the batch waits its turn, took an earlier announcement's place, or was let go (see above). */
     @Override
     public boolean offer(Exchange exchange) {
+        String file = fileOf.apply(exchange);
         lock.lock();
         try {
-            if (count >= capacity) {
-                return false;
+            if (file != null) {
+                Waiting earlier = files.get(file);
+                if (earlier != null) {
+                    earlier.exchange = exchange;
+                    return true;
+                }
+                if (files.size() >= fileCapacity) {
+                    LOG.warn("{} large files wait for this instance's large-file workers already; {} is not queued here "
+                            + "(its message comes back after its visibility timeout)", files.size(), file);
+                    return true;
+                }
+            }
+            Waiting waiting = new Waiting(exchange, file);
+            if (file != null) {
+                files.put(file, waiting);
             }
             String tenant = tenantOf.apply(exchange);
-            ArrayDeque<Exchange> waiting = byTenant.computeIfAbsent(tenant, t -> new ArrayDeque<>());
-            if (waiting.isEmpty()) {
+            ArrayDeque<Waiting> line = byTenant.computeIfAbsent(tenant, t -> new ArrayDeque<>());
+            if (line.isEmpty()) {
                 turns.addLast(tenant);
             }
-            waiting.addLast(exchange);
+            line.addLast(waiting);
             count++;
             notEmpty.signal();
             return true;
@@ -75,56 +122,37 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
     /** With the lock held and something waiting: the next tenant's first batch; that tenant goes to the end. */
     private Exchange next() {
         String tenant = turns.pollFirst();
-        ArrayDeque<Exchange> waiting = byTenant.get(tenant);
-        Exchange exchange = waiting.pollFirst();
-        if (waiting.isEmpty()) {
+        ArrayDeque<Waiting> line = byTenant.get(tenant);
+        Waiting first = line.pollFirst();
+        if (line.isEmpty()) {
             byTenant.remove(tenant);
         } else {
             turns.addLast(tenant);
         }
-        count--;
-        notFull.signal();
-        return exchange;
+        taken(first);
+        return first.exchange;
     }
 
     @Override
     public Exchange peek() {
         lock.lock();
         try {
-            return count == 0 ? null : byTenant.get(turns.peekFirst()).peekFirst();
+            return count == 0 ? null : byTenant.get(turns.peekFirst()).peekFirst().exchange;
         } finally {
             lock.unlock();
         }
     }
 
+    /** Never waits (see above). */
     @Override
-    public void put(Exchange exchange) throws InterruptedException {
-        lock.lockInterruptibly();
-        try {
-            while (count >= capacity) {
-                notFull.await();
-            }
-            offer(exchange);
-        } finally {
-            lock.unlock();
-        }
+    public void put(Exchange exchange) {
+        offer(exchange);
     }
 
+    /** Never waits (see above). */
     @Override
-    public boolean offer(Exchange exchange, long timeout, TimeUnit unit) throws InterruptedException {
-        long nanos = unit.toNanos(timeout);
-        lock.lockInterruptibly();
-        try {
-            while (count >= capacity) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = notFull.awaitNanos(nanos);
-            }
-            return offer(exchange);
-        } finally {
-            lock.unlock();
-        }
+    public boolean offer(Exchange exchange, long timeout, TimeUnit unit) {
+        return offer(exchange);
     }
 
     @Override
@@ -159,12 +187,7 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
 
     @Override
     public int remainingCapacity() {
-        lock.lock();
-        try {
-            return capacity - count;
-        } finally {
-            lock.unlock();
-        }
+        return Integer.MAX_VALUE;
     }
 
     @Override
@@ -204,21 +227,31 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
     public boolean remove(Object batch) {
         lock.lock();
         try {
-            for (Map.Entry<String, ArrayDeque<Exchange>> waiting : byTenant.entrySet()) {
-                if (waiting.getValue().remove(batch)) {
-                    if (waiting.getValue().isEmpty()) {
-                        byTenant.remove(waiting.getKey());
-                        turns.remove(waiting.getKey());
+            for (Map.Entry<String, ArrayDeque<Waiting>> line : byTenant.entrySet()) {
+                for (Iterator<Waiting> each = line.getValue().iterator(); each.hasNext(); ) {
+                    Waiting waiting = each.next();
+                    if (waiting.exchange == batch) {
+                        each.remove();
+                        if (line.getValue().isEmpty()) {
+                            byTenant.remove(line.getKey());
+                            turns.remove(line.getKey());
+                        }
+                        taken(waiting);
+                        return true;
                     }
-                    count--;
-                    notFull.signal();
-                    return true;
                 }
             }
             return false;
         } finally {
             lock.unlock();
         }
+    }
+
+    private void taken(Waiting waiting) {
+        if (waiting.file != null) {
+            files.remove(waiting.file);
+        }
+        count--;
     }
 
     /** A snapshot, in the order the batches would be taken; it cannot remove ({@link #remove(Object)} can). */
@@ -228,7 +261,7 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
         try {
             List<Exchange> inTurn = new ArrayList<>(count);
             Map<String, Iterator<Exchange>> each = new HashMap<>();
-            byTenant.forEach((tenant, waiting) -> each.put(tenant, new ArrayList<>(waiting).iterator()));
+            byTenant.forEach((tenant, line) -> each.put(tenant, line.stream().map(w -> w.exchange).toList().iterator()));
             List<String> order = new ArrayList<>(turns);
             while (inTurn.size() < count) {
                 for (String tenant : order) {

@@ -40,6 +40,10 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
     private String entry;
     private int read;
     private int lastSize = 64 * 1024;
+    /** Bytes of lines (JSONL after gunzip, oversized lines whole) read so far. */
+    private long linesBytes;
+    /** Past this many bytes of lines the next chunk is not read: the batch is too big for its lane. */
+    private long maxLinesBytes = Long.MAX_VALUE;
 
     LineChunks(SourceStream source, int maxLineBytes, int keptBytes) {
         this.source = source;
@@ -48,6 +52,16 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
 
     void gate(Gate gate) {
         this.gate = gate;
+    }
+
+    /** At most this many bytes of lines are read; the chunk after them fails with {@link OutgrewSmallLane}. */
+    synchronized void bound(long maxLinesBytes) {
+        this.maxLinesBytes = maxLinesBytes;
+    }
+
+    /** Bytes of lines read so far (after gunzip; an oversized line counts whole). */
+    synchronized long linesBytes() {
+        return linesBytes;
     }
 
     // Camel calls these from one pool thread after another (and, after a failure, once more from the thread
@@ -114,6 +128,9 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
     }
 
     private Chunk readChunk() throws IOException {
+        if (linesBytes > maxLinesBytes) {
+            throw new OutgrewSmallLane(linesBytes);
+        }
         if (!gate.roomFor(read)) {
             ended = true;
             return null;
@@ -137,6 +154,7 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
             while (!chunk.isFull(BYTES_PER_CHUNK) && lines.next()) {
                 chunk.add(lines.array, lines.offset, lines.length, lines.lineNumber,
                         lines.oversized ? lines.oversizedLength : 0);
+                linesBytes += (lines.oversized ? lines.oversizedLength : lines.length) + 1;
             }
             lastSize = Math.min(Math.max(lastSize, chunk.data.length), 4 * BYTES_PER_CHUNK);
             if (!chunk.isFull(BYTES_PER_CHUNK)) {

@@ -45,11 +45,14 @@ public final class PipelineRoutes extends RouteBuilder {
         // As many small batches wait as there are workers, no more: when they are busy the queue consumer stops
         // receiving, so a backlog stays on the queue, for any instance to take, instead of in this one's memory
         // (where its messages have to be kept invisible). Large files are one a batch and may queue here: a consumer
-        // blocked behind them would hold up other tenants' small batches.
+        // blocked behind them would hold up other tenants' small batches; so may small batches that turned out
+        // to be large (their files inflate far beyond their size).
         String small = "seda:small-batches?size=" + pipeline.smallBatchWorkers() + "&blockWhenFull=true&pollTimeout=200";
-        // Large files are taken tenant by tenant in turn, not first come first served (LargeFileTurns).
-        getContext().getRegistry().bind("largeFileTurns", new LargeFileTurns(256, PipelineRoutes::tenantOfBatch));
-        String large = "seda:large-batches?queue=#largeFileTurns&blockWhenFull=true&pollTimeout=200";
+        // Large files are taken tenant by tenant in turn, not first come first served, and a sender never waits
+        // (LargeFileTurns).
+        getContext().getRegistry().bind("largeFileTurns",
+                new LargeFileTurns(LARGE_FILES_WAITING, PipelineRoutes::tenantOfBatch, PipelineRoutes::announcedFileOf));
+        String large = "seda:large-batches?queue=#largeFileTurns&pollTimeout=200";
 
         // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.
         // Long polls (inlet.queue.receive-wait-seconds): an idle consumer costs one request per wait, and a stop
@@ -87,9 +90,11 @@ public final class PipelineRoutes extends RouteBuilder {
 
         from(small + "&concurrentConsumers=" + pipeline.smallBatchWorkers())
                 .routeId("small-batches")
+                .setProperty(BatchRun.SMALL_LANE, constant(true))
                 .to("direct:process-batch");
         from(large + "&concurrentConsumers=" + largeBatchWorkers(pipeline))
                 .routeId("large-batches")
+                .setProperty(BatchRun.SMALL_LANE, constant(false))
                 .to("direct:process-batch");
 
         from("direct:process-batch")
@@ -104,12 +109,19 @@ public final class PipelineRoutes extends RouteBuilder {
                     .loopDoWhile(method("batchSteps", "needsAttempt"))
                         .to("direct:run-batch")
                     .end()
-                    .setBody(method("batchSteps", "outcome"))
-                    // completed / completed_with_errors / failed, with counts, reasons and lake keys
-                    .bean("batchCommit", "recordStatuses")
-                    // inbox -> archive side by side, inbox copies deleted a thousand at a time, claims released
-                    .bean("batchCommit", "archive")
-                    .bean("batchCommit", "finish")
+                    .choice()
+                        // a small batch whose files inflate far beyond their size: the rest is large-file work
+                        .when(method("batchSteps", "movesToLargeLane"))
+                            .setBody(method("batchSteps", "toLargeLane"))
+                            .to(large)
+                        .otherwise()
+                            .setBody(method("batchSteps", "outcome"))
+                            // completed / completed_with_errors / failed, with counts, reasons and lake keys
+                            .bean("batchCommit", "recordStatuses")
+                            // inbox -> archive side by side, inbox copies deleted a thousand at a time, claims released
+                            .bean("batchCommit", "archive")
+                            .bean("batchCommit", "finish")
+                    .end()
                 .end();
 
         // One attempt: every file in manifest order into the lake writer; all output durable at the end.
@@ -122,6 +134,8 @@ public final class PipelineRoutes extends RouteBuilder {
                         .to("direct:read-source")
                     .endDoTry()
                     .bean("batchSteps", "complete")
+                .doCatch(OutgrewSmallLane.class)
+                    .bean("batchSteps", "outgrewLane")
                 .doCatch(Exception.class)
                     // S3 or the disk failed, not a file: handed back to process-batch's error handling as is
                     .bean("batchSteps", "failAttempt")
@@ -182,6 +196,13 @@ public final class PipelineRoutes extends RouteBuilder {
                 .bean("inboxReconciliation", "reconcile");
     }
 
+    /**
+     * Announced large files that may wait for this instance's large-file workers; more are let go, for their messages
+     * to come back later (a sealed batch always waits its turn). Far above what a tenant's backlog bound lets it
+     * confirm in files over small-source-bytes; a few hundred bytes each.
+     */
+    static final int LARGE_FILES_WAITING = 10_000;
+
     /** Large files have their own workers, all but one of {@code inlet.pipeline.workers} (at least one). */
     public static int largeBatchWorkers(Settings.Pipeline pipeline) {
         return Math.max(1, pipeline.workers() - 1);
@@ -201,6 +222,13 @@ public final class PipelineRoutes extends RouteBuilder {
             return FileKey.parse(manifest.sources().get(0).key()).map(FileKey::tenant).orElse("");
         }
         return "";
+    }
+
+    /** The inbox key of a large file on its way to the workers; null for a sealed batch (a manifest). */
+    static String announcedFileOf(Exchange exchange) {
+        Object body = exchange.getMessage().getBody();
+        return body instanceof List<?> files && !files.isEmpty() && files.get(0) instanceof Announced first
+                ? first.file().key() : null;
     }
 
     /**

@@ -12,14 +12,17 @@ import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 
-/** Large-file batches are taken tenant by tenant in turn, each tenant's in the order they came, within a capacity. */
+/**
+ * Large-file batches are taken tenant by tenant in turn, each tenant's in the order they came; nobody waits to put
+ * one in, a file announced again keeps its place, and past the capacity announced files are let go.
+ */
 class LargeFileTurnsTest {
 
     private final DefaultCamelContext camel = new DefaultCamelContext();
 
     @Test
     void tenantsTakeTurnsAndEachTenantsBatchesKeepTheirOrder() throws Exception {
-        LargeFileTurns turns = new LargeFileTurns(10, e -> e.getMessage().getHeader("tenant", String.class));
+        LargeFileTurns turns = turns(10);
         for (String batch : List.of("a1", "a2", "a3", "b1", "a4", "c1", "b2")) {
             assertThat(turns.offer(batch(batch))).isTrue();
         }
@@ -34,22 +37,41 @@ class LargeFileTurnsTest {
     }
 
     @Test
-    void aFullQueueRefusesUntilABatchIsTaken() throws Exception {
-        LargeFileTurns turns = new LargeFileTurns(2, e -> e.getMessage().getHeader("tenant", String.class));
-        turns.put(batch("a1"));
-        turns.put(batch("b1"));
+    void aFileAnnouncedAgainTakesTheEarlierAnnouncementsPlace() throws Exception {
+        LargeFileTurns turns = turns(10);
+        turns.put(file("a1", "first"));
+        turns.put(file("b1", "first"));
+        turns.put(file("a2", "first"));
+        turns.put(file("a1", "again"));
 
-        assertThat(turns.offer(batch("a2"))).isFalse();
-        assertThat(turns.offer(batch("a2"), 10, TimeUnit.MILLISECONDS)).isFalse();
-        assertThat(turns.remainingCapacity()).isZero();
+        assertThat(turns.size()).isEqualTo(3);
+        Exchange first = turns.take();
+        assertThat(first.getMessage().getBody(String.class)).isEqualTo("a1");
+        assertThat(first.getMessage().getHeader("delivery")).isEqualTo("again");
+        // taken, the file can be queued again (its message came back after the batch ran, say)
+        turns.put(file("a1", "later"));
+        assertThat(names(turns.iterator())).containsExactly("b1", "a2", "a1");
+    }
+
+    @Test
+    void pastItsCapacityAnnouncedFilesAreLetGoAndNobodyWaits() throws Exception {
+        LargeFileTurns turns = turns(2);
+        turns.put(file("a1", "first"));
+        turns.put(file("b1", "first"));
+
+        // neither waits: the third file is let go (its message comes back), a sealed batch is always taken
+        assertThat(turns.offer(file("a2", "first"), 1, TimeUnit.HOURS)).isTrue();
+        turns.put(batch("c1"));
+        assertThat(turns.remainingCapacity()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(names(turns.iterator())).containsExactly("a1", "b1", "c1");
         assertThat(turns.poll().getMessage().getBody(String.class)).isEqualTo("a1");
-        assertThat(turns.offer(batch("a2"))).isTrue();
-        assertThat(turns.size()).isEqualTo(2);
+        turns.put(file("a2", "first"));
+        assertThat(names(turns.iterator())).containsExactly("b1", "c1", "a2");
     }
 
     @Test
     void aBatchCanBeTakenOutOfItsTurn() {
-        LargeFileTurns turns = new LargeFileTurns(10, e -> e.getMessage().getHeader("tenant", String.class));
+        LargeFileTurns turns = turns(10);
         Exchange a1 = batch("a1");
         turns.offer(a1);
         turns.offer(batch("b1"));
@@ -61,6 +83,20 @@ class LargeFileTurnsTest {
         assertThat(turns.size()).isEqualTo(2);
     }
 
+    private static LargeFileTurns turns(int fileCapacity) {
+        return new LargeFileTurns(fileCapacity, e -> e.getMessage().getHeader("tenant", String.class),
+                e -> e.getMessage().getHeader("file", String.class));
+    }
+
+    /** An announced file (it has a key). */
+    private Exchange file(String name, String delivery) {
+        Exchange exchange = batch(name);
+        exchange.getMessage().setHeader("file", name);
+        exchange.getMessage().setHeader("delivery", delivery);
+        return exchange;
+    }
+
+    /** A sealed batch (no file key). */
     private Exchange batch(String name) {
         Exchange exchange = new DefaultExchange(camel);
         exchange.getMessage().setHeader("tenant", name.substring(0, 1));
