@@ -31,7 +31,11 @@ public record BatchManifest(
         @JsonProperty("cut") Cut cut,
         @JsonProperty("attempts") int attempts,
         @JsonProperty("retry_after") String retryAfter,
-        @JsonProperty("last_error") String lastError) {
+        @JsonProperty("last_error") String lastError,
+        /** "large" once a run of it on the small-batch workers read more than a small batch may; else absent. */
+        @JsonProperty("lane") String lane) {
+
+    static final String LARGE_LANE = "large";
 
     private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
@@ -110,16 +114,21 @@ public record BatchManifest(
     }
 
     static BatchManifest plan(String id, String owner, List<Source> sources, Settings.Pipeline pipeline, Instant now) {
-        return new BatchManifest(id, now.toString(), owner, List.copyOf(sources), Cut.of(pipeline), 0, null, null);
+        return new BatchManifest(id, now.toString(), owner, List.copyOf(sources), Cut.of(pipeline), 0, null, null, null);
     }
 
     BatchManifest failedAttempt(String error, Instant retryAfter) {
-        return new BatchManifest(batchId, createdAt, owner, sources, cut, attempts + 1, retryAfter.toString(), error);
+        return new BatchManifest(batchId, createdAt, owner, sources, cut, attempts + 1, retryAfter.toString(), error, lane);
     }
 
     /** The same batch, taken over by another instance (or by this one after a restart). */
     BatchManifest ownedBy(String instance) {
-        return new BatchManifest(batchId, createdAt, instance, sources, cut, attempts, retryAfter, lastError);
+        return new BatchManifest(batchId, createdAt, instance, sources, cut, attempts, retryAfter, lastError, lane);
+    }
+
+    /** The same batch, from now on run by the large-file workers wherever it runs. */
+    BatchManifest onLargeLane() {
+        return new BatchManifest(batchId, createdAt, owner, sources, cut, attempts, retryAfter, lastError, LARGE_LANE);
     }
 
     /** The status of a file of the batch that has none yet, dated by the batch (a rerun dates it the same). */
@@ -131,7 +140,7 @@ public record BatchManifest(
 
     @JsonIgnore
     boolean isLarge(Settings.Pipeline pipeline) {
-        return sources.size() == 1 && sources.get(0).size() > pipeline.smallSourceBytes();
+        return LARGE_LANE.equals(lane) || sources.size() == 1 && sources.get(0).size() > pipeline.smallSourceBytes();
     }
 
     @JsonIgnore

@@ -174,7 +174,6 @@ public final class BatchSteps {
             throw new IllegalStateException("file " + file.key.key() + ": the split ended before the file did");
         }
         file.writeRest(chunks.read());
-        run.jsonlRead += chunks.linesBytes();
         String rejectedKey = LakeKeys.rejected(file.key.key());
         boolean anyRejected = file.rejected.upload(s3, buckets.lake(), rejectedKey);
         run.results[file.index] = new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
@@ -198,6 +197,8 @@ public final class BatchSteps {
         }
         LineChunks chunks = exchange.getProperty(JsonlContent.CHUNKS, LineChunks.class);
         if (chunks != null) {
+            // every attempt's reading counts, also of a file that failed: the bound is on the batch's work
+            exchange.getProperty(BatchRun.PROPERTY, BatchRun.class).jsonlRead += chunks.linesBytes();
             chunks.close();
             exchange.removeProperty(JsonlContent.CHUNKS);
         }
@@ -293,7 +294,9 @@ public final class BatchSteps {
     public BatchManifest toLargeLane(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
         LOG.info("Batch {} ({} files) read more than {} bytes of JSONL, more than a small batch may; it runs again on the "
                 + "large-file workers", run.manifest.batchId(), run.manifest.sources().size(), run.maxJsonlBytes);
-        return run.manifest;
+        // what it waits with is its manifest, not the files the planner read ahead for it
+        run.read.clear();
+        return ownership.moveToLargeLane(run.manifest);
     }
 
     public BatchOutcome outcome(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {

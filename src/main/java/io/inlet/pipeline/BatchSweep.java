@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -133,6 +134,35 @@ public final class BatchSweep {
         ownedAt.put(manifest.batchId(), writtenFrom);
         held.put(manifest.batchId(), manifest);
         running.add(manifest.batchId());
+    }
+
+    /**
+     * The batch outgrew the small-batch workers: its manifest says so from now on (only over the version this instance
+     * owns), so that a retry, a restart or an instance taking it over runs it on the large-file workers at once. If S3
+     * cannot take the write, it moves in this instance's memory only. Throws {@link BatchTakenOver} when the batch is
+     * no longer this instance's.
+     */
+    BatchManifest moveToLargeLane(BatchManifest manifest) {
+        BatchManifest moved = manifest.onLargeLane();
+        try {
+            Optional<Manifests.Versioned> current = manifests.readVersioned(manifest.batchId()).filter(v -> !v.abandoned());
+            String owner = current.map(v -> v.manifest().owner()).orElse(null);
+            if (!instanceId.equals(owner)) {
+                throw new BatchTakenOver(manifest.batchId(), owner);
+            }
+            moved = current.get().manifest().onLargeLane();
+            if (!manifests.replace(moved, current.get().eTag())) {
+                throw new BatchTakenOver(manifest.batchId(), null);
+            }
+        } catch (SdkException e) {
+            LOG.warn("Could not record in batch {}'s manifest that it runs on the large-file workers ({}); a retry "
+                    + "starts it on the small-batch workers again", manifest.batchId(), e.getMessage());
+        }
+        BatchManifest recorded = moved;
+        synchronized (this) {
+            held.computeIfPresent(manifest.batchId(), (id, was) -> recorded);
+        }
+        return recorded;
     }
 
     /** The batch is committed: its manifest is gone and its files are in the archive. */

@@ -13,6 +13,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BinaryOperator;
 import java.util.function.Function;
 
 import org.apache.camel.Exchange;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * sweep, and small-batch workers passing on a batch that outgrew their lane; one of them blocked behind a tenant's
  * large files would hold up everyone's small batches. An announced file already waiting is not queued twice (its
  * message, not kept invisible, comes back every visibility timeout while it waits): the newer announcement takes
- * the older one's place and turn. Past {@code fileCapacity} waiting files a further announced file is let go
+ * the older one's place and turn, carrying it along. Past {@code fileCapacity} waiting files a further announced file is let go
  * (logged): its message comes back after its visibility timeout, to this or another instance, and the inbox
  * reconciliation finds it regardless. A sealed batch (a manifest) is always taken: it cannot come back by itself,
  * and there are never more of them than batches this instance sealed or took over.
@@ -41,6 +42,7 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
     private final int fileCapacity;
     private final Function<Exchange, String> tenantOf;
     private final Function<Exchange, String> fileOf;
+    private final BinaryOperator<Exchange> announcedAgain;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     /** Each tenant's waiting batches, in the order they came. */
@@ -66,11 +68,14 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
      * @param fileCapacity announced files that may wait here; sealed batches are not counted
      * @param tenantOf     whose batch an exchange is
      * @param fileOf       the inbox key of an announced file, null for a sealed batch
+     * @param announcedAgain of the waiting announcement of a file and a newer one, what waits from now on
      */
-    public LargeFileTurns(int fileCapacity, Function<Exchange, String> tenantOf, Function<Exchange, String> fileOf) {
+    public LargeFileTurns(int fileCapacity, Function<Exchange, String> tenantOf, Function<Exchange, String> fileOf,
+            BinaryOperator<Exchange> announcedAgain) {
         this.fileCapacity = fileCapacity;
         this.tenantOf = tenantOf;
         this.fileOf = fileOf;
+        this.announcedAgain = announcedAgain;
     }
 
     /** Always true: the batch waits its turn, took an earlier announcement's place, or was let go (see above). */
@@ -82,7 +87,7 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
             if (file != null) {
                 Waiting earlier = files.get(file);
                 if (earlier != null) {
-                    earlier.exchange = exchange;
+                    earlier.exchange = announcedAgain.apply(earlier.exchange, exchange);
                     return true;
                 }
                 if (files.size() >= fileCapacity) {

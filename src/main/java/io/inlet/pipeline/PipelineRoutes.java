@@ -51,7 +51,8 @@ public final class PipelineRoutes extends RouteBuilder {
         // Large files are taken tenant by tenant in turn, not first come first served, and a sender never waits
         // (LargeFileTurns).
         getContext().getRegistry().bind("largeFileTurns",
-                new LargeFileTurns(LARGE_FILES_WAITING, PipelineRoutes::tenantOfBatch, PipelineRoutes::announcedFileOf));
+                new LargeFileTurns(LARGE_FILES_WAITING, PipelineRoutes::tenantOfBatch, PipelineRoutes::announcedFileOf,
+                        PipelineRoutes::announcedAgain));
         String large = "seda:large-batches?queue=#largeFileTurns&pollTimeout=200";
 
         // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.
@@ -113,6 +114,9 @@ public final class PipelineRoutes extends RouteBuilder {
                         // a small batch whose files inflate far beyond their size: the rest is large-file work
                         .when(method("batchSteps", "movesToLargeLane"))
                             .setBody(method("batchSteps", "toLargeLane"))
+                            // it waits as its manifest only: not holding this run's state (files read ahead)
+                            .removeProperties("inlet*")
+                            .removeProperty(Exchange.EXCEPTION_CAUGHT)
                             .to(large)
                         .otherwise()
                             .setBody(method("batchSteps", "outcome"))
@@ -229,6 +233,18 @@ public final class PipelineRoutes extends RouteBuilder {
         Object body = exchange.getMessage().getBody();
         return body instanceof List<?> files && !files.isEmpty() && files.get(0) instanceof Announced first
                 ? first.file().key() : null;
+    }
+
+    /**
+     * A large file announced again while it waits: the newer announcement waits in its place, carrying the earlier
+     * ones too, so that sealing settles every announcement (a message that named the file twice is acknowledged).
+     */
+    @SuppressWarnings("unchecked")
+    static Exchange announcedAgain(Exchange waiting, Exchange again) {
+        List<Announced> all = new ArrayList<>(again.getMessage().getBody(List.class));
+        all.addAll(waiting.getMessage().getBody(List.class));
+        again.getMessage().setBody(all);
+        return again;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.inlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,6 +124,12 @@ class FairnessTest {
                 "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"o1\",\"email\":\"o@b.co\",\"contact_properties\":{}}]}");
         assertThat(response.statusCode()).isEqualTo(200);
 
+        // while it waits behind the busy file, its manifest says where it runs, for a retry or another instance
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!markedLarge(inflatingKey)) {
+            assertThat(System.nanoTime()).as("the inflating file's batch marked for the large lane").isLessThan(deadline);
+            Thread.sleep(50);
+        }
         Instant otherFinished = finishedAt(client.awaitFinal(other.key(),
                 Json.mapper().readTree(response.body()).get("file_key").asText(), Duration.ofSeconds(120)));
         JsonNode inflated = client.awaitFinal(inflating.key(), inflatingKey, Duration.ofSeconds(240));
@@ -135,6 +142,24 @@ class FairnessTest {
         assertThat(Lake.sortedValues(app.s3(), "inlet-lake", "contact_event/tenant=" + inflating.id() + "/", "event_id"))
                 .isEqualTo(Lake.sorted(inflatingFile.validIds()));
         assertThat(client.awaitFinal(busy.key(), busyKey, Duration.ofSeconds(240)).get("state").asText()).isEqualTo("completed");
+    }
+
+    /** Whether a pending batch manifest naming this file says it runs on the large lane. */
+    private static boolean markedLarge(String fileKey) throws IOException {
+        for (String manifest : Lake.unfinishedBatches(app.s3(), "inlet-lake")) {
+            JsonNode batch;
+            try {
+                batch = Json.mapper().readTree(app.readObject("inlet-lake", manifest));
+            } catch (RuntimeException finished) {
+                continue; // committed between the listing and the read
+            }
+            for (JsonNode source : batch.get("sources")) {
+                if (source.get("key").asText().equals(fileKey) && "large".equals(batch.path("lane").asText())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static BulkClient.Upload uploaded(BulkClient client, Tenant tenant, JsonlFiles.Generated file) {

@@ -48,6 +48,7 @@ class LargeFileTurnsTest {
         Exchange first = turns.take();
         assertThat(first.getMessage().getBody(String.class)).isEqualTo("a1");
         assertThat(first.getMessage().getHeader("delivery")).isEqualTo("again");
+        assertThat(first.getMessage().getHeader("earlier")).isEqualTo("first");
         // taken, the file can be queued again (its message came back after the batch ran, say)
         turns.put(file("a1", "later"));
         assertThat(names(turns.iterator())).containsExactly("b1", "a2", "a1");
@@ -85,7 +86,10 @@ class LargeFileTurnsTest {
 
     private static LargeFileTurns turns(int fileCapacity) {
         return new LargeFileTurns(fileCapacity, e -> e.getMessage().getHeader("tenant", String.class),
-                e -> e.getMessage().getHeader("file", String.class));
+                e -> e.getMessage().getHeader("file", String.class), (waiting, again) -> {
+                    again.getMessage().setHeader("earlier", waiting.getMessage().getHeader("delivery"));
+                    return again;
+                });
     }
 
     /** An announced file (it has a key). */
