@@ -274,7 +274,7 @@ public class InletConfiguration implements CamelConfiguration {
                 queueSettings.reconcileInterval().multipliedBy(2), clock));
         registry.bind("batchSteps", new BatchSteps(s3, buckets, json, validator, statuses, pipeline.lakeBufferBytes(),
                 settings.tempDir(), pipeline.statusInterval(), crashPoints, s3Calls, pipeline.prefetchBytes(), prefetched,
-                pipeline.checkThreads(), pipeline.maxSmallBatchJsonlBytes(), sweep));
+                pipeline.checkThreads(), pipeline.smallSourceJsonlBytes(), sweep));
         registry.bind("batchCommit", commit);
         registry.bind("batchFailures", new BatchFailures(manifests, sweep, statuses, commit, pipeline.maxAttempts(),
                 pipeline.retryDelay(), clock, ingestMeters));

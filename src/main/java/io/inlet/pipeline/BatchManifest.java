@@ -32,7 +32,7 @@ public record BatchManifest(
         @JsonProperty("attempts") int attempts,
         @JsonProperty("retry_after") String retryAfter,
         @JsonProperty("last_error") String lastError,
-        /** "large" once a run of it on the small-batch workers read more than a small batch may; else absent. */
+        /** "large" once a file of it read more JSONL on the small-batch workers than a small file may; else absent. */
         @JsonProperty("lane") String lane) {
 
     static final String LARGE_LANE = "large";

@@ -25,7 +25,7 @@ final class BatchRun {
     final Map<String, byte[]> read;
     /** Files that failed as a whole, by index in the manifest: left out of the next attempts. */
     final TreeMap<Integer, SourceResult> failed = new TreeMap<>();
-    /** JSONL the batch may read, all attempts together (Long.MAX_VALUE on the large-file workers). */
+    /** JSONL each of its files may read (Long.MAX_VALUE on the large-file workers). */
     final long maxJsonlBytes;
 
     // The attempt under way:
@@ -35,9 +35,6 @@ final class BatchRun {
     SourceResult[] results;
     SourceResult failure;
     int failedIndex = -1;
-    /** JSONL read so far, by every attempt (a file failing makes the batch run again and read its other files again). */
-    long jsonlRead;
-
     /** Set when an attempt read more JSONL than {@link #maxJsonlBytes}: the batch goes to the large-file workers. */
     boolean outgrewLane;
 

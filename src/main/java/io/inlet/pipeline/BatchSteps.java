@@ -49,15 +49,15 @@ public final class BatchSteps {
     private final long prefetchBytes;
     private final PrefetchedSources prefetched;
     private final int chunksOut;
-    private final long maxSmallBatchJsonlBytes;
+    private final long smallSourceJsonlBytes;
     private final BatchSweep ownership;
     private final BatchParts parts;
 
     public BatchSteps(S3Client s3, Buckets buckets, ObjectMapper json, RecordValidator validator, StatusStore statuses,
             long lakeBufferBytes, Path scratch, Duration statusInterval, CrashPoints crashPoints, BoundedS3Calls calls,
-            long prefetchBytes, PrefetchedSources prefetched, int checkThreads, long maxSmallBatchJsonlBytes,
+            long prefetchBytes, PrefetchedSources prefetched, int checkThreads, long smallSourceJsonlBytes,
             BatchSweep ownership) {
-        this.maxSmallBatchJsonlBytes = maxSmallBatchJsonlBytes;
+        this.smallSourceJsonlBytes = smallSourceJsonlBytes;
         this.ownership = ownership;
         this.parts = new BatchParts(s3, buckets.lake());
         // enough chunks out to keep every check thread busy while the reader reads and writes
@@ -94,7 +94,7 @@ public final class BatchSteps {
             return status;
         });
         return new BatchRun(manifest, known, prefetched.take(manifest.batchId()),
-                Boolean.TRUE.equals(smallLane) ? maxSmallBatchJsonlBytes : Long.MAX_VALUE);
+                Boolean.TRUE.equals(smallLane) ? smallSourceJsonlBytes : Long.MAX_VALUE);
     }
 
     /** Another attempt needed: none ran yet, or the last one stopped at a file that failed. */
@@ -149,7 +149,8 @@ public final class BatchSteps {
     public void startReading(@ExchangeProperty(SourceRun.PROPERTY) SourceRun file,
             @ExchangeProperty(JsonlContent.CHUNKS) LineChunks chunks, @ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
         file.reading(chunks);
-        chunks.bound(run.maxJsonlBytes == Long.MAX_VALUE ? Long.MAX_VALUE : run.maxJsonlBytes - run.jsonlRead);
+        // each file on its own: a batch of many ordinary gzip files reads a lot, but no file of it much
+        chunks.bound(run.maxJsonlBytes);
         file.status.startProcessing(chunks.size(), statuses.now());
         if (chunks.size() >= PROGRESS_FROM_BYTES) {
             writeProgress(run, file);
@@ -197,8 +198,6 @@ public final class BatchSteps {
         }
         LineChunks chunks = exchange.getProperty(JsonlContent.CHUNKS, LineChunks.class);
         if (chunks != null) {
-            // every attempt's reading counts, also of a file that failed: the bound is on the batch's work
-            exchange.getProperty(BatchRun.PROPERTY, BatchRun.class).jsonlRead += chunks.linesBytes();
             chunks.close();
             exchange.removeProperty(JsonlContent.CHUNKS);
         }
@@ -279,7 +278,7 @@ public final class BatchSteps {
     }
 
     /**
-     * The attempt read more JSONL than a small batch may: it stops here, leaving what it uploaded (the run on the
+     * A file of the attempt read more JSONL than a small file may: it stops here, leaving what it uploaded (the run on the
      * large-file workers writes the same part names with the same bytes, as any rerun does).
      */
     public void outgrewLane(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
@@ -292,8 +291,8 @@ public final class BatchSteps {
 
     /** The batch, for the large-file workers: its manifest, as sealed; it stays this instance's meanwhile. */
     public BatchManifest toLargeLane(@ExchangeProperty(BatchRun.PROPERTY) BatchRun run) {
-        LOG.info("Batch {} ({} files) read more than {} bytes of JSONL, more than a small batch may; it runs again on the "
-                + "large-file workers", run.manifest.batchId(), run.manifest.sources().size(), run.maxJsonlBytes);
+        LOG.info("Batch {} ({} files): a file read more than {} bytes of JSONL, more than a small file may; the batch runs "
+                + "again on the large-file workers", run.manifest.batchId(), run.manifest.sources().size(), run.maxJsonlBytes);
         // what it waits with is its manifest, not the files the planner read ahead for it
         run.read.clear();
         return ownership.moveToLargeLane(run.manifest);

@@ -139,7 +139,7 @@ public final class BatchSweep {
     /**
      * The batch outgrew the small-batch workers: its manifest says so from now on (only over the version this instance
      * owns), so that a retry, a restart or an instance taking it over runs it on the large-file workers at once. If S3
-     * cannot take the write, it moves in this instance's memory only. Throws {@link BatchTakenOver} when the batch is
+     * cannot take the write, it moves in this instance's memory only (its retries here keep the mark). Throws {@link BatchTakenOver} when the batch is
      * no longer this instance's.
      */
     BatchManifest moveToLargeLane(BatchManifest manifest) {
@@ -155,8 +155,9 @@ public final class BatchSweep {
                 throw new BatchTakenOver(manifest.batchId(), null);
             }
         } catch (SdkException e) {
-            LOG.warn("Could not record in batch {}'s manifest that it runs on the large-file workers ({}); a retry "
-                    + "starts it on the small-batch workers again", manifest.batchId(), e.getMessage());
+            LOG.warn("Could not record in batch {}'s manifest that it runs on the large-file workers ({}); after a restart "
+                    + "or taken over by another instance it starts on the small-batch workers again", manifest.batchId(),
+                    e.getMessage());
         }
         BatchManifest recorded = moved;
         synchronized (this) {

@@ -37,11 +37,11 @@ class FairnessTest {
 
     @BeforeAll
     static void start() {
-        // Files over 1 MB count as large here, so that test-sized files take the large-file path; a small batch may
+        // Files over 1 MB count as large here, so that test-sized files take the large-file path; a small file may
         // read 2 MiB of JSONL, so that a test-sized gzip file outgrows it; one small-batch worker, which such a file
         // would otherwise hold.
         app = InletApp.start(Map.of("inlet.pipeline.small-source-bytes", "1048576", "inlet.pipeline.workers", "2",
-                "inlet.pipeline.batch.max-jsonl-bytes", "2097152", "inlet.pipeline.small-batch-workers", "1"));
+                "inlet.pipeline.small-source-jsonl-bytes", "2097152", "inlet.pipeline.small-batch-workers", "1"));
     }
 
     @AfterAll

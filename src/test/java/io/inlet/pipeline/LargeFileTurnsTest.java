@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.inlet.queue.InboxFile;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
@@ -52,6 +53,32 @@ class LargeFileTurnsTest {
         // taken, the file can be queued again (its message came back after the batch ran, say)
         turns.put(file("a1", "later"));
         assertThat(names(turns.iterator())).containsExactly("b1", "a2", "a1");
+    }
+
+    @Test
+    void aMessageAnnouncingAWaitingFileTwiceIsSettledByTheOneBatchThatRuns() throws Exception {
+        // as the large lane is built: whose batch and which file from the gathered announcements
+        LargeFileTurns turns = new LargeFileTurns(10, PipelineRoutes::tenantOfBatch, PipelineRoutes::announcedFileOf,
+                PipelineRoutes::announcedAgain);
+        Announced.Delivery message = new Announced.Delivery("receipt", 2);
+        InboxFile file = new InboxFile("data/tenants/objects/contact_event/source_system=s/tenant=t/dt=2025-01-01-00-00/f.jsonl.gz",
+                100_000_000);
+        turns.put(gathered(new Announced(file, "t", message)));
+        turns.put(gathered(new Announced(file, "t", message)));
+
+        assertThat(turns.size()).isOne();
+        @SuppressWarnings("unchecked")
+        List<Announced> waiting = turns.take().getMessage().getBody(List.class);
+        // sealing settles every announcement it gathered: the message is acknowledged with the second
+        assertThat(waiting).hasSize(2);
+        assertThat(waiting.get(0).delivery().settle()).isFalse();
+        assertThat(waiting.get(1).delivery().settle()).isTrue();
+    }
+
+    private Exchange gathered(Announced announced) {
+        Exchange exchange = new DefaultExchange(camel);
+        exchange.getMessage().setBody(new ArrayList<>(List.of(announced)));
+        return exchange;
     }
 
     @Test
