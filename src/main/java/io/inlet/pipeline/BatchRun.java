@@ -16,7 +16,7 @@ import io.inlet.status.UploadStatus;
 final class BatchRun {
 
     static final String PROPERTY = "inletBatchRun";
-    /** Set by each lane's route, true on the small-batch workers: the batch is bounded to a small batch's JSONL. */
+    /** Set by each lane's route, true on the small-batch workers: each file of the batch reads at most a small file's JSONL. */
     static final String SMALL_LANE = "inletSmallLane";
 
     final BatchManifest manifest;
@@ -35,7 +35,7 @@ final class BatchRun {
     SourceResult[] results;
     SourceResult failure;
     int failedIndex = -1;
-    /** Set when an attempt read more JSONL than {@link #maxJsonlBytes}: the batch goes to the large-file workers. */
+    /** Set when a file read more JSONL than {@link #maxJsonlBytes}: the batch goes to the large-file workers. */
     boolean outgrewLane;
 
     /** Set once an attempt got through every file it had to read. */

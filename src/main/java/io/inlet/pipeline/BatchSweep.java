@@ -139,8 +139,8 @@ public final class BatchSweep {
     /**
      * The batch outgrew the small-batch workers: its manifest says so from now on (only over the version this instance
      * owns), so that a retry, a restart or an instance taking it over runs it on the large-file workers at once. If S3
-     * cannot take the write, it moves in this instance's memory only (its retries here keep the mark). Throws {@link BatchTakenOver} when the batch is
-     * no longer this instance's.
+     * cannot take the write, it moves in this instance's memory only (its retries here keep the mark). Throws
+     * {@link BatchTakenOver} when the batch is no longer this instance's.
      */
     BatchManifest moveToLargeLane(BatchManifest manifest) {
         BatchManifest moved = manifest.onLargeLane();

@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * sweep, and small-batch workers passing on a batch that outgrew their lane; one of them blocked behind a tenant's
  * large files would hold up everyone's small batches. An announced file already waiting is not queued twice (its
  * message, not kept invisible, comes back every visibility timeout while it waits): the newer announcement takes
- * the older one's place and turn, carrying it along. Past {@code fileCapacity} waiting files a further announced file is let go
- * (logged): its message comes back after its visibility timeout, to this or another instance, and the inbox
+ * the older one's place and turn, carrying it along. Past {@code fileCapacity} waiting files a further announced file
+ * is let go (logged): its message comes back after its visibility timeout, to this or another instance, and the inbox
  * reconciliation finds it regardless. A sealed batch (a manifest) is always taken: it cannot come back by itself,
  * and there are never more of them than batches this instance sealed or took over.
  */

@@ -42,7 +42,7 @@ final class LineChunks implements Iterator<Chunk>, Closeable {
     private int lastSize = 64 * 1024;
     /** Bytes of lines (JSONL after gunzip, oversized lines whole) read so far. */
     private long linesBytes;
-    /** Past this many bytes of lines the next chunk is not read: the batch is too big for its lane. */
+    /** Past this many bytes of lines the next chunk is not read: the file is too big for its lane. */
     private long maxLinesBytes = Long.MAX_VALUE;
 
     LineChunks(SourceStream source, int maxLineBytes, int keptBytes) {

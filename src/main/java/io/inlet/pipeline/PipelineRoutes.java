@@ -46,7 +46,7 @@ public final class PipelineRoutes extends RouteBuilder {
         // receiving, so a backlog stays on the queue, for any instance to take, instead of in this one's memory
         // (where its messages have to be kept invisible). Large files are one a batch and may queue here: a consumer
         // blocked behind them would hold up other tenants' small batches; so may small batches that turned out
-        // to be large (their files inflate far beyond their size).
+        // to be large (a file inflating far beyond its size).
         String small = "seda:small-batches?size=" + pipeline.smallBatchWorkers() + "&blockWhenFull=true&pollTimeout=200";
         // Large files are taken tenant by tenant in turn, not first come first served, and a sender never waits
         // (LargeFileTurns).
@@ -111,7 +111,7 @@ public final class PipelineRoutes extends RouteBuilder {
                         .to("direct:run-batch")
                     .end()
                     .choice()
-                        // a small batch whose files inflate far beyond their size: the rest is large-file work
+                        // a small batch with a file that inflates far beyond its size: the rest is large-file work
                         .when(method("batchSteps", "movesToLargeLane"))
                             .setBody(method("batchSteps", "toLargeLane"))
                             // it waits as its manifest only: not holding this run's state (files read ahead)

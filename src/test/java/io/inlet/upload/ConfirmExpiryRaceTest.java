@@ -21,6 +21,7 @@ import io.inlet.status.UploadIndex;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.S3Clients;
 import io.inlet.storage.S3Objects;
+import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.FaultyHttpProxy;
 import io.inlet.testing.FaultyHttpProxy.Fault;
@@ -124,7 +125,9 @@ class ConfirmExpiryRaceTest {
         assertThat(confirmed.get().statusCode()).as(confirmed.get().body()).isEqualTo(200);
         assertThat(client.awaitFinal(tenant.key(), upload.fileKey(), Duration.ofSeconds(60)).get("state").asText())
                 .isEqualTo("completed");
-        assertThat(S3Objects.head(app.s3(), app.settings().archiveBucket(), upload.fileKey())).isPresent();
+        // the final status is written before the file moves to the archive (the commit's order)
+        Await.until("the file in the archive", Duration.ofSeconds(30),
+                () -> S3Objects.head(app.s3(), app.settings().archiveBucket(), upload.fileKey()).isPresent());
     }
 
     /** A file uploaded to a fresh upload URL, not confirmed yet. */
