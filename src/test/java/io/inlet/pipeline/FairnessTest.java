@@ -59,11 +59,12 @@ class FairnessTest {
         // second and third are still waiting.
         List<BulkClient.Upload> largeUploads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            largeUploads.add(uploaded(client, large, JsonlFiles.contactEvents(dir, "large" + i, 250_000, 0, true)));
+            JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "large" + i, 250_000, 0, true);
+            largeUploads.add(client.uploaded(large.key(), "contact_event", file.path()));
         }
         JsonlFiles.Generated lateFile = JsonlFiles.contactEvents(dir, "late", 150_000, 0, true);
         assertThat(Files.size(lateFile.path())).as("a large file").isGreaterThan(1_048_576);
-        BulkClient.Upload lateUpload = uploaded(client, late, lateFile);
+        BulkClient.Upload lateUpload = client.uploaded(late.key(), "contact_event", lateFile.path());
         List<String> largeKeys = new ArrayList<>();
         for (BulkClient.Upload upload : largeUploads) {
             assertThat(client.confirm(large.key(), upload.fileKey()).statusCode()).isEqualTo(200);
@@ -108,11 +109,12 @@ class FairnessTest {
         Tenant other = app.newTenant("other");
         BulkClient client = new BulkClient(app.baseUrl());
         // keeps the one large-file worker busy, so that a batch moved there waits its turn
-        BulkClient.Upload busyUpload = uploaded(client, busy, JsonlFiles.contactEvents(dir, "busy", 250_000, 0, true));
+        BulkClient.Upload busyUpload = client.uploaded(busy.key(), "contact_event",
+                JsonlFiles.contactEvents(dir, "busy", 250_000, 0, true).path());
         // 742 KB as stored, under small-source-bytes; 12.6 MB of JSONL, 17 times that
         JsonlFiles.Generated inflatingFile = JsonlFiles.contactEvents(dir, "inflating", 80_000, 0, true);
         assertThat(Files.size(inflatingFile.path())).as("a small file as stored").isLessThan(1_048_576);
-        BulkClient.Upload inflatingUpload = uploaded(client, inflating, inflatingFile);
+        BulkClient.Upload inflatingUpload = client.uploaded(inflating.key(), "contact_event", inflatingFile.path());
         assertThat(client.confirm(busy.key(), busyUpload.fileKey()).statusCode()).isEqualTo(200);
         assertThat(client.confirm(inflating.key(), inflatingUpload.fileKey()).statusCode()).isEqualTo(200);
         String busyKey = busyUpload.fileKey();
@@ -162,13 +164,7 @@ class FairnessTest {
         return false;
     }
 
-    private static BulkClient.Upload uploaded(BulkClient client, Tenant tenant, JsonlFiles.Generated file) {
-        BulkClient.Upload upload = client.requestUrl(tenant.key(), "contact_event");
-        assertThat(client.put(upload.uploadUrl(), file.path())).isEqualTo(200);
-        return upload;
-    }
-
-    private static Instant finishedAt(JsonNode status) {
+    static Instant finishedAt(JsonNode status) {
         return Instant.parse(status.get("finished_at").asText());
     }
 }

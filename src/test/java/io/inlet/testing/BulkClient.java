@@ -45,6 +45,16 @@ public final class BulkClient {
                 .PUT(ofFile(file)).build()).statusCode();
     }
 
+    /** An upload URL requested and the file PUT to it, not confirmed yet; fails unless the PUT is answered 200. */
+    public Upload uploaded(String apiKey, String stream, Path file) {
+        Upload upload = requestUrl(apiKey, stream);
+        int answered = put(upload.uploadUrl(), file);
+        if (answered != 200) {
+            throw new AssertionError("PUT of " + file + " to its upload URL answered " + answered);
+        }
+        return upload;
+    }
+
     /** A PUT that sends both headers, like the reference's Python script. */
     public int putWithHeaders(String url, Path file) {
         return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5))
