@@ -182,6 +182,14 @@ public record Settings(
             Duration leaseTimeout,
             Duration sweepInterval,
             String crashAt) {
+
+        /**
+         * Whether a file is large by its stored size: a batch of its own, on the large-file workers, its queue message
+         * not kept invisible while it waits. (A small file that inflates far beyond its size moves there later.)
+         */
+        public boolean isLargeSource(long storedBytes) {
+            return storedBytes > smallSourceBytes;
+        }
     }
 
     public static Settings from(PropertiesComponent properties) {

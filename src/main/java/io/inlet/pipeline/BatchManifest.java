@@ -140,7 +140,7 @@ public record BatchManifest(
 
     @JsonIgnore
     boolean isLarge(Settings.Pipeline pipeline) {
-        return LARGE_LANE.equals(lane) || sources.size() == 1 && sources.get(0).size() > pipeline.smallSourceBytes();
+        return LARGE_LANE.equals(lane) || sources.size() == 1 && pipeline.isLargeSource(sources.get(0).size());
     }
 
     @JsonIgnore

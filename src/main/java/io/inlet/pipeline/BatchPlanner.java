@@ -171,7 +171,7 @@ public final class BatchPlanner {
             return List.of();
         }
         Announced.Delivery delivery = new Announced.Delivery(receiptHandle, files.size());
-        if (receiptHandle != null && files.stream().allMatch(f -> f.size() <= pipeline.smallSourceBytes())) {
+        if (receiptHandle != null && files.stream().noneMatch(f -> pipeline.isLargeSource(f.size()))) {
             // Kept invisible while it waits for its batch: a backlog here is not delivered again meanwhile. Not a
             // large file's: those may queue here behind each other, and delivered again, another instance can
             // take one (this one then finds it claimed).
@@ -186,7 +186,7 @@ public final class BatchPlanner {
 
     /** Small files of a tenant are gathered together; a large one is a batch of its own. */
     public String batchKey(Announced announced) {
-        return announced.file().size() > pipeline.smallSourceBytes()
+        return pipeline.isLargeSource(announced.file().size())
                 ? "large:" + announced.file().key()
                 : "tenant:" + announced.tenant();
     }

@@ -218,11 +218,11 @@ public final class PipelineRoutes extends RouteBuilder {
 
     /** Whose batch an exchange on its way to the workers is: gathered files, or a manifest from the sweep. */
     static String tenantOfBatch(Exchange exchange) {
-        Object body = exchange.getMessage().getBody();
-        if (body instanceof List<?> files && !files.isEmpty() && files.get(0) instanceof Announced first) {
+        Announced first = firstAnnounced(exchange);
+        if (first != null) {
             return first.tenant();
         }
-        if (body instanceof BatchManifest manifest && !manifest.sources().isEmpty()) {
+        if (exchange.getMessage().getBody() instanceof BatchManifest manifest && !manifest.sources().isEmpty()) {
             return FileKey.parse(manifest.sources().get(0).key()).map(FileKey::tenant).orElse("");
         }
         return "";
@@ -230,9 +230,14 @@ public final class PipelineRoutes extends RouteBuilder {
 
     /** The inbox key of a large file on its way to the workers; null for a sealed batch (a manifest). */
     static String announcedFileOf(Exchange exchange) {
-        Object body = exchange.getMessage().getBody();
-        return body instanceof List<?> files && !files.isEmpty() && files.get(0) instanceof Announced first
-                ? first.file().key() : null;
+        Announced first = firstAnnounced(exchange);
+        return first == null ? null : first.file().key();
+    }
+
+    /** The first of the gathered files an exchange carries; null for a manifest. */
+    private static Announced firstAnnounced(Exchange exchange) {
+        return exchange.getMessage().getBody() instanceof List<?> files && !files.isEmpty()
+                && files.get(0) instanceof Announced first ? first : null;
     }
 
     /**
@@ -271,7 +276,7 @@ public final class PipelineRoutes extends RouteBuilder {
                 files.add(file);
                 next.getMessage().setBody(files);
                 next.setProperty(SmallFilesTogether.BYTES, 0L);
-                next.setProperty(SmallFilesTogether.LARGE, file.file().size() > pipeline.smallSourceBytes());
+                next.setProperty(SmallFilesTogether.LARGE, pipeline.isLargeSource(file.file().size()));
             } else {
                 @SuppressWarnings("unchecked")
                 List<Announced> files = gathered.getMessage().getBody(List.class);

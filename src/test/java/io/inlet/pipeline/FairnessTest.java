@@ -81,14 +81,14 @@ class FairnessTest {
 
         Instant lastSmall = Instant.MIN;
         for (String key : smallKeys) {
-            Instant finished = finishedAt(client.awaitFinal(small.key(), key, Duration.ofSeconds(120)));
+            Instant finished = BulkClient.finishedAt(client.awaitFinal(small.key(), key, Duration.ofSeconds(120)));
             lastSmall = finished.isAfter(lastSmall) ? finished : lastSmall;
         }
         List<Instant> largeFinished = new ArrayList<>();
         for (String key : largeKeys) {
             JsonNode status = client.awaitFinal(large.key(), key, Duration.ofSeconds(240));
             assertThat(status.get("state").asText()).isEqualTo("completed");
-            largeFinished.add(finishedAt(status));
+            largeFinished.add(BulkClient.finishedAt(status));
         }
         largeFinished.sort(null);
         // The large files were confirmed first. Sharing two workers with them, the small batches would wait for the
@@ -98,7 +98,8 @@ class FairnessTest {
         assertThat(lastSmall).as("every small batch done before the second large file").isBefore(largeFinished.get(1));
         // One large worker here. First come, first served, the other tenant's file would wait for all three; taken
         // tenant by tenant in turn, it goes before the first tenant's third (whenever it came relative to the first).
-        Instant lateFinished = finishedAt(client.awaitFinal(late.key(), lateUpload.fileKey(), Duration.ofSeconds(240)));
+        Instant lateFinished = BulkClient.finishedAt(
+                client.awaitFinal(late.key(), lateUpload.fileKey(), Duration.ofSeconds(240)));
         assertThat(lateFinished).as("the other tenant's large file before the third").isBefore(largeFinished.get(2));
     }
 
@@ -132,12 +133,13 @@ class FairnessTest {
             assertThat(System.nanoTime()).as("the inflating file's batch marked for the large lane").isLessThan(deadline);
             Thread.sleep(50);
         }
-        Instant otherFinished = finishedAt(client.awaitFinal(other.key(),
+        Instant otherFinished = BulkClient.finishedAt(client.awaitFinal(other.key(),
                 Json.mapper().readTree(response.body()).get("file_key").asText(), Duration.ofSeconds(120)));
         JsonNode inflated = client.awaitFinal(inflating.key(), inflatingKey, Duration.ofSeconds(240));
         // Held on the small-batch worker, the file would finish first (its batch had the worker before the other
         // tenant's was sent); moved after 2 MiB of JSONL, it waits behind the busy tenant's file.
-        assertThat(otherFinished).as("the other tenant's batch before the inflating file").isBefore(finishedAt(inflated));
+        assertThat(otherFinished).as("the other tenant's batch before the inflating file")
+                .isBefore(BulkClient.finishedAt(inflated));
         assertThat(inflated.get("state").asText()).isEqualTo("completed");
         assertThat(inflated.get("records_accepted").asLong()).isEqualTo(80_000);
         // the attempt stopped on the small lane left nothing twice: the records are in the lake once
@@ -162,9 +164,5 @@ class FairnessTest {
             }
         }
         return false;
-    }
-
-    static Instant finishedAt(JsonNode status) {
-        return Instant.parse(status.get("finished_at").asText());
     }
 }

@@ -54,13 +54,13 @@ class SmallLaneBoundTest {
                 assertThat(client.confirm(ordinary.key(), upload.fileKey()).statusCode()).isEqualTo(200);
             }
 
-            Instant busyFinished = FairnessTest.finishedAt(
+            Instant busyFinished = BulkClient.finishedAt(
                     client.awaitFinal(busy.key(), busyUpload.fileKey(), Duration.ofSeconds(240)));
             List<String> lakeKeys = new ArrayList<>();
             for (BulkClient.Upload upload : uploads) {
                 JsonNode status = client.awaitFinal(ordinary.key(), upload.fileKey(), Duration.ofSeconds(240));
                 assertThat(status.get("state").asText()).isEqualTo("completed");
-                assertThat(FairnessTest.finishedAt(status)).as("done on the small lane, not after the busy file")
+                assertThat(BulkClient.finishedAt(status)).as("done on the small lane, not after the busy file")
                         .isBefore(busyFinished);
                 status.get("lake_keys").forEach(key -> lakeKeys.add(key.asText()));
             }

@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,6 +44,11 @@ public final class BulkClient {
     public int put(String url, Path file) {
         return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5))
                 .PUT(ofFile(file)).build()).statusCode();
+    }
+
+    /** When a file's final status says it finished. */
+    public static Instant finishedAt(JsonNode status) {
+        return Instant.parse(status.get("finished_at").asText());
     }
 
     /** An upload URL requested and the file PUT to it, not confirmed yet; fails unless the PUT is answered 200. */
