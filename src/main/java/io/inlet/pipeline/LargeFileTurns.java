@@ -1,18 +1,7 @@
 package io.inlet.pipeline;
 
-import java.util.AbstractQueue;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
 
@@ -21,10 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The queue of large-file batches waiting for a worker, taken tenant by tenant in turn: a tenant's batches keep their
- * order, and a tenant that has queued many large files gets one of them between each other tenant's. First come,
- * first served would hold another tenant's one file back until all of theirs had run (hours for a queue of 2 GB
- * files). Used as the {@code seda} queue of the large lane ({@code queue=#largeFileTurns}).
+ * The queue of large-file batches waiting for a worker, taken tenant by tenant in turn ({@link TenantTurns}): first
+ * come, first served would hold another tenant's one file back until all of a tenant's queued files had run (hours
+ * for a queue of 2 GB files). Used as the {@code seda} queue of the large lane ({@code queue=#largeFileTurns}).
  *
  * <p>It never makes a sender wait: the senders are the thread that hands out every tenant's gathered batches, the
  * sweep, and small-batch workers passing on a batch that outgrew their lane; one of them blocked behind a tenant's
@@ -35,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * reconciliation finds it regardless. A sealed batch (a manifest) is always taken: it cannot come back by itself,
  * and there are never more of them than batches this instance sealed or took over.
  */
-public final class LargeFileTurns extends AbstractQueue<Exchange> implements BlockingQueue<Exchange> {
+public final class LargeFileTurns extends TenantTurns<LargeFileTurns.Announcement> {
 
     private static final Logger LOG = LoggerFactory.getLogger(LargeFileTurns.class);
 
@@ -43,23 +31,16 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
     private final Function<Exchange, String> tenantOf;
     private final Function<Exchange, String> fileOf;
     private final BinaryOperator<Exchange> announcedAgain;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
-    /** Each tenant's waiting batches, in the order they came. */
-    private final Map<String, ArrayDeque<Waiting>> byTenant = new HashMap<>();
-    /** Tenants with batches waiting, the one whose turn is next first. */
-    private final ArrayDeque<String> turns = new ArrayDeque<>();
     /** The announced files waiting, by key. */
-    private final Map<String, Waiting> files = new HashMap<>();
-    private int count;
+    private final Map<String, Announcement> files = new HashMap<>();
 
     /** A place in a tenant's line; an announcement of the same file again takes it over. */
-    private static final class Waiting {
-        Exchange exchange;
+    static final class Announcement extends TenantTurns.Waiting {
+        /** The announced file's key; null for a sealed batch. */
         final String file;
 
-        Waiting(Exchange exchange, String file) {
-            this.exchange = exchange;
+        Announcement(Exchange exchange, String file) {
+            super(exchange);
             this.file = file;
         }
     }
@@ -85,7 +66,7 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
         lock.lock();
         try {
             if (file != null) {
-                Waiting earlier = files.get(file);
+                Announcement earlier = files.get(file);
                 if (earlier != null) {
                     earlier.exchange = announcedAgain.apply(earlier.exchange, exchange);
                     return true;
@@ -96,18 +77,11 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
                     return true;
                 }
             }
-            Waiting waiting = new Waiting(exchange, file);
+            Announcement waiting = new Announcement(exchange, file);
             if (file != null) {
                 files.put(file, waiting);
             }
-            String tenant = tenantOf.apply(exchange);
-            ArrayDeque<Waiting> line = byTenant.computeIfAbsent(tenant, t -> new ArrayDeque<>());
-            if (line.isEmpty()) {
-                turns.addLast(tenant);
-            }
-            line.addLast(waiting);
-            count++;
-            notEmpty.signal();
+            enqueue(tenantOf.apply(exchange), waiting);
             return true;
         } finally {
             lock.unlock();
@@ -115,170 +89,9 @@ public final class LargeFileTurns extends AbstractQueue<Exchange> implements Blo
     }
 
     @Override
-    public Exchange poll() {
-        lock.lock();
-        try {
-            return count == 0 ? null : next();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** With the lock held and something waiting: the next tenant's first batch; that tenant goes to the end. */
-    private Exchange next() {
-        String tenant = turns.pollFirst();
-        ArrayDeque<Waiting> line = byTenant.get(tenant);
-        Waiting first = line.pollFirst();
-        if (line.isEmpty()) {
-            byTenant.remove(tenant);
-        } else {
-            turns.addLast(tenant);
-        }
-        taken(first);
-        return first.exchange;
-    }
-
-    @Override
-    public Exchange peek() {
-        lock.lock();
-        try {
-            return count == 0 ? null : byTenant.get(turns.peekFirst()).peekFirst().exchange;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Never waits (see above). */
-    @Override
-    public void put(Exchange exchange) {
-        offer(exchange);
-    }
-
-    /** Never waits (see above). */
-    @Override
-    public boolean offer(Exchange exchange, long timeout, TimeUnit unit) {
-        return offer(exchange);
-    }
-
-    @Override
-    public Exchange take() throws InterruptedException {
-        lock.lockInterruptibly();
-        try {
-            while (count == 0) {
-                notEmpty.await();
-            }
-            return next();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public Exchange poll(long timeout, TimeUnit unit) throws InterruptedException {
-        long nanos = unit.toNanos(timeout);
-        lock.lockInterruptibly();
-        try {
-            while (count == 0) {
-                if (nanos <= 0) {
-                    return null;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
-            }
-            return next();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public int remainingCapacity() {
-        return Integer.MAX_VALUE;
-    }
-
-    @Override
-    public int drainTo(Collection<? super Exchange> into) {
-        return drainTo(into, Integer.MAX_VALUE);
-    }
-
-    @Override
-    public int drainTo(Collection<? super Exchange> into, int most) {
-        if (into == this) {
-            throw new IllegalArgumentException("cannot drain a queue into itself");
-        }
-        lock.lock();
-        try {
-            int drained = 0;
-            while (count > 0 && drained < most) {
-                into.add(next());
-                drained++;
-            }
-            return drained;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public int size() {
-        lock.lock();
-        try {
-            return count;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public boolean remove(Object batch) {
-        lock.lock();
-        try {
-            for (Map.Entry<String, ArrayDeque<Waiting>> line : byTenant.entrySet()) {
-                for (Iterator<Waiting> each = line.getValue().iterator(); each.hasNext(); ) {
-                    Waiting waiting = each.next();
-                    if (waiting.exchange == batch) {
-                        each.remove();
-                        if (line.getValue().isEmpty()) {
-                            byTenant.remove(line.getKey());
-                            turns.remove(line.getKey());
-                        }
-                        taken(waiting);
-                        return true;
-                    }
-                }
-            }
-            return false;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void taken(Waiting waiting) {
+    protected void taken(String tenant, Announcement waiting, boolean byWorker) {
         if (waiting.file != null) {
             files.remove(waiting.file);
-        }
-        count--;
-    }
-
-    /** A snapshot, in the order the batches would be taken; it cannot remove ({@link #remove(Object)} can). */
-    @Override
-    public Iterator<Exchange> iterator() {
-        lock.lock();
-        try {
-            List<Exchange> inTurn = new ArrayList<>(count);
-            Map<String, Iterator<Exchange>> each = new HashMap<>();
-            byTenant.forEach((tenant, line) -> each.put(tenant, line.stream().map(w -> w.exchange).toList().iterator()));
-            List<String> order = new ArrayList<>(turns);
-            while (inTurn.size() < count) {
-                for (String tenant : order) {
-                    Iterator<Exchange> of = each.get(tenant);
-                    if (of.hasNext()) {
-                        inTurn.add(of.next());
-                    }
-                }
-            }
-            return Collections.unmodifiableList(inTurn).iterator();
-        } finally {
-            lock.unlock();
         }
     }
 }

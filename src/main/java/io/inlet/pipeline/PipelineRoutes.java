@@ -2,6 +2,7 @@ package io.inlet.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiPredicate;
 
 import io.inlet.Settings;
 import io.inlet.storage.Buckets;
@@ -42,12 +43,14 @@ public final class PipelineRoutes extends RouteBuilder {
         Settings.Queue queue = settings.queue();
         // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)
         // waited a whole second per queue at the default.
-        // As many small batches wait as there are workers, no more: when they are busy the queue consumer stops
-        // receiving, so a backlog stays on the queue, for any instance to take, instead of in this one's memory
-        // (where its messages have to be kept invisible). Large files are one a batch and may queue here: a consumer
-        // blocked behind them would hold up other tenants' small batches; so may small batches that turned out
-        // to be large (a file inflating far beyond its size).
-        String small = "seda:small-batches?size=" + pipeline.smallBatchWorkers() + "&blockWhenFull=true&pollTimeout=200";
+        // Small batches are taken tenant by tenant in turn, none of them having every worker, and a sender never
+        // waits (SmallBatchTurns); what waits is bounded before receiving (awaitRoom, below): as many files as fill
+        // a batch for each worker, no more, so a backlog stays on the queue, for any instance to take, instead of in
+        // this one's memory (where its messages have to be kept invisible).
+        getContext().getRegistry().bind("smallBatchTurns",
+                new SmallBatchTurns(pipeline.smallBatchWorkers(), pipeline.maxSourcesPerBatch() * pipeline.smallBatchWorkers(),
+                        PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredFilesOf, joinedWhenTheyFit(pipeline)));
+        String small = "seda:small-batches?queue=#smallBatchTurns&pollTimeout=200";
         // Large files are taken tenant by tenant in turn, not first come first served, and a sender never waits
         // (LargeFileTurns).
         getContext().getRegistry().bind("largeFileTurns",
@@ -65,6 +68,8 @@ public final class PipelineRoutes extends RouteBuilder {
                 + "&backoffErrorThreshold=3&backoffMultiplier=10")
                 .routeId("inbox-queue")
                 .bean("batchPlanner", "announced")
+                // the small-batch workers are behind: this consumer receives no more until they catch up
+                .bean("smallBatchTurns", "awaitRoom")
                 .split(body())
                     .aggregate(method("batchPlanner", "batchKey"), new SmallFilesTogether(pipeline))
                         .completionSize(pipeline.maxSourcesPerBatch())
@@ -232,6 +237,31 @@ public final class PipelineRoutes extends RouteBuilder {
     static String announcedFileOf(Exchange exchange) {
         Announced first = firstAnnounced(exchange);
         return first == null ? null : first.file().key();
+    }
+
+    /** How many gathered files an exchange carries; 0 for a manifest. */
+    static int gatheredFilesOf(Exchange exchange) {
+        return firstAnnounced(exchange) == null ? 0 : exchange.getMessage().getBody(List.class).size();
+    }
+
+    /**
+     * Whether a gathered small batch joined one of its tenant's that waits for a worker: when together they are within
+     * a batch's sources and bytes. A tenant's backlog then waits as a few full batches, not many small ones.
+     */
+    @SuppressWarnings("unchecked")
+    static BiPredicate<Exchange, Exchange> joinedWhenTheyFit(Settings.Pipeline pipeline) {
+        return (waiting, next) -> {
+            List<Announced> files = waiting.getMessage().getBody(List.class);
+            List<Announced> more = next.getMessage().getBody(List.class);
+            long bytes = waiting.getProperty(SmallFilesTogether.BYTES, 0L, Long.class)
+                    + next.getProperty(SmallFilesTogether.BYTES, 0L, Long.class);
+            if (files.size() + more.size() > pipeline.maxSourcesPerBatch() || bytes > pipeline.maxBatchBytes()) {
+                return false;
+            }
+            files.addAll(more);
+            waiting.setProperty(SmallFilesTogether.BYTES, bytes);
+            return true;
+        };
     }
 
     /** The first of the gathered files an exchange carries; null for a manifest. */

@@ -1,0 +1,77 @@
+package io.inlet.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.Json;
+import io.inlet.testing.BulkClient;
+import io.inlet.testing.InletApp;
+import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.JsonlFiles;
+import io.inlet.testing.Lake;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One tenant's heavy small batches never take every small-batch worker: another tenant's batch starts at once on the
+ * worker kept free, and finishes first.
+ */
+class SmallLaneShareTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anotherTenantsBatchFindsAWorkerWhileOneTenantsHeavyBatchesWait() throws Exception {
+        // Two small-batch workers (a tenant may have one), two files a batch: the heavy tenant's four files are two
+        // batches, which would take both workers side by side.
+        try (InletApp app = InletApp.start(Map.of("inlet.pipeline.small-batch-workers", "2",
+                "inlet.pipeline.batch.max-sources", "2"))) {
+            Tenant heavy = app.newTenant("heavy");
+            Tenant light = app.newTenant("light");
+            BulkClient client = new BulkClient(app.baseUrl());
+            List<JsonlFiles.Generated> files = new ArrayList<>();
+            List<BulkClient.Upload> uploads = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                // about 1.1 MB stored (a small file; from 1 MiB on it reports progress), 19 MB of JSONL
+                JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "heavy" + i, 120_000, 0, true);
+                assertThat(Files.size(file.path())).isBetween(1L << 20, app.settings().pipeline().smallSourceBytes());
+                files.add(file);
+                uploads.add(client.uploaded(heavy.key(), "contact_event", file.path()));
+            }
+            for (BulkClient.Upload upload : uploads) {
+                assertThat(client.confirm(heavy.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+            }
+            // the heavy tenant's first batch is running
+            client.awaitStatus(heavy.key(), uploads.get(0).fileKey(), s -> !s.get("state").asText().equals("queued"),
+                    Duration.ofSeconds(60));
+
+            HttpResponse<String> response = app.post("/ingestion/upload-json", light.key(),
+                    "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"l1\",\"email\":\"l@b.co\",\"contact_properties\":{}}]}");
+            assertThat(response.statusCode()).isEqualTo(200);
+            Instant lightFinished = BulkClient.finishedAt(client.awaitFinal(light.key(),
+                    Json.mapper().readTree(response.body()).get("file_key").asText(), Duration.ofSeconds(120)));
+
+            Instant heavyFirst = Instant.MAX;
+            for (BulkClient.Upload upload : uploads) {
+                JsonNode status = client.awaitFinal(heavy.key(), upload.fileKey(), Duration.ofSeconds(240));
+                assertThat(status.get("state").asText()).isEqualTo("completed");
+                Instant finished = BulkClient.finishedAt(status);
+                heavyFirst = finished.isBefore(heavyFirst) ? finished : heavyFirst;
+            }
+            // With both workers on the heavy tenant's batches, the light tenant's would wait for one of them to end.
+            assertThat(lightFinished).as("the light tenant's batch before any heavy file").isBefore(heavyFirst);
+            assertThat(Lake.sortedValues(app.s3(), "inlet-lake", "contact_event/tenant=" + heavy.id() + "/", "event_id"))
+                    .isEqualTo(JsonlFiles.sortedValidIds(files.toArray(JsonlFiles.Generated[]::new)));
+        }
+    }
+}
