@@ -25,7 +25,8 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * </pre>
  *
  * Large files have their own workers, at most all but one of {@code inlet.pipeline.workers}, so small batches
- * of other tenants never wait behind a 2 GB file; they are taken tenant by tenant in turn ({@link LargeFileTurns}).
+ * of other tenants never wait behind a 2 GB file. Both lanes take batches tenant by tenant in turn
+ * ({@link LargeFileTurns}, {@link SmallBatchTurns}), and no tenant has every small-batch worker.
  */
 public final class PipelineRoutes extends RouteBuilder {
 
@@ -41,8 +42,6 @@ public final class PipelineRoutes extends RouteBuilder {
     public void configure() {
         Settings.Pipeline pipeline = settings.pipeline();
         Settings.Queue queue = settings.queue();
-        // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)
-        // waited a whole second per queue at the default.
         // Small batches are taken tenant by tenant in turn, none of them having every worker, and a sender never
         // waits (SmallBatchTurns); what waits is bounded before receiving (awaitRoom, below): as many files as fill
         // a batch for each worker, no more, so a backlog stays on the queue, for any instance to take, instead of in
@@ -50,6 +49,8 @@ public final class PipelineRoutes extends RouteBuilder {
         getContext().getRegistry().bind("smallBatchTurns",
                 new SmallBatchTurns(pipeline.smallBatchWorkers(), pipeline.maxSourcesPerBatch() * pipeline.smallBatchWorkers(),
                         PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredFilesOf, joinedWhenTheyFit(pipeline)));
+        // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)
+        // waited a whole second per queue at the default.
         String small = "seda:small-batches?queue=#smallBatchTurns&pollTimeout=200";
         // Large files are taken tenant by tenant in turn, not first come first served, and a sender never waits
         // (LargeFileTurns).

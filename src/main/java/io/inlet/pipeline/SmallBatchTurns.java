@@ -17,8 +17,8 @@ import org.apache.camel.Exchange;
  * finds a worker at once. The worker kept free stays idle while one tenant alone has work: what the share costs.
  * Used as the {@code seda} queue of the small lane ({@code queue=#smallBatchTurns}).
  *
- * <p>Nobody waits to put a batch in: the aggregator's one timer thread completes every tenant's batches, and one
- * tenant's batch holding it would hold up everyone's. A gathered batch joins its tenant's last waiting batch when
+ * <p>Nobody waits to put a batch in: the threads that complete gathered batches (the aggregator's timer, the queue
+ * consumers) and the sweep serve every tenant, and one tenant's batch holding them would hold up everyone's. A gathered batch joins its tenant's last waiting batch when
  * the two fit in one batch ({@code joined}), so a backlog waits as few, full batches. What waits is bounded where
  * messages are received instead: a queue consumer calls {@link #awaitRoom} before planning a message, and waits while
  * {@code filesCapacity} gathered files wait here (their messages kept invisible); the rest of a backlog stays on the
@@ -125,16 +125,6 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
         if (byWorker) {
             running.merge(tenant, 1, Integer::sum);
             workers.put(Thread.currentThread(), tenant);
-        }
-    }
-
-    /** Batches of this tenant running now (for tests and diagnostics). */
-    int running(String tenant) {
-        lock.lock();
-        try {
-            return running.getOrDefault(tenant, 0);
-        } finally {
-            lock.unlock();
         }
     }
 }
