@@ -68,7 +68,9 @@ public final class LargeFileTurns extends TenantTurns<LargeFileTurns.Announcemen
             if (file != null) {
                 Announcement earlier = files.get(file);
                 if (earlier != null) {
-                    earlier.exchange = announcedAgain.apply(earlier.exchange, exchange);
+                    Exchange kept = announcedAgain.apply(earlier.exchange, exchange);
+                    joinedInto(kept == exchange ? earlier.exchange : exchange, kept);
+                    earlier.exchange = kept;
                     return true;
                 }
                 if (files.size() >= fileCapacity) {

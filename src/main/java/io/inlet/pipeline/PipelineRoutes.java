@@ -42,13 +42,15 @@ public final class PipelineRoutes extends RouteBuilder {
     public void configure() {
         Settings.Pipeline pipeline = settings.pipeline();
         Settings.Queue queue = settings.queue();
-        // Small batches are taken tenant by tenant in turn, none of them having every worker, and a sender never
-        // waits (SmallBatchTurns); what waits is bounded before receiving (awaitRoom, below): as many files as fill
-        // a batch for each worker, no more, so a backlog stays on the queue, for any instance to take, instead of in
-        // this one's memory (where its messages have to be kept invisible).
-        getContext().getRegistry().bind("smallBatchTurns",
-                new SmallBatchTurns(pipeline.smallBatchWorkers(), pipeline.maxSourcesPerBatch() * pipeline.smallBatchWorkers(),
-                        PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredFilesOf, joinedWhenTheyFit(pipeline)));
+        // Small batches are taken tenant by tenant in turn, no tenant having every worker, and a sender never waits
+        // (SmallBatchTurns). What waits is bounded where messages are received: as many files, and bytes, as fill a
+        // batch for each worker, no more (ReceiveWhileSmallLaneHasRoom).
+        SmallBatchTurns smallLane = new SmallBatchTurns(pipeline.smallBatchWorkers(),
+                pipeline.maxSourcesPerBatch() * pipeline.smallBatchWorkers(),
+                pipeline.maxBatchBytes() * pipeline.smallBatchWorkers(),
+                PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredOf, joinedWhenTheyFit(pipeline));
+        getContext().getRegistry().bind("smallBatchTurns", smallLane);
+        getContext().getRegistry().bind("receiveWhileSmallLaneHasRoom", new ReceiveWhileSmallLaneHasRoom(smallLane));
         // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)
         // waited a whole second per queue at the default.
         String small = "seda:small-batches?queue=#smallBatchTurns&pollTimeout=200";
@@ -61,16 +63,14 @@ public final class PipelineRoutes extends RouteBuilder {
 
         // Messages are acknowledged by the planner once their files are in a sealed batch, not when read.
         // Long polls (inlet.queue.receive-wait-seconds): an idle consumer costs one request per wait, and a stop
-        // waits for the poll under way.
+        // waits for the poll under way. No poll while the small lane is full (pollStrategy).
         from("aws2-sqs://" + queue.name() + "?amazonSQSClient=#sqsClient&queueUrl=RAW(" + queueUrl + ")"
                 + "&deleteAfterRead=false&autoCreateQueue=false&maxMessagesPerPoll=10"
                 + "&waitTimeSeconds=" + queue.receiveWaitSeconds()
                 + "&greedy=true&delay=200&concurrentConsumers=" + queue.consumers()
-                + "&backoffErrorThreshold=3&backoffMultiplier=10")
+                + "&backoffErrorThreshold=3&backoffMultiplier=10&pollStrategy=#receiveWhileSmallLaneHasRoom")
                 .routeId("inbox-queue")
                 .bean("batchPlanner", "announced")
-                // the small-batch workers are behind: this consumer receives no more until they catch up
-                .bean("smallBatchTurns", "awaitRoom")
                 .split(body())
                     .aggregate(method("batchPlanner", "batchKey"), new SmallFilesTogether(pipeline))
                         .completionSize(pipeline.maxSourcesPerBatch())
@@ -240,9 +240,11 @@ public final class PipelineRoutes extends RouteBuilder {
         return first == null ? null : first.file().key();
     }
 
-    /** How many gathered files an exchange carries; 0 for a manifest. */
-    static int gatheredFilesOf(Exchange exchange) {
-        return firstAnnounced(exchange) == null ? 0 : exchange.getMessage().getBody(List.class).size();
+    /** The gathered files an exchange carries, and their bytes as stored; none for a manifest. */
+    static SmallBatchTurns.Gathered gatheredOf(Exchange exchange) {
+        return firstAnnounced(exchange) == null ? SmallBatchTurns.Gathered.NONE
+                : new SmallBatchTurns.Gathered(exchange.getMessage().getBody(List.class).size(),
+                        exchange.getProperty(SmallFilesTogether.BYTES, 0L, Long.class));
     }
 
     /**

@@ -58,19 +58,23 @@ abstract class TenantTurns<W extends TenantTurns.Waiting> extends AbstractQueue<
         takeable.signalAll();
     }
 
+    /**
+     * A batch that joined another leaves the queue without running: whatever is to happen when it completes (the
+     * aggregator forgets a batch it handed over only then) happens when the one it joined completes.
+     */
+    protected static void joinedInto(Exchange dropped, Exchange kept) {
+        dropped.getExchangeExtension().handoverCompletions(kept);
+    }
+
     /** With the lock held: whether a waiting batch of this tenant may go to a worker now. */
     protected boolean mayTake(String tenant) {
         return true;
     }
 
-    /** With the lock held: the batch leaves the queue, to the calling worker when {@code byWorker}. */
+    /** With the lock held: the batch leaves the queue, to a worker (which runs it next) when {@code byWorker}. */
     protected abstract void taken(String tenant, W waiting, boolean byWorker);
 
-    /** With the lock held, before a worker looks for a batch. */
-    protected void workerAsks() {
-    }
-
-    /** With the lock held: something that kept a batch back may have changed. */
+    /** With the lock held: something that kept a batch back has changed. */
     protected final void mayHaveBecomeTakeable() {
         takeable.signalAll();
     }
@@ -104,7 +108,6 @@ abstract class TenantTurns<W extends TenantTurns.Waiting> extends AbstractQueue<
     public Exchange poll() {
         lock.lock();
         try {
-            workerAsks();
             return next(true);
         } finally {
             lock.unlock();
@@ -115,7 +118,6 @@ abstract class TenantTurns<W extends TenantTurns.Waiting> extends AbstractQueue<
     public Exchange take() throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            workerAsks();
             Exchange next;
             while ((next = next(true)) == null) {
                 takeable.await();
@@ -131,7 +133,6 @@ abstract class TenantTurns<W extends TenantTurns.Waiting> extends AbstractQueue<
         long nanos = unit.toNanos(timeout);
         lock.lockInterruptibly();
         try {
-            workerAsks();
             Exchange next;
             while ((next = next(true)) == null) {
                 if (nanos <= 0) {
@@ -194,6 +195,12 @@ abstract class TenantTurns<W extends TenantTurns.Waiting> extends AbstractQueue<
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Empties the queue whatever {@link #mayTake} says (the inherited one polls, as a worker would). */
+    @Override
+    public void clear() {
+        drainTo(new ArrayList<>());
     }
 
     /** Batches waiting, whether or not their tenants may take one now. */

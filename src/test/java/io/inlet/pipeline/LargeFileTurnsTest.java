@@ -11,6 +11,8 @@ import io.inlet.queue.InboxFile;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.apache.camel.support.UnitOfWorkHelper;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,7 +42,15 @@ class LargeFileTurnsTest {
     @Test
     void aFileAnnouncedAgainTakesTheEarlierAnnouncementsPlace() throws Exception {
         LargeFileTurns turns = turns(10);
-        turns.put(file("a1", "first"));
+        Exchange announced = file("a1", "first");
+        List<String> completed = new ArrayList<>();
+        announced.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange exchange) {
+                completed.add("the earlier announcement's");
+            }
+        });
+        turns.put(announced);
         turns.put(file("b1", "first"));
         turns.put(file("a2", "first"));
         turns.put(file("a1", "again"));
@@ -50,6 +60,9 @@ class LargeFileTurnsTest {
         assertThat(first.getMessage().getBody(String.class)).isEqualTo("a1");
         assertThat(first.getMessage().getHeader("delivery")).isEqualTo("again");
         assertThat(first.getMessage().getHeader("earlier")).isEqualTo("first");
+        // what was to happen when the earlier announcement completed (the aggregator forgetting it) happens now
+        UnitOfWorkHelper.doneSynchronizations(first, first.getExchangeExtension().handoverCompletions());
+        assertThat(completed).containsExactly("the earlier announcement's");
         // taken, the file can be queued again (its message came back after the batch ran, say)
         turns.put(file("a1", "later"));
         assertThat(names(turns.iterator())).containsExactly("b1", "a2", "a1");

@@ -3,94 +3,99 @@ package io.inlet.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
-import org.junit.jupiter.api.AfterEach;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.apache.camel.support.UnitOfWorkHelper;
 import org.junit.jupiter.api.Test;
 
 /**
- * Small batches are taken tenant by tenant in turn and no tenant has every worker; a worker asking for its next batch
- * gives its tenant's place back; nobody waits to put a batch in, gathered batches of a tenant join while they fit, and
- * the queue consumers wait for room once enough files wait.
+ * Small batches are taken tenant by tenant in turn and no tenant has every worker; a batch gives its tenant's place
+ * back when its run ends, however it ends; nobody waits to put a batch in, gathered batches of a tenant join while
+ * they fit, and the queue consumers may receive while fewer files and bytes wait than the capacities.
  */
 class SmallBatchTurnsTest {
 
     private final DefaultCamelContext camel = new DefaultCamelContext();
-    private final List<ExecutorService> threads = new ArrayList<>();
-
-    @AfterEach
-    void stopWorkers() {
-        threads.forEach(ExecutorService::shutdownNow);
-    }
 
     @Test
-    void aTenantNeverHasEveryWorkerAndGetsItsPlaceBackWhenAWorkerAsksAgain() throws Exception {
+    void aTenantNeverHasEveryWorkerAndGetsItsPlaceBackWhenItsBatchCompletes() {
         SmallBatchTurns turns = turns(3, 1000);
-        for (String batch : List.of("a1", "a2", "a3")) {
-            turns.put(sealed(batch));
-        }
-        Worker first = new Worker(turns);
-        Worker second = new Worker(turns);
-        Worker third = new Worker(turns);
+        Map<String, Exchange> batches = put(turns, "a1", "a2", "a3");
 
-        assertThat(first.next()).isEqualTo("a1");
-        assertThat(second.next()).isEqualTo("a2");
-        // tenant a has two of the three workers: a3 waits, although the third worker is idle
-        assertThat(third.next()).isNull();
+        assertThat(name(turns.poll())).isEqualTo("a1");
+        assertThat(name(turns.poll())).isEqualTo("a2");
+        // tenant a has two of the three workers: a3 waits, although a worker is idle
+        assertThat(turns.poll()).isNull();
         assertThat(turns.size()).isOne();
         // which another tenant's batch finds at once
-        turns.put(sealed("b1"));
-        assertThat(third.next()).isEqualTo("b1");
-        // a worker that asks again has finished its batch: a's place is given back, and a3 goes to that worker
-        assertThat(first.next()).isEqualTo("a3");
-        turns.put(sealed("a4"));
-        assertThat(third.next()).isNull(); // b's batch finished; a still has a2 and a3 running
-        assertThat(second.next()).isEqualTo("a4");
+        put(turns, "b1");
+        assertThat(name(turns.poll())).isEqualTo("b1");
+        completes(batches.get("a1"));
+        assertThat(name(turns.poll())).isEqualTo("a3");
+        // a batch that failed gives its place back too
+        batches.putAll(put(turns, "a4"));
+        assertThat(turns.poll()).isNull();
+        batches.get("a2").setException(new IllegalStateException("S3 unreachable"));
+        completes(batches.get("a2"));
+        assertThat(name(turns.poll())).isEqualTo("a4");
     }
 
     @Test
     void theWorkerKeptFreeWaitsForAnotherTenantsBatchAndTakesItAsItComes() throws Exception {
         SmallBatchTurns turns = turns(2, 1000);
-        turns.put(sealed("a1"));
-        turns.put(sealed("a2"));
-        Worker first = new Worker(turns);
-        Worker second = new Worker(turns);
-        assertThat(first.next()).isEqualTo("a1");
+        put(turns, "a1", "a2");
+        assertThat(name(turns.poll())).isEqualTo("a1");
 
-        CompletableFuture<String> waiting = second.nextWithin(10_000);
+        CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return name(turns.poll(10, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
         Thread.sleep(200);
         assertThat(waiting).isNotDone();
-        turns.put(sealed("b1"));
+        put(turns, "b1");
         assertThat(waiting.get(5, TimeUnit.SECONDS)).isEqualTo("b1");
     }
 
     @Test
-    void oneWorkerServesEveryTenantInTurn() throws Exception {
+    void oneWorkerServesEveryTenantInTurn() {
         SmallBatchTurns turns = turns(1, 1000);
-        for (String batch : List.of("a1", "a2", "b1", "c1", "b2")) {
-            turns.put(sealed(batch));
-        }
-        Worker only = new Worker(turns);
+        put(turns, "a1", "a2", "b1", "c1", "b2");
         List<String> taken = new ArrayList<>();
-        for (String next = only.next(); next != null; next = only.next()) {
-            taken.add(next);
+        for (Exchange next = turns.poll(); next != null; next = turns.poll()) {
+            taken.add(name(next));
+            completes(next);
         }
         assertThat(taken).containsExactly("a1", "b1", "c1", "a2", "b2");
     }
 
     @Test
-    void gatheredBatchesOfATenantJoinTheLastWaitingOneWhileTheyFitAndSealedOnesNever() throws Exception {
+    void gatheredBatchesOfATenantJoinTheLastWaitingOneWhileTheyFitAndSealedOnesNever() {
         SmallBatchTurns turns = turns(2, 1000);
         turns.put(gathered("a", 3));
-        turns.put(gathered("a", 4));
+        Exchange joining = gathered("a", 4);
+        List<String> completed = new ArrayList<>();
+        joining.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange exchange) {
+                completed.add("the joining batch's");
+            }
+        });
+        turns.put(joining);
         turns.put(gathered("b", 1));
         turns.put(gathered("a", 4)); // 11 files would be over the test's 10
         turns.put(sealed("a9"));
@@ -98,47 +103,122 @@ class SmallBatchTurnsTest {
 
         assertThat(names(turns.iterator())).containsExactly("a:7", "b:1", "a:4", "a9", "a:2");
         assertThat(turns.remainingCapacity()).isEqualTo(Integer.MAX_VALUE);
+        // what was to happen when the joining batch completed happens when the batch it joined does
+        Exchange first = turns.poll();
+        assertThat(completed).isEmpty();
+        completes(first);
+        assertThat(completed).containsExactly("the joining batch's");
     }
 
     @Test
-    void theConsumersWaitForRoomOnceEnoughGatheredFilesWaitAndNobodyWaitsToPutOneIn() throws Exception {
+    void theConsumersMayReceiveWhileFewerGatheredFilesAndBytesWaitThanTheCapacities() {
         SmallBatchTurns turns = turns(2, 10);
         turns.put(gathered("a", 6));
         turns.put(gathered("b", 3));
-        Worker consumer = new Worker(turns);
-        assertThat(consumer.awaitsRoom().get(5, TimeUnit.SECONDS)).isTrue(); // 9 of 10
+        assertThat(turns.hasRoom()).as("9 files of 10").isTrue();
+        turns.put(sealed("a9")); // a sealed batch holds no message: not counted
+        assertThat(turns.hasRoom()).isTrue();
+        turns.put(gathered("b", 5)); // put in although it goes over: nobody waits to put one in
+        assertThat(turns.hasRoom()).isFalse();
+        assertThat(name(turns.poll())).isEqualTo("a:6");
+        assertThat(turns.hasRoom()).as("8 files of 10").isTrue();
 
-        turns.put(sealed("a9")); // sealed batches hold no message: not counted
-        turns.put(gathered("b", 5)); // put in although it goes over
-        CompletableFuture<Boolean> room = consumer.awaitsRoom();
-        Thread.sleep(200);
-        assertThat(room).isNotDone();
-
-        Worker worker = new Worker(turns);
-        assertThat(worker.next()).isEqualTo("a:6"); // 8 files left waiting
-        assertThat(room.get(5, TimeUnit.SECONDS)).isTrue();
+        // 100 bytes a file in the test: 1,000 bytes is the other capacity
+        turns.put(gathered("c", 2, 300));
+        assertThat(turns.hasRoom()).as("10 files, 1,100 bytes").isFalse();
+        turns.poll();
+        assertThat(turns.hasRoom()).as("2 files, 400 bytes: b's 8 files left").isTrue();
     }
 
     @Test
-    void drainingAndRemovingLeaveNoPlaceTaken() throws Exception {
+    void clearingDrainingAndRemovingEmptyTheQueueWhateverTheShares() {
         SmallBatchTurns turns = turns(2, 1000);
-        Exchange a1 = sealed("a1");
-        turns.put(a1);
-        turns.put(sealed("a2"));
-        turns.put(sealed("b1"));
-        assertThat(turns.remove(a1)).isTrue();
+        Map<String, Exchange> batches = put(turns, "a1", "a2", "a3", "b1");
+        assertThat(name(turns.poll())).isEqualTo("a1"); // a is at its share
+        turns.clear();
+        assertThat(turns.size()).isZero();
+
+        batches.putAll(put(turns, "a4", "a5", "b2"));
+        assertThat(turns.remove(batches.get("a4"))).isTrue();
         List<Exchange> drained = new ArrayList<>();
         assertThat(turns.drainTo(drained)).isEqualTo(2);
-        assertThat(names(drained.iterator())).containsExactly("a2", "b1");
+        assertThat(names(drained.iterator())).containsExactly("a5", "b2");
+        // neither gave a a place: once a1 completes, a's next batch goes to a worker
+        put(turns, "a6");
+        assertThat(turns.poll()).isNull();
+        completes(batches.get("a1"));
+        assertThat(name(turns.poll())).isEqualTo("a6");
+    }
 
-        turns.put(sealed("a3"));
-        assertThat(new Worker(turns).next()).isEqualTo("a3"); // a has nothing running: its one place is free
+    /** The Camel side: a worker's batch ends, passed on to another queue or stopped by force, and gives its place back. */
+    @Test
+    void runOnSedaWorkersATenantsPlaceComesBackWhenTheRunEndsHoweverItEnds() throws Exception {
+        SmallBatchTurns turns = turns(2, 1000);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> ran = new CopyOnWriteArrayList<>();
+        camel.getRegistry().bind("turns", turns);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("seda:small?queue=#turns&pollTimeout=50&concurrentConsumers=2").routeId("small")
+                        .process(e -> ran.add(name(e)))
+                        .filter(simple("${body} == 'slow'"))
+                            .process(e -> Thread.sleep(1500))
+                        .end()
+                        .to("seda:elsewhere");
+                // the copy sent on waits until the end of the test
+                from("seda:elsewhere").routeId("elsewhere").process(e -> release.await());
+            }
+        });
+        camel.start();
+        try {
+            put(turns, "a1");
+            awaitRan(ran, "a1");
+            put(turns, "a2");
+            // a1's copy is still running elsewhere (its completions went with it, as seda hands them over), and a has
+            // one place: it came back when a1's run here ended
+            awaitRan(ran, "a2");
+
+            put(turns, "slow");
+            awaitRan(ran, "slow");
+            camel.getRouteController().stopRoute("small", 200, TimeUnit.MILLISECONDS);
+            camel.getRouteController().startRoute("small");
+            put(turns, "s2");
+            awaitRan(ran, "s2"); // the run stopped by force ended after the stop, and gave its place back then
+        } finally {
+            release.countDown();
+            camel.stop();
+        }
+    }
+
+    private static void awaitRan(List<String> ran, String batch) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!ran.contains(batch)) {
+            assertThat(System.nanoTime()).as("%s ran", batch).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    /** What a unit of work does at the end: the exchange's completions run (onFailure if it failed). */
+    private static void completes(Exchange exchange) {
+        UnitOfWorkHelper.doneSynchronizations(exchange, exchange.getExchangeExtension().handoverCompletions());
+    }
+
+    private Map<String, Exchange> put(SmallBatchTurns turns, String... names) {
+        Map<String, Exchange> put = new HashMap<>();
+        for (String name : names) {
+            Exchange batch = sealed(name);
+            turns.put(batch);
+            put.put(name, batch);
+        }
+        return put;
     }
 
     /** Joins while together they hold at most 10 files; files are the "files" header, 0 for a sealed batch. */
     private static SmallBatchTurns turns(int workers, int filesCapacity) {
-        return new SmallBatchTurns(workers, filesCapacity, e -> e.getMessage().getHeader("tenant", String.class),
-                e -> e.getMessage().getHeader("files", 0, Integer.class), (waiting, next) -> {
+        return new SmallBatchTurns(workers, filesCapacity, 1000, e -> e.getMessage().getHeader("tenant", String.class),
+                e -> new SmallBatchTurns.Gathered(e.getMessage().getHeader("files", 0, Integer.class),
+                        e.getMessage().getHeader("bytes", 0L, Long.class)), (waiting, next) -> {
                     int files = waiting.getMessage().getHeader("files", Integer.class)
                             + next.getMessage().getHeader("files", Integer.class);
                     if (files > 10) {
@@ -157,10 +237,19 @@ class SmallBatchTurnsTest {
     }
 
     private Exchange gathered(String tenant, int files) {
+        return gathered(tenant, files, 0);
+    }
+
+    private Exchange gathered(String tenant, int files, long bytes) {
         Exchange exchange = new DefaultExchange(camel);
         exchange.getMessage().setHeader("tenant", tenant);
         exchange.getMessage().setHeader("files", files);
+        exchange.getMessage().setHeader("bytes", bytes);
         return exchange;
+    }
+
+    private static String name(Exchange exchange) {
+        return exchange == null ? null : names(List.of(exchange).iterator()).get(0);
     }
 
     private static List<String> names(Iterator<Exchange> exchanges) {
@@ -171,42 +260,5 @@ class SmallBatchTurnsTest {
                     : e.getMessage().getHeader("tenant") + ":" + files);
         });
         return names;
-    }
-
-    /** A worker thread of its own, as each seda consumer thread is. */
-    private final class Worker {
-        private final SmallBatchTurns turns;
-        private final ExecutorService thread = Executors.newSingleThreadExecutor();
-
-        Worker(SmallBatchTurns turns) {
-            this.turns = turns;
-            threads.add(thread);
-        }
-
-        String next() throws Exception {
-            return nextWithin(0).get(5, TimeUnit.SECONDS);
-        }
-
-        CompletableFuture<String> nextWithin(long millis) {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    Exchange next = turns.poll(millis, TimeUnit.MILLISECONDS);
-                    return next == null ? null : names(List.of(next).iterator()).get(0);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, thread);
-        }
-
-        CompletableFuture<Boolean> awaitsRoom() {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    turns.awaitRoom();
-                    return true;
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, thread);
-        }
     }
 }

@@ -2,6 +2,8 @@ package io.inlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,7 @@ import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
+import org.apache.camel.support.ScheduledPollConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +36,7 @@ class SmallLaneShareTest {
     @Test
     void anotherTenantsBatchFindsAWorkerWhileOneTenantsHeavyBatchesWait() throws Exception {
         // Two small-batch workers (a tenant may have one), two files a batch: the heavy tenant's four files are two
-        // batches, which would take both workers side by side.
+        // batches or more, which would take both workers side by side.
         try (InletApp app = InletApp.start(Map.of("inlet.pipeline.small-batch-workers", "2",
                 "inlet.pipeline.batch.max-sources", "2"))) {
             Tenant heavy = app.newTenant("heavy");
@@ -51,9 +54,12 @@ class SmallLaneShareTest {
             for (BulkClient.Upload upload : uploads) {
                 assertThat(client.confirm(heavy.key(), upload.fileKey()).statusCode()).isEqualTo(200);
             }
-            // the heavy tenant's first batch is running
-            client.awaitStatus(heavy.key(), uploads.get(0).fileKey(), s -> !s.get("state").asText().equals("queued"),
-                    Duration.ofSeconds(60));
+            // one of the heavy tenant's batches is running
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (uploads.stream().noneMatch(u -> state(client, heavy, u).equals("processing"))) {
+                assertThat(System.nanoTime()).as("a heavy file processing").isLessThan(deadline);
+                Thread.sleep(50);
+            }
 
             HttpResponse<String> response = app.post("/ingestion/upload-json", light.key(),
                     "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"l1\",\"email\":\"l@b.co\",\"contact_properties\":{}}]}");
@@ -72,6 +78,18 @@ class SmallLaneShareTest {
             assertThat(lightFinished).as("the light tenant's batch before any heavy file").isBefore(heavyFirst);
             assertThat(Lake.sortedValues(app.s3(), "inlet-lake", "contact_event/tenant=" + heavy.id() + "/", "event_id"))
                     .isEqualTo(JsonlFiles.sortedValidIds(files.toArray(JsonlFiles.Generated[]::new)));
+            // and what waits for the workers is bounded where the queue is read: no poll while the small lane is full
+            assertThat(((ScheduledPollConsumer) app.camel().getRoute("inbox-queue").getConsumer()).getPollStrategy())
+                    .isInstanceOf(ReceiveWhileSmallLaneHasRoom.class);
+        }
+    }
+
+    private static String state(BulkClient client, Tenant tenant, BulkClient.Upload upload) {
+        HttpResponse<String> status = client.status(tenant.key(), upload.fileKey());
+        try {
+            return status.statusCode() == 200 ? Json.mapper().readTree(status.body()).get("state").asText() : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

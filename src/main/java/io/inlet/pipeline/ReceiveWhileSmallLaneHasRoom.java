@@ -1,0 +1,25 @@
+package io.inlet.pipeline;
+
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
+import org.apache.camel.support.DefaultPollingConsumerPollStrategy;
+
+/**
+ * The queue consumers' poll strategy: no receiving while the small lane is full ({@link SmallBatchTurns#hasRoom}).
+ * The backlog stays on the queue, for any instance, rather than in this one's memory, where the messages would have
+ * to be kept invisible; and every message received is planned at once, none waiting unheld behind a full lane. The
+ * consumer tries again after its delay.
+ */
+public final class ReceiveWhileSmallLaneHasRoom extends DefaultPollingConsumerPollStrategy {
+
+    private final SmallBatchTurns smallLane;
+
+    public ReceiveWhileSmallLaneHasRoom(SmallBatchTurns smallLane) {
+        this.smallLane = smallLane;
+    }
+
+    @Override
+    public boolean begin(Consumer consumer, Endpoint endpoint) {
+        return smallLane.hasRoom();
+    }
+}
