@@ -63,6 +63,7 @@ public final class LargeFileTurns extends TenantTurns<LargeFileTurns.Announcemen
     @Override
     public boolean offer(Exchange exchange) {
         String file = fileOf.apply(exchange);
+        String tenant = tenantOf.apply(exchange);
         lock.lock();
         try {
             if (file != null) {
@@ -76,6 +77,7 @@ public final class LargeFileTurns extends TenantTurns<LargeFileTurns.Announcemen
                 if (files.size() >= fileCapacity) {
                     LOG.warn("{} large files wait for this instance's large-file workers already; {} is not queued here "
                             + "(its message comes back after its visibility timeout)", files.size(), file);
+                    letGo(exchange);
                     return true;
                 }
             }
@@ -83,7 +85,7 @@ public final class LargeFileTurns extends TenantTurns<LargeFileTurns.Announcemen
             if (file != null) {
                 files.put(file, waiting);
             }
-            enqueue(tenantOf.apply(exchange), waiting);
+            enqueue(tenant, waiting);
             return true;
         } finally {
             lock.unlock();

@@ -15,6 +15,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.support.UnitOfWorkHelper;
 
 /**
  * A queue of batches waiting for a worker, taken tenant by tenant in turn: each tenant's batches keep their order,
@@ -64,6 +65,14 @@ abstract class TenantTurns<W extends TenantTurns.Waiting> extends AbstractQueue<
      */
     protected static void joinedInto(Exchange dropped, Exchange kept) {
         dropped.getExchangeExtension().handoverCompletions(kept);
+    }
+
+    /**
+     * A batch let go leaves the queue without running: whatever was to happen when it completed (the aggregator
+     * forgetting it) happens now.
+     */
+    protected static void letGo(Exchange dropped) {
+        UnitOfWorkHelper.doneSynchronizations(dropped, dropped.getExchangeExtension().handoverCompletions());
     }
 
     /** With the lock held: whether a waiting batch of this tenant may go to a worker now. */

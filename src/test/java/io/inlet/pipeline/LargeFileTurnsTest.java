@@ -101,7 +101,17 @@ class LargeFileTurnsTest {
         turns.put(file("b1", "first"));
 
         // neither waits: the third file is let go (its message comes back), a sealed batch is always taken
-        assertThat(turns.offer(file("a2", "first"), 1, TimeUnit.HOURS)).isTrue();
+        Exchange letGo = file("a2", "first");
+        List<String> completed = new ArrayList<>();
+        letGo.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange exchange) {
+                completed.add("the file let go");
+            }
+        });
+        assertThat(turns.offer(letGo, 1, TimeUnit.HOURS)).isTrue();
+        // what was to happen when it completed (the aggregator forgetting it) happened as it was let go
+        assertThat(completed).containsExactly("the file let go");
         turns.put(batch("c1"));
         assertThat(turns.remainingCapacity()).isEqualTo(Integer.MAX_VALUE);
         assertThat(names(turns.iterator())).containsExactly("a1", "b1", "c1");

@@ -35,16 +35,19 @@ class SmallLaneShareTest {
 
     @Test
     void anotherTenantsBatchFindsAWorkerWhileOneTenantsHeavyBatchesWait() throws Exception {
-        // Two small-batch workers (a tenant may have one), two files a batch: the heavy tenant's four files are two
-        // batches or more, which would take both workers side by side.
+        // Two small-batch workers (a tenant may have one), a file a batch: the heavy tenant's two files are two
+        // batches, which would take both workers side by side. The reconciliation at its own pace, not the tests'
+        // (every 2 s it would announce the waiting heavy file again, and the copies fill this test's waiting room of
+        // two files, so the light tenant's message would not be received).
         try (InletApp app = InletApp.start(Map.of("inlet.pipeline.small-batch-workers", "2",
-                "inlet.pipeline.batch.max-sources", "2"))) {
+                "inlet.pipeline.batch.max-sources", "1", "inlet.queue.reconcile-interval", "PT5M",
+                "inlet.queue.reconcile-min-age", "PT1M"))) {
             Tenant heavy = app.newTenant("heavy");
             Tenant light = app.newTenant("light");
             BulkClient client = new BulkClient(app.baseUrl());
             List<JsonlFiles.Generated> files = new ArrayList<>();
             List<BulkClient.Upload> uploads = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 2; i++) {
                 // about 1.1 MB stored (a small file; from 1 MiB on it reports progress), 19 MB of JSONL
                 JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "heavy" + i, 120_000, 0, true);
                 assertThat(Files.size(file.path())).isBetween(1L << 20, app.settings().pipeline().smallSourceBytes());
