@@ -11,8 +11,6 @@ import io.inlet.queue.InboxFile;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
-import org.apache.camel.support.SynchronizationAdapter;
-import org.apache.camel.support.UnitOfWorkHelper;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,12 +42,7 @@ class LargeFileTurnsTest {
         LargeFileTurns turns = turns(10);
         Exchange announced = file("a1", "first");
         List<String> completed = new ArrayList<>();
-        announced.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-            @Override
-            public void onDone(Exchange exchange) {
-                completed.add("the earlier announcement's");
-            }
-        });
+        Completions.recordedAs(announced, completed, "the earlier announcement's");
         turns.put(announced);
         turns.put(file("b1", "first"));
         turns.put(file("a2", "first"));
@@ -61,7 +54,7 @@ class LargeFileTurnsTest {
         assertThat(first.getMessage().getHeader("delivery")).isEqualTo("again");
         assertThat(first.getMessage().getHeader("earlier")).isEqualTo("first");
         // what was to happen when the earlier announcement completed (the aggregator forgetting it) happens now
-        UnitOfWorkHelper.doneSynchronizations(first, first.getExchangeExtension().handoverCompletions());
+        Completions.run(first);
         assertThat(completed).containsExactly("the earlier announcement's");
         // taken, the file can be queued again (its message came back after the batch ran, say)
         turns.put(file("a1", "later"));
@@ -103,12 +96,7 @@ class LargeFileTurnsTest {
         // neither waits: the third file is let go (its message comes back), a sealed batch is always taken
         Exchange letGo = file("a2", "first");
         List<String> completed = new ArrayList<>();
-        letGo.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-            @Override
-            public void onDone(Exchange exchange) {
-                completed.add("the file let go");
-            }
-        });
+        Completions.recordedAs(letGo, completed, "the file let go");
         assertThat(turns.offer(letGo, 1, TimeUnit.HOURS)).isTrue();
         // what was to happen when it completed (the aggregator forgetting it) happened as it was let go
         assertThat(completed).containsExactly("the file let go");

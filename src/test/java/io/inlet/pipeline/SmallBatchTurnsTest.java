@@ -16,8 +16,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
-import org.apache.camel.support.SynchronizationAdapter;
-import org.apache.camel.support.UnitOfWorkHelper;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,13 +40,13 @@ class SmallBatchTurnsTest {
         // which another tenant's batch finds at once
         put(turns, "b1");
         assertThat(name(turns.poll())).isEqualTo("b1");
-        completes(batches.get("a1"));
+        Completions.run(batches.get("a1"));
         assertThat(name(turns.poll())).isEqualTo("a3");
         // a batch that failed gives its place back too
         batches.putAll(put(turns, "a4"));
         assertThat(turns.poll()).isNull();
         batches.get("a2").setException(new IllegalStateException("S3 unreachable"));
-        completes(batches.get("a2"));
+        Completions.run(batches.get("a2"));
         assertThat(name(turns.poll())).isEqualTo("a4");
     }
 
@@ -78,7 +76,7 @@ class SmallBatchTurnsTest {
         List<String> taken = new ArrayList<>();
         for (Exchange next = turns.poll(); next != null; next = turns.poll()) {
             taken.add(name(next));
-            completes(next);
+            Completions.run(next);
         }
         assertThat(taken).containsExactly("a1", "b1", "c1", "a2", "b2");
     }
@@ -89,12 +87,7 @@ class SmallBatchTurnsTest {
         turns.put(gathered("a", 3));
         Exchange joining = gathered("a", 4);
         List<String> completed = new ArrayList<>();
-        joining.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-            @Override
-            public void onDone(Exchange exchange) {
-                completed.add("the joining batch's");
-            }
-        });
+        Completions.recordedAs(joining, completed, "the joining batch's");
         turns.put(joining);
         turns.put(gathered("b", 1));
         turns.put(gathered("a", 4)); // 11 files would be over the test's 10
@@ -106,7 +99,7 @@ class SmallBatchTurnsTest {
         // what was to happen when the joining batch completed happens when the batch it joined does
         Exchange first = turns.poll();
         assertThat(completed).isEmpty();
-        completes(first);
+        Completions.run(first);
         assertThat(completed).containsExactly("the joining batch's");
     }
 
@@ -146,7 +139,7 @@ class SmallBatchTurnsTest {
         // neither gave a a place: once a1 completes, a's next batch goes to a worker
         put(turns, "a6");
         assertThat(turns.poll()).isNull();
-        completes(batches.get("a1"));
+        Completions.run(batches.get("a1"));
         assertThat(name(turns.poll())).isEqualTo("a6");
     }
 
@@ -197,11 +190,6 @@ class SmallBatchTurnsTest {
             assertThat(System.nanoTime()).as("%s ran", batch).isLessThan(deadline);
             Thread.sleep(20);
         }
-    }
-
-    /** What a unit of work does at the end: the exchange's completions run (onFailure if it failed). */
-    private static void completes(Exchange exchange) {
-        UnitOfWorkHelper.doneSynchronizations(exchange, exchange.getExchangeExtension().handoverCompletions());
     }
 
     private Map<String, Exchange> put(SmallBatchTurns turns, String... names) {

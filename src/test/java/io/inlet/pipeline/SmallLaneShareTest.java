@@ -2,8 +2,6 @@ package io.inlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +57,7 @@ class SmallLaneShareTest {
             }
             // one of the heavy tenant's batches is running
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (uploads.stream().noneMatch(u -> state(client, heavy, u).equals("processing"))) {
+            while (uploads.stream().noneMatch(u -> client.state(heavy.key(), u.fileKey()).equals("processing"))) {
                 assertThat(System.nanoTime()).as("a heavy file processing").isLessThan(deadline);
                 Thread.sleep(50);
             }
@@ -84,15 +82,6 @@ class SmallLaneShareTest {
             // and what waits for the workers is bounded where the queue is read: no poll while the small lane is full
             assertThat(((ScheduledPollConsumer) app.camel().getRoute("inbox-queue").getConsumer()).getPollStrategy())
                     .isInstanceOf(ReceiveWhileSmallLaneHasRoom.class);
-        }
-    }
-
-    private static String state(BulkClient client, Tenant tenant, BulkClient.Upload upload) {
-        HttpResponse<String> status = client.status(tenant.key(), upload.fileKey());
-        try {
-            return status.statusCode() == 200 ? Json.mapper().readTree(status.body()).get("state").asText() : "";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

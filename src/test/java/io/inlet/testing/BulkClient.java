@@ -94,6 +94,12 @@ public final class BulkClient {
         throw new AssertionError("status of " + fileKey + " did not get there in " + timeout + "; last: " + last);
     }
 
+    /** The file's state now; empty when it has no status (yet). */
+    public String state(String apiKey, String fileKey) {
+        HttpResponse<String> response = status(apiKey, fileKey);
+        return response.statusCode() == 200 ? read(response.body()).get("state").asText() : "";
+    }
+
     public JsonNode awaitFinal(String apiKey, String fileKey, Duration timeout) {
         return awaitStatus(apiKey, fileKey, s -> s.get("state").asText().matches("completed|completed_with_errors|failed"),
                 timeout);
