@@ -2,7 +2,6 @@ package io.inlet.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiPredicate;
 
 import io.inlet.Settings;
 import io.inlet.storage.Buckets;
@@ -45,10 +44,8 @@ public final class PipelineRoutes extends RouteBuilder {
         // Small batches are taken tenant by tenant in turn, no tenant having every worker, and a sender never waits
         // (SmallBatchTurns). What waits is bounded where messages are received: as many files, and bytes, as fill a
         // batch for each worker, no more (ReceiveWhileSmallLaneHasRoom).
-        SmallBatchTurns smallLane = new SmallBatchTurns(pipeline.smallBatchWorkers(),
-                pipeline.maxSourcesPerBatch() * pipeline.smallBatchWorkers(),
-                pipeline.maxBatchBytes() * pipeline.smallBatchWorkers(),
-                PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredOf, joinedWhenTheyFit(pipeline));
+        SmallBatchTurns smallLane = new SmallBatchTurns(pipeline.smallBatchWorkers(), pipeline.maxSourcesPerBatch(),
+                pipeline.maxBatchBytes(), PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredOf);
         getContext().getRegistry().bind("smallBatchTurns", smallLane);
         getContext().getRegistry().bind("receiveWhileSmallLaneHasRoom", new ReceiveWhileSmallLaneHasRoom(smallLane));
         // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)
@@ -240,31 +237,10 @@ public final class PipelineRoutes extends RouteBuilder {
         return first == null ? null : first.file().key();
     }
 
-    /** The gathered files an exchange carries, and their bytes as stored; none for a manifest. */
-    static SmallBatchTurns.Gathered gatheredOf(Exchange exchange) {
-        return firstAnnounced(exchange) == null ? SmallBatchTurns.Gathered.NONE
-                : new SmallBatchTurns.Gathered(exchange.getMessage().getBody(List.class).size(),
-                        exchange.getProperty(SmallFilesTogether.BYTES, 0L, Long.class));
-    }
-
-    /**
-     * Whether a gathered small batch joined one of its tenant's that waits for a worker: when together they are within
-     * a batch's sources and bytes. A tenant's backlog then waits as a few full batches, not many small ones.
-     */
+    /** The announced files a gathered batch carries; null for a manifest. */
     @SuppressWarnings("unchecked")
-    static BiPredicate<Exchange, Exchange> joinedWhenTheyFit(Settings.Pipeline pipeline) {
-        return (waiting, next) -> {
-            List<Announced> files = waiting.getMessage().getBody(List.class);
-            List<Announced> more = next.getMessage().getBody(List.class);
-            long bytes = waiting.getProperty(SmallFilesTogether.BYTES, 0L, Long.class)
-                    + next.getProperty(SmallFilesTogether.BYTES, 0L, Long.class);
-            if (files.size() + more.size() > pipeline.maxSourcesPerBatch() || bytes > pipeline.maxBatchBytes()) {
-                return false;
-            }
-            files.addAll(more);
-            waiting.setProperty(SmallFilesTogether.BYTES, bytes);
-            return true;
-        };
+    static List<Announced> gatheredOf(Exchange exchange) {
+        return firstAnnounced(exchange) == null ? null : exchange.getMessage().getBody(List.class);
     }
 
     /** The first of the gathered files an exchange carries; null for a manifest. */

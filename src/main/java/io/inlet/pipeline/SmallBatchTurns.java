@@ -1,9 +1,10 @@
 package io.inlet.pipeline;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.function.BiPredicate;
 import java.util.function.Function;
 
 import org.apache.camel.Exchange;
@@ -18,81 +19,112 @@ import org.apache.camel.spi.SynchronizationVetoable;
  *
  * <p>Nobody waits to put a batch in: the threads that complete gathered batches (the aggregator's timer, the queue
  * consumers) and the sweep serve every tenant, and one tenant's batch holding them would hold up everyone's. A
- * gathered batch joins its tenant's last waiting batch when the two fit in one batch ({@code joined}), so a backlog
- * waits as few, full batches. What waits is bounded where messages are received instead: the queue consumers do not
- * poll while {@link #hasRoom} is false ({@link ReceiveWhileSmallLaneHasRoom}); the rest of a backlog stays on the
- * queue, for any instance.
+ * gathered batch joins its tenant's last waiting batch when the two fit in one batch, so a backlog waits as few, full
+ * batches. A file announced again while it waits here (the inbox reconciliation announces a file unclaimed for long,
+ * another instance's too) is not gathered twice: the new announcement goes with the waiting one, whose batch settles
+ * both. What waits is bounded where messages are received instead: the queue consumers do not poll while
+ * {@link #hasRoom} is false ({@link ReceiveWhileSmallLaneHasRoom}); the rest of a backlog stays on the queue, for any
+ * instance.
  *
  * <p>A tenant's place on the workers is given back when the exchange of its batch completes, however it ended (a
  * batch passed on to the large lane gives it back here, when its small-lane run ends).
  */
 public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
 
-    /** What a batch waiting here holds of received, unsealed files (their messages kept invisible meanwhile). */
-    public record Gathered(int files, long bytes) {
-        /** A sealed batch (a manifest): its messages are acknowledged already. */
-        public static final Gathered NONE = new Gathered(0, 0);
-    }
-
     private final int share;
+    private final int maxSources;
+    private final long maxBytes;
     private final int filesCapacity;
     private final long bytesCapacity;
     private final Function<Exchange, String> tenantOf;
-    private final Function<Exchange, Gathered> gatheredOf;
-    private final BiPredicate<Exchange, Exchange> joined;
+    private final Function<Exchange, List<Announced>> gatheredOf;
     /** Batches running per tenant; only tenants with one. */
     private final Map<String, Integer> running = new HashMap<>();
-    private int waitingFiles;
+    /** The gathered files waiting, by key, and the batch each waits in. */
+    private final Map<String, Batch> waiting = new HashMap<>();
     private long waitingBytes;
 
-    /** A place in a tenant's line, with the gathered files it holds. */
+    /** A place in a tenant's line: a sealed batch (a manifest), or gathered files (their messages held meanwhile). */
     static final class Batch extends TenantTurns.Waiting {
+        /** The announcements the batch settles when it is sealed; null for a sealed batch. */
+        final List<Announced> gathered;
+        /** The distinct files among them, and their bytes as stored. */
         int files;
         long bytes;
 
-        Batch(Exchange exchange, Gathered gathered) {
+        Batch(Exchange exchange, List<Announced> gathered) {
             super(exchange);
-            this.files = gathered.files();
-            this.bytes = gathered.bytes();
+            this.gathered = gathered;
         }
     }
 
     /**
-     * @param workers       the small-batch workers: a tenant may have all but one of them (all of one)
-     * @param filesCapacity gathered files that may wait before the queue consumers stop receiving
-     * @param bytesCapacity gathered bytes (as stored) that may wait before the queue consumers stop receiving
-     * @param tenantOf      whose batch an exchange is
-     * @param gatheredOf    the gathered files an exchange carries; {@link Gathered#NONE} for a sealed batch
-     * @param joined        whether a gathered batch's files joined a waiting one's (false when they do not fit)
+     * @param workers    the small-batch workers: a tenant may have all but one of them (all of one)
+     * @param maxSources files in one batch: gathered batches join while together they have no more; and as many files
+     *                   per worker may wait before the queue consumers stop receiving
+     * @param maxBytes   bytes (as stored) in one batch, the same way
+     * @param tenantOf   whose batch an exchange is
+     * @param gatheredOf the announcements a gathered batch carries (a list it may add to); null for a sealed batch
      */
-    public SmallBatchTurns(int workers, int filesCapacity, long bytesCapacity, Function<Exchange, String> tenantOf,
-            Function<Exchange, Gathered> gatheredOf, BiPredicate<Exchange, Exchange> joined) {
+    public SmallBatchTurns(int workers, int maxSources, long maxBytes, Function<Exchange, String> tenantOf,
+            Function<Exchange, List<Announced>> gatheredOf) {
         this.share = Math.max(1, workers - 1);
-        this.filesCapacity = filesCapacity;
-        this.bytesCapacity = bytesCapacity;
+        this.maxSources = maxSources;
+        this.maxBytes = maxBytes;
+        this.filesCapacity = maxSources * workers;
+        this.bytesCapacity = maxBytes * workers;
         this.tenantOf = tenantOf;
         this.gatheredOf = gatheredOf;
-        this.joined = joined;
     }
 
-    /** Always true: the batch joins its tenant's line, or the last gathered batch in it. */
+    /**
+     * Always true: the batch joins its tenant's line, or the last gathered batch in it; files already waiting go with
+     * the batch they wait in.
+     */
     @Override
     public boolean offer(Exchange exchange) {
         String tenant = tenantOf.apply(exchange);
-        Gathered gathered = gatheredOf.apply(exchange);
+        List<Announced> announced = gatheredOf.apply(exchange);
         lock.lock();
         try {
+            if (announced == null) {
+                enqueue(tenant, new Batch(exchange, null));
+                return true;
+            }
             ArrayDeque<Batch> line = lines.get(tenant);
             Batch last = line == null ? null : line.peekLast();
-            if (gathered.files() > 0 && last != null && last.files > 0 && joined.test(last.exchange, exchange)) {
-                joinedInto(exchange, last.exchange);
-                last.files += gathered.files();
-                last.bytes += gathered.bytes();
-            } else {
-                enqueue(tenant, new Batch(exchange, gathered));
+            Batch into = last != null && last.gathered != null ? last : null;
+            Batch waitingAlready = null;
+            Map<String, Long> fresh = new HashMap<>();
+            for (Announced each : announced) {
+                Batch holder = waiting.get(each.file().key());
+                if (holder != null) {
+                    waitingAlready = holder;
+                } else {
+                    fresh.putIfAbsent(each.file().key(), Math.max(0, each.file().size()));
+                }
             }
-            waitingFiles += gathered.files();
-            waitingBytes += gathered.bytes();
+            long freshBytes = fresh.values().stream().mapToLong(Long::longValue).sum();
+            Batch batch;
+            if (fresh.isEmpty()) {
+                batch = waitingAlready;
+            } else if (into != null && into.files + fresh.size() <= maxSources && into.bytes + freshBytes <= maxBytes) {
+                batch = into;
+            } else {
+                batch = new Batch(exchange, new ArrayList<>());
+                // its body is what it settles: without the files that went with batches they wait in
+                exchange.getMessage().setBody(batch.gathered);
+                enqueue(tenant, batch);
+            }
+            if (batch.exchange != exchange) {
+                joinedInto(exchange, batch.exchange);
+            }
+            for (Announced each : announced) {
+                waiting.computeIfAbsent(each.file().key(), key -> batch).gathered.add(each);
+            }
+            batch.files += fresh.size();
+            batch.bytes += freshBytes;
+            waitingBytes += freshBytes;
             return true;
         } finally {
             lock.unlock();
@@ -103,7 +135,7 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
     public boolean hasRoom() {
         lock.lock();
         try {
-            return waitingFiles < filesCapacity && waitingBytes < bytesCapacity;
+            return waiting.size() < filesCapacity && waitingBytes < bytesCapacity;
         } finally {
             lock.unlock();
         }
@@ -116,8 +148,10 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
 
     @Override
     protected void taken(String tenant, Batch batch, boolean byWorker) {
-        waitingFiles -= batch.files;
-        waitingBytes -= batch.bytes;
+        if (batch.gathered != null) {
+            batch.gathered.forEach(each -> waiting.remove(each.file().key()));
+            waitingBytes -= batch.bytes;
+        }
         if (byWorker) {
             running.merge(tenant, 1, Integer::sum);
             batch.exchange.getExchangeExtension().addOnCompletion(new PlaceGivenBack(tenant));

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import io.inlet.queue.InboxFile;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class SmallBatchTurnsTest {
 
     private final DefaultCamelContext camel = new DefaultCamelContext();
+    private int filesMade;
 
     @Test
     void aTenantNeverHasEveryWorkerAndGetsItsPlaceBackWhenItsBatchCompletes() {
@@ -83,14 +85,14 @@ class SmallBatchTurnsTest {
 
     @Test
     void gatheredBatchesOfATenantJoinTheLastWaitingOneWhileTheyFitAndSealedOnesNever() {
-        SmallBatchTurns turns = turns(2, 1000);
+        SmallBatchTurns turns = turns(2, 10);
         turns.put(gathered("a", 3));
         Exchange joining = gathered("a", 4);
         List<String> completed = new ArrayList<>();
         Completions.recordedAs(joining, completed, "the joining batch's");
         turns.put(joining);
         turns.put(gathered("b", 1));
-        turns.put(gathered("a", 4)); // 11 files would be over the test's 10
+        turns.put(gathered("a", 4)); // 11 files would be over a batch's 10
         turns.put(sealed("a9"));
         turns.put(gathered("a", 2)); // after a sealed batch: a line of its own
 
@@ -104,23 +106,63 @@ class SmallBatchTurnsTest {
     }
 
     @Test
-    void theConsumersMayReceiveWhileFewerGatheredFilesAndBytesWaitThanTheCapacities() {
-        SmallBatchTurns turns = turns(2, 10);
-        turns.put(gathered("a", 6));
-        turns.put(gathered("b", 3));
-        assertThat(turns.hasRoom()).as("9 files of 10").isTrue();
+    void theConsumersMayReceiveWhileFewerGatheredFilesAndBytesWaitThanABatchPerWorker() {
+        // 5 files and 500 bytes a batch, two workers: 10 files and 1,000 bytes may wait
+        SmallBatchTurns turns = turns(2, 5);
+        turns.put(gathered("a", 4, 100));
+        turns.put(gathered("b", 3, 100));
+        assertThat(turns.hasRoom()).as("7 files, 700 bytes").isTrue();
         turns.put(sealed("a9")); // a sealed batch holds no message: not counted
         assertThat(turns.hasRoom()).isTrue();
-        turns.put(gathered("b", 5)); // put in although it goes over: nobody waits to put one in
-        assertThat(turns.hasRoom()).isFalse();
-        assertThat(name(turns.poll())).isEqualTo("a:6");
-        assertThat(turns.hasRoom()).as("8 files of 10").isTrue();
+        turns.put(gathered("c", 3, 0)); // put in although it fills the room: nobody waits to put one in
+        assertThat(turns.hasRoom()).as("10 files").isFalse();
+        assertThat(name(turns.poll())).isEqualTo("a:4");
+        assertThat(turns.hasRoom()).as("6 files, 300 bytes").isTrue();
 
-        // 100 bytes a file in the test: 1,000 bytes is the other capacity
-        turns.put(gathered("c", 2, 300));
-        assertThat(turns.hasRoom()).as("10 files, 1,100 bytes").isFalse();
-        turns.poll();
-        assertThat(turns.hasRoom()).as("2 files, 400 bytes: b's 8 files left").isTrue();
+        turns.put(gathered("d", 1, 800));
+        assertThat(turns.hasRoom()).as("7 files, 1,100 bytes").isFalse();
+        assertThat(name(turns.poll())).isEqualTo("b:3");
+        assertThat(turns.hasRoom()).as("4 files, 800 bytes").isTrue();
+    }
+
+    @Test
+    void aFileAnnouncedAgainWhileItWaitsGoesWithItsBatchAndTakesNoRoom() {
+        SmallBatchTurns turns = turns(2, 3); // 3 files a batch, 6 may wait
+        Exchange first = gathered("a", "f1", "f2", "f3");
+        Exchange second = gathered("a", "f4");
+        turns.put(first);
+        turns.put(second);
+
+        // the reconciliation (or another instance) announces f1 and f2 again: they go with the batch they wait in,
+        // and the new f5 joins the last batch, where it fits
+        Exchange again = gathered("a", "f2", "f5", "f1");
+        Exchange alone = gathered("a", "f3"); // a copy alone: no batch of its own
+        List<String> completed = new ArrayList<>();
+        Completions.recordedAs(again, completed, "the copies'");
+        Completions.recordedAs(alone, completed, "the lone copy's");
+        turns.put(again);
+        turns.put(alone);
+        assertThat(names(turns.iterator())).containsExactly("a:3", "a:2");
+        turns.put(gathered("b", "g1"));
+        assertThat(turns.hasRoom()).as("6 files wait, however often announced").isFalse();
+
+        // the batch a file waits in settles every announcement of it (the seal acknowledges each message's share)
+        Exchange taken = turns.poll();
+        assertThat(taken).isSameAs(first);
+        assertThat(keys(taken)).containsExactly("f1", "f2", "f3", "f2", "f1", "f3");
+        assertThat(turns.hasRoom()).as("3 files").isTrue();
+        assertThat(name(turns.poll())).isEqualTo("b:1");
+        // what was to happen when a joining exchange completed happens when the batch it joined does
+        Completions.run(taken);
+        assertThat(completed).containsExactly("the lone copy's");
+
+        // once its batch has gone to a worker, a file announced again waits anew (its seal finds it claimed)
+        turns.put(gathered("a", "f1"));
+        Exchange last = turns.poll();
+        assertThat(last).isSameAs(second);
+        assertThat(keys(last)).containsExactly("f4", "f5", "f1");
+        Completions.run(last);
+        assertThat(completed).containsExactly("the lone copy's", "the copies'");
     }
 
     @Test
@@ -202,19 +244,10 @@ class SmallBatchTurnsTest {
         return put;
     }
 
-    /** Joins while together they hold at most 10 files; files are the "files" header, 0 for a sealed batch. */
-    private static SmallBatchTurns turns(int workers, int filesCapacity) {
-        return new SmallBatchTurns(workers, filesCapacity, 1000, e -> e.getMessage().getHeader("tenant", String.class),
-                e -> new SmallBatchTurns.Gathered(e.getMessage().getHeader("files", 0, Integer.class),
-                        e.getMessage().getHeader("bytes", 0L, Long.class)), (waiting, next) -> {
-                    int files = waiting.getMessage().getHeader("files", Integer.class)
-                            + next.getMessage().getHeader("files", Integer.class);
-                    if (files > 10) {
-                        return false;
-                    }
-                    waiting.getMessage().setHeader("files", files);
-                    return true;
-                });
+    /** {@code maxSources} files and 500 bytes a batch; a sealed batch's tenant is the "tenant" header. */
+    private static SmallBatchTurns turns(int workers, int maxSources) {
+        return new SmallBatchTurns(workers, maxSources, 500, e -> e.getMessage().getHeader("tenant", String.class),
+                PipelineRoutes::gatheredOf);
     }
 
     private Exchange sealed(String name) {
@@ -228,12 +261,34 @@ class SmallBatchTurnsTest {
         return gathered(tenant, files, 0);
     }
 
+    /** A gathered batch of new files, each of {@code bytes}. */
     private Exchange gathered(String tenant, int files, long bytes) {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < files; i++) {
+            keys.add(tenant + "-file-" + ++filesMade);
+        }
+        return gathered(tenant, bytes, keys.toArray(String[]::new));
+    }
+
+    private Exchange gathered(String tenant, String... keys) {
+        return gathered(tenant, 0, keys);
+    }
+
+    /** Announced as one queue message, as the inbox-queue route gathers them. */
+    private Exchange gathered(String tenant, long bytes, String... keys) {
+        Announced.Delivery message = new Announced.Delivery("receipt-" + ++filesMade, keys.length);
+        List<Announced> files = new ArrayList<>();
+        for (String key : keys) {
+            files.add(new Announced(new InboxFile(key, bytes), tenant, message));
+        }
         Exchange exchange = new DefaultExchange(camel);
         exchange.getMessage().setHeader("tenant", tenant);
-        exchange.getMessage().setHeader("files", files);
-        exchange.getMessage().setHeader("bytes", bytes);
+        exchange.getMessage().setBody(files);
         return exchange;
+    }
+
+    private static List<String> keys(Exchange gathered) {
+        return PipelineRoutes.gatheredOf(gathered).stream().map(a -> a.file().key()).toList();
     }
 
     private static String name(Exchange exchange) {
@@ -242,11 +297,8 @@ class SmallBatchTurnsTest {
 
     private static List<String> names(Iterator<Exchange> exchanges) {
         List<String> names = new ArrayList<>();
-        exchanges.forEachRemaining(e -> {
-            Integer files = e.getMessage().getHeader("files", Integer.class);
-            names.add(files == null ? e.getMessage().getBody(String.class)
-                    : e.getMessage().getHeader("tenant") + ":" + files);
-        });
+        exchanges.forEachRemaining(e -> names.add(PipelineRoutes.gatheredOf(e) == null ? e.getMessage().getBody(String.class)
+                : e.getMessage().getHeader("tenant") + ":" + keys(e).stream().distinct().count()));
         return names;
     }
 }
