@@ -271,7 +271,7 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("inboxReconciliation", new InboxReconciliation(s3, buckets.inbox(), claims, workQueue,
                 queueSettings.reconcileMinAge(), pipeline.leaseTimeout(),
                 // two passes: a file whose message a backlog count hid waits at most that long
-                queueSettings.reconcileInterval().multipliedBy(2), clock));
+                queueSettings.reconcileInterval().multipliedBy(2), queueSettings.reconcileMaxFiles(), clock));
         registry.bind("batchSteps", new BatchSteps(s3, buckets, json, validator, statuses, pipeline.lakeBufferBytes(),
                 settings.tempDir(), pipeline.statusInterval(), crashPoints, s3Calls, pipeline.prefetchBytes(), prefetched,
                 pipeline.checkThreads(), pipeline.smallSourceJsonlBytes(), sweep));

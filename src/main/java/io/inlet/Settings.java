@@ -137,7 +137,8 @@ public record Settings(
             int receiveWaitSeconds,
             boolean announceWrites,
             Duration reconcileInterval,
-            Duration reconcileMinAge) {
+            Duration reconcileMinAge,
+            int reconcileMaxFiles) {
     }
 
     /**
@@ -280,7 +281,8 @@ public record Settings(
                         r.integerBetween("inlet.queue.receive-wait-seconds", 0, 20),
                         r.bool("inlet.queue.announce-writes"),
                         Duration.parse(r.require("inlet.queue.reconcile-interval")),
-                        Duration.parse(r.require("inlet.queue.reconcile-min-age"))),
+                        Duration.parse(r.require("inlet.queue.reconcile-min-age")),
+                        Math.toIntExact(r.positive("inlet.queue.reconcile-max-files"))),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
                 Duration.parse(r.require("inlet.http.idle-timeout")),
                 Duration.parse(r.require("inlet.http.header-timeout")),

@@ -5,9 +5,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 
 import io.inlet.queue.InboxFile;
@@ -29,10 +31,22 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@code announceAfter}. Claims whose batch was never sealed (a crash between claim and manifest, a manifest
  * write that failed) are freed here once they are older than the claim grace: the batch is abandoned
  * ({@link Manifests#abandon}), and its files count as unclaimed, to be claimed again.
+ *
+ * <p>Bounded whatever the inbox holds: a pass keeps at most {@code mostPerPass} files to announce (the oldest; the
+ * rest wait for the next pass), not the listing. A file it announced has a message on the queue: it is not announced
+ * again until it has stayed unclaimed for {@code announceAfter} more, twice as long after each announcement (up to
+ * 512 times), so a backlog deeper than that is not announced over and over (each copy is a message to receive and a
+ * claim to try). It remembers up to twice {@code mostPerPass} such files; past that, one may be announced again
+ * sooner.
  */
 public final class InboxReconciliation {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxReconciliation.class);
+    /** Unroutable objects remembered as reported (each is logged once); past this, no more are logged. */
+    private static final int UNROUTABLE_REPORTED = 10_000;
+    /** Oldest first; then by key, as S3 dates objects to the second (or millisecond). */
+    private static final Comparator<Unclaimed> OLDEST_FIRST = Comparator.comparing(Unclaimed::written)
+            .thenComparing(Unclaimed::key);
 
     private final S3Client s3;
     private final String inboxBucket;
@@ -41,18 +55,30 @@ public final class InboxReconciliation {
     private final Duration minAge;
     private final Duration claimGrace;
     private final Duration announceAfter;
+    private final int mostPerPass;
     private final Clock clock;
-    private final Set<String> reportedUnroutable = new HashSet<>();
+    private Set<String> reportedUnroutable = new HashSet<>();
+    /** Files this reconciliation announced that were unclaimed at its last pass, and until when they count as announced. */
+    private Map<String, Announced> announced = new HashMap<>();
     private boolean first = true;
     private boolean unreachable;
+
+    /** An unclaimed file, as much of the listing as a pass keeps. */
+    private record Unclaimed(String key, long size, Instant written) {
+    }
+
+    /** A file announced {@code times} times; announced again only after {@code until}. */
+    private record Announced(Instant until, int times) {
+    }
 
     /**
      * @param minAge        a later pass leaves files younger than this to their messages
      * @param claimGrace    claims of batches never sealed are freed after this
      * @param announceAfter a file unclaimed this long is announced whatever the queue holds
+     * @param mostPerPass   files announced in one pass at most (the oldest first)
      */
     public InboxReconciliation(S3Client s3, String inboxBucket, Claims claims, WorkQueue queue, Duration minAge,
-            Duration claimGrace, Duration announceAfter, Clock clock) {
+            Duration claimGrace, Duration announceAfter, int mostPerPass, Clock clock) {
         this.s3 = s3;
         this.inboxBucket = inboxBucket;
         this.claims = claims;
@@ -60,6 +86,7 @@ public final class InboxReconciliation {
         this.minAge = minAge;
         this.claimGrace = claimGrace;
         this.announceAfter = announceAfter;
+        this.mostPerPass = mostPerPass;
         this.clock = clock;
     }
 
@@ -88,7 +115,10 @@ public final class InboxReconciliation {
         Instant bornBefore = first ? now : now.minus(minAge);
         Instant longWaiting = now.minus(announceAfter);
         long unclaimed = 0;
-        List<S3Object> candidates = new ArrayList<>();
+        // the oldest candidates, the youngest of them first out when an older one comes
+        PriorityQueue<Unclaimed> oldest = new PriorityQueue<>(OLDEST_FIRST.reversed());
+        Map<String, Announced> stillAnnounced = new HashMap<>();
+        Set<String> unroutable = new HashSet<>();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket)).contents()) {
             String key = object.key();
             if (key.endsWith("/") || claimed.containsKey(key) && !free.contains(key)) {
@@ -97,18 +127,31 @@ public final class InboxReconciliation {
             if (FileKey.parse(key).isEmpty()) {
                 // Only objects untouched for a minute: S3-compatible servers may list a write in progress under a
                 // temporary name, which must be neither touched nor reported.
-                if (object.lastModified().isBefore(now.minusSeconds(60)) && reportedUnroutable.add(key)) {
+                if (object.lastModified().isBefore(now.minusSeconds(60)) && unroutable.size() < UNROUTABLE_REPORTED
+                        && unroutable.add(key) && !reportedUnroutable.contains(key)) {
                     LOG.warn("Inbox object '{}' is not named like {}; left in the inbox unprocessed", key, FileKey.LAYOUT_DESCRIPTION);
                 }
                 continue;
             }
             unclaimed++;
+            Announced before = announced.get(key);
+            if (before != null) {
+                stillAnnounced.put(key, before);
+                if (now.isBefore(before.until())) {
+                    continue; // its message is on the queue
+                }
+            }
             if (!object.lastModified().isAfter(bornBefore)) {
-                candidates.add(object);
+                oldest.add(new Unclaimed(key, object.size(), object.lastModified()));
+                if (oldest.size() > mostPerPass) {
+                    oldest.poll();
+                }
             }
         }
         first = false;
-        if (candidates.isEmpty()) {
+        reportedUnroutable = unroutable;
+        announced = stillAnnounced; // the others were claimed, or left the inbox
+        if (oldest.isEmpty()) {
             return 0;
         }
         // A backlog is not a lost message: as many unclaimed files as the queue holds messages are taken to have
@@ -117,11 +160,12 @@ public final class InboxReconciliation {
         // messages, from notifications and the service's own announcements both, would otherwise hide a loss).
         long depth = queue.depth().total();
         long missing = Math.max(0, unclaimed - depth);
-        candidates.sort(Comparator.comparing(S3Object::lastModified).thenComparing(S3Object::key));
+        List<Unclaimed> candidates = new ArrayList<>(oldest);
+        candidates.sort(OLDEST_FIRST);
         List<InboxFile> unannounced = new ArrayList<>();
-        for (S3Object object : candidates) {
-            if (unannounced.size() < missing || object.lastModified().isBefore(longWaiting)) {
-                unannounced.add(new InboxFile(object.key(), object.size()));
+        for (Unclaimed file : candidates) {
+            if (unannounced.size() < missing || file.written().isBefore(longWaiting)) {
+                unannounced.add(new InboxFile(file.key(), file.size()));
             }
         }
         if (unannounced.isEmpty()) {
@@ -130,6 +174,15 @@ public final class InboxReconciliation {
             return 0;
         }
         queue.send(unannounced);
+        for (InboxFile file : unannounced) {
+            Announced before = announced.get(file.key());
+            if (before == null && announced.size() >= 2L * mostPerPass) {
+                continue; // past what it remembers: announced again at a later pass, a duplicate message
+            }
+            int times = before == null ? 1 : before.times() + 1;
+            announced.put(file.key(), new Announced(now.plus(announceAfter.multipliedBy(1L << Math.min(times - 1, 9))),
+                    times));
+        }
         LOG.info("Inbox reconciliation: announced {} file(s) no message had brought ({} unclaimed, {} message(s) on the "
                 + "queue)", unannounced.size(), unclaimed, depth);
         return unannounced.size();

@@ -6,8 +6,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import io.inlet.Json;
@@ -19,6 +21,7 @@ import io.inlet.queue.InboxFile;
 import io.inlet.queue.WorkQueue;
 import io.inlet.testing.Await;
 import io.inlet.testing.InletApp;
+import io.inlet.testing.SettableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,8 +34,8 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 /**
  * A backlog on the queue is not lost work: messages received and waiting for their batch are kept invisible (not
  * delivered again to be planned twice), and the inbox reconciliation takes as many unclaimed files as the queue
- * holds messages to have theirs, announcing only the rest (and files unclaimed too long). Against a real SQS server
- * (ElasticMQ) and S3.
+ * holds messages to have theirs, announcing only the rest (and files unclaimed too long, not again until twice as long),
+ * a bounded number a pass. Against a real SQS server (ElasticMQ) and S3.
  */
 class QueueBacklogTest {
 
@@ -41,6 +44,7 @@ class QueueBacklogTest {
     private EmbeddedQueue server;
     private SqsClient sqs;
     private String url;
+    private InboxEvents events;
     private WorkQueue queue;
     private S3Client s3;
     private String inbox;
@@ -59,7 +63,8 @@ class QueueBacklogTest {
         sqs = WorkQueue.client(app.settings().queue(), server.endpoint());
         url = sqs.createQueue(b -> b.queueName("backlog").attributes(Map.of(
                 QueueAttributeName.VISIBILITY_TIMEOUT, String.valueOf(VISIBILITY.toSeconds())))).queueUrl();
-        queue = new WorkQueue(sqs, url, new InboxEvents(Json.mapper(), inbox), false, VISIBILITY);
+        events = new InboxEvents(Json.mapper(), inbox);
+        queue = new WorkQueue(sqs, url, events, false, VISIBILITY);
         queue.start();
     }
 
@@ -138,9 +143,62 @@ class QueueBacklogTest {
         assertThat(queue.depth().total()).isEqualTo(3);
     }
 
+    @Test
+    void aPassAnnouncesAtMostItsShareAndTheNextPassesTheOthersEachOnce() {
+        Set<String> keys = new HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            keys.add(putFile());
+        }
+        // two a pass: what a pass keeps, however many files the inbox holds
+        InboxReconciliation reconciliation = reconciliation(Duration.ofHours(1), 2, Clock.systemUTC());
+        assertThat(reconciliation.reconcile()).isEqualTo(2);
+        // the queue holds two messages for five files: three are missing, and the two announced have theirs
+        assertThat(reconciliation.reconcile()).isEqualTo(2);
+        assertThat(reconciliation.reconcile()).isEqualTo(1);
+        assertThat(reconciliation.reconcile()).isZero();
+
+        List<String> announced = new ArrayList<>();
+        Await.until("five messages received", Duration.ofSeconds(10), () -> {
+            receive(10).forEach(m -> events.read(m.body()).forEach(f -> announced.add(f.key())));
+            return announced.size() >= 5;
+        });
+        assertThat(announced).containsExactlyInAnyOrderElementsOf(keys);
+    }
+
+    @Test
+    void aFileAnnouncedForWaitingLongIsAnnouncedAgainOnlyAfterTwiceAsLong() {
+        String key = putFile();
+        // a deep backlog: its message (and another's) still on the queue after the hour it may wait
+        queue.send(List.of(new InboxFile(key, 3), new InboxFile(key, 3)));
+        Instant start = Instant.now().plus(Duration.ofHours(2));
+        SettableClock clock = new SettableClock(start);
+        InboxReconciliation reconciliation = reconciliation(Duration.ofHours(1), 100, clock);
+
+        assertThat(reconciliation.reconcile()).as("unclaimed for two hours").isEqualTo(1);
+        clock.set(start.plus(Duration.ofMinutes(59)));
+        assertThat(reconciliation.reconcile()).as("announced 59 minutes ago").isZero();
+        clock.set(start.plus(Duration.ofMinutes(61)));
+        assertThat(reconciliation.reconcile()).as("unclaimed for an hour since").isEqualTo(1);
+        clock.set(start.plus(Duration.ofMinutes(61 + 119)));
+        assertThat(reconciliation.reconcile()).as("announced again 119 minutes ago").isZero();
+        clock.set(start.plus(Duration.ofMinutes(61 + 121)));
+        assertThat(reconciliation.reconcile()).as("unclaimed for two hours since").isEqualTo(1);
+        assertThat(queue.depth().total()).isEqualTo(5);
+    }
+
+    private String putFile() {
+        FileKey key = FileKey.create(Stream.CONTACT, "crm", "backlog", Instant.now(), UUID.randomUUID().toString(), false);
+        s3.putObject(b -> b.bucket(inbox).key(key.key()), RequestBody.fromString("{}\n"));
+        return key.key();
+    }
+
     private InboxReconciliation reconciliation(Duration announceAfter) {
+        return reconciliation(announceAfter, 100, Clock.systemUTC());
+    }
+
+    private InboxReconciliation reconciliation(Duration announceAfter, int mostPerPass, Clock clock) {
         return new InboxReconciliation(s3, inbox, new Claims(s3, lake, new Manifests(s3, lake, Json.mapper())), queue,
-                Duration.ZERO, Duration.ofSeconds(30), announceAfter, Clock.systemUTC());
+                Duration.ZERO, Duration.ofSeconds(30), announceAfter, mostPerPass, clock);
     }
 
     private List<Message> receive(int most) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 
+import io.inlet.testing.SettableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +16,7 @@ class KeyLastUseTest {
     @TempDir
     Path dir;
 
-    private final ApiKeysTest.SettableClock clock = new ApiKeysTest.SettableClock(Instant.parse("2026-03-01T10:00:00.700Z"));
+    private final SettableClock clock = new SettableClock(Instant.parse("2026-03-01T10:00:00.700Z"));
 
     @Test
     void eachInstanceWritesItsOwnFileAndTheLatestUseOfEachKeyWins() throws Exception {
