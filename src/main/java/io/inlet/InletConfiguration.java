@@ -183,7 +183,7 @@ public class InletConfiguration implements CamelConfiguration {
 
         clearScratch(settings.tempDir());
         ApiKeys keys = new ApiKeys(settings.keysFile(), clock);
-        DevTenant.createIfNoKeys(keys);
+        DevTenant.createIfNoKeys(keys, DevTenant.terminal());
         // Written by the key-last-use route every inlet.keys.last-used-interval, and once more at a graceful stop.
         KeyLastUse keyLastUse = new KeyLastUse(settings.keysFile(), InstanceId.of(settings.dataDir()), clock);
         registry.bind("keyLastUse", keyLastUse);

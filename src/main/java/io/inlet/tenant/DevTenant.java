@@ -1,11 +1,19 @@
 package io.inlet.tenant;
 
+import java.io.Console;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Optional;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** First start with no keys at all: create tenant {@code dev} so that the README quickstart needs no extra step. */
+/**
+ * A first start with no keys at all. Started from a terminal (someone trying Inlet out), it creates tenant {@code dev}
+ * so that the README quickstart needs no extra step, and shows its key there: written to the terminal, never through
+ * the log, because logs are collected and kept and a key must never reach them. Without a terminal (a service
+ * manager, a container, output piped to a file) nothing is created, and the log says how to create a key.
+ */
 public final class DevTenant {
 
     private static final Logger LOG = LoggerFactory.getLogger(DevTenant.class);
@@ -13,16 +21,27 @@ public final class DevTenant {
     private DevTenant() {
     }
 
-    public static void createIfNoKeys(ApiKeys keys) throws IOException {
+    /** The terminal the service was started from: none when its input or output is not one. */
+    public static Optional<PrintWriter> terminal() {
+        Console console = System.console();
+        return console == null ? Optional.empty() : Optional.of(console.writer());
+    }
+
+    public static void createIfNoKeys(ApiKeys keys, Optional<PrintWriter> terminal) throws IOException {
         if (!keys.isEmpty()) {
             return;
         }
+        if (terminal.isEmpty()) {
+            LOG.warn("No API keys exist, so every request is refused (401) until one is created: "
+                    + "`java -jar inlet.jar keys create --tenant <id>` prints a new key (a running service accepts it at once)");
+            return;
+        }
         ApiKeys.Minted minted = keys.create("dev");
-        // The one deliberate exception to "keys never reach a log": the operator needs this key once and
-        // has no other way to learn it; only its hash is kept.
-        LOG.warn("""
-                No API keys existed, so tenant 'dev' was created. Its API key is shown only this once \
-                (only its hash is stored); mint others with `java -jar target/inlet.jar keys create --tenant <id>`:
-                    {}""", minted.key());
+        LOG.warn("No API keys existed, so tenant 'dev' was created; its key is shown on the terminal, not in the log "
+                + "(only its hash is stored)");
+        PrintWriter out = terminal.get();
+        out.printf("%nTenant 'dev' was created. Its API key, shown only this once:%n    %s%n"
+                + "Mint others with `java -jar target/inlet.jar keys create --tenant <id>`.%n%n", minted.key());
+        out.flush();
     }
 }

@@ -9,8 +9,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletProcess;
@@ -65,28 +63,32 @@ class KeysCommandIT {
         assertThat(Files.readString(fromEnv.resolve("api-keys.json"))).contains("env-tenant");
     }
 
+    /** Started by a test, the service has no terminal: as under a service manager or in a container. */
     @Test
-    void aFirstStartWithoutKeysCreatesTheDevTenantAndShowsItsKeyOnce() throws Exception {
+    void aFirstStartWithoutKeysAndWithoutATerminalCreatesNoTenantAndSaysHowToCreateAKey() throws Exception {
         Map<String, String> settings = Map.of(
                 "inlet.data-dir", dataDir.toString(),
                 "camel.server.port", String.valueOf(InletApp.freePort()),
                 "inlet.s3.embedded.port", String.valueOf(InletApp.freePort()),
                 "inlet.dropfolder.dir", dataDir.resolve("drop").toString());
-        String key;
         try (InletProcess service = InletProcess.start(settings, "256m")) {
-            Matcher shown = Pattern.compile("tenant 'dev' was created.*?\\n\\s+(inlet_\\S+)", Pattern.DOTALL)
-                    .matcher(service.log());
-            assertThat(shown.find()).as(service.log()).isTrue();
-            key = shown.group(1);
-            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://localhost:" + settings.get("camel.server.port") + "/ingestion/upload-json"))
-                    .header("x-api-key", key).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(ACCOUNT)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(service.log()).contains("No API keys exist").contains("keys create --tenant")
+                    .doesNotContain("was created");
+            assertThat(upload(settings, "inlet_not-a-key").statusCode()).isEqualTo(401);
+
+            // a key created while it runs is accepted at once
+            String key = InletProcess.createKey(settings, "first");
+            HttpResponse<String> response = upload(settings, key);
             assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.body()).contains("tenant=dev/");
+            assertThat(response.body()).contains("tenant=first/");
+            assertThat(service.log()).doesNotContain(key);
         }
-        try (InletProcess again = InletProcess.start(settings, "256m")) {
-            assertThat(again.log()).doesNotContain("was created").doesNotContain(key);
-        }
+    }
+
+    private static HttpResponse<String> upload(Map<String, String> settings, String key) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + settings.get("camel.server.port") + "/ingestion/upload-json"))
+                .header("x-api-key", key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(ACCOUNT)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }
