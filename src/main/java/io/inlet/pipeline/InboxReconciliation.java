@@ -32,21 +32,26 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * write that failed) are freed here once they are older than the claim grace: the batch is abandoned
  * ({@link Manifests#abandon}), and its files count as unclaimed, to be claimed again.
  *
- * <p>Bounded whatever the inbox holds: a pass keeps at most {@code mostPerPass} files to announce (the oldest; the
- * rest wait for the next pass), not the listing. A file it announced has a message on the queue: it is not announced
- * again until it has stayed unclaimed for {@code announceAfter} more, twice as long after each announcement (up to
- * 512 times), so a backlog deeper than that is not announced over and over (each copy is a message to receive and a
- * claim to try). It remembers up to twice {@code mostPerPass} such files; past that, one may be announced again
- * sooner.
+ * <p>Bounded whatever the inbox holds: a pass keeps at most {@code mostPerPass} files to announce, not the listing, and
+ * announces no more (the rest at the next passes). A file it announced lately is taken to have its message on the
+ * queue: it goes after the others when the queue holds fewer messages than unclaimed files (so the next pass
+ * announces others), and is not announced for waiting long until it has stayed unclaimed for {@code announceAfter}
+ * more, twice as long after each announcement up to eight times, so a backlog deeper than that is not announced over
+ * and over (each copy is a message to receive and a claim to try). What it remembers is forgotten when the file's
+ * claim is freed (a batch took the message, then died before sealing), and a queue emptied or purged (fewer messages
+ * than unclaimed files) has them announced again at once. It remembers up to twice {@code mostPerPass} files; past
+ * that, one may be announced again sooner.
  */
 public final class InboxReconciliation {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxReconciliation.class);
     /** Unroutable objects remembered as reported (each is logged once); past this, no more are logged. */
     private static final int UNROUTABLE_REPORTED = 10_000;
-    /** Oldest first; then by key, as S3 dates objects to the second (or millisecond). */
-    private static final Comparator<Unclaimed> OLDEST_FIRST = Comparator.comparing(Unclaimed::written)
-            .thenComparing(Unclaimed::key);
+    /** Files not announced lately first, then the oldest first; then by key, as S3 dates objects to the second. */
+    private static final Comparator<Unclaimed> FIRST_TO_ANNOUNCE = Comparator.comparing(Unclaimed::announcedLately)
+            .thenComparing(Unclaimed::written).thenComparing(Unclaimed::key);
+    /** Announced again after announceAfter, then twice, four and eight times as long. */
+    private static final int MOST_DOUBLINGS = 3;
 
     private final S3Client s3;
     private final String inboxBucket;
@@ -60,11 +65,11 @@ public final class InboxReconciliation {
     private Set<String> reportedUnroutable = new HashSet<>();
     /** Files this reconciliation announced that were unclaimed at its last pass, and until when they count as announced. */
     private Map<String, Announced> announced = new HashMap<>();
-    private boolean first = true;
+    private boolean firstPass = true;
     private boolean unreachable;
 
     /** An unclaimed file, as much of the listing as a pass keeps. */
-    private record Unclaimed(String key, long size, Instant written) {
+    private record Unclaimed(String key, long size, Instant written, boolean announcedLately) {
     }
 
     /** A file announced {@code times} times; announced again only after {@code until}. */
@@ -75,7 +80,7 @@ public final class InboxReconciliation {
      * @param minAge        a later pass leaves files younger than this to their messages
      * @param claimGrace    claims of batches never sealed are freed after this
      * @param announceAfter a file unclaimed this long is announced whatever the queue holds
-     * @param mostPerPass   files announced in one pass at most (the oldest first)
+     * @param mostPerPass   files announced in one pass at most
      */
     public InboxReconciliation(S3Client s3, String inboxBucket, Claims claims, WorkQueue queue, Duration minAge,
             Duration claimGrace, Duration announceAfter, int mostPerPass, Clock clock) {
@@ -112,11 +117,11 @@ public final class InboxReconciliation {
         Instant now = clock.instant();
         Map<String, Instant> claimed = claims.claimed();
         Set<String> free = claims.free(claimed, now.minus(claimGrace));
-        Instant bornBefore = first ? now : now.minus(minAge);
+        Instant bornBefore = firstPass ? now : now.minus(minAge);
         Instant longWaiting = now.minus(announceAfter);
         long unclaimed = 0;
-        // the oldest candidates, the youngest of them first out when an older one comes
-        PriorityQueue<Unclaimed> oldest = new PriorityQueue<>(OLDEST_FIRST.reversed());
+        // the first candidates to announce, the last of them out when one before it comes
+        PriorityQueue<Unclaimed> first = new PriorityQueue<>(FIRST_TO_ANNOUNCE.reversed());
         Map<String, Announced> stillAnnounced = new HashMap<>();
         Set<String> unroutable = new HashSet<>();
         for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket)).contents()) {
@@ -134,37 +139,37 @@ public final class InboxReconciliation {
                 continue;
             }
             unclaimed++;
-            Announced before = announced.get(key);
+            // a freed claim: a batch took the file's message (and died before sealing), whoever announced it
+            Announced before = free.contains(key) ? null : announced.get(key);
             if (before != null) {
                 stillAnnounced.put(key, before);
-                if (now.isBefore(before.until())) {
-                    continue; // its message is on the queue
-                }
             }
             if (!object.lastModified().isAfter(bornBefore)) {
-                oldest.add(new Unclaimed(key, object.size(), object.lastModified()));
-                if (oldest.size() > mostPerPass) {
-                    oldest.poll();
+                first.add(new Unclaimed(key, object.size(), object.lastModified(),
+                        before != null && now.isBefore(before.until())));
+                if (first.size() > mostPerPass) {
+                    first.poll();
                 }
             }
         }
-        first = false;
+        firstPass = false;
         reportedUnroutable = unroutable;
         announced = stillAnnounced; // the others were claimed, or left the inbox
-        if (oldest.isEmpty()) {
+        if (first.isEmpty()) {
             return 0;
         }
         // A backlog is not a lost message: as many unclaimed files as the queue holds messages are taken to have
-        // theirs (announcing them again would double the backlog and the work of taking it). The rest, the oldest
-        // first, are announced; and any file unclaimed for announceAfter, whatever the queue holds (duplicate
-        // messages, from notifications and the service's own announcements both, would otherwise hide a loss).
+        // theirs (announcing them again would double the backlog and the work of taking it). The rest are announced,
+        // those not announced lately and the oldest first; and any file unclaimed for announceAfter, whatever the
+        // queue holds (duplicate messages, from notifications and the service's own announcements both, would
+        // otherwise hide a loss), unless announced lately.
         long depth = queue.depth().total();
         long missing = Math.max(0, unclaimed - depth);
-        List<Unclaimed> candidates = new ArrayList<>(oldest);
-        candidates.sort(OLDEST_FIRST);
+        List<Unclaimed> candidates = new ArrayList<>(first);
+        candidates.sort(FIRST_TO_ANNOUNCE);
         List<InboxFile> unannounced = new ArrayList<>();
         for (Unclaimed file : candidates) {
-            if (unannounced.size() < missing || file.written().isBefore(longWaiting)) {
+            if (unannounced.size() < missing || !file.announcedLately() && file.written().isBefore(longWaiting)) {
                 unannounced.add(new InboxFile(file.key(), file.size()));
             }
         }
@@ -180,8 +185,8 @@ public final class InboxReconciliation {
                 continue; // past what it remembers: announced again at a later pass, a duplicate message
             }
             int times = before == null ? 1 : before.times() + 1;
-            announced.put(file.key(), new Announced(now.plus(announceAfter.multipliedBy(1L << Math.min(times - 1, 9))),
-                    times));
+            announced.put(file.key(), new Announced(
+                    now.plus(announceAfter.multipliedBy(1L << Math.min(times - 1, MOST_DOUBLINGS))), times));
         }
         LOG.info("Inbox reconciliation: announced {} file(s) no message had brought ({} unclaimed, {} message(s) on the "
                 + "queue)", unannounced.size(), unclaimed, depth);

@@ -186,6 +186,35 @@ class QueueBacklogTest {
         assertThat(queue.depth().total()).isEqualTo(5);
     }
 
+    @Test
+    void whatItRemembersCountsForNothingOnceTheMessageIsGone() {
+        String key = putFile();
+        Instant start = Instant.now().plus(Duration.ofHours(2));
+        SettableClock clock = new SettableClock(start);
+        Claims claims = new Claims(s3, lake, new Manifests(s3, lake, Json.mapper()));
+        InboxReconciliation reconciliation = new InboxReconciliation(s3, inbox, claims, queue, Duration.ZERO,
+                Duration.ofSeconds(30), Duration.ofHours(1), 100, clock);
+        assertThat(reconciliation.reconcile()).isEqualTo(1);
+
+        // a batch took the message and died before sealing: its claim is freed after the grace, and the file announced
+        // although announced five minutes ago
+        assertThat(claims.claim(key, BatchManifest.newId(start))).isTrue();
+        purgeQueue();
+        clock.set(start.plus(Duration.ofMinutes(5)));
+        assertThat(reconciliation.reconcile()).as("claim freed").isEqualTo(1);
+
+        // the queue emptied (restarted, purged): the message announced five minutes ago is gone too
+        purgeQueue();
+        clock.set(start.plus(Duration.ofMinutes(10)));
+        assertThat(reconciliation.reconcile()).as("queue emptied").isEqualTo(1);
+        assertThat(queue.depth().total()).isEqualTo(1);
+    }
+
+    private void purgeQueue() {
+        sqs.purgeQueue(b -> b.queueUrl(url));
+        Await.until("the queue purged", Duration.ofSeconds(10), () -> queue.depth().total() == 0);
+    }
+
     private String putFile() {
         FileKey key = FileKey.create(Stream.CONTACT, "crm", "backlog", Instant.now(), UUID.randomUUID().toString(), false);
         s3.putObject(b -> b.bucket(inbox).key(key.key()), RequestBody.fromString("{}\n"));

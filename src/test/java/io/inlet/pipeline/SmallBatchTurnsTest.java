@@ -183,6 +183,17 @@ class SmallBatchTurnsTest {
         assertThat(turns.poll()).isNull();
         Completions.run(batches.get("a1"));
         assertThat(name(turns.poll())).isEqualTo("a6");
+
+        // gathered files leave with their batches: their room is free, and announced again they wait anew
+        SmallBatchTurns small = turns(1, 2);
+        small.put(gathered("c", "c1", "c2"));
+        assertThat(small.hasRoom()).isFalse();
+        small.clear();
+        assertThat(small.hasRoom()).isTrue();
+        Exchange again = gathered("c", "c1");
+        small.put(again);
+        assertThat(small.poll()).isSameAs(again);
+        assertThat(small.hasRoom()).isTrue();
     }
 
     /** The Camel side: a worker's batch ends, passed on to another queue or stopped by force, and gives its place back. */
