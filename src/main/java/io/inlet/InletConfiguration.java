@@ -241,7 +241,7 @@ public class InletConfiguration implements CamelConfiguration {
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
                 settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters, limits);
         PresignedUploads presignedUploads = new PresignedUploads(S3Clients.presigner(settings), buckets,
-                statuses, settings.uploadUrlExpiry(), clock, uploadExpiry);
+                statuses, settings.uploadUrlExpiry(), settings.uploadMaxPending(), clock, uploadExpiry);
         registry.bind("presignedUploads", presignedUploads);
         registry.bind("uploadConfirmation", confirmation);
         registry.bind("uploadExpiry", uploadExpiry);

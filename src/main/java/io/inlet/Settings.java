@@ -44,6 +44,7 @@ public record Settings(
         long uploadMaxBytes,
         Duration uploadUrlExpiry,
         Duration uploadExpiryGrace,
+        int uploadMaxPending,
         Pipeline pipeline,
         Queue queue,
         Path dropFolderDir,
@@ -237,6 +238,7 @@ public record Settings(
                 uploadMaxBytes,
                 Duration.parse(r.require("inlet.upload.url-expiry")),
                 Duration.parse(r.require("inlet.upload.expiry-grace")),
+                Math.toIntExact(r.positive("inlet.upload.max-pending")),
                 new Pipeline(
                         r.longValue("inlet.lake.part.max-records"),
                         r.longValue("inlet.lake.part.max-bytes"),

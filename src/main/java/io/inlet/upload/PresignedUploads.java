@@ -4,8 +4,10 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
 import io.inlet.api.JsonRequests;
 import io.inlet.schema.Stream;
@@ -31,10 +33,13 @@ public final class PresignedUploads {
     private final Duration expiry;
     private final Clock clock;
     private final UploadExpiry pending;
+    private final int maxPending;
 
+    /** @param maxPending upload URLs a tenant may hold that are neither confirmed nor expired */
     public PresignedUploads(S3Presigner presigner, Buckets buckets,
-            StatusStore statuses, Duration expiry, Clock clock, UploadExpiry pending) {
+            StatusStore statuses, Duration expiry, int maxPending, Clock clock, UploadExpiry pending) {
         this.pending = pending;
+        this.maxPending = maxPending;
         this.presigner = presigner;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -46,6 +51,15 @@ public final class PresignedUploads {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
+        // Unconfirmed uploads are stored but count against no limit until confirmed: without a bound, one tenant could
+        // fill the landing bucket with uploads it never confirms. Counted per instance between sweeps (see
+        // openUploads), so with several instances a tenant may hold up to this many on each for a while.
+        if (pending.openUploads(tenant) >= maxPending) {
+            throw new ApiException(429, "Too many open uploads: tenant '" + tenant + "' has " + maxPending
+                    + " upload URLs neither confirmed nor expired; confirm those uploads (or let them expire, "
+                    + expiry.plus(pending.grace()).toHours() + " h after their URL was made) before asking for more",
+                    List.of());
+        }
         Instant now = clock.instant();
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
 

@@ -3,6 +3,8 @@ package io.inlet.upload;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 import io.inlet.status.StatusStore;
@@ -36,6 +38,8 @@ public final class UploadExpiry {
     private final Duration grace;
     private final Clock clock;
     private final UploadLocks locks;
+    /** Open uploads per tenant (see {@link #openUploads}); tenants with none are left out. */
+    private final Map<String, Integer> open = new HashMap<>();
 
     public UploadExpiry(S3Client s3, Buckets buckets, StatusStore statuses, Duration grace, Clock clock,
             UploadLocks locks) {
@@ -47,14 +51,41 @@ public final class UploadExpiry {
         this.locks = locks;
     }
 
+    /** How long after its URL expires an unconfirmed upload does. */
+    Duration grace() {
+        return grace;
+    }
+
     /** Marks an upload as open, right after its status document (awaiting_upload) is written. */
     void opened(String fileKey) {
         s3.putObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey), RequestBody.empty());
+        FileKey.parse(fileKey).ifPresent(key -> counted(key.tenant(), 1));
+    }
+
+    /**
+     * The tenant's open uploads (URLs handed out, neither confirmed nor expired): as the last sweep counted them from
+     * the markers, all instances' together, plus and minus what this instance opened and closed since. Not asked of
+     * S3 per request: listing a prefix of the embedded S3's lake bucket takes a walk of the bucket.
+     */
+    int openUploads(String tenant) {
+        synchronized (open) {
+            return open.getOrDefault(tenant, 0);
+        }
     }
 
     /** The upload is confirmed (or refused for good): nothing left to expire. */
     void closed(String fileKey) {
         s3.deleteObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey));
+        FileKey.parse(fileKey).ifPresent(key -> counted(key.tenant(), -1));
+    }
+
+    private void counted(String tenant, int change) {
+        synchronized (open) {
+            open.compute(tenant, (t, before) -> {
+                int now = (before == null ? 0 : before) + change;
+                return now > 0 ? now : null;
+            });
+        }
     }
 
     /** True when an upload in this status may no longer be confirmed. */
@@ -66,10 +97,11 @@ public final class UploadExpiry {
                 && now.isAfter(Instant.parse(status.uploadUrlExpiresAt).plus(grace));
     }
 
-    /** The sweep (route {@code upload-expiry}): the number of uploads it expired. */
+    /** The sweep (route {@code upload-expiry}): the number of uploads it expired. Counts the open ones anew. */
     public int expire() {
         int expired = 0;
         Instant now = clock.instant();
+        Map<String, Integer> stillOpen = new HashMap<>();
         for (S3Object marker : s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(PENDING)).contents()) {
             String fileKey = marker.key().substring(PENDING.length());
             Optional<FileKey> key = FileKey.parse(fileKey);
@@ -77,14 +109,23 @@ public final class UploadExpiry {
                 closed(fileKey);
                 continue;
             }
-            if (expireOne(key.get(), now)) {
-                expired++;
+            switch (expireOne(key.get(), now)) {
+                case EXPIRED -> expired++;
+                case OPEN -> stillOpen.merge(key.get().tenant(), 1, Integer::sum);
+                case CLOSED -> { }
             }
+        }
+        // Uploads opened or closed while the sweep listed are counted as the listing saw them, until the next sweep.
+        synchronized (open) {
+            open.clear();
+            open.putAll(stillOpen);
         }
         return expired;
     }
 
-    private boolean expireOne(FileKey key, Instant now) {
+    private enum Outcome { OPEN, EXPIRED, CLOSED }
+
+    private Outcome expireOne(FileKey key, Instant now) {
         return locks.whileHeld(key, () -> {
             Optional<UploadStatus> status = statuses.read(key.key());
             if (status.isEmpty() || status.get().state != UploadState.AWAITING_UPLOAD) {
@@ -94,10 +135,10 @@ public final class UploadExpiry {
                     s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
                 }
                 closed(key.key());
-                return false;
+                return Outcome.CLOSED;
             }
             if (!isExpired(status.get(), now)) {
-                return false;
+                return Outcome.OPEN;
             }
             UploadStatus expired = status.get();
             expired.state = UploadState.EXPIRED;
@@ -108,12 +149,12 @@ public final class UploadExpiry {
             // instance that wrote "queued" first keeps its upload, and one that comes later finds "expired" (410).
             if (!statuses.writeIfUnchanged(expired)) {
                 LOG.info("Upload {} was not expired: its status changed meanwhile (confirmed on another instance?)", key);
-                return false;
+                return Outcome.CLOSED;
             }
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             closed(key.key());
             LOG.info("Upload {} expired unconfirmed", key);
-            return true;
+            return Outcome.EXPIRED;
         });
     }
 }
