@@ -1,7 +1,9 @@
 # Runtime image for Inlet. Build the jar first (mvn -B package -DskipTests), then:
 #   docker build -t inlet .
 #   docker run -p 8080:8080 -p 9000:9000 -v inlet-data:/var/lib/inlet/data -v "$PWD/dropfolder:/var/lib/inlet/dropfolder" inlet
-# The first start prints the API key of tenant "dev" in the log (docker logs <container>).
+# No tenant is created at a first start (INLET_KEYS_DEV_TENANT=false below): a container's output is its log, and
+# keys never go there. Create one in the running container: docker exec <container> java -jar /opt/inlet/inlet.jar
+# keys create --tenant acme (exec output is not the container's log).
 FROM eclipse-temurin:17-jre
 
 # curl only for the health check below.
@@ -20,6 +22,7 @@ COPY target/inlet.jar /opt/inlet/inlet.jar
 ENV INLET_DATA_DIR=/var/lib/inlet/data \
     INLET_DROPFOLDER_DIR=/var/lib/inlet/dropfolder \
     INLET_S3_EMBEDDED_HOST=0.0.0.0 \
+    INLET_KEYS_DEV_TENANT=false \
     JAVA_OPTS="-Xmx512m -XX:+ExitOnOutOfMemoryError"
 
 VOLUME ["/var/lib/inlet/data", "/var/lib/inlet/dropfolder"]

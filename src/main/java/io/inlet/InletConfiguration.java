@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -183,7 +184,7 @@ public class InletConfiguration implements CamelConfiguration {
 
         clearScratch(settings.tempDir());
         ApiKeys keys = new ApiKeys(settings.keysFile(), clock);
-        DevTenant.createIfNoKeys(keys, DevTenant.terminal());
+        DevTenant.createIfNoKeys(keys, settings.keys().devTenant() ? DevTenant.terminal() : Optional.empty());
         // Written by the key-last-use route every inlet.keys.last-used-interval, and once more at a graceful stop.
         KeyLastUse keyLastUse = new KeyLastUse(settings.keysFile(), InstanceId.of(settings.dataDir()), clock);
         registry.bind("keyLastUse", keyLastUse);

@@ -78,7 +78,7 @@ public record Settings(
     }
 
     /** The life of API keys: how long rotated keys stay accepted, how often each key's last use is written. */
-    public record Keys(Duration rotationGrace, Duration lastUsedInterval) {
+    public record Keys(Duration rotationGrace, Duration lastUsedInterval, boolean devTenant) {
     }
 
     /** Where a tenant's own limits are set: {@code inlet.limits.tenant.<tenant>.<name>}. */
@@ -293,7 +293,8 @@ public record Settings(
                 Math.toIntExact(r.positive("inlet.http.waiting-per-tenant")),
                 new Keys(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
-                        r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1))),
+                        r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1)),
+                        r.bool("inlet.keys.dev-tenant")),
                 new Metrics(
                         r.positiveDuration("inlet.metrics.queue-depth-interval"),
                         r.optional("inlet.metrics.token")),

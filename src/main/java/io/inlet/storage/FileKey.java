@@ -75,8 +75,12 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
     }
 
     public String key() {
-        return PREFIX + stream.wireName() + "/source_system=" + source + "/tenant=" + tenant + "/dt=" + dt + "/" + id
-                + "." + extension;
+        return tenantPrefix(stream, source, tenant) + "dt=" + dt + "/" + id + "." + extension;
+    }
+
+    /** What the keys of one tenant's files of a stream from one source begin with. */
+    public static String tenantPrefix(Stream stream, String source, String tenant) {
+        return PREFIX + stream.wireName() + "/source_system=" + source + "/tenant=" + tenant + "/";
     }
 
     @Override

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * A first start with no keys at all. Started from a terminal (someone trying Inlet out), it creates tenant {@code dev}
  * so that the README quickstart needs no extra step, and shows its key there: written to the terminal, never through
  * the log, because logs are collected and kept and a key must never reach them. Without a terminal (a service
- * manager, a container, output piped to a file) nothing is created, and the log says how to create a key.
+ * manager, output piped to a file), or with {@code inlet.keys.dev-tenant} off (the Docker image: a container's
+ * terminal is its log), nothing is created, and the log says how to create a key.
  */
 public final class DevTenant {
 
@@ -21,10 +22,25 @@ public final class DevTenant {
     private DevTenant() {
     }
 
-    /** The terminal the service was started from: none when its input or output is not one. */
+    /**
+     * The terminal the service was started from: none when its input or output is not one. Java 17 has no console
+     * then; from Java 22 on there is one regardless, and {@code isTerminal()} (not in Java 17, so looked up) tells.
+     */
     public static Optional<PrintWriter> terminal() {
         Console console = System.console();
-        return console == null ? Optional.empty() : Optional.of(console.writer());
+        if (console == null) {
+            return Optional.empty();
+        }
+        try {
+            if (!(Boolean) Console.class.getMethod("isTerminal").invoke(console)) {
+                return Optional.empty();
+            }
+        } catch (NoSuchMethodException java17) {
+            // a console at all means a terminal
+        } catch (ReflectiveOperationException e) {
+            return Optional.empty();
+        }
+        return Optional.of(console.writer());
     }
 
     public static void createIfNoKeys(ApiKeys keys, Optional<PrintWriter> terminal) throws IOException {

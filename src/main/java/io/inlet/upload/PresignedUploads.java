@@ -51,28 +51,34 @@ public final class PresignedUploads {
         String tenant = ApiKeyAuth.tenantOf(exchange);
         JsonNode request = JsonRequests.request(exchange);
         Stream stream = Stream.fromWireName(request.get("stream").asText()).orElseThrow();
-        // Unconfirmed uploads are stored but count against no limit until confirmed: without a bound, one tenant could
-        // fill the landing bucket with uploads it never confirms. Counted per instance between sweeps (see
-        // openUploads), so with several instances a tenant may hold up to this many on each for a while.
-        if (pending.openUploads(tenant) >= maxPending) {
-            throw new ApiException(429, "Too many open uploads: tenant '" + tenant + "' has " + maxPending
-                    + " upload URLs neither confirmed nor expired; confirm those uploads (or let them expire, "
-                    + expiry.plus(pending.grace()).toHours() + " h after their URL was made) before asking for more",
+        // Unconfirmed uploads are stored but count against no other limit until confirmed (OpenUploads).
+        if (!pending.openUploads().reserve(tenant, maxPending)) {
+            throw new ApiException(409, "Too many open uploads: tenant '" + tenant + "' holds " + maxPending
+                    + " upload URLs that are neither confirmed nor expired; confirm those uploads (an unconfirmed one "
+                    + "expires " + inWords(expiry.plus(pending.grace())) + " after its URL was made) before asking for more",
                     List.of());
         }
-        Instant now = clock.instant();
-        FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
+        try {
+            Instant now = clock.instant();
+            FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
+            String url = presigner.presignPutObject(p -> p.signatureDuration(expiry)
+                    .putObjectRequest(o -> o.bucket(buckets.landing()).key(key.key()))).url().toString();
 
-        String url = presigner.presignPutObject(p -> p.signatureDuration(expiry)
-                .putObjectRequest(o -> o.bucket(buckets.landing()).key(key.key()))).url().toString();
+            UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
+            status.createdAt = now.toString();
+            status.uploadUrlExpiresAt = now.plus(expiry).toString();
+            statuses.write(status);
+            pending.opened(key.key());
+            return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
+        } catch (RuntimeException e) {
+            pending.openUploads().release(tenant); // not handed out
+            throw e;
+        }
+    }
 
-        UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
-        status.createdAt = now.toString();
-        status.uploadUrlExpiresAt = now.plus(expiry).toString();
-        statuses.write(status);
-        pending.opened(key.key());
-
-        return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
+    private static String inWords(Duration duration) {
+        long minutes = duration.toMinutes();
+        return minutes % 60 == 0 ? minutes / 60 + " h" : minutes + " min";
     }
 
     /**

@@ -38,8 +38,7 @@ public final class UploadExpiry {
     private final Duration grace;
     private final Clock clock;
     private final UploadLocks locks;
-    /** Open uploads per tenant (see {@link #openUploads}); tenants with none are left out. */
-    private final Map<String, Integer> open = new HashMap<>();
+    private final OpenUploads open;
 
     public UploadExpiry(S3Client s3, Buckets buckets, StatusStore statuses, Duration grace, Clock clock,
             UploadLocks locks) {
@@ -49,6 +48,7 @@ public final class UploadExpiry {
         this.grace = grace;
         this.clock = clock;
         this.locks = locks;
+        this.open = new OpenUploads(s3, buckets.lake(), clock);
     }
 
     /** How long after its URL expires an unconfirmed upload does. */
@@ -56,36 +56,25 @@ public final class UploadExpiry {
         return grace;
     }
 
+    /** The tenants' open uploads, as counted here (reserved by generate-upload-url, closed here). */
+    OpenUploads openUploads() {
+        return open;
+    }
+
     /** Marks an upload as open, right after its status document (awaiting_upload) is written. */
     void opened(String fileKey) {
         s3.putObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey), RequestBody.empty());
-        FileKey.parse(fileKey).ifPresent(key -> counted(key.tenant(), 1));
-    }
-
-    /**
-     * The tenant's open uploads (URLs handed out, neither confirmed nor expired): as the last sweep counted them from
-     * the markers, all instances' together, plus and minus what this instance opened and closed since. Not asked of
-     * S3 per request: listing a prefix of the embedded S3's lake bucket takes a walk of the bucket.
-     */
-    int openUploads(String tenant) {
-        synchronized (open) {
-            return open.getOrDefault(tenant, 0);
-        }
     }
 
     /** The upload is confirmed (or refused for good): nothing left to expire. */
     void closed(String fileKey) {
-        s3.deleteObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey));
-        FileKey.parse(fileKey).ifPresent(key -> counted(key.tenant(), -1));
+        removeMarker(fileKey);
+        FileKey.parse(fileKey).ifPresent(key -> open.closed(key.tenant()));
     }
 
-    private void counted(String tenant, int change) {
-        synchronized (open) {
-            open.compute(tenant, (t, before) -> {
-                int now = (before == null ? 0 : before) + change;
-                return now > 0 ? now : null;
-            });
-        }
+    /** The sweep's own: what it finds still open is the count from then on. */
+    private void removeMarker(String fileKey) {
+        s3.deleteObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey));
     }
 
     /** True when an upload in this status may no longer be confirmed. */
@@ -102,24 +91,34 @@ public final class UploadExpiry {
         int expired = 0;
         Instant now = clock.instant();
         Map<String, Integer> stillOpen = new HashMap<>();
-        for (S3Object marker : s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(PENDING)).contents()) {
-            String fileKey = marker.key().substring(PENDING.length());
-            Optional<FileKey> key = FileKey.parse(fileKey);
-            if (key.isEmpty()) {
-                closed(fileKey);
-                continue;
+        open.listing();
+        try {
+            for (S3Object marker : s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(PENDING)).contents()) {
+                String fileKey = marker.key().substring(PENDING.length());
+                Optional<FileKey> key = FileKey.parse(fileKey);
+                if (key.isEmpty()) {
+                    removeMarker(fileKey);
+                    continue;
+                }
+                Outcome outcome;
+                try {
+                    outcome = expireOne(key.get(), now);
+                } catch (RuntimeException e) {
+                    // one upload (its status unreadable, say) holds up neither the others nor the count
+                    LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), e.getMessage());
+                    outcome = Outcome.OPEN;
+                }
+                switch (outcome) {
+                    case EXPIRED -> expired++;
+                    case OPEN -> stillOpen.merge(key.get().tenant(), 1, Integer::sum);
+                    case CLOSED -> { }
+                }
             }
-            switch (expireOne(key.get(), now)) {
-                case EXPIRED -> expired++;
-                case OPEN -> stillOpen.merge(key.get().tenant(), 1, Integer::sum);
-                case CLOSED -> { }
-            }
+        } catch (RuntimeException e) {
+            open.notListed();
+            throw e;
         }
-        // Uploads opened or closed while the sweep listed are counted as the listing saw them, until the next sweep.
-        synchronized (open) {
-            open.clear();
-            open.putAll(stillOpen);
-        }
+        open.listed(stillOpen);
         return expired;
     }
 
@@ -134,7 +133,7 @@ public final class UploadExpiry {
                 if (status.isPresent() && status.get().state == UploadState.EXPIRED) {
                     s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
                 }
-                closed(key.key());
+                removeMarker(key.key());
                 return Outcome.CLOSED;
             }
             if (!isExpired(status.get(), now)) {
@@ -152,7 +151,7 @@ public final class UploadExpiry {
                 return Outcome.CLOSED;
             }
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
-            closed(key.key());
+            removeMarker(key.key());
             LOG.info("Upload {} expired unconfirmed", key);
             return Outcome.EXPIRED;
         });

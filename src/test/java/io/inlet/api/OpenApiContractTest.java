@@ -79,6 +79,7 @@ class OpenApiContractTest {
      * upload-json's 409: it needs another request with the same Idempotency-Key still at work after 2 s (its instance
      * frozen or killed mid-request). The dry run's 500: it reads no storage, so nothing the test can take away fails it.
      */
+    private static final int OPEN_UPLOADS = 30;
     private static final Set<String> NOT_PROVOKED = Set.of("confirmUpload 409", "notifyUploadComplete 409", "metrics 403",
             "uploadJson 409", "validateUploadJson 500",
             // the parsing budget's turn not coming in time (ParsingBudgetTest)
@@ -120,6 +121,8 @@ class OpenApiContractTest {
                 Map.entry("inlet.upload.url-expiry", "PT5S"),
                 Map.entry("inlet.upload.expiry-grace", "PT0S"),
                 Map.entry("inlet.upload.max-bytes", "300"),
+                // 409 for a tenant holding 30 upload URLs neither confirmed nor expired (the test's tenants hold fewer)
+                Map.entry("inlet.upload.max-pending", String.valueOf(OPEN_UPLOADS)),
                 // 429 at the second quick request of one tenant; 413 for a body over another's bytes burst
                 Map.entry("inlet.limits.tenant." + LIMITED + ".requests-per-second", "1"),
                 Map.entry("inlet.limits.tenant." + LIMITED + ".requests-burst", "1"),
@@ -224,6 +227,13 @@ class OpenApiContractTest {
             answers(operation, app.post(path, tenant.key(), "{\"stream\":\"leads\",\"content_type\":\"text/csv\"}"), 422);
             assertThat(documentAccepts(operation, GENERATE_BODY)).isTrue();
             assertThat(documentAccepts(operation, "{\"stream\":\"leads\",\"content_type\":\"text/csv\"}")).isFalse();
+        }
+        Tenant hoarder = app.newTenant("openapi-hoarder");
+        for (int i = 0; i < OPEN_UPLOADS; i++) {
+            client.requestUrl(hoarder.key(), "contact_event");
+        }
+        for (String path : GENERATE) {
+            answers(operationOf(path), app.post(path, hoarder.key(), GENERATE_BODY), 409);
         }
     }
 
