@@ -14,6 +14,7 @@ import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -103,6 +104,8 @@ public final class UploadExpiry {
                 Outcome outcome;
                 try {
                     outcome = expireOne(key.get(), now);
+                } catch (SdkException unreachable) {
+                    throw unreachable; // S3 itself: the whole sweep next time
                 } catch (RuntimeException e) {
                     // one upload (its status unreadable, say) holds up neither the others nor the count
                     LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), e.getMessage());

@@ -39,9 +39,10 @@ class SlowUploadClientsTest {
 
     @BeforeAll
     static void start() {
-        // Every attacker admitted (no per-client or per-tenant cap), so that each one holds an upload thread: the
-        // service must keep answering anyway. Short windows keep the test quick.
+        // Every attacker admitted (no per-client or per-tenant cap, nor one on open uploads), so that each one holds
+        // an upload thread: the service must keep answering anyway. Short windows keep the test quick.
         app = InletApp.start(Map.of(
+                "inlet.upload.max-pending", String.valueOf(ATTACKERS + 10),
                 "inlet.s3.embedded.uploads.max-in-flight", String.valueOf(ATTACKERS + 10),
                 "inlet.s3.embedded.uploads.max-per-client", String.valueOf(ATTACKERS + 10),
                 "inlet.s3.embedded.uploads.max-per-tenant", String.valueOf(ATTACKERS + 10),
