@@ -238,7 +238,8 @@ public record Settings(
                 uploadMaxBytes,
                 Duration.parse(r.require("inlet.upload.url-expiry")),
                 Duration.parse(r.require("inlet.upload.expiry-grace")),
-                Math.toIntExact(r.positive("inlet.upload.max-pending")),
+                // one S3 listing a stream must see them all (1,000 keys at most)
+                r.integerBetween("inlet.upload.max-pending", 1, 1000),
                 new Pipeline(
                         r.longValue("inlet.lake.part.max-records"),
                         r.longValue("inlet.lake.part.max-bytes"),

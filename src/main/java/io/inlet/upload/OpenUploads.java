@@ -4,23 +4,27 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 import io.inlet.schema.Stream;
 import io.inlet.storage.FileKey;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * How many upload URLs each tenant holds that are neither confirmed nor expired, to keep each under a bound: an
- * unconfirmed upload is stored but counts against no other limit, so without one a tenant could fill the landing
- * bucket with files it never confirms.
+ * The upload URLs each tenant holds that are neither confirmed nor expired, to keep each under a bound: an unconfirmed
+ * upload is stored but counts against no other limit, so without one a tenant could fill the landing bucket with files
+ * it never confirms.
  *
- * <p>Counted in memory, as S3 is too slow to ask per request (listing a prefix of the embedded S3's lake bucket walks
- * the bucket): the open markers of all instances, as the expiry sweep last listed them (at start, then every
- * {@code inlet.upload.expiry-check-ms}), plus what this instance handed out and minus what it saw closed since. That
- * runs ahead of S3 when uploads are confirmed on other instances, so a tenant at the bound is counted again from S3
- * before it is refused (at most every {@link #RECHECK} a tenant); it runs behind when other instances hand out URLs,
- * so with several instances a tenant may hold up to the bound on each until the next sweep.
+ * <p>Kept in memory by file key, as S3 is too slow to ask per request (listing a prefix of the embedded S3's lake
+ * bucket walks the bucket): the open markers of all instances as the expiry sweep last found them (at start, then every
+ * {@code inlet.upload.expiry-check-ms}), with the uploads this instance opened since and without those it saw closed,
+ * plus the URLs being made right now. Uploads closed on other instances stay counted until the next sweep, so a tenant
+ * at the bound has its markers listed again before it is refused (at most every {@link #RECHECK} a tenant); uploads
+ * opened on other instances are not counted until the next sweep, so with several instances a tenant may hold up to
+ * the bound on each until then.
  */
 final class OpenUploads {
 
@@ -30,9 +34,13 @@ final class OpenUploads {
     private final S3Client s3;
     private final String lakeBucket;
     private final Clock clock;
-    private final Map<String, Integer> open = new HashMap<>();
-    /** While the sweep lists: what changed meanwhile, to add to what it finds. */
-    private Map<String, Integer> sinceListing;
+    /** Open uploads by tenant: their file keys. */
+    private final Map<String, Set<String>> open = new HashMap<>();
+    /** URLs being made (reserved, their marker not written yet), by tenant. */
+    private final Map<String, Integer> making = new HashMap<>();
+    /** While the sweep lists: the uploads opened (file key to tenant) and closed meanwhile, seen by it or not. */
+    private Map<String, String> openedWhileListing;
+    private Set<String> closedWhileListing;
     private final Map<String, Instant> checkedAt = new HashMap<>();
 
     OpenUploads(S3Client s3, String lakeBucket, Clock clock) {
@@ -41,12 +49,15 @@ final class OpenUploads {
         this.clock = clock;
     }
 
-    /** One more open upload for the tenant, if it holds fewer than {@code most}; {@link #release} it if not handed out. */
+    /**
+     * One more upload URL for the tenant, if it holds fewer than {@code most}: then {@link #opened} once its marker is
+     * written, or {@link #released} if no URL is made after all.
+     */
     boolean reserve(String tenant, int most) {
         Instant now = clock.instant();
         synchronized (this) {
-            if (open.getOrDefault(tenant, 0) < most) {
-                change(tenant, 1);
+            if (count(tenant) < most) {
+                making.merge(tenant, 1, Integer::sum);
                 return true;
             }
             Instant checked = checkedAt.get(tenant);
@@ -55,72 +66,84 @@ final class OpenUploads {
             }
             checkedAt.put(tenant, now);
         }
-        int listed = listed(tenant, most);
+        Set<String> listed = listed(tenant, most);
         synchronized (this) {
-            int counted = open.getOrDefault(tenant, 0);
-            if (listed < counted) {
-                change(tenant, listed - counted); // closed elsewhere since the sweep
-            }
-            if (open.getOrDefault(tenant, 0) < most) {
-                change(tenant, 1);
+            // what S3 holds now (an upload opened here while it listed may be missed, until the next sweep)
+            open.put(tenant, listed);
+            if (count(tenant) < most) {
+                making.merge(tenant, 1, Integer::sum);
                 return true;
             }
             return false;
         }
     }
 
-    /** A reserved upload that was not handed out after all. */
-    synchronized void release(String tenant) {
-        change(tenant, -1);
+    /** The reserved URL was made: its marker is written. */
+    synchronized void opened(String tenant, String fileKey) {
+        released(tenant);
+        open.computeIfAbsent(tenant, t -> new HashSet<>()).add(fileKey);
+        if (openedWhileListing != null) {
+            openedWhileListing.put(fileKey, tenant);
+        }
     }
 
-    /** An upload of the tenant was confirmed, refused for good or expired. */
-    synchronized void closed(String tenant) {
-        change(tenant, -1);
+    /** The reserved URL was not made. */
+    synchronized void released(String tenant) {
+        making.computeIfPresent(tenant, (t, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** The upload was confirmed or refused for good (on this instance; one it does not count changes nothing). */
+    synchronized void closed(String tenant, String fileKey) {
+        Set<String> keys = open.get(tenant);
+        if (keys != null && keys.remove(fileKey) && keys.isEmpty()) {
+            open.remove(tenant);
+        }
+        if (closedWhileListing != null) {
+            closedWhileListing.add(fileKey);
+        }
     }
 
     synchronized int count(String tenant) {
-        return open.getOrDefault(tenant, 0);
+        Set<String> keys = open.get(tenant);
+        return (keys == null ? 0 : keys.size()) + making.getOrDefault(tenant, 0);
     }
 
     /** The sweep starts listing the open markers. */
     synchronized void listing() {
-        sinceListing = new HashMap<>();
+        openedWhileListing = new HashMap<>();
+        closedWhileListing = new HashSet<>();
     }
 
-    /** The sweep listed these still open: with what changed while it listed, the counts from now on. */
-    synchronized void listed(Map<String, Integer> stillOpen) {
-        Map<String, Integer> changed = sinceListing == null ? Map.of() : sinceListing;
-        sinceListing = null;
+    /** The sweep found these open (by tenant): with those opened and without those closed while it listed, the uploads. */
+    synchronized void listed(Map<String, Set<String>> stillOpen) {
+        Map<String, String> opened = openedWhileListing == null ? Map.of() : openedWhileListing;
+        Set<String> closed = closedWhileListing == null ? Set.of() : closedWhileListing;
         open.clear();
-        stillOpen.forEach((tenant, count) -> change(tenant, count));
-        changed.forEach((tenant, count) -> change(tenant, count));
+        stillOpen.forEach((tenant, keys) -> open.computeIfAbsent(tenant, t -> new HashSet<>()).addAll(keys));
+        opened.forEach((key, tenant) -> open.computeIfAbsent(tenant, t -> new HashSet<>()).add(key));
+        open.values().forEach(keys -> keys.removeAll(closed));
+        open.values().removeIf(Set::isEmpty);
+        openedWhileListing = null;
+        closedWhileListing = null;
         checkedAt.clear();
     }
 
-    /** The sweep failed: the counts go on as they were. */
+    /** The sweep failed: the uploads go on as they were. */
     synchronized void notListed() {
-        sinceListing = null;
+        openedWhileListing = null;
+        closedWhileListing = null;
     }
 
-    private void change(String tenant, int by) {
-        open.compute(tenant, (t, before) -> {
-            int now = (before == null ? 0 : before) + by;
-            return now > 0 ? now : null;
-        });
-        if (sinceListing != null) {
-            sinceListing.merge(tenant, by, Integer::sum);
-        }
-    }
-
-    /** The tenant's open markers in S3, up to {@code most}: one listing a stream (the tenant comes after the stream). */
-    private int listed(String tenant, int most) {
-        int listed = 0;
+    /** The tenant's open markers in S3 (file keys), up to {@code most}: one listing a stream (tenant after stream). */
+    private Set<String> listed(String tenant, int most) {
+        Set<String> listed = new HashSet<>();
         for (Stream stream : Stream.values()) {
             String prefix = UploadExpiry.PENDING + FileKey.tenantPrefix(stream, FileKey.SOURCE_API, tenant);
-            listed += s3.listObjectsV2(b -> b.bucket(lakeBucket).prefix(prefix).maxKeys(most)).keyCount();
-            if (listed >= most) {
-                return most;
+            for (S3Object marker : s3.listObjectsV2(b -> b.bucket(lakeBucket).prefix(prefix).maxKeys(most)).contents()) {
+                listed.add(marker.key().substring(UploadExpiry.PENDING.length()));
+            }
+            if (listed.size() >= most) {
+                break;
             }
         }
         return listed;

@@ -58,22 +58,22 @@ public final class PresignedUploads {
                     + "expires " + inWords(expiry.plus(pending.grace())) + " after its URL was made) before asking for more",
                     List.of());
         }
+        Instant now = clock.instant();
+        FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
+        String url;
         try {
-            Instant now = clock.instant();
-            FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
-            String url = presigner.presignPutObject(p -> p.signatureDuration(expiry)
+            url = presigner.presignPutObject(p -> p.signatureDuration(expiry)
                     .putObjectRequest(o -> o.bucket(buckets.landing()).key(key.key()))).url().toString();
-
             UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
             status.createdAt = now.toString();
             status.uploadUrlExpiresAt = now.plus(expiry).toString();
             statuses.write(status);
-            pending.opened(key.key());
-            return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
+            pending.opened(key);
         } catch (RuntimeException e) {
-            pending.openUploads().release(tenant); // not handed out
+            pending.openUploads().released(tenant); // no URL made
             throw e;
         }
+        return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
     }
 
     private static String inWords(Duration duration) {

@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 import io.inlet.status.StatusStore;
 import io.inlet.status.UploadState;
@@ -17,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -63,14 +66,15 @@ public final class UploadExpiry {
     }
 
     /** Marks an upload as open, right after its status document (awaiting_upload) is written. */
-    void opened(String fileKey) {
-        s3.putObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey), RequestBody.empty());
+    void opened(FileKey key) {
+        s3.putObject(b -> b.bucket(buckets.lake()).key(PENDING + key.key()), RequestBody.empty());
+        open.opened(key.tenant(), key.key());
     }
 
     /** The upload is confirmed (or refused for good): nothing left to expire. */
     void closed(String fileKey) {
         removeMarker(fileKey);
-        FileKey.parse(fileKey).ifPresent(key -> open.closed(key.tenant()));
+        FileKey.parse(fileKey).ifPresent(key -> open.closed(key.tenant(), key.key()));
     }
 
     /** The sweep's own: what it finds still open is the count from then on. */
@@ -91,7 +95,7 @@ public final class UploadExpiry {
     public int expire() {
         int expired = 0;
         Instant now = clock.instant();
-        Map<String, Integer> stillOpen = new HashMap<>();
+        Map<String, Set<String>> stillOpen = new HashMap<>();
         open.listing();
         try {
             for (S3Object marker : s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(PENDING)).contents()) {
@@ -104,8 +108,15 @@ public final class UploadExpiry {
                 Outcome outcome;
                 try {
                     outcome = expireOne(key.get(), now);
+                } catch (S3Exception refused) {
+                    if (refused.statusCode() >= 500) {
+                        throw refused; // S3 itself: the whole sweep next time
+                    }
+                    // this upload's objects only (access denied, say): the others go on
+                    LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), refused.getMessage());
+                    outcome = Outcome.OPEN;
                 } catch (SdkException unreachable) {
-                    throw unreachable; // S3 itself: the whole sweep next time
+                    throw unreachable; // S3 unreachable: the whole sweep next time
                 } catch (RuntimeException e) {
                     // one upload (its status unreadable, say) holds up neither the others nor the count
                     LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), e.getMessage());
@@ -113,7 +124,7 @@ public final class UploadExpiry {
                 }
                 switch (outcome) {
                     case EXPIRED -> expired++;
-                    case OPEN -> stillOpen.merge(key.get().tenant(), 1, Integer::sum);
+                    case OPEN -> stillOpen.computeIfAbsent(key.get().tenant(), t -> new HashSet<>()).add(key.get().key());
                     case CLOSED -> { }
                 }
             }
