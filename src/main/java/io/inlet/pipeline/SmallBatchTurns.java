@@ -3,8 +3,10 @@ package io.inlet.pipeline;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 import org.apache.camel.Exchange;
@@ -95,16 +97,16 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
             Batch last = line == null ? null : line.peekLast();
             Batch into = last != null && last.gathered != null ? last : null;
             Batch waitingAlready = null;
-            Map<String, Long> fresh = new HashMap<>();
+            Set<String> fresh = new HashSet<>();
+            long freshBytes = 0;
             for (Announced each : announced) {
                 Batch holder = waiting.get(each.file().key());
                 if (holder != null) {
                     waitingAlready = holder;
-                } else {
-                    fresh.putIfAbsent(each.file().key(), Math.max(0, each.file().size()));
+                } else if (fresh.add(each.file().key())) {
+                    freshBytes += Math.max(0, each.file().size());
                 }
             }
-            long freshBytes = fresh.values().stream().mapToLong(Long::longValue).sum();
             Batch batch;
             if (fresh.isEmpty()) {
                 batch = waitingAlready;
