@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import io.inlet.Json;
 import io.inlet.testing.Await;
@@ -20,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A tenant holds at most inlet.upload.max-pending upload URLs neither confirmed nor expired (uploads it never confirms
  * would otherwise fill the landing bucket, counted against no limit): one more is refused with 409 saying why, other
- * tenants are not held back, a confirmed upload no longer counts, and the count survives a restart (it is what S3
- * holds).
+ * tenants are not held back, requests at once get no more than the bound between them, a confirmed upload no longer
+ * counts, and the count survives a restart (it is what S3 holds).
  */
 class OpenUploadsPerTenantTest {
 
@@ -45,6 +51,24 @@ class OpenUploadsPerTenantTest {
             assertThat(Json.mapper().readTree(refused.body()).get("message").asText())
                     .contains("tenant '" + hoarder.id() + "' holds 3 upload URLs that are neither confirmed nor expired");
             assertThat(requestUrl(app, other).statusCode()).as("another tenant").isEqualTo(200);
+
+            // Requests at once do not all pass the check: exactly the bound gets URLs
+            Tenant rush = app.newTenant("rush");
+            ExecutorService senders = Executors.newFixedThreadPool(12);
+            try {
+                List<Future<Integer>> answers = new ArrayList<>();
+                for (int i = 0; i < 12; i++) {
+                    answers.add(senders.submit(() -> requestUrl(app, rush).statusCode()));
+                }
+                List<Integer> codes = new ArrayList<>();
+                for (Future<Integer> answer : answers) {
+                    codes.add(answer.get(30, TimeUnit.SECONDS));
+                }
+                assertThat(codes).filteredOn(code -> code == 200).hasSize(3);
+                assertThat(codes).filteredOn(code -> code == 409).hasSize(9);
+            } finally {
+                senders.shutdownNow();
+            }
 
             assertThat(client.confirm(hoarder.key(), uploaded.fileKey()).statusCode()).isEqualTo(200);
             assertThat(requestUrl(app, hoarder).statusCode()).as("after a confirmation").isEqualTo(200);
