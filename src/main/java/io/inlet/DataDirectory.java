@@ -28,6 +28,14 @@ final class DataDirectory {
         if (settings.embeddedS3() || Files.isDirectory(settings.embeddedS3Dir())) {
             dirs.add(settings.embeddedS3Dir());
         }
+        ownerOnly(dirs, settings.dataDir() + " and its s3 and tmp folders");
+    }
+
+    /**
+     * Creates the folders if missing and makes them owner-only (a warning where the file system cannot), at every
+     * start: also the folders of an earlier version that made them with the default mode.
+     */
+    static void ownerOnly(List<Path> dirs, String what) throws IOException {
         for (Path dir : dirs) {
             Files.createDirectories(dir);
         }
@@ -36,9 +44,9 @@ final class DataDirectory {
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             }
         } catch (UnsupportedOperationException | IOException e) {
-            LOG.warn("Could not make {} and its s3 and tmp folders owner-only ({}): other local users may be able to"
-                    + " read tenants' data there unless the file system's own access control keeps them out",
-                    settings.dataDir(), e instanceof UnsupportedOperationException ? "not a POSIX file system" : e);
+            LOG.warn("Could not make {} owner-only ({}): other local users may be able to read tenants' data there"
+                    + " unless the file system's own access control keeps them out",
+                    what, e instanceof UnsupportedOperationException ? "not a POSIX file system" : e);
         }
     }
 }

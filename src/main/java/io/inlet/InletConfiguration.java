@@ -38,7 +38,7 @@ import io.inlet.metrics.BacklogProbeRoute;
 import io.inlet.metrics.IngestMeters;
 import io.inlet.metrics.MeterRegistries;
 import io.inlet.metrics.S3CallTimer;
-import io.inlet.metrics.ScrapeAccess;
+import io.inlet.metrics.ObserveAccess;
 import io.inlet.schema.RecordValidator;
 import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
@@ -281,6 +281,9 @@ public class InletConfiguration implements CamelConfiguration {
                 pipeline.retryDelay(), clock, ingestMeters));
 
         Files.createDirectories(settings.dropFolderDir());
+        // Taken and refused files keep their own mode as they move there: the folders keep other local users out
+        DataDirectory.ownerOnly(DropFolderIntake.ownFolders(settings.dropFolderDir()),
+                "the drop folder's .done and .error folders");
         DropFolderFilter dropFolderFilter = new DropFolderFilter();
         registry.bind("dropFolderFilter", dropFolderFilter);
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
@@ -307,7 +310,7 @@ public class InletConfiguration implements CamelConfiguration {
                     ApiKeyGate.install(context, router, Integer.MIN_VALUE + 2, keys, errorResponses);
                     HttpErrorPages.install(router, maxBodySize, errorResponses);
                     ConsolePages.install(router, presignedUploads.uploadOrigin());
-                    ScrapeAccess.install(context, settings.metrics().scrapeToken(), errorResponses);
+                    ObserveAccess.install(context, settings.metrics().scrapeToken(), errorResponses);
                 }
             }
         });

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 import io.inlet.FileMagic;
@@ -66,6 +67,11 @@ public final class DropFolderIntake {
         this.root = root;
         this.maxBytes = maxBytes;
         this.crashPoints = crashPoints;
+    }
+
+    /** The service's own folders in the drop folder: where taken and refused files go. */
+    public static List<Path> ownFolders(Path root) {
+        return List.of(root.resolve(DONE), root.resolve(ERROR));
     }
 
     public void handOver(Exchange exchange) throws IOException {

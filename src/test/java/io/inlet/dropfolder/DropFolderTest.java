@@ -10,6 +10,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +66,9 @@ class DropFolderTest {
                 "contact_event/tenant=" + tenant.id() + "/"), "event_id"))).isEqualTo(Lake.sorted(expected));
         assertThat(folder.resolve("export.jsonl.gz")).doesNotExist();
         assertThat(app.dropFolder().resolve(".done").resolve(tenant.id()).resolve("contact_event/export.jsonl.gz")).exists();
+        // a taken file keeps its mode (here readable by all): its folder keeps other local users out
+        assertThat(Files.getPosixFilePermissions(app.dropFolder().resolve(".done")))
+                .isEqualTo(PosixFilePermissions.fromString("rwx------"));
     }
 
     @Test
@@ -114,6 +118,7 @@ class DropFolderTest {
         // the reason is written first, then the file moved beside it
         Await.until("both files in .error/", Duration.ofSeconds(30), () -> Files.exists(errors.resolve(
                 "no-such-tenant/contact_event/a.jsonl.gz")) && Files.exists(errors.resolve(tenant.id() + "/leads/b.jsonl.gz")));
+        assertThat(Files.getPosixFilePermissions(errors)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
         assertThat(Lake.partKeys(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=no-such-tenant/")).isEmpty();
         assertThat(app.s3().listObjectsV2(b -> b.bucket(app.settings().inboxBucket())
                 .prefix("data/tenants/objects/contact_event/source_system=dropfolder/tenant=no-such-tenant/")).keyCount()).isZero();

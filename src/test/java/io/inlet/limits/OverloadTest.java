@@ -3,6 +3,8 @@ package io.inlet.limits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,7 +99,9 @@ class OverloadTest {
 
     /** The inlet/backlog entry of the full health report. */
     private static JsonNode backlogHealth() {
-        HttpResponse<String> response = app.get("/observe/health?exposureLevel=full&data=true", null);
+        HttpResponse<String> response = app.send(HttpRequest.newBuilder(
+                        URI.create(app.baseUrl() + "/observe/health?exposureLevel=full&data=true"))
+                .header("Authorization", "Bearer " + InletApp.SCRAPE_TOKEN).GET().build());
         try {
             for (JsonNode check : Json.mapper().readTree(response.body()).get("checks")) {
                 if (check.get("name").asText().equals("backlog")) {

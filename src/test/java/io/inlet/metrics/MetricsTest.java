@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.UUID;
 
 import io.inlet.Json;
@@ -158,6 +159,22 @@ class MetricsTest {
                 .header("Authorization", "Bearer not-" + InletApp.SCRAPE_TOKEN).GET().build());
         assertThat(wrongToken.statusCode()).isEqualTo(401);
         assertThat(Scrape.of(app).has("jvm_threads_live_threads")).isTrue();
+    }
+
+    @Test
+    void theHealthReportsDetailsNeedTheTokenAndItsOneLineAnswerDoesNot() {
+        assertThat(app.get("/observe/health", null).body()).isEqualTo("{\"status\":\"UP\"}");
+        assertThat(app.get("/observe/health?exposureLevel=oneline", null).statusCode()).isEqualTo(200);
+        for (String details : List.of("/observe/health?exposureLevel=full&data=true", "/observe/health?data=true",
+                "/observe/health/ready?exposureLevel=default", "/observe/health?exposureLevel=oneline&exposureLevel=full")) {
+            var refused = app.get(details, null);
+            assertThat(refused.statusCode()).as(details).isEqualTo(401);
+            assertThat(refused.body()).as(details).doesNotContain("checks").doesNotContain("queueUrl");
+        }
+        var full = app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/observe/health?exposureLevel=full"))
+                .header("Authorization", "Bearer " + InletApp.SCRAPE_TOKEN).GET().build());
+        assertThat(full.statusCode()).isEqualTo(200);
+        assertThat(full.body()).contains("\"checks\"");
     }
 
     /**

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
@@ -98,7 +99,7 @@ public final class EmbeddedS3 extends ServiceSupport {
                 .build(), "upload");
         gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
                 limits.maxPerClient(), limits.maxPerTenant(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
-                limits.headerTimeout(), settings.uploadMaxBytes()));
+                limits.headerTimeout(), settings.uploadMaxBytes()), new PresignedSignatures(credentials, Clock.systemUTC()));
         int port;
         try {
             port = gateway.start(settings.embeddedS3Host(), settings.embeddedS3Port());

@@ -56,6 +56,7 @@ final class UploadGateway {
     }
 
     private final Limits limits;
+    private final PresignedSignatures signatures;
     private final UploadAdmission admission;
     private final Vertx vertx;
     private final HttpClient backend;
@@ -64,9 +65,10 @@ final class UploadGateway {
     private final Set<Upload> uploads = ConcurrentHashMap.newKeySet();
     private HttpServer server;
 
-    UploadGateway(int backendPort, Limits limits) {
+    UploadGateway(int backendPort, Limits limits, PresignedSignatures signatures) {
         this.backendPort = backendPort;
         this.limits = limits;
+        this.signatures = signatures;
         this.admission = new UploadAdmission(limits.maxInFlight(), limits.maxPerClient(), limits.maxPerTenant());
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
@@ -105,8 +107,10 @@ final class UploadGateway {
         headTimeout.headReceived(request.connection());
         request.pause();
         String method = request.method().name();
-        Optional<UploadRequestRules.Refusal> refusal = UploadRequestRules.check(method, request.path(),
-                firstValues(request.params()), firstValues(request.headers()), limits.maxPutBytes());
+        Map<String, String> query = firstValues(request.params());
+        Map<String, String> headers = firstValues(request.headers());
+        Optional<UploadRequestRules.Refusal> refusal = UploadRequestRules.check(method, request.path(), query, headers,
+                limits.maxPutBytes());
         if (refusal.isEmpty() && request.params().names().stream().anyMatch(n -> request.params().getAll(n).size() > 1)) {
             // The rules read the first value of each parameter; S3 must not be left to pick another one.
             refusal = Optional.of(new UploadRequestRules.Refusal(400, "InvalidArgument",
@@ -117,8 +121,17 @@ final class UploadGateway {
             refuse(request, refusal.get());
             return;
         }
-        String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
         boolean presignedPut = method.equals("PUT") && request.getParam("X-Amz-Signature") != null;
+        if (presignedPut) {
+            // before admission: a forged URL naming a tenant's key must not hold that tenant's slots
+            refusal = signatures.check(method, request.path(), query, headers);
+            if (refusal.isPresent()) {
+                LOG.debug("Embedded S3: refused {} {}: {}", method, request.path(), refusal.get().code());
+                refuse(request, refusal.get());
+                return;
+            }
+        }
+        String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
         String object = presignedPut ? request.path() : null;
         String tenant = presignedPut ? tenantOf(request.path()) : null;
         UploadAdmission.Verdict verdict = admission.admit(client, object, tenant);
@@ -185,8 +198,10 @@ final class UploadGateway {
             if (request.headers().contains(HttpHeaders.EXPECT)) {
                 // The backend decides whether the body is wanted (a bad signature is refused before a 2 GB body).
                 outbound.continueHandler(v -> request.response().writeContinue());
-                outbound.sendHead();
             }
+            // The head goes now, not with the first body byte: a request S3 refuses from its head alone (a forged
+            // signature it can check without the body) is answered, and its slot freed, even if no body ever comes.
+            outbound.sendHead();
             if (hasBody) {
                 uploads.add(upload);
             }

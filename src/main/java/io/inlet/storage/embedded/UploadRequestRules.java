@@ -140,7 +140,7 @@ final class UploadRequestRules {
         return slash > 0 && slash < trimmed.length() - 1;
     }
 
-    private static String first(Map<String, String> entries, String name) {
+    static String first(Map<String, String> entries, String name) {
         for (Map.Entry<String, String> entry : entries.entrySet()) {
             if (entry.getKey().equalsIgnoreCase(name)) {
                 return entry.getValue();
@@ -157,7 +157,7 @@ final class UploadRequestRules {
         return lower;
     }
 
-    private static Optional<Refusal> refuse(int status, String code, String message) {
+    static Optional<Refusal> refuse(int status, String code, String message) {
         return Optional.of(new Refusal(status, code, message));
     }
 }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One tenant's unfinished uploads hold at most its share of the embedded S3's upload slots, from however many
  * addresses they come: another tenant's upload still goes through. (Every client here is 127.0.0.1, so the
- * per-address cap is set out of the way.)
+ * per-address cap is set out of the way.) A URL naming the tenant's key without its signature takes none of them.
  */
 class UploadSlotsPerTenantTest {
 
@@ -75,5 +75,38 @@ class UploadSlotsPerTenantTest {
             }
         }
         Await.until("slots given back", Duration.ofSeconds(10), () -> embedded.uploadsInFlight() == 0);
+    }
+
+    @Test
+    void forgedUploadUrlsNamingATenantTakeNoneOfItsSlots() throws Exception {
+        // Anyone can write a URL naming a tenant's key (the tenant id is in it): the signature is what they lack
+        Tenant victim = app.newTenant("victim");
+        EmbeddedS3 embedded = app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class);
+        BulkClient.Upload upload = client.requestUrl(victim.key(), "contact_event");
+        URI forged = URI.create(upload.uploadUrl().replaceFirst("X-Amz-Signature=[0-9a-f]+",
+                "X-Amz-Signature=" + "0".repeat(64)));
+        List<Socket> unfinished = new ArrayList<>();
+        try {
+            for (int i = 0; i < PER_TENANT + 2; i++) {
+                Socket head = SlowClients.startPut(forged);
+                unfinished.add(head);
+                assertThat(SlowClients.answer(head)).startsWith("HTTP/1.1 403").contains("SignatureDoesNotMatch");
+            }
+            assertThat(embedded.uploadsInFlight()).as("slots the forged heads hold").isZero();
+            // nor a forged URL of the older signature scheme, which S3 checks from the head (no slot held waiting)
+            URI forgedV2 = URI.create(upload.uploadUrl().substring(0, upload.uploadUrl().indexOf('?'))
+                    + "?AWSAccessKeyId=someone&Expires=4102444800&Signature=AAAAAAAAAAAAAAAAAAAAAAAAAAA%3D");
+            Socket head = SlowClients.startPut(forgedV2);
+            unfinished.add(head);
+            assertThat(SlowClients.answer(head)).startsWith("HTTP/1.1 403");
+            Await.until("its slot given back", Duration.ofSeconds(5), () -> embedded.uploadsInFlight() == 0);
+
+            JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "victim", 10, 0, true);
+            assertThat(client.put(upload.uploadUrl(), file.path())).isEqualTo(200);
+        } finally {
+            for (Socket socket : unfinished) {
+                socket.close();
+            }
+        }
     }
 }

@@ -14,29 +14,53 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.main.ManagementHttpServer;
 
 /**
- * Who may read {@code GET /observe/metrics}. The metrics name tenants and how much each sends, and the port they
- * are served on is the API's, which tenants reach: with {@code inlet.metrics.token} set, a scrape must
- * carry it ({@code Authorization: Bearer …}); without it, only clients on this host that no proxy forwarded.
+ * Who may read {@code GET /observe/metrics} and the health report's details. The metrics name tenants and how much
+ * each sends, the full health report the queue's address, the drop folder's path and the backlog, and the port they
+ * are served on is the API's, which tenants reach: with {@code inlet.metrics.token} set, a request for them must
+ * carry it ({@code Authorization: Bearer …}); without it, only clients on this host that no proxy forwarded. The
+ * one-line health answer ({@code {"status":"UP"}}, what load balancers ask) stays open to all.
  */
-public final class ScrapeAccess {
+public final class ObserveAccess {
 
     private final Optional<byte[]> token;
     private final ErrorResponses responses;
 
-    private ScrapeAccess(Optional<String> token, ErrorResponses responses) {
+    private ObserveAccess(Optional<String> token, ErrorResponses responses) {
         this.token = token.map(t -> t.getBytes(StandardCharsets.UTF_8));
         this.responses = responses;
     }
 
-    /** Put in front of the metrics route once Camel has started its management server (nothing when it has none). */
+    /**
+     * Put in front of the metrics and health routes once Camel has started its management server (nothing when it
+     * has none).
+     */
     public static void install(CamelContext context, Optional<String> token, ErrorResponses responses) {
         ManagementHttpServer server = context.hasService(ManagementHttpServer.class);
-        if (server == null || server.getRouter() == null || !server.isMetricsEnabled()) {
+        if (server == null || server.getRouter() == null) {
             return;
         }
-        String path = context.resolvePropertyPlaceholders("{{camel.metrics.path}}");
-        ScrapeAccess access = new ScrapeAccess(token, responses);
-        server.getRouter().route(path).order(Integer.MIN_VALUE).handler(access::check);
+        ObserveAccess access = new ObserveAccess(token, responses);
+        if (server.isMetricsEnabled()) {
+            server.getRouter().route(context.resolvePropertyPlaceholders("{{camel.metrics.path}}"))
+                    .order(Integer.MIN_VALUE).handler(access::check);
+        }
+        if (server.isHealthCheckEnabled()) {
+            String health = server.getHealthPath();
+            for (String path : List.of(health, health + "/*")) {
+                server.getRouter().route(path).order(Integer.MIN_VALUE).handler(access::checkDetails);
+            }
+        }
+    }
+
+    /** Camel answers with more than the one-line status whenever the query asks (exposureLevel, data). */
+    private void checkDetails(RoutingContext ctx) {
+        boolean oneLine = ctx.queryParams().names().stream().allMatch(name -> name.equals("exposureLevel"))
+                && ctx.queryParams().getAll("exposureLevel").stream().allMatch("oneline"::equals);
+        if (oneLine) {
+            ctx.next();
+        } else {
+            check(ctx);
+        }
     }
 
     private void check(RoutingContext ctx) {
@@ -49,12 +73,12 @@ public final class ScrapeAccess {
                 return;
             }
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
-            refuse(ctx, 401, "Metrics need the token: Authorization: Bearer <inlet.metrics.token>");
+            refuse(ctx, 401, "Metrics and health details need the token: Authorization: Bearer <inlet.metrics.token>");
         } else if (isLocal(ctx)) {
             ctx.next();
         } else {
-            refuse(ctx, 403, "Metrics are served to this host only; set inlet.metrics.token to scrape them "
-                    + "from elsewhere");
+            refuse(ctx, 403, "Metrics and health details are served to this host only; set inlet.metrics.token to"
+                    + " read them from elsewhere");
         }
     }
 
