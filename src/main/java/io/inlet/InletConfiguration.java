@@ -215,7 +215,7 @@ public class InletConfiguration implements CamelConfiguration {
         Settings.Pipeline pipeline = settings.pipeline();
         UploadJson uploadJson = new UploadJson(json, validator, clock, ingestMeters, new PartsAllowance(
                 pipeline.freePartsPerFile(), pipeline.recordsPerExtraPart(),
-                Math.min(pipeline.maxPartsPerFile(), pipeline.maxOpenParts())));
+                Math.min(pipeline.maxPartsPerFile(), pipeline.maxOpenParts())), pipeline.maxLineBytes());
         registry.bind("uploadJson", uploadJson);
         registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
         registry.bind("sharedInboxWrites", new SharedInboxWrites(s3, buckets.inbox(), workQueue,

@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.api.ApiError;
@@ -43,14 +46,18 @@ public final class UploadJson {
     private final Clock clock;
     private final IngestMeters meters;
     private final PartsAllowance daysPerBatch;
+    /** The pipeline's bound on one line (inlet.pipeline.max-line-bytes). */
+    private final long maxLineBytes;
 
     /**
      * @param daysPerBatch how many days (lake part files) a batch's records may fall on, by how many records it has:
      *                     the pipeline's allowance for a file, also bounded by the parts a batch keeps open at once,
      *                     so that the pipeline never has to refuse a record of a batch it acknowledged
+     * @param maxLineBytes the pipeline's bound on one line, which each record must also keep as it is stored
      */
     public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, IngestMeters meters,
-            PartsAllowance daysPerBatch) {
+            PartsAllowance daysPerBatch, long maxLineBytes) {
+        this.maxLineBytes = maxLineBytes;
         this.meters = meters;
         this.daysPerBatch = daysPerBatch;
         this.json = json;
@@ -69,7 +76,7 @@ public final class UploadJson {
         JsonNode data = batch.records();
 
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, clock.instant(), false);
-        byte[] jsonl = toJsonl(data);
+        byte[] jsonl = batch.jsonl();
         LogContext.file(exchange, key);
         exchange.setProperty(FILE_BYTES, (long) jsonl.length);
         exchange.setProperty(RECORDS, (long) data.size());
@@ -80,8 +87,8 @@ public final class UploadJson {
         exchange.getMessage().setBody(jsonl);
     }
 
-    /** A batch whose every record fits the schema of its stream. */
-    public record CheckedBatch(Stream stream, JsonNode records) {
+    /** A batch whose every record fits the schema of its stream, and the JSONL it is stored as. */
+    public record CheckedBatch(Stream stream, JsonNode records, byte[] jsonl) {
     }
 
     /**
@@ -114,7 +121,70 @@ public final class UploadJson {
                     + stream + " schema; nothing was stored" + ApiException.notAllListed(errors.size(), totalProblems), errors);
         }
         checkDays(stream, data);
-        return new CheckedBatch(stream, data);
+        return new CheckedBatch(stream, data, storedLines(stream, data));
+    }
+
+    /**
+     * The records as the JSONL lines they are stored as, or a 422 naming each record the pipeline would not read back
+     * from its line. A line is the record written out again, and the writing may lengthen it: numbers take a standard
+     * form ({@code 9e9} becomes {@code 9E+9}, {@code 12e5} with a long mantissa gains a point and an exponent sign), so
+     * a record near the line bound or a number near the length bound would pass here and be rejected after the 200.
+     */
+    private byte[] storedLines(Stream stream, JsonNode data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+        List<ApiError> errors = new ArrayList<>();
+        int unreadable = 0;
+        for (int i = 0; i < data.size(); i++) {
+            byte[] line;
+            try {
+                line = json.writeValueAsBytes(data.get(i));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            ApiError problem = readBack(i, line);
+            if (problem != null) {
+                unreadable++;
+                if (errors.size() < ApiException.MAX_LISTED_ERRORS) {
+                    errors.add(problem);
+                }
+                continue;
+            }
+            out.write(line, 0, line.length);
+            out.write('\n');
+        }
+        if (unreadable > 0) {
+            throw ApiException.unprocessable(unreadable + " of " + data.size() + " records would not read back from"
+                    + " their stored line (see each); nothing was stored"
+                    + ApiException.notAllListed(errors.size(), unreadable), errors);
+        }
+        return out.toByteArray();
+    }
+
+    /** Why the pipeline would refuse this record's stored line (the line bound, then the parser's bounds), or null. */
+    private ApiError readBack(int index, byte[] line) {
+        if (line.length > maxLineBytes) {
+            return ApiError.atRecord(index, "", "is " + line.length + " bytes once stored as one JSONL line (numbers"
+                    + " written in standard form, such as 9E+9), over the limit of " + maxLineBytes + " bytes for one"
+                    + " record");
+        }
+        // Every token read, every number taken as the pipeline's tree takes it: the same bounds apply
+        try (JsonParser parser = json.getFactory().createParser(line)) {
+            try {
+                for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+                    if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+                        parser.getDecimalValue();
+                    } else if (token == JsonToken.VALUE_NUMBER_INT) {
+                        parser.getNumberValue();
+                    }
+                }
+            } catch (JsonProcessingException e) {
+                return ApiError.atRecord(index, parser.getParsingContext().pathAsPointer().toString(),
+                        "cannot be stored as sent: written in standard form, " + e.getOriginalMessage());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return null;
     }
 
     /**
@@ -168,18 +238,5 @@ public final class UploadJson {
         body.put("message", "Data uploaded successfully");
         body.put("file_key", fileKey);
         return body;
-    }
-
-    private byte[] toJsonl(JsonNode data) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
-        try {
-            for (JsonNode record : data) {
-                json.writeValue(out, record);
-                out.write('\n');
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
     }
 }

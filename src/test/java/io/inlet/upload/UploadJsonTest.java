@@ -131,6 +131,35 @@ class UploadJsonTest {
                 .contains("\"huge\":123456789012345678901234567890");
     }
 
+    /**
+     * A record is stored as its tree written out again, and numbers take a standard form on the way: a record that
+     * would then not read back from its line in the pipeline (a number past the parser's length bound, a line past
+     * the line bound) is refused here, with the record and field, not rejected after the 200. The dry run says so too.
+     */
+    @Test
+    void aRecordThatWouldNotReadBackFromItsStoredLineIs422() throws IOException {
+        String longNumber = "1" + "2".repeat(998) + "e5";
+        String grows = CONTACT_EVENT.replace("\"seats\":1.50", "\"amount\":" + longNumber);
+        StringBuilder nines = new StringBuilder(CONTACT_EVENT.replace("\"seats\":1.50", "\"a\":[9e9"));
+        nines.insert(nines.indexOf("9e9") + 3, ",9e9".repeat(249_999) + "]");
+        String growsPastTheLine = nines.toString();
+        assertThat(growsPastTheLine.getBytes(StandardCharsets.UTF_8).length).isLessThan(1_048_576);
+
+        for (String path : List.of("/ingestion/upload-json", "/ingestion/validate")) {
+            HttpResponse<String> number = app.post(path, tenant.key(), grows);
+            assertThat(number.statusCode()).as(path + ": " + number.body()).isEqualTo(422);
+            assertThat(errors(json.readTree(number.body()))).singleElement().asString()
+                    .startsWith("0 /event_properties/amount cannot be stored as sent: written in standard form, ")
+                    .contains("Number value length");
+
+            HttpResponse<String> line = app.post(path, tenant.key(), growsPastTheLine);
+            assertThat(line.statusCode()).as(path).isEqualTo(422);
+            assertThat(errors(json.readTree(line.body()))).singleElement().asString()
+                    .matches("0  is 12\\d{5} bytes once stored as one JSONL line .* over the limit of 1048576 bytes"
+                            + " for one record");
+        }
+    }
+
     @Test
     void missingOrUnknownKeyIs401AndWritesNothing() throws IOException {
         HttpResponse<String> missing = app.post("/ingestion/upload-json", null, CONTACT);
