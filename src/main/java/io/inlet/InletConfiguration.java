@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.api.BodiesInFlight;
 import io.inlet.api.EnvelopeErrors;
 import io.inlet.api.EnvelopeSchemas;
 import io.inlet.api.ErrorResponses;
@@ -299,6 +300,8 @@ public class InletConfiguration implements CamelConfiguration {
         context.addRoutePolicyFactory(requestLog);
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         long maxBodySize = Long.parseLong(context.resolvePropertyPlaceholders("{{camel.server.max-body-size}}"));
+        BodiesInFlight bodiesInFlight = new BodiesInFlight(settings.httpBodyBytesInFlight(), maxBodySize);
+        registry.bind("bodiesInFlight", bodiesInFlight);
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
@@ -307,7 +310,7 @@ public class InletConfiguration implements CamelConfiguration {
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
                     router.route().order(Integer.MIN_VALUE + 1).handler(new RequestDeadlines(vertx, headTimeout,
                             settings.httpBodyTimeout()));
-                    ApiKeyGate.install(context, router, Integer.MIN_VALUE + 2, keys, errorResponses);
+                    ApiKeyGate.install(context, router, Integer.MIN_VALUE + 2, keys, bodiesInFlight, errorResponses);
                     HttpErrorPages.install(router, maxBodySize, errorResponses);
                     ConsolePages.install(router, presignedUploads.uploadOrigin());
                     ObserveAccess.install(context, settings.metrics().scrapeToken(), errorResponses);

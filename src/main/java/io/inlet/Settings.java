@@ -52,6 +52,7 @@ public record Settings(
         Duration httpHeaderTimeout,
         Duration httpBodyTimeout,
         long httpParsingBytes,
+        long httpBodyBytesInFlight,
         int httpWaitingPerTenant,
         Keys keys,
         Metrics metrics,
@@ -291,6 +292,7 @@ public record Settings(
                 Duration.parse(r.require("inlet.http.header-timeout")),
                 r.positiveDuration("inlet.http.body-timeout"),
                 r.longValue("inlet.http.parsing-bytes"),
+                r.positive("inlet.http.body-bytes-in-flight"),
                 Math.toIntExact(r.positive("inlet.http.waiting-per-tenant")),
                 new Keys(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),

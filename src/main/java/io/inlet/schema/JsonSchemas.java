@@ -116,7 +116,8 @@ public final class JsonSchemas {
         };
     }
 
-    private static String kind(JsonNode node) {
+    /** What a value is, in the words of the messages: "an object", "a number", "null", "missing". */
+    public static String kind(JsonNode node) {
         if (node == null || node.isMissingNode()) {
             return "missing";
         }

@@ -38,10 +38,29 @@ final class OpenUploads {
     private final Map<String, Set<String>> open = new HashMap<>();
     /** URLs being made (reserved, their marker not written yet), by tenant. */
     private final Map<String, Integer> making = new HashMap<>();
-    /** While the sweep lists: the uploads opened (file key to tenant) and closed meanwhile, seen by it or not. */
-    private Map<String, String> openedWhileListing;
-    private Set<String> closedWhileListing;
+    /** The listings under way (the sweep's, a tenant's recheck): each learns what opened and closed while it listed. */
+    private final Set<Listing> listings = new HashSet<>();
+    /** The sweep's listing, while it lists. */
+    private Listing sweep;
     private final Map<String, Instant> checkedAt = new HashMap<>();
+
+    /** What opened (file key to tenant) and closed while one listing ran, seen by it or not. */
+    private static final class Listing {
+        final Map<String, String> opened = new HashMap<>();
+        final Set<String> closed = new HashSet<>();
+
+        /** The listed keys of the tenant, with those opened and without those closed meanwhile. */
+        Set<String> settle(String tenant, Set<String> listed) {
+            Set<String> keys = new HashSet<>(listed);
+            opened.forEach((key, of) -> {
+                if (of.equals(tenant)) {
+                    keys.add(key);
+                }
+            });
+            keys.removeAll(closed);
+            return keys;
+        }
+    }
 
     OpenUploads(S3Client s3, String lakeBucket, Clock clock) {
         this.s3 = s3;
@@ -55,6 +74,7 @@ final class OpenUploads {
      */
     boolean reserve(String tenant, int most) {
         Instant now = clock.instant();
+        Listing recheck;
         synchronized (this) {
             if (count(tenant) < most) {
                 making.merge(tenant, 1, Integer::sum);
@@ -65,11 +85,25 @@ final class OpenUploads {
                 return false;
             }
             checkedAt.put(tenant, now);
+            recheck = new Listing();
+            listings.add(recheck);
         }
-        Set<String> listed = listed(tenant, most);
+        Set<String> listed;
+        try {
+            listed = listed(tenant, most);
+        } finally {
+            synchronized (this) {
+                listings.remove(recheck);
+            }
+        }
         synchronized (this) {
-            // what S3 holds now (an upload opened here while it listed may be missed, until the next sweep)
-            open.put(tenant, listed);
+            // what S3 holds now, with what opened and closed here while it listed
+            Set<String> keys = recheck.settle(tenant, listed);
+            if (keys.isEmpty()) {
+                open.remove(tenant);
+            } else {
+                open.put(tenant, keys);
+            }
             if (count(tenant) < most) {
                 making.merge(tenant, 1, Integer::sum);
                 return true;
@@ -82,9 +116,7 @@ final class OpenUploads {
     synchronized void opened(String tenant, String fileKey) {
         released(tenant);
         open.computeIfAbsent(tenant, t -> new HashSet<>()).add(fileKey);
-        if (openedWhileListing != null) {
-            openedWhileListing.put(fileKey, tenant);
-        }
+        listings.forEach(listing -> listing.opened.put(fileKey, tenant));
     }
 
     /** The reserved URL was not made. */
@@ -98,9 +130,7 @@ final class OpenUploads {
         if (keys != null && keys.remove(fileKey) && keys.isEmpty()) {
             open.remove(tenant);
         }
-        if (closedWhileListing != null) {
-            closedWhileListing.add(fileKey);
-        }
+        listings.forEach(listing -> listing.closed.add(fileKey));
     }
 
     synchronized int count(String tenant) {
@@ -110,28 +140,33 @@ final class OpenUploads {
 
     /** The sweep starts listing the open markers. */
     synchronized void listing() {
-        openedWhileListing = new HashMap<>();
-        closedWhileListing = new HashSet<>();
+        notListed();
+        sweep = new Listing();
+        listings.add(sweep);
     }
 
     /** The sweep found these open (by tenant): with those opened and without those closed while it listed, the uploads. */
     synchronized void listed(Map<String, Set<String>> stillOpen) {
-        Map<String, String> opened = openedWhileListing == null ? Map.of() : openedWhileListing;
-        Set<String> closed = closedWhileListing == null ? Set.of() : closedWhileListing;
+        Listing settled = sweep == null ? new Listing() : sweep;
+        Set<String> tenants = new HashSet<>(stillOpen.keySet());
+        tenants.addAll(settled.opened.values());
         open.clear();
-        stillOpen.forEach((tenant, keys) -> open.computeIfAbsent(tenant, t -> new HashSet<>()).addAll(keys));
-        opened.forEach((key, tenant) -> open.computeIfAbsent(tenant, t -> new HashSet<>()).add(key));
-        open.values().forEach(keys -> keys.removeAll(closed));
-        open.values().removeIf(Set::isEmpty);
-        openedWhileListing = null;
-        closedWhileListing = null;
+        for (String tenant : tenants) {
+            Set<String> keys = settled.settle(tenant, stillOpen.getOrDefault(tenant, Set.of()));
+            if (!keys.isEmpty()) {
+                open.put(tenant, keys);
+            }
+        }
+        notListed();
         checkedAt.clear();
     }
 
     /** The sweep failed: the uploads go on as they were. */
     synchronized void notListed() {
-        openedWhileListing = null;
-        closedWhileListing = null;
+        if (sweep != null) {
+            listings.remove(sweep);
+            sweep = null;
+        }
     }
 
     /** The tenant's open markers in S3 (file keys), up to {@code most}: one listing a stream (tenant after stream). */

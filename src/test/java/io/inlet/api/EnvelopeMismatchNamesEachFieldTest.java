@@ -69,6 +69,7 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
                         .setProperty(LogContext.TENANT, constant(TENANT))
                         .to("bean:jsonRequests?method=read")
                         .to("bean:jsonRequests?method=parse")
+                        .to("bean:envelopeErrors?method=refuseManyNonObjectRecords")
                         .to("json-validator:schemas/upload-json-request.schema.json?uriSchemaLoader=#envelopeSchemas")
                         .to("mock:accepted");
                 from("direct:generate-upload-url").routeConfigurationId("bulk-upload-envelope,api-errors")
@@ -118,6 +119,8 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
         assertThat(answer.get("errors")).hasSize(100);
         assertThat(answer.get("errors").get(0).get("pointer").asText()).isEqualTo("/data/0");
         assertThat(answer.get("errors").get(0).get("message").asText()).isEqualTo("must be an object, not a number");
+        // the first ones by position (found without a finding for each of the 200,000 being held)
+        assertThat(answer.get("errors").get(99).get("pointer").asText()).isEqualTo("/data/99");
     }
 
     @Test
