@@ -162,6 +162,7 @@ public final class BatchCommit {
         status.recordsRejected = result.recordsRejected();
         status.firstRejections = result.firstRejections();
         status.rejectedKey = result.rejectedKey();
+        status.rejectedNotKept = result.rejectedNotKept() > 0 ? result.rejectedNotKept() : null;
         ArchiveEntries archive = result.archive();
         status.entriesRead = archive == null ? null : archive.read();
         status.entriesRefused = archive == null ? null : archive.refused();

@@ -84,7 +84,9 @@ public record BatchManifest(
             @JsonProperty("max_parts_per_file") int maxPartsPerFile,
             /** 0 in manifests written before the setting existed: only max_parts_per_file bounds, as they ran then. */
             @JsonProperty("free_parts_per_file") int freePartsPerFile,
-            @JsonProperty("records_per_extra_part") int recordsPerExtraPart) {
+            @JsonProperty("records_per_extra_part") int recordsPerExtraPart,
+            /** 0 in manifests written before the setting existed: no bound, as they ran then. */
+            @JsonProperty("rejected_max_bytes") long rejectedMaxBytes) {
 
         /** {@code inlet.pipeline.zip.max-entries}'s default, for manifests written before the setting existed. */
         static final int DEFAULT_MAX_ZIP_ENTRIES = 10_000;
@@ -98,7 +100,8 @@ public record BatchManifest(
         static Cut of(Settings.Pipeline pipeline) {
             return new Cut(pipeline.maxRecordsPerPart(), pipeline.maxBytesPerPart(), pipeline.gzipLevel(), pipeline.maxLineBytes(),
                     pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries(), pipeline.maxOpenParts(),
-                    pipeline.maxPartsPerFile(), pipeline.freePartsPerFile(), pipeline.recordsPerExtraPart());
+                    pipeline.maxPartsPerFile(), pipeline.freePartsPerFile(), pipeline.recordsPerExtraPart(),
+                    pipeline.rejectedMaxBytes());
         }
 
         /** How many parts one file's records may go to, as this batch runs (upload-json's objects are not bound). */

@@ -133,7 +133,7 @@ public final class BatchSteps {
         // upload-json's batches were held to the allowance, on their own, when they arrived (UploadJson)
         PartsAllowance parts = key.isUploadJson() ? null : cut.partsAllowance();
         SourceRun file = new SourceRun(index, key, source.size(), run.known.get(index), check,
-                new RejectedFile(scratch, json, cut.rejectedRawBytes()), run.lake, parts, (written, chunks) -> {
+                new RejectedFile(scratch, json, cut.rejectedRawBytes(), cut.rejectedMaxBytes()), run.lake, parts, (written, chunks) -> {
                     if (chunks.size() >= PROGRESS_FROM_BYTES && System.nanoTime() - lastReport[0] > statusIntervalNanos) {
                         reportProgress(run, written, chunks);
                         lastReport[0] = System.nanoTime();
@@ -178,8 +178,8 @@ public final class BatchSteps {
         String rejectedKey = LakeKeys.rejected(file.key.key());
         boolean anyRejected = file.rejected.upload(s3, buckets.lake(), rejectedKey);
         run.results[file.index] = new SourceResult(file.key, chunks.size(), file.accepted, file.rejectedCount,
-                List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, List.of(), null, file.status,
-                chunks.archiveEntries(), file.batchesRejected());
+                List.copyOf(file.firstRejections), anyRejected ? rejectedKey : null, file.rejected.notKept(), List.of(),
+                null, file.status, chunks.archiveEntries(), file.batchesRejected());
     }
 
     /** The file itself cannot be read as JSONL: it fails alone, and this attempt stops here. */

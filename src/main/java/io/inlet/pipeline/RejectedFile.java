@@ -21,7 +21,10 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * The rejected records of one file, as gzip JSONL: {@code {"line": n, "errors": [{pointer, message}], "raw": "…"}}
  * with the raw line cut to a few KB; for a line of a zip archive's entry, {@code "entry"} names the entry first (the
- * line is counted within it). Built in a scratch file and uploaded next to the status document.
+ * line is counted within it). Built in a scratch file and uploaded next to the status document. It holds the first
+ * rejections up to a bound on their bytes (before gzip), and only counts the rest: rejections cost far more than the
+ * lines they are about (a gzip file of tiny lines inflates a thousandfold into its rejected-records file), and the
+ * file is kept in the lake for good.
  */
 final class RejectedFile implements AutoCloseable {
 
@@ -29,18 +32,28 @@ final class RejectedFile implements AutoCloseable {
     private final OutputStream out;
     private final ObjectMapper json;
     private final int rawBytes;
+    private final long maxBytes;
     private long count;
+    private long bytes;
+    private long notKept;
 
-    RejectedFile(Path scratch, ObjectMapper json, int rawBytes) throws IOException {
+    /** {@code maxBytes}: the entries' bytes it holds at most (0: no bound, as manifests of earlier versions ran). */
+    RejectedFile(Path scratch, ObjectMapper json, int rawBytes, long maxBytes) throws IOException {
         this.file = Files.createTempFile(scratch, "rejected-", ".jsonl.gz");
         this.out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 65_536), 65_536);
         this.json = json;
         this.rawBytes = rawBytes;
+        this.maxBytes = maxBytes;
     }
 
     /** {@code archiveEntry}: the zip entry the line is in, null for a file that is no archive. */
     void add(String archiveEntry, long line, List<FieldError> errors, byte[] data, int offset, int length, boolean cutAlready)
             throws IOException {
+        if (notKept > 0) {
+            // once one is not kept, none after it is either: the file is the first rejections, without gaps
+            notKept++;
+            return;
+        }
         int kept = Math.min(length, rawBytes);
         Map<String, Object> entry = new LinkedHashMap<>();
         if (archiveEntry != null) {
@@ -52,13 +65,24 @@ final class RejectedFile implements AutoCloseable {
         if (kept < length || cutAlready) {
             entry.put("raw_truncated", true);
         }
-        out.write(json.writeValueAsBytes(entry));
+        byte[] written = json.writeValueAsBytes(entry);
+        if (maxBytes > 0 && bytes + written.length + 1 > maxBytes) {
+            notKept++;
+            return;
+        }
+        out.write(written);
         out.write('\n');
+        bytes += written.length + 1;
         count++;
     }
 
     long count() {
         return count;
+    }
+
+    /** Rejections past the bound: counted, not kept. */
+    long notKept() {
+        return notKept;
     }
 
     /** Uploads the file when it has entries; returns whether it did. */

@@ -20,14 +20,14 @@ import io.inlet.api.ApiError;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"file_key", "tenant", "stream", "state", "bytes_total", "bytes_read", "records_accepted",
-        "records_rejected", "first_rejections", "rejected_key", "entries_read", "entries_refused", "refused_entries",
+        "records_rejected", "first_rejections", "rejected_key", "rejected_not_kept", "entries_read", "entries_refused", "refused_entries",
         "lake_bucket", "lake_keys", "failure_reason",
         "created_at", "upload_url_expires_at", "confirmed_at", "started_at", "finished_at", "updated_at", "batches"})
 public final class UploadStatus {
 
     private static final ObjectMapper COPIES = Json.mapper();
 
-    /** How many rejection reasons the document itself lists; the rejected-records file has them all. */
+    /** How many rejection reasons the document itself lists; the rejected-records file has the rest (up to its bound). */
     public static final int MAX_LISTED_REJECTIONS = 10;
     /** How many refused entries of a zip archive the document lists (an archive may have thousands). */
     public static final int MAX_LISTED_REFUSED_ENTRIES = 100;
@@ -42,6 +42,8 @@ public final class UploadStatus {
     @JsonProperty("records_rejected") public Long recordsRejected;
     @JsonProperty("first_rejections") public List<ApiError> firstRejections;
     @JsonProperty("rejected_key") public String rejectedKey;
+    /** Rejected records past what the rejected-records file holds (inlet.pipeline.rejected-max-bytes); null: none. */
+    @JsonProperty("rejected_not_kept") public Long rejectedNotKept;
     /** Zip archives only: the JSONL entries read, the entries refused, and the first refused ones with the reason. */
     @JsonProperty("entries_read") public Long entriesRead;
     @JsonProperty("entries_refused") public Long entriesRefused;
@@ -170,6 +172,7 @@ public final class UploadStatus {
         recordsRejected = 0L;
         firstRejections = new ArrayList<>();
         rejectedKey = null;
+        rejectedNotKept = null;
         entriesRead = null;
         entriesRefused = null;
         refusedEntries = null;

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class JsonlContentTest extends CamelTestSupport {
 
     static final BatchManifest.Cut CUT = new BatchManifest.Cut(1_000_000, 1L << 30, 6, 1024 * 1024, 64, 200, 10_000, 1_000,
-            10_000, 1_000, 10);
+            10_000, 1_000, 10, 64L << 20);
 
     @Override
     protected RoutesBuilder createRouteBuilder() {
