@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
@@ -285,7 +286,8 @@ public class InletConfiguration implements CamelConfiguration {
         // Taken and refused files keep their own mode as they move there: the folders keep other local users out
         DataDirectory.ownerOnly(DropFolderIntake.ownFolders(settings.dropFolderDir()),
                 "the drop folder's .done and .error folders");
-        DropFolderFilter dropFolderFilter = new DropFolderFilter();
+        DropFolderFilter dropFolderFilter = new DropFolderFilter(Duration.ofMillis(Long.parseLong(
+                context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))));
         registry.bind("dropFolderFilter", dropFolderFilter);
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
                 settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter));

@@ -3,10 +3,14 @@ package io.inlet.dropfolder;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 import org.apache.camel.component.file.GenericFile;
 import org.apache.camel.component.file.GenericFileFilter;
@@ -21,7 +25,13 @@ import org.slf4j.LoggerFactory;
  * refused in order). And an entry the intake could neither move out of the folder nor rename in place (its folder
  * became a link) is skipped while it stays as it was, instead of being taken again at every look and holding up
  * every other tenant's files (the last 10,000 such; the intake renames what it can, so this stays small). Files are
- * otherwise all let through, to be taken or refused one by one with a reason ({@link DropEntry}).
+ * otherwise let through once settled, to be taken or refused one by one with a reason ({@link DropEntry}).
+ * <p>
+ * Settled: the file's size and time were the same at every look for {@code inlet.dropfolder.settle-ms}, timed by
+ * this service's clock from the first look that saw them (not by the file's own time, which a client with a clock
+ * ahead, or a copy keeping its source's times, sets to anything). Decided here, at each look, without waiting: Camel's
+ * "changed" read lock waited on the one polling thread, up to 10 s for each file still being written, in front of
+ * every tenant's files, and forever for one dated in the future.
  */
 public final class DropFolderFilter implements GenericFileFilter<File> {
 
@@ -30,9 +40,32 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     static final int MAX_NAME_BYTES = 240;
     private static final int MAX_REMEMBERED = 10_000;
 
+    /** A file not seen for this long (taken, moved away, or not reached by the listings) is forgotten. */
+    private static final long FORGET_NANOS = TimeUnit.SECONDS.toNanos(60);
+
     private final Set<String> reported = boundedSet();
     /** Entries left in place (path, size and time), the oldest forgotten first. */
     private final Set<String> leftInPlace = boundedSet();
+    private final long settleNanos;
+    private final LongSupplier nanoTime;
+    /** Files looked at and not settled yet, or settled and not gone yet, by path. */
+    private final Map<String, Seen> seen = new HashMap<>();
+    private long forgotAt;
+
+    /** A file's size and time, since when they were the same, and when it was last looked at. */
+    private record Seen(long size, long modified, long since, long lastSeen) {
+    }
+
+    /** @param settle how long a file's size and time must stay the same before it is taken */
+    public DropFolderFilter(Duration settle) {
+        this(settle, System::nanoTime);
+    }
+
+    DropFolderFilter(Duration settle, LongSupplier nanoTime) {
+        this.settleNanos = settle.toNanos();
+        this.nanoTime = nanoTime;
+        this.forgotAt = nanoTime.getAsLong();
+    }
 
     @Override
     public boolean accept(GenericFile<File> entry) {
@@ -53,7 +86,31 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
             }
             return false;
         }
-        return !leftInPlace.contains(identity(entry.getRelativeFilePath(), entry.getFileLength(), entry.getLastModified()));
+        if (leftInPlace.contains(identity(entry.getRelativeFilePath(), entry.getFileLength(), entry.getLastModified()))) {
+            return false;
+        }
+        return settled(entry.getAbsoluteFilePath(), entry.getFileLength(), entry.getLastModified());
+    }
+
+    private synchronized boolean settled(String path, long size, long modified) {
+        long now = nanoTime.getAsLong();
+        forgetGone(now);
+        Seen before = seen.get(path);
+        if (before == null || before.size() != size || before.modified() != modified) {
+            seen.put(path, new Seen(size, modified, now, now));
+            return settleNanos == 0;
+        }
+        seen.put(path, new Seen(size, modified, before.since(), now));
+        return now - before.since() >= settleNanos;
+    }
+
+    /** At most every few seconds: files not seen for a while are forgotten (a file seen again starts settling again). */
+    private void forgetGone(long now) {
+        if (now - forgotAt < FORGET_NANOS / 6) {
+            return;
+        }
+        forgotAt = now;
+        seen.values().removeIf(file -> now - file.lastSeen() > Math.max(FORGET_NANOS, 10 * settleNanos));
     }
 
     /** The intake could not move this entry out of the folder: not handed over again while it stays as it is. */

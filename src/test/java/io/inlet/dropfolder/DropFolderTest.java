@@ -10,10 +10,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -169,6 +172,64 @@ class DropFolderTest {
         String renamedKey = awaitFileKey(tenant, "contact/upload.jsonl");
         assertThat(client.awaitFinal(tenant.key(), renamedKey, Duration.ofSeconds(60)).get("records_accepted").asLong()).isOne();
         assertThat(hidden).exists();
+    }
+
+    /**
+     * Files still being written, and files dated in the future (a client whose clock is ahead), hold up nobody: the
+     * settling is decided at each look, not waited for on the polling thread (Camel's read lock waited up to 10 s for
+     * each such file at every poll, in front of every tenant's files: 33 s for one file beside four future-dated
+     * ones, 70 s beside five growing ones; and never took the future-dated ones).
+     */
+    @Test
+    void filesStillBeingWrittenOrDatedInTheFutureHoldUpNobody() throws Exception {
+        Tenant tenant = app.newTenant("waits");
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
+        String record = "{\"contact_id\":\"%s\",\"email\":\"%s@acme.com\",\"contact_properties\":{}}\n";
+        List<Path> future = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Path dated = folder.resolve("future-" + i + ".jsonl");
+            Files.writeString(dated, record.formatted("future-" + i, "future-" + i));
+            Files.setLastModifiedTime(dated, FileTime.from(Instant.parse("3000-01-01T00:00:00Z")));
+            future.add(dated);
+        }
+        List<OutputStream> growing = new ArrayList<>();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            try {
+                while (writing.get()) {
+                    for (OutputStream out : growing) {
+                        out.write(record.formatted("growing", "growing").getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                    }
+                    Thread.sleep(300);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the test ended
+            }
+        });
+        try {
+            for (int i = 0; i < 5; i++) {
+                growing.add(Files.newOutputStream(folder.resolve("growing-" + i + ".jsonl")));
+            }
+            writer.start();
+            Thread.sleep(1_500);
+
+            long dropped = System.nanoTime();
+            Files.writeString(folder.resolve("plain.jsonl"), record.formatted("plain", "plain"));
+            awaitFileKey(tenant, "contact/plain.jsonl");
+            assertThat(Duration.ofNanos(System.nanoTime() - dropped)).as("taken beside them")
+                    .isLessThan(Duration.ofSeconds(20));
+            for (Path dated : future) {
+                awaitFileKey(tenant, "contact/" + dated.getFileName());
+            }
+            assertThat(folder.resolve("growing-0.jsonl")).as("still being written: not taken").exists();
+        } finally {
+            writing.set(false);
+            writer.join(5_000);
+            for (OutputStream out : growing) {
+                out.close();
+            }
+        }
     }
 
     @Test

@@ -1,0 +1,77 @@
+package io.inlet.dropfolder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.camel.component.file.GenericFile;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A file is let through once its size and time stayed the same for the settle time, by this service's clock from the
+ * first look that saw them: a change starts the wait again, and a file dated in the future (a client's clock ahead)
+ * settles like any other. Each look decides at once; nothing waits.
+ */
+class DropFolderFilterTest {
+
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final DropFolderFilter filter = new DropFolderFilter(Duration.ofSeconds(2), now::get);
+
+    @Test
+    void aFileIsTakenOnceItsSizeAndTimeStayedTheSameForTheSettleTime() {
+        assertThat(filter.accept(file("a/contact/x.jsonl", 100, 5_000))).as("first look").isFalse();
+        later(1_000);
+        assertThat(filter.accept(file("a/contact/x.jsonl", 100, 5_000))).isFalse();
+        later(1_000);
+        assertThat(filter.accept(file("a/contact/x.jsonl", 100, 5_000))).as("2 s unchanged").isTrue();
+    }
+
+    @Test
+    void aChangeStartsTheWaitAgain() {
+        filter.accept(file("a/contact/x.jsonl", 100, 5_000));
+        later(1_500);
+        assertThat(filter.accept(file("a/contact/x.jsonl", 200, 6_000))).as("it grew").isFalse();
+        later(1_500);
+        assertThat(filter.accept(file("a/contact/x.jsonl", 200, 6_000))).isFalse();
+        later(600);
+        assertThat(filter.accept(file("a/contact/x.jsonl", 200, 6_000))).isTrue();
+    }
+
+    @Test
+    void aFileDatedInTheFutureSettlesByThisServicesClock() {
+        long year12000 = 316_000_000_000_000L;
+        assertThat(filter.accept(file("a/contact/future.jsonl", 10, year12000))).isFalse();
+        later(2_000);
+        assertThat(filter.accept(file("a/contact/future.jsonl", 10, year12000))).isTrue();
+    }
+
+    @Test
+    void aFileForgottenAfterAMinuteUnseenSettlesAgain() {
+        filter.accept(file("a/contact/x.jsonl", 100, 5_000));
+        later(61_000);
+        filter.accept(file("a/contact/other.jsonl", 1, 1)); // a look at another file forgets the one gone
+        later(20_000);
+        assertThat(filter.accept(file("a/contact/x.jsonl", 100, 5_000))).as("seen as new").isFalse();
+    }
+
+    private void later(long millis) {
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
+    }
+
+    private static GenericFile<File> file(String relative, long size, long modified) {
+        GenericFile<File> file = new GenericFile<>();
+        File onDisk = new File("/drop/" + relative);
+        file.setFile(onDisk);
+        file.setAbsoluteFilePath(onDisk.getPath());
+        file.setRelativeFilePath(relative);
+        file.setFileNameOnly(onDisk.getName());
+        file.setFileName(relative);
+        file.setFileLength(size);
+        file.setLastModified(modified);
+        file.setDirectory(false);
+        return file;
+    }
+}
