@@ -65,18 +65,24 @@ final class LineReader {
         while (true) {
             int newline = indexOf((byte) '\n', scanFrom, limit);
             if (newline >= 0) {
-                if (newline - position > maxLineBytes) {
-                    return oversized(newline - position, newline + 1);
+                int length = withoutCarriageReturn(newline) - position;
+                if (length > maxLineBytes) {
+                    return oversized(length, newline + 1);
                 }
                 setLine(position, newline);
                 position = newline + 1;
                 return true;
             }
-            if (limit - position > maxLineBytes) {
+            // one byte more than the limit may still be a line of the limit and the CR of its CRLF
+            if (limit - position > maxLineBytes + 1L) {
                 return skipOversized();
             }
             if (eof) {
                 if (position < limit) {
+                    int length = withoutCarriageReturn(limit) - position;
+                    if (length > maxLineBytes) {
+                        return oversized(length, limit);
+                    }
                     setLine(position, limit);
                     position = limit;
                     return true;
@@ -91,6 +97,11 @@ final class LineReader {
             }
             fill();
         }
+    }
+
+    /** Where the line ending at {@code end} ends without the CR of a CRLF: the limit is on the record's bytes. */
+    private int withoutCarriageReturn(int end) {
+        return end > position && buffer[end - 1] == '\r' ? end - 1 : end;
     }
 
     private void grow() {

@@ -108,7 +108,8 @@ final class SourceStream implements AutoCloseable {
             } else if (looksLikeText(head)) {
                 content = buffered;
             } else {
-                throw new SourceFailure("not gzip (it does not start with the gzip magic bytes 1f 8b) and not JSONL text");
+                throw new SourceFailure("not gzip (it does not start with the gzip magic bytes 1f 8b) and not JSONL text"
+                        + " (" + binaryEvidence(head) + ")");
             }
             return new SourceStream(abort, compressed, content, null, size);
         } catch (IOException | RuntimeException e) {
@@ -125,14 +126,42 @@ final class SourceStream implements AutoCloseable {
         return head;
     }
 
-    /** JSONL is text: a NUL or other control byte in the first KBs means some binary format. */
+    /**
+     * JSONL is text: control bytes (NUL and the like) in more than one in a hundred of the first KBs mean some binary
+     * format, refused whole. Fewer are the problem of the lines they are in, rejected one by one with the reason (a
+     * stray NUL in one record must not cost the file's other records).
+     */
     static boolean looksLikeText(byte[] head) {
-        for (byte b : head) {
-            if (b >= 0 && b < 0x20 && b != '\n' && b != '\r' && b != '\t' && b != '\f') {
-                return false;
+        return controlBytes(head) <= Math.max(1, head.length / 100);
+    }
+
+    /** What makes the head look binary, for the reason: how many control bytes, and where the first is. */
+    static String binaryEvidence(byte[] head) {
+        int line = 1;
+        for (int i = 0; i < head.length; i++) {
+            if (isControl(head[i])) {
+                return controlBytes(head) + " control bytes in its first " + head.length + " bytes, the first (0x"
+                        + String.format("%02x", head[i]) + ") at byte " + (i + 1) + ", on line " + line;
+            }
+            if (head[i] == '\n') {
+                line++;
             }
         }
-        return true;
+        return "no control bytes";
+    }
+
+    private static int controlBytes(byte[] head) {
+        int control = 0;
+        for (byte b : head) {
+            if (isControl(b)) {
+                control++;
+            }
+        }
+        return control;
+    }
+
+    private static boolean isControl(byte b) {
+        return b >= 0 && b < 0x20 && b != '\n' && b != '\r' && b != '\t' && b != '\f';
     }
 
     /**

@@ -113,7 +113,7 @@ final class ZipEntries implements Closeable {
             } else if (SourceStream.looksLikeText(head)) {
                 content = buffered;
             } else {
-                refuse(entry, name, "neither gzip nor JSONL text", data);
+                refuse(entry, name, "neither gzip nor JSONL text (" + SourceStream.binaryEvidence(head) + ")", data);
                 continue;
             }
             current = new Reading(data, inflationChecked(content, name));

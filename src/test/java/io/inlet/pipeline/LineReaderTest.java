@@ -65,6 +65,18 @@ class LineReaderTest {
         assertThat(lines.get(2)).isEqualTo(new Line(3, "z", 0));
     }
 
+    /** The limit is on the record's bytes: the CR of a CRLF does not count, nor does a last line's missing newline. */
+    @Test
+    void aCrlfLineOfExactlyTheLimitIsKeptAsItsLfTwinIs() throws IOException {
+        String exact = "x".repeat(100);
+        List<Line> lines = read(exact + "\r\n" + exact + "y\r\nz\r\n" + exact + "\r", 100);
+
+        assertThat(lines).containsExactly(new Line(1, exact, 0), new Line(2, "xxxxxxxx", 101), new Line(3, "z", 0),
+                new Line(4, exact, 0));
+        assertThat(read(exact + "y", 100)).as("a last line over the limit").containsExactly(new Line(1, "xxxxxxxx", 101));
+        assertThat(read(exact + "yz", 100)).containsExactly(new Line(1, "xxxxxxxx", 102));
+    }
+
     @Test
     void linesLongerThanTheFirstBufferAreReadWholeUpToTheLimitAndNotBeyond() throws IOException {
         // The buffer starts at a quarter megabyte and grows for a line that does not fit; the limit stays the limit.

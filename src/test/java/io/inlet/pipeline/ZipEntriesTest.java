@@ -56,7 +56,7 @@ class ZipEntriesTest {
         assertThat(read.entries().firstRefused()).extracting(RefusedEntry::reason).containsExactly(
                 "not a JSONL file: only entries named .jsonl, .ndjson or .json (optionally .gz) are read",
                 "a zip inside the archive is not read: put its files in the archive itself",
-                "neither gzip nor JSONL text",
+                "neither gzip nor JSONL text (4 control bytes in its first 12 bytes, the first (0x1a) at byte 7, on line 2)",
                 "its path points outside the archive (entries are never written anywhere, but such a path is refused)");
     }
 

@@ -126,8 +126,28 @@ class ValidateCommandTest {
         assertThat(reports).extracting(r -> r.get("state").asText())
                 .containsExactly("completed", "failed", "failed", "failed");
         assertThat(reports.get(1).get("failure_reason").asText()).startsWith("truncated gzip");
-        assertThat(reports.get(2).get("failure_reason").asText()).startsWith("not gzip");
+        assertThat(reports.get(2).get("failure_reason").asText()).startsWith("not gzip")
+                .endsWith("and not JSONL text (3 control bytes in its first 8 bytes, the first (0x00) at byte 5, on line 1)");
         assertThat(reports.get(3).get("failure_reason").asText()).isEqualTo("no such file");
+    }
+
+    /** A stray control byte near the start is its line's problem: that line is rejected, the file's others kept. */
+    @Test
+    void aControlByteInOneOfTheFirstLinesRejectsThatLineOnly() throws IOException {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 1; i <= 300; i++) {
+            lines.append("{\"event_id\":\"e-").append(i).append(i == 3 ? "\u0000" : "")
+                    .append("\",\"contact_id\":\"c\",\"event\":\"x\",\"event_timestamp\":\"2025-06-27T07:26:00Z\",\"event_properties\":{}}\n");
+        }
+        Path file = Files.writeString(dir.resolve("one-nul.jsonl"), lines, StandardCharsets.UTF_8);
+
+        JsonNode report = json(InletCli.run("validate", "--stream", "contact_event", "--json", file.toString()).out().strip());
+
+        assertThat(report.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(report.get("records_accepted").asLong()).isEqualTo(299);
+        assertThat(report.get("records_rejected").asLong()).isOne();
+        assertThat(report.get("first_rejections").get(0).get("line").asLong()).isEqualTo(3);
+        assertThat(report.get("first_rejections").get(0).get("message").asText()).contains("CTRL-CHAR, code 0");
     }
 
     @Test
