@@ -252,7 +252,8 @@ async function openDetails(fileKey, from) {
     return tr;
   }));
   view.rejections.hidden = listed.length === 0;
-  // The status document keeps the first rejected lines; all of them are in the rejected-records file in the lake.
+  // The status document keeps the first rejected lines; the rejected-records file in the lake has them all, up to its
+  // bound (rejected_not_kept says how many it does not hold).
   let shownLines = `All ${rejected} rejected lines.`;
   if (rejected === 1) {
     shownLines = 'The one rejected line.';
@@ -260,7 +261,10 @@ async function openDetails(fileKey, from) {
     shownLines = `The first ${listed.length} of ${rejected} rejected lines.`;
   }
   view.rejectionsNote.textContent = rejected === 0 ? 'No line was rejected.' : `${shownLines} `
-    + (status.rejected_key ? `Every rejected line, with its text, is in the lake bucket at ${status.rejected_key}.` : '');
+    + (status.rejected_key ? (status.rejected_not_kept
+      ? `The first ${rejected - status.rejected_not_kept} rejected lines, with their text, are in the lake bucket at `
+        + `${status.rejected_key} (the other ${status.rejected_not_kept} were counted, not kept).`
+      : `Every rejected line, with its text, is in the lake bucket at ${status.rejected_key}.`) : '');
   view.details.hidden = false;
   view.details.scrollIntoView({ block: 'start' });
   view.detailsHeading.focus({ preventScroll: true });

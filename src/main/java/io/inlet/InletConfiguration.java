@@ -287,10 +287,10 @@ public class InletConfiguration implements CamelConfiguration {
         DataDirectory.ownerOnly(DropFolderIntake.ownFolders(settings.dropFolderDir()),
                 "the drop folder's .done and .error folders");
         DropFolderFilter dropFolderFilter = new DropFolderFilter(Duration.ofMillis(Long.parseLong(
-                context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))));
+                context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))), clock);
         registry.bind("dropFolderFilter", dropFolderFilter);
         registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
-                settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter));
+                settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter, clock));
 
         registry.bind("pipelineRoutes", new PipelineRoutes(settings, queueUrl));
 
@@ -302,7 +302,8 @@ public class InletConfiguration implements CamelConfiguration {
         context.addRoutePolicyFactory(requestLog);
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         long maxBodySize = Long.parseLong(context.resolvePropertyPlaceholders("{{camel.server.max-body-size}}"));
-        BodiesInFlight bodiesInFlight = new BodiesInFlight(settings.httpBodyBytesInFlight(), maxBodySize);
+        BodiesInFlight bodiesInFlight = new BodiesInFlight(settings.httpBodyBytesInFlight(), maxBodySize,
+                settings.jsonBodyLimit());
         registry.bind("bodiesInFlight", bodiesInFlight);
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override

@@ -1,6 +1,7 @@
 package io.inlet;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -20,6 +21,8 @@ public final class Json {
                 .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
                 // A record with two "email" fields means different things to different readers: refuse it.
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                // An emoji is written as its four UTF-8 bytes, as it came, not as two escapes of six bytes each
+                .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
                 .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
                 .build();
     }

@@ -253,7 +253,7 @@ public record Settings(
                         r.integer("inlet.lake.gzip-level"),
                         r.integer("inlet.pipeline.max-line-bytes"),
                         r.integer("inlet.pipeline.rejected-raw-bytes"),
-                        r.positive("inlet.pipeline.rejected-max-bytes"),
+                        r.integerBetween("inlet.pipeline.rejected-max-bytes", 1 << 16, Integer.MAX_VALUE),
                         r.longValue("inlet.pipeline.small-source-bytes"),
                         r.integer("inlet.pipeline.batch.max-sources"),
                         r.longValue("inlet.pipeline.batch.max-bytes"),

@@ -12,35 +12,50 @@ import io.vertx.core.http.HttpServerRequest;
  * counts a body once it is complete: a few hundred connections of one tenant sending a megabyte each and then
  * waiting held the whole heap. So a request with a key takes what its body may come to at its head, before a byte of
  * the body is read, and gives it back when it is answered or its connection ends; when that is not free it is
- * answered 503 at once (with Retry-After; the body is never read). One tenant holds at most half of the budget (and
- * at least one largest body), so the others still get theirs.
+ * answered 503 at once (with Retry-After; the body is never read). One tenant holds at most a quarter of the budget
+ * (and at least what the largest body may come to), and the last quarter is kept for tenants that hold nothing yet:
+ * two or three tenants holding their shares cannot keep every other tenant's requests out.
  */
 public final class BodiesInFlight {
 
     private final long budget;
     private final long share;
+    /** What is kept for tenants holding nothing yet. */
+    private final long reserve;
     private final long largest;
+    private final long inflated;
     private long held;
     private final Map<String, Long> heldBy = new HashMap<>();
 
     /**
-     * @param budget  bytes of bodies held at once; at least twice the largest body (one that inflates)
-     * @param largest the largest body the server reads (camel.server.max-body-size)
+     * @param budget   bytes of bodies held at once; at least eight times the most one body may come to
+     * @param largest  the largest body the server reads (camel.server.max-body-size)
+     * @param inflated the most a gzip body is inflated to (inlet.upload-json.max-bytes)
      */
-    public BodiesInFlight(long budget, long largest) {
-        if (budget < 2 * largest) {
-            throw new IllegalArgumentException("inlet.http.body-bytes-in-flight must be at least " + 2 * largest
-                    + " (twice camel.server.max-body-size: a gzip body and what it inflates to), not " + budget);
+    public BodiesInFlight(long budget, long largest, long inflated) {
+        long most = largest + inflated;
+        if (budget < 8 * most) {
+            throw new IllegalArgumentException("inlet.http.body-bytes-in-flight must be at least " + 8 * most
+                    + " (eight times camel.server.max-body-size plus inlet.upload-json.max-bytes: a gzip body and what"
+                    + " it inflates to), not " + budget);
         }
         this.budget = budget;
         this.largest = largest;
-        this.share = Math.max(2 * largest, budget / 2);
+        this.inflated = inflated;
+        this.share = Math.max(most, budget / 4);
+        this.reserve = Math.max(most, budget / 4);
+    }
+
+    /** Whether the request has a body to read (a length over zero, or chunks). */
+    public static boolean hasBody(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        return request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null || (length != null && !length.trim().equals("0"));
     }
 
     /**
      * What a request's body may come to in memory: its length as stated, at most the largest body; the largest when
-     * it does not state it (chunked); plus the largest again when it is encoded (a gzip body is inflated whole, up to
-     * the limit, beside its compressed bytes). Nothing for a request without a body.
+     * it does not state it (chunked); plus what it may inflate to when it is encoded (a gzip body is inflated whole, up
+     * to upload-json's limit, beside its compressed bytes). Nothing for a request without a body.
      */
     public long weightOf(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -56,7 +71,7 @@ public final class BodiesInFlight {
         }
         String encoding = request.getHeader(HttpHeaders.CONTENT_ENCODING);
         boolean encoded = encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity");
-        return stated == 0 ? 0 : stated + (encoded ? largest : 0);
+        return stated == 0 ? 0 : stated + (encoded ? inflated : 0);
     }
 
     /**
@@ -69,7 +84,7 @@ public final class BodiesInFlight {
             return "tenant '" + tenant + "' is sending " + inWords(tenantHolds) + " of request bodies at once, its most ("
                     + inWords(share) + ")";
         }
-        if (held + bytes > budget) {
+        if (held + bytes > budget - (tenantHolds == 0 ? 0 : reserve)) {
             return "Inlet is receiving " + inWords(held) + " of request bodies at once, its most ("
                     + inWords(budget) + ")";
         }

@@ -3,6 +3,7 @@ package io.inlet.dropfolder;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
@@ -27,11 +28,13 @@ import org.slf4j.LoggerFactory;
  * every other tenant's files (the last 10,000 such; the intake renames what it can, so this stays small). Files are
  * otherwise let through once settled, to be taken or refused one by one with a reason ({@link DropEntry}).
  * <p>
- * Settled: the file's size and time were the same at every look for {@code inlet.dropfolder.settle-ms}, timed by
- * this service's clock from the first look that saw them (not by the file's own time, which a client with a clock
- * ahead, or a copy keeping its source's times, sets to anything). Decided here, at each look, without waiting: Camel's
- * "changed" read lock waited on the one polling thread, up to 10 s for each file still being written, in front of
- * every tenant's files, and forever for one dated in the future.
+ * Settled: the file's time is at least {@code inlet.dropfolder.settle-ms} in the past (nothing wrote to it since), or
+ * else its size and time stayed the same at every look for that long, timed by this service's clock from the first
+ * look that saw them (a file being written, or one dated ahead of this clock). Decided here, at each look, without
+ * waiting: Camel's "changed" read lock waited on the one polling thread, up to 10 s for each file still being
+ * written, in front of every tenant's files, and forever for one dated in the future. The intake checks at hand-over
+ * that the file is still as listed. At most {@value #MAX_TRACKED} files are followed at once (the others wait for
+ * room): a folder of a million files written at once costs no more memory than that.
  */
 public final class DropFolderFilter implements GenericFileFilter<File> {
 
@@ -42,12 +45,15 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
 
     /** A file not seen for this long (taken, moved away, or not reached by the listings) is forgotten. */
     private static final long FORGET_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** Files followed while they settle, at most (about 200 bytes each). */
+    static final int MAX_TRACKED = 100_000;
 
     private final Set<String> reported = boundedSet();
     /** Entries left in place (path, size and time), the oldest forgotten first. */
     private final Set<String> leftInPlace = boundedSet();
     private final long settleNanos;
     private final LongSupplier nanoTime;
+    private final LongSupplier wallMillis;
     /** Files looked at and not settled yet, or settled and not gone yet, by path. */
     private final Map<String, Seen> seen = new HashMap<>();
     private long forgotAt;
@@ -57,13 +63,14 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     }
 
     /** @param settle how long a file's size and time must stay the same before it is taken */
-    public DropFolderFilter(Duration settle) {
-        this(settle, System::nanoTime);
+    public DropFolderFilter(Duration settle, Clock clock) {
+        this(settle, System::nanoTime, clock::millis);
     }
 
-    DropFolderFilter(Duration settle, LongSupplier nanoTime) {
+    DropFolderFilter(Duration settle, LongSupplier nanoTime, LongSupplier wallMillis) {
         this.settleNanos = settle.toNanos();
         this.nanoTime = nanoTime;
+        this.wallMillis = wallMillis;
         this.forgotAt = nanoTime.getAsLong();
     }
 
@@ -96,7 +103,13 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
         long now = nanoTime.getAsLong();
         forgetGone(now);
         Seen before = seen.get(path);
+        if (before == null && modified <= wallMillis.getAsLong() - TimeUnit.NANOSECONDS.toMillis(settleNanos)) {
+            return true; // nothing wrote to it for the settle time: no need to follow it
+        }
         if (before == null || before.size() != size || before.modified() != modified) {
+            if (before == null && seen.size() >= MAX_TRACKED) {
+                return false; // followed once others are taken
+            }
             seen.put(path, new Seen(size, modified, now, now));
             return settleNanos == 0;
         }

@@ -4,8 +4,11 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -43,6 +46,8 @@ public final class DropFolderIntake {
     /** Where taken files go, beside their file key, and refused ones, beside their reason (the service's own folders). */
     private static final String DONE = ".done";
     private static final String ERROR = ".error";
+    /** A file may be dated this far ahead of the service's clock (the clock of the machine that wrote it runs ahead). */
+    private static final Duration FUTURE_MARGIN = Duration.ofHours(1);
 
     private final S3Client s3;
     private final Buckets buckets;
@@ -54,10 +59,12 @@ public final class DropFolderIntake {
     private final WorkQueue queue;
     private final IngestMeters meters;
     private final DropFolderFilter listing;
+    private final Clock clock;
 
     public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
-            CrashPoints crashPoints, WorkQueue queue, IngestMeters meters, DropFolderFilter listing) {
+            CrashPoints crashPoints, WorkQueue queue, IngestMeters meters, DropFolderFilter listing, Clock clock) {
         this.listing = listing;
+        this.clock = clock;
         this.queue = queue;
         this.meters = meters;
         this.s3 = s3;
@@ -82,15 +89,24 @@ public final class DropFolderIntake {
             FileKey key;
             try {
                 attributes = entry.checkedAttributes();
+                if (changedSinceListed(exchange, attributes)) {
+                    // settled when listed, written to again since (a poll's files are handed over one after another)
+                    LOG.info("Drop folder: {} changed after it was found settled; it is taken once it settles again",
+                            relative);
+                    notStoredAfterAll(exchange, "the file changed before it was stored; it is taken again once it"
+                            + " stops changing");
+                    return;
+                }
                 key = fileKey(relative, attributes, entry);
+            } catch (NoSuchFileException gone) {
+                LOG.info("Drop folder: {} is gone (moved or deleted after it was listed); nothing to take", relative);
+                notStoredAfterAll(exchange, "the file was moved or deleted before it was stored");
+                return;
             } catch (DropEntry.Replaced replaced) {
                 // nothing read yet; an earlier attempt of this exchange (an S3 failure retried) may have said queued
                 LOG.info("Drop folder: {} was replaced by another file as it was looked at; that one is taken next", relative);
-                String earlier = exchange.getProperty(LogContext.FILE_KEY, String.class);
-                if (earlier != null) {
-                    markFailed(earlier, "the file was replaced by another one before it was stored; the other one is"
-                            + " taken instead");
-                }
+                notStoredAfterAll(exchange, "the file was replaced by another one before it was stored; the other one is"
+                        + " taken instead");
                 return;
             }
             try (LogContext.Scope about = LogContext.about(key)) {
@@ -104,6 +120,22 @@ public final class DropFolderIntake {
             if (!entry.moveInto(sidecar.getParent())) {
                 LOG.info("Drop folder: {} was replaced by another file while it was taken; that one is taken next", relative);
             }
+        }
+    }
+
+    /** The size or time the file has now is not what the listing found settled. */
+    private static boolean changedSinceListed(Exchange exchange, BasicFileAttributes attributes) {
+        Long size = exchange.getMessage().getHeader(Exchange.FILE_LENGTH, Long.class);
+        Long modified = exchange.getMessage().getHeader(Exchange.FILE_LAST_MODIFIED, Long.class);
+        return size != null && modified != null
+                && (attributes.size() != size || attributes.lastModifiedTime().toMillis() != modified);
+    }
+
+    /** An earlier attempt of this exchange (an S3 failure retried) may have said queued: that file key fails. */
+    private void notStoredAfterAll(Exchange exchange, String reason) {
+        String earlier = exchange.getProperty(LogContext.FILE_KEY, String.class);
+        if (earlier != null) {
+            markFailed(earlier, reason);
         }
     }
 
@@ -130,6 +162,13 @@ public final class DropFolderIntake {
             throw new DropRefused("the file is " + size + " bytes, over the limit of " + maxBytes + " bytes");
         }
         long modified = attributes.lastModifiedTime().toMillis();
+        Instant now = clock.instant();
+        if (Instant.ofEpochMilli(modified).isAfter(now.plus(FUTURE_MARGIN))) {
+            // its time names its file key and the day its contacts and accounts go to: a year 3000 would stay there
+            throw new DropRefused("its modification time, " + Instant.ofEpochMilli(modified) + ", is more than "
+                    + FUTURE_MARGIN.toMinutes() + " minutes ahead of this service's clock (" + now + "): set it right"
+                    + " (touch the file) and move it back into its folder");
+        }
         return FileKey.create(stream, FileKey.SOURCE_DROP_FOLDER, tenant, Instant.ofEpochMilli(modified),
                 UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
                 keyEnding(entry.head(FileMagic.HEAD_BYTES)));

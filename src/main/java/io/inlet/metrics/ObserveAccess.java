@@ -46,8 +46,12 @@ public final class ObserveAccess {
         }
         if (server.isHealthCheckEnabled()) {
             String health = server.getHealthPath();
+            // an operator who made the full report the default made every health answer a detailed one
+            boolean oneLineByDefault = "oneline".equals(
+                    context.resolvePropertyPlaceholders("{{camel.health.exposure-level:default}}"));
             for (String path : List.of(health, health + "/*")) {
-                server.getRouter().route(path).order(Integer.MIN_VALUE).handler(access::checkDetails);
+                server.getRouter().route(path).order(Integer.MIN_VALUE)
+                        .handler(oneLineByDefault ? access::checkDetails : access::check);
             }
         }
     }

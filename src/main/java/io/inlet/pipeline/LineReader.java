@@ -65,7 +65,7 @@ final class LineReader {
         while (true) {
             int newline = indexOf((byte) '\n', scanFrom, limit);
             if (newline >= 0) {
-                int length = withoutCarriageReturn(newline) - position;
+                int length = recordLength(newline);
                 if (length > maxLineBytes) {
                     return oversized(length, newline + 1);
                 }
@@ -73,13 +73,13 @@ final class LineReader {
                 position = newline + 1;
                 return true;
             }
-            // one byte more than the limit may still be a line of the limit and the CR of its CRLF
-            if (limit - position > maxLineBytes + 1L) {
+            // a few bytes more than the limit may still be a line of the limit with a byte order mark and a CR
+            if (limit - position > maxLineBytes + 4L) {
                 return skipOversized();
             }
             if (eof) {
                 if (position < limit) {
-                    int length = withoutCarriageReturn(limit) - position;
+                    int length = recordLength(limit);
                     if (length > maxLineBytes) {
                         return oversized(length, limit);
                     }
@@ -99,9 +99,18 @@ final class LineReader {
         }
     }
 
-    /** Where the line ending at {@code end} ends without the CR of a CRLF: the limit is on the record's bytes. */
-    private int withoutCarriageReturn(int end) {
-        return end > position && buffer[end - 1] == '\r' ? end - 1 : end;
+    /**
+     * The bytes of the record on the line from {@code position} to {@code end}: without a byte order mark before it
+     * or the CR of a CRLF after it (the limit is on the record, as {@link #setLine} hands it out).
+     */
+    private int recordLength(int end) {
+        int start = hasByteOrderMark(position, end) ? position + 3 : position;
+        return (end > start && buffer[end - 1] == '\r' ? end - 1 : end) - start;
+    }
+
+    private boolean hasByteOrderMark(int start, int end) {
+        return end - start >= 3 && buffer[start] == (byte) 0xEF && buffer[start + 1] == (byte) 0xBB
+                && buffer[start + 2] == (byte) 0xBF;
     }
 
     private void grow() {
@@ -111,8 +120,7 @@ final class LineReader {
     private void setLine(int start, int end) {
         lineNumber++;
         int first = start;
-        if (end - start >= 3 && buffer[start] == (byte) 0xEF && buffer[start + 1] == (byte) 0xBB
-                && buffer[start + 2] == (byte) 0xBF) {
+        if (hasByteOrderMark(start, end)) {
             // A UTF-8 byte order mark is not part of the record, and lake readers (DuckDB) refuse a part with one.
             // Editors put one at the start of a file; cat a.jsonl b.jsonl carries b's to the start of a line.
             first += 3;

@@ -288,8 +288,11 @@ public final class UploadCommand implements Callable<Integer> {
                     r.path("pointer").asText(""), r.path("message").asText()));
         }
         if (status.hasNonNull("rejected_key")) {
-            out.println("  rejected lines" + (rejected > Math.min(LISTED_REJECTIONS, rejections.size())
-                    ? " (all " + rejected + ", with why)" : "") + ": " + in + status.path("rejected_key").asText());
+            long notKept = status.path("rejected_not_kept").asLong(0);
+            String which = notKept > 0 ? " (the first " + (rejected - notKept) + " of " + rejected + ", with why; the other "
+                    + notKept + " were counted, not kept)"
+                    : rejected > Math.min(LISTED_REJECTIONS, rejections.size()) ? " (all " + rejected + ", with why)" : "";
+            out.println("  rejected lines" + which + ": " + in + status.path("rejected_key").asText());
         }
         JsonNode lakeKeys = status.path("lake_keys");
         for (int i = 0; i < Math.min(LISTED_LAKE_KEYS, lakeKeys.size()); i++) {

@@ -101,9 +101,11 @@ public final class UploadStatus {
         }
         long linesBefore = 0;
         long bytesBefore = 0;
+        long rejectedBefore = 0;
         for (int i = 0; i < number - 1; i++) {
             linesBefore += batches.get(i).records();
             bytesBefore += batches.get(i).bytes();
+            rejectedBefore += batches.get(i).rejected();
         }
         SharedBatch batch = batches.get(number - 1);
         UploadStatus of = copy();
@@ -116,7 +118,11 @@ public final class UploadStatus {
             of.recordsRejected = batch.rejected();
             of.recordsAccepted = batch.records() - batch.rejected();
             of.state = batch.rejected() > 0 ? UploadState.COMPLETED_WITH_ERRORS : UploadState.COMPLETED;
-            of.rejectedKey = batch.rejected() > 0 ? rejectedKey : null;
+            // the object's rejected-records file keeps its first rejections: the last batches' may be left out
+            long keptInFile = (recordsRejected == null ? 0 : recordsRejected) - (rejectedNotKept == null ? 0 : rejectedNotKept);
+            long kept = Math.max(0, Math.min(batch.rejected(), keptInFile - rejectedBefore));
+            of.rejectedKey = kept > 0 ? rejectedKey : null;
+            of.rejectedNotKept = batch.rejected() - kept > 0 ? batch.rejected() - kept : null;
         } else if (recordsAccepted != null) {
             of.recordsAccepted = 0L;
             of.recordsRejected = 0L;

@@ -5,14 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import io.inlet.Json;
 import io.inlet.testing.Await;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -22,8 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Request bodies held at once stay within inlet.http.body-bytes-in-flight, taken at the request's head: connections
  * that send part of a megabyte body and wait hold their share, the next request over it is answered 503 with
- * Retry-After before a byte of its body is read, one tenant holds at most half, and what a request held is given back
- * when its connection ends. (Measured before, against the packaged service at -Xmx512m: 700 such connections of one
+ * Retry-After before a byte of its body is read, one tenant holds at most a quarter, the last quarter is kept for
+ * tenants holding none, and what a request held is given back when its connection ends. Keyless paths take no body. (Measured before, against the packaged service at -Xmx512m: 700 such connections of one
  * tenant ran it out of memory within 2 s, and it stayed up answering nothing.)
  */
 class BodiesInFlightTest {
@@ -33,36 +31,43 @@ class BodiesInFlightTest {
             {"stream":"contact","data":[{"contact_id":"c-1","email":"jane@acme.com","contact_properties":{}}]}""";
 
     @Test
-    void bodiesHeldAtOnceStayWithinTheBudgetAndOneTenantWithinHalf() throws Exception {
-        try (InletApp app = InletApp.start(Map.of("inlet.http.body-bytes-in-flight", String.valueOf(4 * MIB)))) {
+    void bodiesHeldAtOnceStayWithinTheBudgetOneTenantWithinAQuarterAndTheLastQuarterForTenantsHoldingNone()
+            throws Exception {
+        // 16 MiB: a tenant holds at most 4; tenants holding some share 12; 4 are kept for tenants holding none
+        try (InletApp app = InletApp.start(Map.of("inlet.http.body-bytes-in-flight", String.valueOf(16 * MIB)))) {
             BodiesInFlight bodies = app.camel().getRegistry().lookupByNameAndType("bodiesInFlight", BodiesInFlight.class);
-            Tenant hog = app.newTenant("hog");
-            Tenant second = app.newTenant("second");
-            Tenant third = app.newTenant("third");
+            List<Tenant> holders = List.of(app.newTenant("hog"), app.newTenant("second"), app.newTenant("third"));
+            Tenant fourth = app.newTenant("fourth");
+            Tenant newcomer = app.newTenant("newcomer");
             URI api = URI.create(app.baseUrl());
             List<Socket> waiting = new ArrayList<>();
             try {
-                waiting.add(startBody(api, hog.key()));
-                waiting.add(startBody(api, hog.key()));
-                Await.until("the hog's two bodies held", Duration.ofSeconds(10), () -> bodies.held() == 2L * MIB);
+                Tenant hog = holders.get(0);
+                for (int i = 0; i < 4; i++) {
+                    waiting.add(startBody(api, hog.key()));
+                }
+                Await.until("the hog's four bodies held", Duration.ofSeconds(10), () -> bodies.held() == 4L * MIB);
 
-                // its share (half of 4 MiB) is taken: refused at the head, whatever its body
+                // its share is taken: refused at the head, whatever its body
                 Socket refused = startBody(api, hog.key());
                 waiting.add(refused);
-                String answer = SlowClients.answer(refused);
-                assertThat(answer).startsWith("HTTP/1.1 503").containsIgnoringCase("Retry-After: 1")
-                        .contains("tenant '" + hog.id() + "' is sending 2.0 MiB of request bodies at once, its most");
-                assertThat(app.post("/ingestion/upload-json", second.key(), SMALL_BATCH).statusCode())
-                        .as("another tenant").isEqualTo(200);
+                assertThat(SlowClients.answer(refused)).startsWith("HTTP/1.1 503").containsIgnoringCase("Retry-After: 1")
+                        .contains("tenant '" + hog.id() + "' is sending 4.0 MiB of request bodies at once, its most");
 
-                waiting.add(startBody(api, second.key()));
-                waiting.add(startBody(api, second.key()));
-                Await.until("four bodies held", Duration.ofSeconds(10), () -> bodies.held() == 4L * MIB);
-                HttpResponse<String> full = app.post("/ingestion/upload-json", third.key(), SMALL_BATCH);
-                assertThat(full.statusCode()).isEqualTo(503);
-                assertThat(full.headers().firstValue("Retry-After")).contains("1");
-                assertThat(Json.mapper().readTree(full.body()).get("message").asText())
-                        .startsWith("Too many request bodies at once: Inlet is receiving 4.0 MiB of request bodies");
+                for (Tenant holder : holders.subList(1, 3)) {
+                    for (int i = 0; i < 4; i++) {
+                        waiting.add(startBody(api, holder.key()));
+                    }
+                }
+                Await.until("twelve bodies held", Duration.ofSeconds(10), () -> bodies.held() == 12L * MIB);
+                waiting.add(startBody(api, fourth.key()));
+                Await.until("the fourth's first body held", Duration.ofSeconds(10), () -> bodies.held() == 13L * MIB);
+                Socket over = startBody(api, fourth.key());
+                waiting.add(over);
+                assertThat(SlowClients.answer(over)).startsWith("HTTP/1.1 503")
+                        .contains("Inlet is receiving 13.0 MiB of request bodies at once");
+                assertThat(app.post("/ingestion/upload-json", newcomer.key(), SMALL_BATCH).statusCode())
+                        .as("a tenant holding none still gets through").isEqualTo(200);
                 assertThat(app.get("/observe/health", null).statusCode()).as("no body, not counted").isEqualTo(200);
             } finally {
                 for (Socket socket : waiting) {
@@ -70,9 +75,25 @@ class BodiesInFlightTest {
                 }
             }
             Await.until("given back as the connections end", Duration.ofSeconds(10), () -> bodies.held() == 0);
-            assertThat(app.post("/ingestion/upload-json", hog.key(), SMALL_BATCH).statusCode()).isEqualTo(200);
+            assertThat(app.post("/ingestion/upload-json", holders.get(0).key(), SMALL_BATCH).statusCode()).isEqualTo(200);
             assertThat(bodies.held()).as("answered requests give theirs back").isZero();
         }
+    }
+
+    /** Paths that take no key take no body either: refused unread, so nobody without a key can make the service hold one. */
+    @Test
+    void aBodyToAPathWithoutAKeyIsRefusedUnread() throws Exception {
+        InletApp app = InletApp.shared();
+        URI api = URI.create(app.baseUrl());
+        for (String path : List.of("/openapi.json", "/observe/health", "/console/")) {
+            try (Socket socket = new Socket(api.getHost(), api.getPort())) {
+                socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + api.getAuthority()
+                        + "\r\nContent-Length: " + MIB + "\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+                assertThat(SlowClients.answer(socket)).as(path).startsWith("HTTP/1.1 413")
+                        .contains("Only the /ingestion/ endpoints take a request body");
+            }
+        }
+        assertThat(app.get("/openapi.json", null).statusCode()).as("without a body").isEqualTo(200);
     }
 
     /** An upload-json request stating a 1 MiB body, of which it sends a little and then waits. */

@@ -11,14 +11,17 @@ import org.apache.camel.component.file.GenericFile;
 import org.junit.jupiter.api.Test;
 
 /**
- * A file is let through once its size and time stayed the same for the settle time, by this service's clock from the
- * first look that saw them: a change starts the wait again, and a file dated in the future (a client's clock ahead)
- * settles like any other. Each look decides at once; nothing waits.
+ * A file is let through once its own time is the settle time past, or else once its size and time stayed the same for
+ * the settle time by this service's clock from the first look that saw them: a change starts the wait again, and a
+ * file dated in the future (a client's clock ahead) settles like any other. Each look decides at once; nothing waits;
+ * the files followed are bounded.
  */
 class DropFolderFilterTest {
 
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
-    private final DropFolderFilter filter = new DropFolderFilter(Duration.ofSeconds(2), now::get);
+    /** The wall clock, in milliseconds: the files below are written "now" (5,000 ms) unless said otherwise. */
+    private final AtomicLong wall = new AtomicLong(5_000);
+    private final DropFolderFilter filter = new DropFolderFilter(Duration.ofSeconds(2), now::get, wall::get);
 
     @Test
     void aFileIsTakenOnceItsSizeAndTimeStayedTheSameForTheSettleTime() {
@@ -50,15 +53,36 @@ class DropFolderFilterTest {
 
     @Test
     void aFileForgottenAfterAMinuteUnseenSettlesAgain() {
-        filter.accept(file("a/contact/x.jsonl", 100, 5_000));
+        long ahead = 10_000_000; // dated ahead of this clock: followed until it settles
+        filter.accept(file("a/contact/x.jsonl", 100, ahead));
         later(61_000);
         filter.accept(file("a/contact/other.jsonl", 1, 1)); // a look at another file forgets the one gone
         later(20_000);
-        assertThat(filter.accept(file("a/contact/x.jsonl", 100, 5_000))).as("seen as new").isFalse();
+        assertThat(filter.accept(file("a/contact/x.jsonl", 100, ahead))).as("seen as new").isFalse();
+    }
+
+    @Test
+    void aFileNothingWroteToForTheSettleTimeIsTakenAtTheFirstLookWithoutBeingFollowed() {
+        wall.set(60_000);
+        assertThat(filter.accept(file("a/contact/old.jsonl", 100, 57_000))).as("3 s old").isTrue();
+        assertThat(filter.accept(file("a/contact/new.jsonl", 100, 59_000))).as("1 s old").isFalse();
+    }
+
+    @Test
+    void atMostSoManyFilesAreFollowedAtOnce() {
+        long ahead = 10_000_000; // dated ahead of this clock: followed until they settle
+        for (int i = 0; i < DropFolderFilter.MAX_TRACKED; i++) {
+            filter.accept(file("a/contact/" + i + ".jsonl", 1, ahead));
+        }
+        assertThat(filter.accept(file("a/contact/one-more.jsonl", 1, ahead))).isFalse();
+        later(2_000);
+        assertThat(filter.accept(file("a/contact/one-more.jsonl", 1, ahead))).as("not followed: no room").isFalse();
+        assertThat(filter.accept(file("a/contact/0.jsonl", 1, ahead))).as("a followed one settles").isTrue();
     }
 
     private void later(long millis) {
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
+        wall.addAndGet(millis);
     }
 
     private static GenericFile<File> file(String relative, long size, long modified) {

@@ -27,6 +27,8 @@ import io.inlet.testing.InletApp.Tenant;
 import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
 import io.inlet.testing.ZipFiles;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -175,10 +177,11 @@ class DropFolderTest {
     }
 
     /**
-     * Files still being written, and files dated in the future (a client whose clock is ahead), hold up nobody: the
-     * settling is decided at each look, not waited for on the polling thread (Camel's read lock waited up to 10 s for
-     * each such file at every poll, in front of every tenant's files: 33 s for one file beside four future-dated
-     * ones, 70 s beside five growing ones; and never took the future-dated ones).
+     * Files still being written, and files dated in the future, hold up nobody: the settling is decided at each look,
+     * not waited for on the polling thread (Camel's read lock waited up to 10 s for each such file at every poll, in
+     * front of every tenant's files: 33 s for one file beside four future-dated ones, 70 s beside five growing ones;
+     * and never took the future-dated ones). A file a few minutes ahead (a writer's clock ahead) is taken; one dated
+     * years ahead is refused with the reason (its time names its file key and its contacts' lake day).
      */
     @Test
     void filesStillBeingWrittenOrDatedInTheFutureHoldUpNobody() throws Exception {
@@ -189,7 +192,7 @@ class DropFolderTest {
         for (int i = 0; i < 4; i++) {
             Path dated = folder.resolve("future-" + i + ".jsonl");
             Files.writeString(dated, record.formatted("future-" + i, "future-" + i));
-            Files.setLastModifiedTime(dated, FileTime.from(Instant.parse("3000-01-01T00:00:00Z")));
+            Files.setLastModifiedTime(dated, FileTime.from(Instant.parse("2100-01-01T00:00:00Z")));
             future.add(dated);
         }
         List<OutputStream> growing = new ArrayList<>();
@@ -220,8 +223,14 @@ class DropFolderTest {
             assertThat(Duration.ofNanos(System.nanoTime() - dropped)).as("taken beside them")
                     .isLessThan(Duration.ofSeconds(20));
             for (Path dated : future) {
-                awaitFileKey(tenant, "contact/" + dated.getFileName());
+                assertThat(reasonFor(awaitRefused(tenant, "contact/" + dated.getFileName())))
+                        .startsWith("its modification time, 2100-01-01T00:00:00Z, is more than 60 minutes ahead of this"
+                                + " service's clock");
             }
+            Path aheadAFewMinutes = folder.resolve("ahead.jsonl");
+            Files.writeString(aheadAFewMinutes, record.formatted("ahead", "ahead"));
+            Files.setLastModifiedTime(aheadAFewMinutes, FileTime.from(Instant.now().plus(Duration.ofMinutes(10))));
+            awaitFileKey(tenant, "contact/ahead.jsonl");
             assertThat(folder.resolve("growing-0.jsonl")).as("still being written: not taken").exists();
         } finally {
             writing.set(false);
@@ -230,6 +239,30 @@ class DropFolderTest {
                 out.close();
             }
         }
+    }
+
+    /**
+     * A poll's files are handed over one after another, maybe minutes after the listing found them settled: one that
+     * changed since is left to settle again, not cut at its size of the moment (here the intake is handed a listing
+     * that saw the file smaller, as a listing before the writer went on would have).
+     */
+    @Test
+    void aFileThatChangedSinceItWasListedIsLeftToSettleAgain() throws Exception {
+        Tenant tenant = app.newTenant("resumed");
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact"));
+        Path file = folder.resolve(".resumed.jsonl"); // a dot-name: the running drop-folder route leaves it alone
+        Files.writeString(file, "{\"contact_id\":\"r\",\"email\":\"r@acme.com\",\"contact_properties\":{}}\n");
+        DropFolderIntake intake = app.camel().getRegistry().lookupByNameAndType("dropFolderIntake", DropFolderIntake.class);
+        Exchange listed = new DefaultExchange(app.camel());
+        listed.getMessage().setHeader(Exchange.FILE_NAME, tenant.id() + "/contact/.resumed.jsonl");
+        listed.getMessage().setHeader(Exchange.FILE_LENGTH, Files.size(file) - 10);
+        listed.getMessage().setHeader(Exchange.FILE_LAST_MODIFIED, Files.getLastModifiedTime(file).toMillis());
+
+        intake.handOver(listed);
+
+        assertThat(file).as("left where it is").exists();
+        assertThat(app.dropFolder().resolve(".done").resolve(tenant.id())).doesNotExist();
+        assertNothingStored(tenant, "contact");
     }
 
     @Test

@@ -75,6 +75,8 @@ class LineReaderTest {
                 new Line(4, exact, 0));
         assertThat(read(exact + "y", 100)).as("a last line over the limit").containsExactly(new Line(1, "xxxxxxxx", 101));
         assertThat(read(exact + "yz", 100)).containsExactly(new Line(1, "xxxxxxxx", 102));
+        assertThat(read("\uFEFF" + exact + "\r\n", 100)).as("nor a byte order mark").containsExactly(new Line(1, exact, 0));
+        assertThat(read("\uFEFF" + exact + "y\r\n", 100)).containsExactly(new Line(1, "\uFEFFxxxxx", 101));
     }
 
     @Test

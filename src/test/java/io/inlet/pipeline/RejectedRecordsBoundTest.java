@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RejectedRecordsBoundTest {
 
-    private static final int BOUND = 20_000;
+    private static final int BOUND = 65_536;
 
     @TempDir
     Path dir;
