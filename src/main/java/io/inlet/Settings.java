@@ -116,7 +116,8 @@ public record Settings(
             long minBytesPerSecond,
             Duration minRateWindow,
             Duration idleTimeout,
-            Duration headerTimeout) {
+            Duration headerTimeout,
+            long signedPayloadBytes) {
     }
 
     /**
@@ -223,7 +224,8 @@ public record Settings(
                         r.longValue("inlet.s3.embedded.uploads.min-bytes-per-second"),
                         Duration.parse(r.require("inlet.s3.embedded.uploads.min-rate-window")),
                         Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
-                        Duration.parse(r.require("inlet.s3.embedded.header-timeout"))),
+                        Duration.parse(r.require("inlet.s3.embedded.header-timeout")),
+                        r.positive("inlet.s3.embedded.uploads.signed-payload-bytes")),
                 r.origins("inlet.s3.embedded.cors-origins"),
                 // Empty: AWS S3's own endpoint for the region.
                 r.optional("inlet.s3.endpoint").orElse(""),

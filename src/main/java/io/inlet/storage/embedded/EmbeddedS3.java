@@ -95,11 +95,14 @@ public final class EmbeddedS3 extends ServiceSupport {
                         credentials.accessKeyId(), credentials.secretAccessKey())
                 // every admitted request holds one thread while its body streams in; a few more for Jetty itself
                 .jettyMaxThreads(limits.maxInFlight() + 16)
+                // what the gateway lets through at most, so the store never reads a larger signed body whole
+                .v4MaxNonChunkedRequestSize(limits.signedPayloadBytes())
                 .corsRules(uploadsFromBrowsers(settings.embeddedS3CorsOrigins()))
                 .build(), "upload");
         gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
                 limits.maxPerClient(), limits.maxPerTenant(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
-                limits.headerTimeout(), settings.uploadMaxBytes()), new PresignedSignatures(credentials, Clock.systemUTC()));
+                limits.headerTimeout(), settings.uploadMaxBytes(), limits.signedPayloadBytes()),
+                new PresignedSignatures(credentials, Clock.systemUTC()));
         int port;
         try {
             port = gateway.start(settings.embeddedS3Host(), settings.embeddedS3Port());

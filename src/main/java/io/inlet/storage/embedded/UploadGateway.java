@@ -51,8 +51,9 @@ final class UploadGateway {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "upgrade", "transfer-encoding");
 
+    /** {@code signedPayloadBytes}: bodies the store reads whole before checking their signature, at once. */
     record Limits(int maxInFlight, int maxPerClient, int maxPerTenant, long minBytesPerSecond, Duration minRateWindow,
-            Duration idleTimeout, Duration headerTimeout, long maxPutBytes) {
+            Duration idleTimeout, Duration headerTimeout, long maxPutBytes, long signedPayloadBytes) {
     }
 
     private final Limits limits;
@@ -63,6 +64,8 @@ final class UploadGateway {
     private final int backendPort;
     private final RequestHeadTimeout headTimeout;
     private final Set<Upload> uploads = ConcurrentHashMap.newKeySet();
+    /** Bytes of signed-payload bodies admitted and not finished (see {@link #readWholeByStore}). */
+    private final AtomicLong signedPayloadBytes = new AtomicLong();
     private HttpServer server;
 
     UploadGateway(int backendPort, Limits limits, PresignedSignatures signatures) {
@@ -131,12 +134,29 @@ final class UploadGateway {
                 return;
             }
         }
+        long readWhole = readWholeByStore(method, headers) ? statedLength(headers) : 0;
+        if (readWhole > limits.signedPayloadBytes()) {
+            refuse(request, new UploadRequestRules.Refusal(400, "EntityTooLarge", "A PUT whose payload is signed is"
+                    + " read whole into memory before it is stored: at most " + limits.signedPayloadBytes() + " bytes"
+                    + " (send larger objects as multipart uploads, or with an unsigned or streaming payload)"));
+            return;
+        }
+        if (readWhole > 0 && signedPayloadBytes.addAndGet(readWhole) > limits.signedPayloadBytes()) {
+            signedPayloadBytes.addAndGet(-readWhole);
+            refuse(request, new UploadRequestRules.Refusal(503, "SlowDown",
+                    "Too many PUTs with a signed payload at once; retry later"));
+            return;
+        }
         String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
         String object = presignedPut ? request.path() : null;
         String tenant = presignedPut ? tenantOf(request.path()) : null;
         UploadAdmission.Verdict verdict = admission.admit(client, object, tenant);
+        if (verdict != UploadAdmission.Verdict.ADMITTED) {
+            signedPayloadBytes.addAndGet(-readWhole);
+        }
         switch (verdict) {
-            case ADMITTED -> forward(request, new Upload(request, client, object, tenant, Vertx.currentContext()));
+            case ADMITTED -> forward(request, new Upload(request, client, object, tenant, readWhole,
+                    Vertx.currentContext()));
             case OBJECT_BUSY -> refuse(request, new UploadRequestRules.Refusal(409, "OperationAborted",
                     "Another upload to this URL is in progress"));
             default -> refuse(request, new UploadRequestRules.Refusal(503, "SlowDown",
@@ -145,6 +165,29 @@ final class UploadGateway {
                         case TENANT_BUSY -> " to this tenant's upload URLs";
                         default -> "";
                     } + "; retry later"));
+        }
+    }
+
+    /**
+     * Whether the store reads this request's body whole before it checks the signature: a header-signed SigV4 PUT or
+     * POST whose payload is signed (x-amz-content-sha256 a hash, or missing), as S3Proxy verifies that hash first.
+     */
+    static boolean readWholeByStore(String method, Map<String, String> headers) {
+        String authorization = UploadRequestRules.first(headers, "authorization");
+        if (authorization == null || !authorization.startsWith("AWS4-") || !(method.equals("PUT") || method.equals("POST"))) {
+            return false;
+        }
+        String payload = UploadRequestRules.first(headers, "x-amz-content-sha256");
+        return payload == null || !(payload.equals("UNSIGNED-PAYLOAD") || payload.startsWith("STREAMING-"));
+    }
+
+    /** The body's stated length; without one (chunked), as much as is ever let through. */
+    private long statedLength(Map<String, String> headers) {
+        String length = UploadRequestRules.first(headers, "content-length");
+        try {
+            return length == null ? limits.signedPayloadBytes() : Math.max(0, Long.parseLong(length.trim()));
+        } catch (NumberFormatException e) {
+            return limits.signedPayloadBytes();
         }
     }
 
@@ -321,6 +364,8 @@ final class UploadGateway {
         final String client;
         final String object;
         final String tenant;
+        /** Its bytes counted in {@link #signedPayloadBytes}. */
+        final long readWhole;
         final Context context;
         final AtomicLong received = new AtomicLong();
         final AtomicBoolean finished = new AtomicBoolean();
@@ -329,11 +374,12 @@ final class UploadGateway {
         volatile long receivedAtWindowStart;
         HttpClientRequest outbound;
 
-        Upload(HttpServerRequest request, String client, String object, String tenant, Context context) {
+        Upload(HttpServerRequest request, String client, String object, String tenant, long readWhole, Context context) {
             this.request = request;
             this.client = client;
             this.object = object;
             this.tenant = tenant;
+            this.readWhole = readWhole;
             this.context = context;
         }
 
@@ -344,6 +390,7 @@ final class UploadGateway {
             }
             uploads.remove(this);
             admission.release(client, object, tenant);
+            signedPayloadBytes.addAndGet(-readWhole);
             return true;
         }
 

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 
 import io.inlet.storage.S3Objects;
+import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -232,6 +233,53 @@ class UploadUrlSecurityTest {
             assertThat(statusLine).startsWith("HTTP/1.1 403");
         }
         assertThat(S3Objects.head(app.s3(), app.settings().landingBucket(), upload.fileKey())).isEmpty();
+    }
+
+    /**
+     * The store reads a header-signed PUT whose payload is signed whole into memory before it can check the signature,
+     * and the access key id is in every upload URL: such bodies are bounded, one by one and all at once, forged or not
+     * (a few forged 128 MB heads would otherwise have filled the heap).
+     */
+    @Test
+    void bodiesTheStoreReadsWholeBeforeCheckingTheirSignatureAreBounded() throws Exception {
+        Tenant tenant = app.newTenant("forger");
+        EmbeddedS3 embedded = app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class);
+        String credential = URI.create(client.requestUrl(tenant.key(), "contact").uploadUrl()).getQuery()
+                .replaceAll(".*X-Amz-Credential=([^/&]+)/.*", "$1");
+        URI target = URI.create(publicUrl(app.settings().landingBucket(), "forged.bin"));
+        int mib = 1 << 20;
+        List<Socket> heads = new java.util.ArrayList<>();
+        try {
+            Socket tooLarge = signedPayloadHead(target, credential, 100L * mib);
+            heads.add(tooLarge);
+            assertThat(SlowClients.answer(tooLarge)).startsWith("HTTP/1.1 400").contains("EntityTooLarge");
+
+            heads.add(signedPayloadHead(target, credential, 40L * mib));
+            Await.until("the first admitted", Duration.ofSeconds(10), () -> embedded.uploadsInFlight() == 1);
+            Socket second = signedPayloadHead(target, credential, 40L * mib);
+            heads.add(second);
+            assertThat(SlowClients.answer(second)).startsWith("HTTP/1.1 503").contains("SlowDown")
+                    .contains("signed payload");
+        } finally {
+            for (Socket head : heads) {
+                head.close();
+            }
+        }
+        Await.until("given back", Duration.ofSeconds(10), () -> embedded.uploadsInFlight() == 0);
+    }
+
+    private static Socket signedPayloadHead(URI url, String accessKeyId, long length) throws IOException {
+        // dated now: the store refuses a stale date from the head alone
+        String now = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+        Socket socket = new Socket(url.getHost(), url.getPort());
+        socket.getOutputStream().write(("PUT " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getAuthority()
+                + "\r\nx-amz-date: " + now + "\r\nx-amz-content-sha256: " + "ab".repeat(32)
+                + "\r\nAuthorization: AWS4-HMAC-SHA256 Credential=" + accessKeyId + "/" + now.substring(0, 8)
+                + "/" + app.settings().s3Region() + "/s3/aws4_request,"
+                + " SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=" + "0".repeat(64)
+                + "\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return socket;
     }
 
     private static String publicUrl(String bucket, String key) {
