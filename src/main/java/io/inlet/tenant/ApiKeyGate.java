@@ -46,7 +46,7 @@ public final class ApiKeyGate implements Handler<RoutingContext> {
         ApiKeyGate gate = new ApiKeyGate(keys, bodies, responses);
         // Camel reads a body on every path it serves, keyless ones too (GET /openapi.json): none of those takes one
         router.route().order(order).handler(ctx -> {
-            if (!ctx.request().path().startsWith(API_PREFIX) && BodiesInFlight.hasBody(ctx.request())) {
+            if (!ctx.normalizedPath().startsWith(API_PREFIX) && BodiesInFlight.hasBody(ctx.request())) {
                 HttpErrorPages.refuseUnread(ctx, 413, responses.body("Only the /ingestion/ endpoints take a request"
                         + " body (with an API key); this request's was not read", List.of()));
                 return;

@@ -85,7 +85,7 @@ class BodiesInFlightTest {
     void aBodyToAPathWithoutAKeyIsRefusedUnread() throws Exception {
         InletApp app = InletApp.shared();
         URI api = URI.create(app.baseUrl());
-        for (String path : List.of("/openapi.json", "/observe/health", "/console/")) {
+        for (String path : List.of("/openapi.json", "/observe/health", "/console/", "/ingestion/../openapi.json")) {
             try (Socket socket = new Socket(api.getHost(), api.getPort())) {
                 socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + api.getAuthority()
                         + "\r\nContent-Length: " + MIB + "\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
