@@ -121,7 +121,7 @@ public final class UploadJson {
                     + stream + " schema; nothing was stored" + ApiException.notAllListed(errors.size(), totalProblems), errors);
         }
         checkDays(stream, data);
-        return new CheckedBatch(stream, data, storedLines(stream, data));
+        return new CheckedBatch(stream, data, storedLines(data));
     }
 
     /**
@@ -130,7 +130,7 @@ public final class UploadJson {
      * form ({@code 9e9} becomes {@code 9E+9}, {@code 12e5} with a long mantissa gains a point and an exponent sign), so
      * a record near the line bound or a number near the length bound would pass here and be rejected after the 200.
      */
-    private byte[] storedLines(Stream stream, JsonNode data) {
+    private byte[] storedLines(JsonNode data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
         List<ApiError> errors = new ArrayList<>();
         int unreadable = 0;
