@@ -65,9 +65,9 @@ final class LineReader {
         while (true) {
             int newline = indexOf((byte) '\n', scanFrom, limit);
             if (newline >= 0) {
-                int length = recordLength(newline);
-                if (length > maxLineBytes) {
-                    return oversized(length, newline + 1);
+                // the record's own length (without a byte order mark or CR) only for a line over the limit
+                if (newline - position > maxLineBytes && recordLength(newline) > maxLineBytes) {
+                    return oversized(recordLength(newline), newline + 1);
                 }
                 setLine(position, newline);
                 position = newline + 1;
@@ -79,9 +79,8 @@ final class LineReader {
             }
             if (eof) {
                 if (position < limit) {
-                    int length = recordLength(limit);
-                    if (length > maxLineBytes) {
-                        return oversized(length, limit);
+                    if (limit - position > maxLineBytes && recordLength(limit) > maxLineBytes) {
+                        return oversized(recordLength(limit), limit);
                     }
                     setLine(position, limit);
                     position = limit;

@@ -148,15 +148,11 @@ final class OpenUploads {
     /** The sweep found these open (by tenant): with those opened and without those closed while it listed, the uploads. */
     synchronized void listed(Map<String, Set<String>> stillOpen) {
         Listing settled = sweep == null ? new Listing() : sweep;
-        Set<String> tenants = new HashSet<>(stillOpen.keySet());
-        tenants.addAll(settled.opened.values());
         open.clear();
-        for (String tenant : tenants) {
-            Set<String> keys = settled.settle(tenant, stillOpen.getOrDefault(tenant, Set.of()));
-            if (!keys.isEmpty()) {
-                open.put(tenant, keys);
-            }
-        }
+        stillOpen.forEach((tenant, keys) -> open.computeIfAbsent(tenant, t -> new HashSet<>()).addAll(keys));
+        settled.opened.forEach((key, tenant) -> open.computeIfAbsent(tenant, t -> new HashSet<>()).add(key));
+        open.values().forEach(keys -> keys.removeAll(settled.closed));
+        open.values().removeIf(Set::isEmpty);
         notListed();
         checkedAt.clear();
     }
