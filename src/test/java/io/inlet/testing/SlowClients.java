@@ -2,12 +2,19 @@ package io.inlet.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
 
 /** Clients that are slow on purpose, to check that servers let go of them. */
 public final class SlowClients {
@@ -20,6 +27,52 @@ public final class SlowClients {
         Socket socket = new Socket(url.getHost(), url.getPort());
         socket.getOutputStream().write(("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\nHost: "
                 + url.getAuthority() + "\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return socket;
+    }
+
+    /**
+     * A header-signed SigV4 PUT (payload signed: its SHA-256 in {@code x-amz-content-sha256}, as the AWS CLI sends
+     * over plain HTTP) of {@code length} zero bytes to the URL, signed with {@code credentials} by the SDK's signer,
+     * whose head is sent and whose body is still to come. A forged one: the same head with another signature.
+     */
+    public static Socket startSignedPut(URI url, AwsCredentials credentials, String region, long length, boolean forged)
+            throws IOException {
+        SdkHttpRequest.Builder request = SdkHttpRequest.builder().method(SdkHttpMethod.PUT).uri(url)
+                .putHeader("Content-Length", String.valueOf(length));
+        SdkHttpRequest signed = AwsV4HttpSigner.create().sign(r -> r.identity(credentials)
+                .request(request.build())
+                .payload(() -> new InputStream() {
+                    long left = length;
+
+                    @Override
+                    public int read() {
+                        return left-- > 0 ? 0 : -1;
+                    }
+
+                    @Override
+                    public int read(byte[] into, int offset, int count) {
+                        if (left <= 0) {
+                            return -1;
+                        }
+                        int n = (int) Math.min(count, left);
+                        java.util.Arrays.fill(into, offset, offset + n, (byte) 0);
+                        left -= n;
+                        return n;
+                    }
+                })
+                .putProperty(AwsV4FamilyHttpSigner.SERVICE_SIGNING_NAME, "s3")
+                .putProperty(AwsV4HttpSigner.REGION_NAME, region)
+                .putProperty(AwsV4FamilyHttpSigner.DOUBLE_URL_ENCODE, false)
+                .putProperty(AwsV4FamilyHttpSigner.NORMALIZE_PATH, false)
+                .putProperty(AwsV4FamilyHttpSigner.PAYLOAD_SIGNING_ENABLED, true))
+                .request();
+        StringBuilder head = new StringBuilder("PUT " + url.getRawPath() + " HTTP/1.1\r\n");
+        signed.headers().forEach((name, values) -> values.forEach(value -> head.append(name).append(": ")
+                .append(forged && name.equalsIgnoreCase("Authorization")
+                        ? value.replaceFirst("Signature=[0-9a-f]+", "Signature=" + "0".repeat(64)) : value)
+                .append("\r\n")));
+        Socket socket = new Socket(url.getHost(), url.getPort());
+        socket.getOutputStream().write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
         return socket;
     }
 

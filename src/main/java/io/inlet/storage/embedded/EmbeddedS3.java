@@ -102,7 +102,7 @@ public final class EmbeddedS3 extends ServiceSupport {
         gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
                 limits.maxPerClient(), limits.maxPerTenant(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
                 limits.headerTimeout(), settings.uploadMaxBytes(), limits.signedPayloadBytes()),
-                new PresignedSignatures(credentials, Clock.systemUTC()));
+                new PresignedSignatures(credentials, Clock.systemUTC()), new HeaderSignatures(credentials));
         int port;
         try {
             port = gateway.start(settings.embeddedS3Host(), settings.embeddedS3Port());

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedded S3's public port: what presigned upload URLs and operators' S3 tools reach. It checks each request
- * against {@link UploadRequestRules} before reading its body, admits a bounded number at a time
+ * against {@link UploadRequestRules} and checks its SigV4 signature ({@link PresignedSignatures},
+ * {@link HeaderSignatures}) before reading its body, admits a bounded number at a time
  * ({@link UploadAdmission}), and streams admitted ones to S3Proxy's upload listener on loopback. Connections
  * are event-driven here, so a slow client costs no thread until it is admitted; an admitted body that trickles
  * in below the minimum rate is cut off, and so is a connection that does not finish its request head in time.
@@ -58,6 +59,7 @@ final class UploadGateway {
 
     private final Limits limits;
     private final PresignedSignatures signatures;
+    private final HeaderSignatures headerSignatures;
     private final UploadAdmission admission;
     private final Vertx vertx;
     private final HttpClient backend;
@@ -68,10 +70,11 @@ final class UploadGateway {
     private final AtomicLong signedPayloadBytes = new AtomicLong();
     private HttpServer server;
 
-    UploadGateway(int backendPort, Limits limits, PresignedSignatures signatures) {
+    UploadGateway(int backendPort, Limits limits, PresignedSignatures signatures, HeaderSignatures headerSignatures) {
         this.backendPort = backendPort;
         this.limits = limits;
         this.signatures = signatures;
+        this.headerSignatures = headerSignatures;
         this.admission = new UploadAdmission(limits.maxInFlight(), limits.maxPerClient(), limits.maxPerTenant());
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
@@ -125,14 +128,17 @@ final class UploadGateway {
             return;
         }
         boolean presignedPut = method.equals("PUT") && request.getParam("X-Amz-Signature") != null;
+        // Before admission: a forged request must hold no slot (a forged URL naming a tenant's key would hold that
+        // tenant's), nor wait for a body the store would read whole before it judged the signature.
         if (presignedPut) {
-            // before admission: a forged URL naming a tenant's key must not hold that tenant's slots
             refusal = signatures.check(method, request.path(), query, headers);
-            if (refusal.isPresent()) {
-                LOG.debug("Embedded S3: refused {} {}: {}", method, request.path(), refusal.get().code());
-                refuse(request, refusal.get());
-                return;
-            }
+        } else if (!method.equals("OPTIONS") && HeaderSignatures.signedInHeaders(request.headers())) {
+            refusal = headerSignatures.check(method, request.path(), request.params(), request.headers());
+        }
+        if (refusal.isPresent()) {
+            LOG.debug("Embedded S3: refused {} {}: {}", method, request.path(), refusal.get().code());
+            refuse(request, refusal.get());
+            return;
         }
         long readWhole = readWholeByStore(method, headers) ? statedLength(headers) : 0;
         if (readWhole > limits.signedPayloadBytes()) {

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import io.inlet.storage.S3Credentials;
 import io.inlet.storage.S3Objects;
 import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
 
 /**
  * An upload URL does exactly one thing, PUT a body to its key, as on AWS S3: it cannot be turned into a copy of
@@ -236,27 +238,26 @@ class UploadUrlSecurityTest {
     }
 
     /**
-     * The store reads a header-signed PUT whose payload is signed whole into memory before it can check the signature,
-     * and the access key id is in every upload URL: such bodies are bounded, one by one and all at once, forged or not
-     * (a few forged 128 MB heads would otherwise have filled the heap).
+     * The store reads a header-signed PUT whose payload is signed whole into memory before it checks the body against
+     * its hash: such bodies are bounded, one by one and all at once (a few 128 MB heads would otherwise fill the heap;
+     * forged ones never get that far, see {@link UploadSlotsPerTenantTest}).
      */
     @Test
-    void bodiesTheStoreReadsWholeBeforeCheckingTheirSignatureAreBounded() throws Exception {
-        Tenant tenant = app.newTenant("forger");
+    void bodiesTheStoreReadsWholeBeforeCheckingTheirHashAreBounded() throws Exception {
         EmbeddedS3 embedded = app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class);
-        String credential = URI.create(client.requestUrl(tenant.key(), "contact").uploadUrl()).getQuery()
-                .replaceAll(".*X-Amz-Credential=([^/&]+)/.*", "$1");
-        URI target = URI.create(publicUrl(app.settings().landingBucket(), "forged.bin"));
+        AwsCredentials credentials = S3Credentials.forEmbeddedServer(app.settings());
+        String region = app.settings().s3Region();
+        URI target = URI.create(publicUrl(app.settings().landingBucket(), "signed-payload.bin"));
         int mib = 1 << 20;
         List<Socket> heads = new java.util.ArrayList<>();
         try {
-            Socket tooLarge = signedPayloadHead(target, credential, 100L * mib);
+            Socket tooLarge = SlowClients.startSignedPut(target, credentials, region, 100L * mib, false);
             heads.add(tooLarge);
             assertThat(SlowClients.answer(tooLarge)).startsWith("HTTP/1.1 400").contains("EntityTooLarge");
 
-            heads.add(signedPayloadHead(target, credential, 40L * mib));
+            heads.add(SlowClients.startSignedPut(target, credentials, region, 40L * mib, false));
             Await.until("the first admitted", Duration.ofSeconds(10), () -> embedded.uploadsInFlight() == 1);
-            Socket second = signedPayloadHead(target, credential, 40L * mib);
+            Socket second = SlowClients.startSignedPut(target, credentials, region, 40L * mib, false);
             heads.add(second);
             assertThat(SlowClients.answer(second)).startsWith("HTTP/1.1 503").contains("SlowDown")
                     .contains("signed payload");
@@ -266,20 +267,6 @@ class UploadUrlSecurityTest {
             }
         }
         Await.until("given back", Duration.ofSeconds(10), () -> embedded.uploadsInFlight() == 0);
-    }
-
-    private static Socket signedPayloadHead(URI url, String accessKeyId, long length) throws IOException {
-        // dated now: the store refuses a stale date from the head alone
-        String now = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
-        Socket socket = new Socket(url.getHost(), url.getPort());
-        socket.getOutputStream().write(("PUT " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getAuthority()
-                + "\r\nx-amz-date: " + now + "\r\nx-amz-content-sha256: " + "ab".repeat(32)
-                + "\r\nAuthorization: AWS4-HMAC-SHA256 Credential=" + accessKeyId + "/" + now.substring(0, 8)
-                + "/" + app.settings().s3Region() + "/s3/aws4_request,"
-                + " SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=" + "0".repeat(64)
-                + "\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        return socket;
     }
 
     private static String publicUrl(String bucket, String key) {
