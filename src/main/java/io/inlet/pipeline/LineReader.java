@@ -146,8 +146,10 @@ final class LineReader {
     /** No newline within the limit: keep the prefix, then discard bytes until a newline or the end. */
     private boolean skipOversized() throws IOException {
         lineNumber++;
+        // reported as the record's own length, as a line found whole is: without a byte order mark or CR
+        long skipped = (limit - position) - (hasByteOrderMark(position, limit) ? 3 : 0);
         keep(position);
-        long skipped = limit - position;
+        byte last = buffer[limit - 1];
         position = limit;
         while (true) {
             if (position == limit) {
@@ -162,10 +164,17 @@ final class LineReader {
             int newline = indexOf((byte) '\n', position, limit);
             if (newline >= 0) {
                 skipped += newline - position;
+                if (newline > position) {
+                    last = buffer[newline - 1];
+                }
                 position = newline + 1;
+                if (last == '\r') {
+                    skipped--;
+                }
                 break;
             }
             skipped += limit - position;
+            last = buffer[limit - 1];
             position = limit;
         }
         oversized = true;

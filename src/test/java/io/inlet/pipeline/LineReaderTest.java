@@ -79,6 +79,25 @@ class LineReaderTest {
         assertThat(read("\uFEFF" + exact + "y\r\n", 100)).containsExactly(new Line(1, "\uFEFFxxxxx", 101));
     }
 
+    /** A line far over the limit (skipped, never held whole) reports the record's own length too. */
+    @Test
+    void aSkippedLineReportsItsLengthWithoutTheCrOrAByteOrderMark() throws IOException {
+        String far = "x".repeat(300);
+        assertThat(read(far + "\r\nz\n", 100)).containsExactly(new Line(1, "xxxxxxxx", 300), new Line(2, "z", 0));
+        assertThat(read("\uFEFF" + far + "\r\nz", 100)).containsExactly(new Line(1, "\uFEFFxxxxx", 300),
+                new Line(2, "z", 0));
+        assertThat(read(far + "\rz\n", 100)).as("a CR inside the line is its content")
+                .containsExactly(new Line(1, "xxxxxxxx", 302));
+        InputStream oneByteAtATime = new ByteArrayInputStream((far + "\r\nz\n").getBytes(StandardCharsets.UTF_8)) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1));
+            }
+        };
+        assertThat(read(oneByteAtATime, 100, 8)).as("the CR in one read, its LF in the next")
+                .containsExactly(new Line(1, "xxxxxxxx", 300), new Line(2, "z", 0));
+    }
+
     @Test
     void linesLongerThanTheFirstBufferAreReadWholeUpToTheLimitAndNotBeyond() throws IOException {
         // The buffer starts at a quarter megabyte and grows for a line that does not fit; the limit stays the limit.
