@@ -48,6 +48,7 @@ final class DropEntry implements Closeable {
     private final Folder folder;
     private final String name;
     private BasicFileAttributes checked;
+    private String identity;
     private SeekableByteChannel channel;
 
     private DropEntry(Path root, String relative, Folder folder, String name) {
@@ -197,15 +198,30 @@ final class DropEntry implements Closeable {
         Path file = root.resolve(relative);
         try {
             // By path (no view relative to a folder has it): counted only if the path still names the checked file.
-            var unix = Files.readAttributes(file, "unix:nlink,fileKey", LinkOption.NOFOLLOW_LINKS);
+            var unix = Files.readAttributes(file, "unix:nlink,fileKey,ctime", LinkOption.NOFOLLOW_LINKS);
             if (!Objects.equals(unix.get("fileKey"), attributes.fileKey())) {
                 throw new Replaced();
             }
+            identity = unix.get("fileKey") + " changed " + unix.get("ctime");
             return (Integer) unix.get("nlink");
         } catch (UnsupportedOperationException notUnix) {
             // No unix view (Windows): links and file types are still checked, the link count cannot be.
+            identity = "created " + attributes.creationTime();
             return 1;
         }
+    }
+
+    /**
+     * What tells this file from another one given the same name, size and modification time later (a copy that kept
+     * its time, {@code cp -p}): where it is on its file system, and when its inode last changed (written, created,
+     * renamed in: nobody can set that time). The same for as long as the file lies untouched where it was found, so a
+     * file found again after a crash is known again; set by {@link #checkedAttributes}.
+     */
+    String identity() {
+        if (identity == null) {
+            throw new IllegalStateException("the entry has an identity only once checked");
+        }
+        return identity;
     }
 
     /** A folder of the drop folder, held open where the platform can, else known by its path. */

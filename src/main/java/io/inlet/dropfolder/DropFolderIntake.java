@@ -2,8 +2,11 @@ package io.inlet.dropfolder;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -36,9 +39,11 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Hands a complete file from the drop folder ({@code {tenant}/{stream}/name.jsonl[.gz]}, or a zip archive of such
- * files, {@code name.zip}) over to the inbox bucket, streamed from disk. Its file key is derived from the file itself (path, size, modification time),
- * so a file picked up again after a crash between the upload and the local move gets the same key, and is
- * not uploaded twice once the inbox or the archive has it.
+ * files, {@code name.zip}) over to the inbox bucket, streamed from disk. Its file key is derived from the file itself
+ * (path, size, modification time, and what tells it from another file given the same ones: its inode and inode change
+ * time, and the drop folder's own id), so a file picked up again after a crash between the upload and the local move
+ * gets the same key, and is not uploaded twice once the inbox or the archive has it, while no two files share one
+ * (two instances' drop folders, a file copied in again under the same name and time).
  */
 public final class DropFolderIntake {
 
@@ -48,6 +53,8 @@ public final class DropFolderIntake {
     private static final String ERROR = ".error";
     /** A file may be dated this far ahead of the service's clock (the clock of the machine that wrote it runs ahead). */
     private static final Duration FUTURE_MARGIN = Duration.ofHours(1);
+    /** The file in the drop folder holding its id (a dot-file: never taken). */
+    static final String FOLDER_ID = ".inlet-drop-folder-id";
 
     private final S3Client s3;
     private final Buckets buckets;
@@ -60,6 +67,8 @@ public final class DropFolderIntake {
     private final IngestMeters meters;
     private final DropFolderFilter listing;
     private final Clock clock;
+    /** The drop folder's own id ({@link #FOLDER_ID}): files of two instances' folders never share a file key. */
+    private final String folderId;
 
     public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
             CrashPoints crashPoints, WorkQueue queue, IngestMeters meters, DropFolderFilter listing, Clock clock) {
@@ -74,6 +83,44 @@ public final class DropFolderIntake {
         this.root = root;
         this.maxBytes = maxBytes;
         this.crashPoints = crashPoints;
+        this.folderId = folderId(root);
+    }
+
+    /**
+     * The id kept in the drop folder itself ({@code .inlet-drop-folder-id}, made once, at random): it goes with the
+     * files (a new data directory or instance id does not change it), and tells two instances' folders apart even at
+     * the same path on two machines.
+     */
+    static String folderId(Path root) {
+        Path file = root.resolve(FOLDER_ID);
+        try {
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                Path made = Files.createTempFile(root, ".inlet-drop-folder-id", ".tmp");
+                try {
+                    Files.writeString(made, UUID.randomUUID() + "\n");
+                    // whole, and never over one already there (a process sharing the folder made it first): a link,
+                    // which unlike a rename does not replace
+                    Files.createLink(file, made);
+                } catch (UnsupportedOperationException noLinks) {
+                    moveUnlessThere(made, file);
+                } catch (FileAlreadyExistsException madeMeanwhile) {
+                    // read below
+                } finally {
+                    Files.deleteIfExists(made);
+                }
+            }
+            if (Files.isSymbolicLink(file) || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                throw new IllegalStateException(file + " must be a regular file (the drop folder's id)");
+            }
+            String id = Files.readString(file).trim();
+            if (id.isEmpty() || id.length() > 100) {
+                throw new IllegalStateException(file + " does not hold the drop folder's id: delete it to have a new one"
+                        + " made (files taken before are then told apart from new ones by their inode change time)");
+            }
+            return id;
+        } catch (IOException e) {
+            throw new UncheckedIOException("The drop folder's id could not be read or made in " + root, e);
+        }
     }
 
     /** The service's own folders in the drop folder: where taken and refused files go. */
@@ -169,9 +216,20 @@ public final class DropFolderIntake {
                     + FUTURE_MARGIN.toMinutes() + " minutes ahead of this service's clock (" + now + "): set it right"
                     + " (touch the file) and move it back into its folder");
         }
+        // The same file (found again after a crash) always gives the same key; two files never do, whichever drop
+        // folder they are in, whatever their names, sizes and times.
+        String identity = folderId + "\n" + relative + "\n" + size + "\n" + modified + "\n" + entry.identity();
         return FileKey.create(stream, FileKey.SOURCE_DROP_FOLDER, tenant, Instant.ofEpochMilli(modified),
-                UUID.nameUUIDFromBytes((relative + "\n" + size + "\n" + modified).getBytes(StandardCharsets.UTF_8)).toString(),
+                UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8)).toString(),
                 keyEnding(entry.head(FileMagic.HEAD_BYTES)));
+    }
+
+    private static void moveUnlessThere(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to);
+        } catch (FileAlreadyExistsException madeMeanwhile) {
+            // the one there is the folder's
+        }
     }
 
     private void handOver(Exchange exchange, FileKey key, DropEntry entry, String relative, long size, long modified) {

@@ -156,7 +156,15 @@ public final class ApiKeys {
     /** A tenant exists while it has a key that is accepted (the drop folder takes files for it only then). */
     public boolean isKnownTenant(String tenant) {
         Instant now = clock.instant();
-        return current().keys().stream().anyMatch(k -> k.tenant().equals(tenant) && k.usableAt(now));
+        if (current().keys().stream().anyMatch(k -> k.tenant().equals(tenant) && k.usableAt(now))) {
+            return true;
+        }
+        // A tenant created a moment ago (a file dropped right after `keys create`): look at the file again first.
+        synchronized (this) {
+            snapshot = reloadIfChanged(snapshot);
+            lastCheck = System.nanoTime();
+        }
+        return snapshot.keys().stream().anyMatch(k -> k.tenant().equals(tenant) && k.usableAt(now));
     }
 
     /** No key was ever created here (revoked and expired keys count: their tenants are not new). */

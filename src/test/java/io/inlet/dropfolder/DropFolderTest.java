@@ -1,5 +1,7 @@
 package io.inlet.dropfolder;
 
+import java.time.temporal.ChronoUnit;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -74,6 +76,46 @@ class DropFolderTest {
         // a taken file keeps its mode (here readable by all): its folder keeps other local users out
         assertThat(Files.getPosixFilePermissions(app.dropFolder().resolve(".done")))
                 .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /**
+     * A daily export copied in with its time kept ({@code cp -p}, rsync -t, unzip) may have the same name, size and
+     * time as yesterday's: it is a file of its own, not taken for the one before. And two drop folders (two
+     * instances') never give the same file key: each has its own id.
+     */
+    @Test
+    void aFileCopiedInAgainUnderTheSameNameSizeAndTimeIsAFileOfItsOwn() throws Exception {
+        Tenant tenant = app.newTenant("again");
+        JsonlFiles.Generated first = JsonlFiles.contactEvents(files, "again-a", 40, 0, false);
+        JsonlFiles.Generated second = JsonlFiles.contactEvents(files, "again-b", 40, 0, false);
+        assertThat(Files.size(first.path())).as("the same size").isEqualTo(Files.size(second.path()));
+        FileTime time = FileTime.from(Instant.now().minus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.SECONDS));
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact_event"));
+        Path sidecar = app.dropFolder().resolve(".done").resolve(tenant.id()).resolve("contact_event/daily.jsonl.file_key");
+
+        Path dropped = folder.resolve("daily.jsonl");
+        Files.copy(first.path(), dropped);
+        Files.setLastModifiedTime(dropped, time);
+        String firstKey = awaitFileKey(tenant, "contact_event/daily.jsonl");
+        assertThat(client.awaitFinal(tenant.key(), firstKey, Duration.ofSeconds(60)).get("state").asText())
+                .isEqualTo("completed");
+
+        Files.copy(second.path(), dropped);
+        Files.setLastModifiedTime(dropped, time);
+        Await.until("the second file taken", Duration.ofSeconds(60), () -> !Files.exists(dropped)
+                && !contentOf(sidecar).strip().equals(firstKey));
+        String secondKey = Files.readString(sidecar).strip();
+        assertThat(client.awaitFinal(tenant.key(), secondKey, Duration.ofSeconds(60)).get("state").asText())
+                .isEqualTo("completed");
+        List<String> expected = new ArrayList<>(first.validIds());
+        expected.addAll(second.validIds());
+        assertThat(Lake.sorted(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(),
+                "contact_event/tenant=" + tenant.id() + "/"), "event_id"))).isEqualTo(Lake.sorted(expected));
+
+        String id = DropFolderIntake.folderId(app.dropFolder());
+        assertThat(DropFolderIntake.folderId(app.dropFolder())).as("kept").isEqualTo(id);
+        assertThat(DropFolderIntake.folderId(Files.createDirectories(files.resolve("another-drop-folder"))))
+                .as("another folder's").isNotEqualTo(id);
     }
 
     @Test
@@ -422,6 +464,14 @@ class DropFolderTest {
             });
             writer.setDaemon(true);
             writer.start();
+        }
+    }
+
+    private static String contentOf(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
