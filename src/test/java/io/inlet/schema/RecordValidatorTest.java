@@ -28,6 +28,40 @@ class RecordValidatorTest {
         assertThat(validator.validate(Stream.CONTACT, contact).isEmpty()).isEqualTo(valid);
     }
 
+    /**
+     * However many unknown fields a record has, and however long their names, what is said about it is bounded: the
+     * first 100 named, how many there were, each pointer cut to its bound (a line of 90,000 unknown fields held
+     * hundreds of megabytes of findings; a 50,000-character name made a 100 KB pointer in every status).
+     */
+    @Test
+    void aRecordOfManyUnknownOrLongNamedFieldsGetsABoundedAnswer() {
+        ObjectNode event = json.createObjectNode().put("event_id", "e").put("contact_id", "c").put("event", "view")
+                .put("event_timestamp", "2025-06-01T12:00:00Z");
+        event.putObject("event_properties");
+        for (int i = 0; i < 90_000; i++) {
+            event.put(String.format("p%05d", i), 0);
+        }
+        event.put("/".repeat(50_000), 1);
+
+        List<FieldError> errors = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> validator.validate(Stream.CONTACT_EVENT, event));
+
+        assertThat(errors).hasSize(1 + JsonSchemas.MOST_UNKNOWN_FIELDS);
+        assertThat(errors.get(0)).isEqualTo(new FieldError("", "has 90001 fields that are not fields of this record;"
+                + " the first 100 are named; free-form attributes belong in event_properties"));
+        assertThat(errors.subList(1, errors.size())).extracting(FieldError::pointer)
+                .allSatisfy(pointer -> assertThat(pointer).matches("/p\\d{5}"));
+
+        ObjectNode longName = event.deepCopy().retain("event_id", "contact_id", "event", "event_timestamp",
+                "event_properties");
+        longName.put("/".repeat(50_000), 1);
+        List<FieldError> one = validator.validate(Stream.CONTACT_EVENT, longName);
+        assertThat(one).singleElement().satisfies(error -> {
+            assertThat(error.pointer()).hasSize(FieldError.MAX_POINTER_CHARS).startsWith("/~1~1").endsWith("\u2026");
+            assertThat(error.message()).startsWith("is not a field of this record");
+        });
+    }
+
     @ParameterizedTest
     @CsvSource({"acme.com,true", "sub.acme.co.uk,true", "https://acme.com,false", "acme,false", "acme.com/about,false", "acme..com,false",
             "acme.com.,false", ".acme.com,false"})
