@@ -178,7 +178,8 @@ public class InletConfiguration implements CamelConfiguration {
         String queueUrl = WorkQueue.resolveUrl(sqs, queueSettings);
         InboxEvents inboxEvents = new InboxEvents(json, buckets.inbox());
         WorkQueue workQueue = new WorkQueue(sqs, queueUrl, inboxEvents, queueSettings.announceWrites(),
-                WorkQueue.visibilityTimeout(sqs, queueUrl, queueSettings.visibilityTimeoutSeconds()));
+                WorkQueue.visibilityTimeout(sqs, queueUrl, queueSettings.visibilityTimeoutSeconds()),
+                queueSettings.url().isPresent() ? null : () -> WorkQueue.resolveUrl(sqs, queueSettings));
         context.addService(workQueue, true, false);
         registry.bind("sqsClient", sqs);
         registry.bind("workQueue", workQueue);

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -63,6 +64,7 @@ public final class WorkQueue extends ServiceSupport {
     /** Messages received and waiting for their batch to be sealed: receipt handle → when held (System.nanoTime). */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
     private final Duration visibilityTimeout;
+    private final Supplier<String> recreate;
     private Thread keeper;
     private volatile boolean running;
     private volatile boolean unreachable;
@@ -73,11 +75,45 @@ public final class WorkQueue extends ServiceSupport {
      *                          invisible by renewing it
      */
     public WorkQueue(SqsClient sqs, String url, InboxEvents events, boolean announceWrites, Duration visibilityTimeout) {
+        this(sqs, url, events, announceWrites, visibilityTimeout, null);
+    }
+
+    /**
+     * @param recreate makes the queue again when it is gone (null: the queue is the operator's, by URL): what
+     *                 {@link #resolveUrl} does for a queue the service made by name
+     */
+    public WorkQueue(SqsClient sqs, String url, InboxEvents events, boolean announceWrites, Duration visibilityTimeout,
+            Supplier<String> recreate) {
         this.sqs = sqs;
         this.url = url;
         this.events = events;
         this.announceWrites = announceWrites;
         this.visibilityTimeout = visibilityTimeout;
+        this.recreate = recreate;
+    }
+
+    /**
+     * A call to the queue; when the queue is gone and the service made it by name, it is made again first and the
+     * call made once more. An in-memory queue server restarted (the embedded one of a {@code storage} process)
+     * comes back without the queue: without this, every instance's consumer, announcements and reconciliation
+     * failed until the instance itself was restarted. What the lost messages announced is found by the inbox
+     * reconciliation.
+     */
+    private <T> T onQueue(Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (QueueDoesNotExistException gone) {
+            if (recreate == null) {
+                throw gone;
+            }
+            synchronized (this) {
+                String made = recreate.get();
+                LOG.warn("The queue {} was gone (its server restarted without it, or it was deleted): made it again"
+                        + "{}; the inbox reconciliation announces what the lost messages did", url,
+                        made.equals(url) ? "" : " as " + made + ", which is not the URL the consumers use: restart");
+            }
+            return call.get();
+        }
     }
 
     /** The SQS client for {@code inlet.queue.*}: embedded server, an SQS-compatible endpoint, or AWS SQS. */
@@ -167,7 +203,7 @@ public final class WorkQueue extends ServiceSupport {
             entries.add(SendMessageBatchRequestEntry.builder().id(String.valueOf(i))
                     .messageBody(events.announce(slice.get(i))).build());
         }
-        var response = sqs.sendMessageBatch(b -> b.queueUrl(url).entries(entries));
+        var response = onQueue(() -> sqs.sendMessageBatch(b -> b.queueUrl(url).entries(entries)));
         if (!response.failed().isEmpty()) {
             throw new IllegalStateException("the queue refused " + response.failed().size() + " message(s): "
                     + response.failed().get(0).message());
@@ -218,9 +254,10 @@ public final class WorkQueue extends ServiceSupport {
 
     /** The queue's depth now; throws when the queue cannot be reached. */
     public Depth depth() {
-        Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED)).attributes();
+        Map<QueueAttributeName, String> attributes = onQueue(() -> sqs.getQueueAttributes(b -> b.queueUrl(url)
+                .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                        QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
+                        QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED)).attributes());
         return new Depth(count(attributes, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES),
                 count(attributes, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE),
                 count(attributes, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED));
@@ -253,7 +290,7 @@ public final class WorkQueue extends ServiceSupport {
             for (int i = 0; i < slice.size(); i++) {
                 entries.add(DeleteMessageBatchRequestEntry.builder().id(String.valueOf(i)).receiptHandle(slice.get(i)).build());
             }
-            sqs.deleteMessageBatch(b -> b.queueUrl(url).entries(entries));
+            onQueue(() -> sqs.deleteMessageBatch(b -> b.queueUrl(url).entries(entries)));
         }
     }
 
@@ -344,7 +381,7 @@ public final class WorkQueue extends ServiceSupport {
                         .receiptHandle(slice.get(i)).visibilityTimeout(seconds).build());
             }
             try {
-                var response = sqs.changeMessageVisibilityBatch(b -> b.queueUrl(url).entries(entries));
+                var response = onQueue(() -> sqs.changeMessageVisibilityBatch(b -> b.queueUrl(url).entries(entries)));
                 // refused: deleted meanwhile, or its receipt handle no longer valid; either way nothing to keep
                 response.failed().forEach(f -> held.remove(slice.get(Integer.parseInt(f.id()))));
                 keepingFailed = false;
