@@ -119,6 +119,9 @@ public final class UploadListApi {
      * The listing stays under the caller's prefix whatever it says, so only what no entry name can be is refused; a
      * name of no entry is fine (the listing starts after it).
      */
+    /** The longest entry name (an S3 key is at most 1,024 bytes). */
+    private static final int MAX_NAME = 1024;
+
     private static Optional<Cursor> cursor(String given) {
         if (given == null || given.isEmpty()) {
             return Optional.empty();
@@ -128,8 +131,10 @@ public final class UploadListApi {
             int mark = text.lastIndexOf(SHOWN);
             String name = mark < 0 ? text : text.substring(0, mark);
             int shown = mark < 0 ? -1 : Integer.parseInt(text.substring(mark + 1));
-            if (!name.isEmpty() && name.indexOf('/') < 0 && name.indexOf(SHOWN) < 0 && shown >= -1 && shown <= MAX_SHOWN
-                    && name.chars().noneMatch(Character::isISOControl)) {
+            // entry names are printable ASCII (digits, a file key's characters): anything else, U+FFFF say, is no
+            // cursor, and would reach S3 as a listing's start (S3Proxy echoed it into XML its own client cannot read)
+            if (!name.isEmpty() && name.length() <= MAX_NAME && name.indexOf('/') < 0 && name.indexOf(SHOWN) < 0
+                    && shown >= -1 && shown <= MAX_SHOWN && name.chars().allMatch(c -> c > ' ' && c < 0x7f)) {
                 return Optional.of(new Cursor(name, shown));
             }
         } catch (IllegalArgumentException e) {

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -157,7 +158,12 @@ class UploadListTest {
             assertThat(refused.statusCode()).as(limit).isEqualTo(400);
             assertThat(JSON.readTree(refused.body()).at("/errors/0/pointer").asText()).isEqualTo("/limit");
         }
-        for (String cursor : List.of("a", "not*base64", URLEncoder.encode("Lw", StandardCharsets.UTF_8))) {
+        // ...and names no entry can have: U+FFFF and U+FFFE (which reached S3's listing and came back as XML its
+        // client could not read: a 500 and a stack trace in the log each time), a space
+        List<String> notNames = List.of("\uFFFF", "\uFFFE", "a b").stream()
+                .map(name -> Base64.getUrlEncoder().encodeToString(name.getBytes(StandardCharsets.UTF_8))).toList();
+        for (String cursor : java.util.stream.Stream.concat(java.util.stream.Stream.of("a", "not*base64",
+                URLEncoder.encode("Lw", StandardCharsets.UTF_8)), notNames.stream()).toList()) {
             HttpResponse<String> refused = app.get("/ingestion/uploads?cursor=" + cursor, tenant.key());
             assertThat(refused.statusCode()).as(cursor).isEqualTo(400);
             assertThat(JSON.readTree(refused.body()).at("/errors/0/pointer").asText()).isEqualTo("/cursor");
