@@ -241,7 +241,8 @@ public class InletConfiguration implements CamelConfiguration {
         UploadIndex uploadIndex = new UploadIndex(s3, buckets.lake());
         StatusStore statuses = new StatusStore(s3, buckets.lake(), json, clock, uploadIndex);
         UploadLocks uploadLocks = new UploadLocks();
-        UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadExpiryGrace(), clock, uploadLocks);
+        UploadExpiry uploadExpiry = new UploadExpiry(s3, buckets, statuses, settings.uploadUrlExpiry(),
+                settings.uploadExpiryGrace(), clock, uploadLocks);
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
                 settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters, limits);
         PresignedUploads presignedUploads = new PresignedUploads(S3Clients.presigner(settings), buckets,

@@ -64,13 +64,24 @@ public final class PresignedUploads {
         try {
             url = presigner.presignPutObject(p -> p.signatureDuration(expiry)
                     .putObjectRequest(o -> o.bucket(buckets.landing()).key(key.key()))).url().toString();
-            UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
-            status.createdAt = now.toString();
-            status.uploadUrlExpiresAt = now.plus(expiry).toString();
-            statuses.write(status);
+            // The marker before the status: stopped between the two, the service leaves a marker the expiry sweep
+            // removes (no status: nothing was handed out), where the other order left an upload awaiting forever.
             pending.opened(key);
         } catch (RuntimeException e) {
             pending.openUploads().released(tenant); // no URL made
+            throw e;
+        }
+        UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
+        status.createdAt = now.toString();
+        status.uploadUrlExpiresAt = now.plus(expiry).toString();
+        try {
+            statuses.write(status);
+        } catch (RuntimeException e) {
+            try {
+                pending.closed(key.key());
+            } catch (RuntimeException alsoFailed) {
+                e.addSuppressed(alsoFailed); // the sweep removes the marker
+            }
             throw e;
         }
         return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));

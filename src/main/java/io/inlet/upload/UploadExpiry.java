@@ -26,7 +26,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * Expires presigned uploads nobody confirmed. generate-upload-url leaves a marker {@code _pending/{file_key}} in
  * the lake bucket (confirm removes it), so this sweep lists only the uploads still open, never every status
  * document. One past its URL's expiry plus the grace period loses its landing object (if it was uploaded at
- * all) and its status becomes {@code expired}; confirm then answers 410. The steps are ordered so that a crash
+ * all) and its status becomes {@code expired}; confirm then answers 410. A marker with no status (the service stopped
+ * between the two writes of generate-upload-url, marker first: no URL was handed out) is removed once as old as an
+ * upload expires.
+ * The steps are ordered so that a crash
  * anywhere leaves work the next sweep finishes: status (only over the {@code awaiting_upload} version read, so a
  * confirmation on another instance that recorded {@code queued} first keeps its upload), then landing object, then
  * marker.
@@ -34,18 +37,21 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class UploadExpiry {
 
     static final String PENDING = "_pending/";
+
     private static final Logger LOG = LoggerFactory.getLogger(UploadExpiry.class);
 
     private final S3Client s3;
     private final Buckets buckets;
     private final StatusStore statuses;
+    private final Duration urlExpiry;
     private final Duration grace;
     private final Clock clock;
     private final UploadLocks locks;
     private final OpenUploads open;
 
-    public UploadExpiry(S3Client s3, Buckets buckets, StatusStore statuses, Duration grace, Clock clock,
-            UploadLocks locks) {
+    public UploadExpiry(S3Client s3, Buckets buckets, StatusStore statuses, Duration urlExpiry, Duration grace,
+            Clock clock, UploadLocks locks) {
+        this.urlExpiry = urlExpiry;
         this.s3 = s3;
         this.buckets = buckets;
         this.statuses = statuses;
@@ -107,7 +113,7 @@ public final class UploadExpiry {
                 }
                 Outcome outcome;
                 try {
-                    outcome = expireOne(key.get(), now);
+                    outcome = expireOne(key.get(), marker.lastModified(), now);
                 } catch (S3Exception refused) {
                     if (refused.statusCode() >= 500) {
                         throw refused; // S3 itself: the whole sweep next time
@@ -138,9 +144,14 @@ public final class UploadExpiry {
 
     private enum Outcome { OPEN, EXPIRED, CLOSED }
 
-    private Outcome expireOne(FileKey key, Instant now) {
+    private Outcome expireOne(FileKey key, Instant markedAt, Instant now) {
         return locks.whileHeld(key, () -> {
             Optional<UploadStatus> status = statuses.read(key.key());
+            if (status.isEmpty() && markedAt != null && markedAt.isAfter(now.minus(urlExpiry).minus(grace))) {
+                // generate-upload-url writes the marker, then the status: this one may be being made right now (an
+                // upload without its status is left as long as an unconfirmed one would be)
+                return Outcome.OPEN;
+            }
             if (status.isEmpty() || status.get().state != UploadState.AWAITING_UPLOAD) {
                 // confirmed, refused or expired already: the marker outlived a crash (after an expiry, before the
                 // upload was deleted)

@@ -148,7 +148,8 @@ class ConfirmExpiryRaceTest {
         Buckets buckets = Buckets.of(app.settings());
         StatusStore statuses = new StatusStore(direct, buckets.lake(), Json.mapper(), dayLater,
                 new UploadIndex(direct, buckets.lake()));
-        return new UploadExpiry(direct, buckets, statuses, app.settings().uploadExpiryGrace(), dayLater, new UploadLocks());
+        return new UploadExpiry(direct, buckets, statuses, app.settings().uploadUrlExpiry(),
+                app.settings().uploadExpiryGrace(), dayLater, new UploadLocks());
     }
 
     private String stateOf(BulkClient.Upload upload) {

@@ -12,6 +12,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.Json;
 import io.inlet.storage.S3Objects;
+import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -31,7 +32,7 @@ class UploadExpiryTest {
     @BeforeAll
     static void start() {
         app = InletApp.start(Map.of(
-                "inlet.upload.url-expiry", "PT4S",
+                "inlet.upload.url-expiry", "PT8S",
                 "inlet.upload.expiry-grace", "PT0S",
                 "inlet.upload.expiry-check-ms", "500"));
         client = new BulkClient(app.baseUrl());
@@ -64,6 +65,16 @@ class UploadExpiryTest {
                 .isEqualTo("completed");
         assertThat(Lake.partKeys(app.s3(), app.settings().lakeBucket(), "_pending/"))
                 .as("no upload left open").noneMatch(k -> k.contains("tenant=" + tenant.id() + "/"));
+
+        // An upload whose status was never written (the service stopped between generate-upload-url's two writes,
+        // marker first: no URL handed out) is left while it may be being made, then removed: nothing awaits forever.
+        String unwritten = "data/tenants/objects/contact_event/source_system=dataapi/tenant=" + tenant.id()
+                + "/dt=2026-11-29-02-00/" + java.util.UUID.randomUUID() + ".jsonl.gz";
+        app.s3().putObject(b -> b.bucket(app.settings().lakeBucket()).key("_pending/" + unwritten),
+                software.amazon.awssdk.core.sync.RequestBody.empty());
+        Await.until("the status-less marker removed once as old as an expired upload", Duration.ofSeconds(30),
+                () -> S3Objects.head(app.s3(), app.settings().lakeBucket(), "_pending/" + unwritten).isEmpty());
+        assertThat(client.status(tenant.key(), unwritten).statusCode()).isEqualTo(404);
 
         HttpResponse<String> late = client.confirm(tenant.key(), neverConfirmed.fileKey());
         assertThat(late.statusCode()).isEqualTo(410);
