@@ -23,7 +23,9 @@ import org.apache.camel.ExchangeProperty;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * The steps of the {@code run-batch} and {@code read-source} routes that need Java: opening and closing a
@@ -143,6 +145,11 @@ public final class BatchSteps {
         LogContext.file(exchange, key);
         exchange.getMessage().setHeader(AWS2S3Constants.KEY, source.key());
         return run.files.readAhead(index);
+    }
+
+    /** The stored object as it arrives, going on where it stopped if its transfer breaks off ({@link ResumingObject}). */
+    public ResumingObject resumable(ResponseInputStream<GetObjectResponse> object, String bucket, String key) {
+        return new ResumingObject(s3, bucket, key, object);
     }
 
     /** The file is open: its status says so (with its size), and a large file's status is written at once. */

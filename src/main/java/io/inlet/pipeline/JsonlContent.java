@@ -43,6 +43,8 @@ public final class JsonlContent extends ServiceSupport implements DataFormat, Da
         SourceStream source;
         if (body instanceof byte[] stored) {
             source = SourceStream.of(stored, cut.maxExpansionRatio(), cut.maxZipEntries());
+        } else if (body instanceof ResumingObject object) {
+            source = SourceStream.of(object, object::abort, object.length(), cut.maxExpansionRatio(), cut.maxZipEntries());
         } else if (body instanceof ResponseInputStream<?> object) {
             Long length = object.response() instanceof GetObjectResponse r ? r.contentLength() : null;
             source = SourceStream.of(object, object::abort, length == null ? -1 : length, cut.maxExpansionRatio(),

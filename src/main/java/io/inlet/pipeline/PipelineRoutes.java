@@ -181,6 +181,7 @@ public final class PipelineRoutes extends RouteBuilder {
                 .noStreamCaching()
                 .doTry()
                     .to(s3GetObject(Buckets.of(settings).inbox()))
+                    .bean("batchSteps", "resumable(${body}, '" + Buckets.of(settings).inbox() + "', ${header.CamelAwsS3Key})")
                 .doCatch(NoSuchKeyException.class)
                     .to("direct:get-archived-source")
                 .end();
@@ -190,6 +191,7 @@ public final class PipelineRoutes extends RouteBuilder {
                 .noStreamCaching()
                 .doTry()
                     .to(s3GetObject(Buckets.of(settings).archive()))
+                    .bean("batchSteps", "resumable(${body}, '" + Buckets.of(settings).archive() + "', ${header.CamelAwsS3Key})")
                 .doCatch(NoSuchKeyException.class)
                     .throwException(SourceFailure.class, "the file disappeared from the inbox bucket before it was processed")
                 .end();
