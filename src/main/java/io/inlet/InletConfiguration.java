@@ -32,6 +32,7 @@ import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
 import io.inlet.api.ParsingBudget;
 import io.inlet.http.RequestDeadlines;
+import io.inlet.http.ConnectionCap;
 import io.inlet.http.RequestHeadTimeout;
 import io.inlet.http.RequestLog;
 import io.inlet.http.TimedVertx;
@@ -120,7 +121,8 @@ public class InletConfiguration implements CamelConfiguration {
         // setting for, and times each request. Closed with the context.
         Vertx vertx = MeterRegistries.instrumentedVertx(meters, settings.httpWorkerThreads());
         RequestHeadTimeout headTimeout = new RequestHeadTimeout(vertx, settings.httpHeaderTimeout());
-        registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), headTimeout));
+        registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), headTimeout,
+                new ConnectionCap("API", settings.httpMaxConnections())));
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {

@@ -60,7 +60,8 @@ public record Settings(
         Overload overload,
         Idempotency idempotency,
         SharedInbox sharedInbox,
-        int httpWorkerThreads) {
+        int httpWorkerThreads,
+        int httpMaxConnections) {
 
     /**
      * upload-json batches of one tenant and stream that wait for the same inbox write share the next inbox object:
@@ -117,7 +118,8 @@ public record Settings(
             Duration minRateWindow,
             Duration idleTimeout,
             Duration headerTimeout,
-            long signedPayloadBytes) {
+            long signedPayloadBytes,
+            int maxConnections) {
     }
 
     /**
@@ -225,7 +227,8 @@ public record Settings(
                         Duration.parse(r.require("inlet.s3.embedded.uploads.min-rate-window")),
                         Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
                         Duration.parse(r.require("inlet.s3.embedded.header-timeout")),
-                        r.positive("inlet.s3.embedded.uploads.signed-payload-bytes")),
+                        r.positive("inlet.s3.embedded.uploads.signed-payload-bytes"),
+                        Math.toIntExact(r.positive("inlet.s3.embedded.max-connections"))),
                 r.origins("inlet.s3.embedded.cors-origins"),
                 // Empty: AWS S3's own endpoint for the region.
                 r.optional("inlet.s3.endpoint").orElse(""),
@@ -324,7 +327,8 @@ public record Settings(
                         Math.toIntExact(r.positive("inlet.upload-json.shared.max-batches")),
                         r.positive("inlet.upload-json.shared.max-bytes"),
                         r.longValue("inlet.upload-json.shared.gather-ms")),
-                Math.toIntExact(r.positive("inlet.http.worker-threads")));
+                Math.toIntExact(r.positive("inlet.http.worker-threads")),
+                Math.toIntExact(r.positive("inlet.http.max-connections")));
     }
 
     /**

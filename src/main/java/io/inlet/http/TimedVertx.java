@@ -26,17 +26,22 @@ public final class TimedVertx implements InvocationHandler {
     private final Vertx vertx;
     private final Duration idleTimeout;
     private final RequestHeadTimeout headTimeout;
+    private final ConnectionCap connections;
 
-    private TimedVertx(Vertx vertx, Duration idleTimeout, RequestHeadTimeout headTimeout) {
+    private TimedVertx(Vertx vertx, Duration idleTimeout, RequestHeadTimeout headTimeout, ConnectionCap connections) {
         this.vertx = vertx;
         this.idleTimeout = idleTimeout;
         this.headTimeout = headTimeout;
+        this.connections = connections;
     }
 
-    /** {@code headTimeout} times each connection's first request head; {@link RequestDeadlines} the later ones. */
-    public static Vertx wrap(Vertx vertx, Duration idleTimeout, RequestHeadTimeout headTimeout) {
+    /**
+     * {@code headTimeout} times each connection's first request head; {@link RequestDeadlines} the later ones;
+     * {@code connections} bounds how many are open at once.
+     */
+    public static Vertx wrap(Vertx vertx, Duration idleTimeout, RequestHeadTimeout headTimeout, ConnectionCap connections) {
         return (Vertx) Proxy.newProxyInstance(TimedVertx.class.getClassLoader(), new Class<?>[] {VertxInternal.class},
-                new TimedVertx(vertx, idleTimeout, headTimeout));
+                new TimedVertx(vertx, idleTimeout, headTimeout, connections));
     }
 
     @Override
@@ -58,7 +63,11 @@ public final class TimedVertx implements InvocationHandler {
 
     /** The server as created, except that its request handler first tells the head timer a head arrived. */
     private HttpServer timed(HttpServer server) {
-        server.connectionHandler(headTimeout::awaitHead);
+        server.connectionHandler(connection -> {
+            if (connections.admit(connection)) {
+                headTimeout.awaitHead(connection);
+            }
+        });
         return (HttpServer) Proxy.newProxyInstance(TimedVertx.class.getClassLoader(), new Class<?>[] {HttpServer.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("requestHandler") && args != null && args.length == 1) {

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.inlet.http.ConnectionCap;
 import io.inlet.http.RequestHeadTimeout;
 import io.inlet.storage.FileKey;
 import io.vertx.core.Context;
@@ -54,7 +55,7 @@ final class UploadGateway {
 
     /** {@code signedPayloadBytes}: bodies the store reads whole before checking their signature, at once. */
     record Limits(int maxInFlight, int maxPerClient, int maxPerTenant, long minBytesPerSecond, Duration minRateWindow,
-            Duration idleTimeout, Duration headerTimeout, long maxPutBytes, long signedPayloadBytes) {
+            Duration idleTimeout, Duration headerTimeout, long maxPutBytes, long signedPayloadBytes, int maxConnections) {
     }
 
     private final Limits limits;
@@ -65,6 +66,7 @@ final class UploadGateway {
     private final HttpClient backend;
     private final int backendPort;
     private final RequestHeadTimeout headTimeout;
+    private final ConnectionCap connections;
     private final Set<Upload> uploads = ConcurrentHashMap.newKeySet();
     /** Bytes of signed-payload bodies admitted and not finished (see {@link #readWholeByStore}). */
     private final AtomicLong signedPayloadBytes = new AtomicLong();
@@ -79,6 +81,7 @@ final class UploadGateway {
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         this.headTimeout = new RequestHeadTimeout(vertx, limits.headerTimeout());
+        this.connections = new ConnectionCap("embedded S3", limits.maxConnections());
         this.backend = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(limits.maxInFlight()));
     }
@@ -93,7 +96,11 @@ final class UploadGateway {
                 // (and so the header timeout) until the client has sent enough bytes.
                 .setHttp2ClearTextEnabled(false);
         server = vertx.createHttpServer(options)
-                .connectionHandler(headTimeout::awaitHead)
+                .connectionHandler(connection -> {
+                    if (connections.admit(connection)) {
+                        headTimeout.awaitHead(connection);
+                    }
+                })
                 .requestHandler(this::handle)
                 .listen(port, host)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
