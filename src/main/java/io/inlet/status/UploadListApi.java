@@ -52,8 +52,8 @@ public final class UploadListApi {
         if (cursor.isPresent() && cursor.get().shown() >= 0) {
             Optional<UploadIndex.Entry> entry = UploadIndex.parse(tenant, cursor.get().name());
             if (entry.isPresent()) {
-                List<UploadStatus> statuses = this.statuses.findListed(entry.get().file());
-                Optional<Cursor> next = add(uploads, seen, limit, entry.get(), statuses, cursor.get().shown());
+                Optional<Cursor> next = add(uploads, seen, limit, entry.get(), summaries(entry.get()),
+                        cursor.get().shown());
                 if (next.isPresent()) {
                     return JsonResponses.ok(exchange, new UploadList(uploads, next.get().encoded()));
                 }
@@ -63,7 +63,9 @@ public final class UploadListApi {
             return JsonResponses.ok(exchange, new UploadList(uploads, new Cursor(cursor.get().name(), -1).encoded()));
         }
         UploadIndex.Page page = index.page(tenant, limit - uploads.size(), cursor.map(Cursor::name));
-        List<List<UploadStatus>> found = calls.map(page.entries(), entry -> statuses.findListed(entry.file()));
+        // each status cut down to its summary as it is read: a page never holds 200 whole status documents (one
+        // may list a backfill's 10,000 lake files) until its last is read
+        List<List<UploadList.Upload>> found = calls.map(page.entries(), this::summaries);
         for (int i = 0; i < found.size(); i++) {
             Optional<Cursor> next = add(uploads, seen, limit, page.entries().get(i), found.get(i), 0);
             if (next.isPresent()) {
@@ -74,14 +76,18 @@ public final class UploadListApi {
                 .orElse(null)));
     }
 
+    private List<UploadList.Upload> summaries(UploadIndex.Entry entry) {
+        return statuses.findListed(entry.file()).stream().map(status -> UploadList.Upload.of(status, entry)).toList();
+    }
+
     /** Adds the entry's uploads from the {@code from}th on; where the page is full first, the cursor to go on from. */
     private static Optional<Cursor> add(List<UploadList.Upload> uploads, Set<String> seen, int limit,
-            UploadIndex.Entry entry, List<UploadStatus> statuses, int from) {
-        for (int i = from; i < statuses.size(); i++) {
+            UploadIndex.Entry entry, List<UploadList.Upload> listed, int from) {
+        for (int i = from; i < listed.size(); i++) {
             if (uploads.size() == limit) {
                 return Optional.of(new Cursor(entry.name(), i));
             }
-            UploadList.Upload upload = UploadList.Upload.of(statuses.get(i), entry);
+            UploadList.Upload upload = listed.get(i);
             // a file confirmed without an upload URL and cut short by a crash can have two entries
             if (seen.add(upload.fileKey())) {
                 uploads.add(upload);
