@@ -293,8 +293,11 @@ public class InletConfiguration implements CamelConfiguration {
         DropFolderFilter dropFolderFilter = new DropFolderFilter(Duration.ofMillis(Long.parseLong(
                 context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))), clock);
         registry.bind("dropFolderFilter", dropFolderFilter);
-        registry.bind("dropFolderIntake", new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
-                settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter, clock));
+        DropFolderIntake dropFolderIntake = new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
+                settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter, clock,
+                settings.dataDir().resolve("dropfolder-taking"));
+        dropFolderIntake.settleInterrupted();
+        registry.bind("dropFolderIntake", dropFolderIntake);
 
         registry.bind("pipelineRoutes", new PipelineRoutes(settings, queueUrl));
 

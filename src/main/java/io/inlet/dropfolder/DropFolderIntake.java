@@ -67,11 +67,19 @@ public final class DropFolderIntake {
     private final IngestMeters meters;
     private final DropFolderFilter listing;
     private final Clock clock;
+    /**
+     * One file per file being handed over ({@code {file key's id}}: its key and path), from before its queued status is
+     * written until it is in {@code .done/} or {@code .error/}: what was under way when the service stopped
+     * ({@link #settleInterrupted}).
+     */
+    private final Path taking;
     /** The drop folder's own id ({@link #FOLDER_ID}): files of two instances' folders never share a file key. */
     private final String folderId;
 
     public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
-            CrashPoints crashPoints, WorkQueue queue, IngestMeters meters, DropFolderFilter listing, Clock clock) {
+            CrashPoints crashPoints, WorkQueue queue, IngestMeters meters, DropFolderFilter listing, Clock clock,
+            Path taking) {
+        this.taking = taking;
         this.listing = listing;
         this.clock = clock;
         this.queue = queue;
@@ -167,6 +175,61 @@ public final class DropFolderIntake {
             if (!entry.moveInto(sidecar.getParent())) {
                 LOG.info("Drop folder: {} was replaced by another file while it was taken; that one is taken next", relative);
             }
+            Files.deleteIfExists(takingFile(key.key()));
+        }
+    }
+
+    private Path takingFile(String fileKey) {
+        return taking.resolve(FileKey.parse(fileKey).map(FileKey::id).orElseThrow());
+    }
+
+    /**
+     * At start: files whose hand-over the service was in when it stopped. One whose key the inbox or the archive
+     * has was stored; one still in its folder as it was is taken again under the same key by the next look; one
+     * changed or gone since would never be (a changed file is a new file, with a key of its own), and its queued
+     * status would stay queued for good: it is marked failed, saying why.
+     */
+    public void settleInterrupted() {
+        try (var entries = Files.list(Files.createDirectories(taking))) {
+            for (Path file : (Iterable<Path>) entries::iterator) {
+                settleInterrupted(file);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Drop folder: could not look at the hand-overs under way when the service stopped ({}); at the"
+                    + " next start", e.getMessage());
+        }
+    }
+
+    private void settleInterrupted(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        if (lines.size() < 2 || FileKey.parse(lines.get(0)).isEmpty()) {
+            Files.deleteIfExists(file);
+            return;
+        }
+        String fileKey = lines.get(0);
+        String relative = lines.get(1);
+        if (S3Objects.head(s3, buckets.inbox(), fileKey).isPresent()
+                || S3Objects.head(s3, buckets.archive(), fileKey).isPresent()) {
+            Files.deleteIfExists(file); // stored: the next look only moves the file, if it is still there
+            return;
+        }
+        if (fileKey.equals(currentKey(relative))) {
+            return; // taken again by the next look, under the same key (which ends with this note deleted)
+        }
+        markFailed(fileKey, "the service stopped while it stored the file, and the file was changed, moved or"
+                + " deleted before it could be stored again; a file still in the drop folder is taken as a new file"
+                + " (with a file key of its own)");
+        Files.deleteIfExists(file);
+        LOG.info("Drop folder: {} ({}) was not stored before the service stopped and changed since: its status says"
+                + " it failed", relative, fileKey);
+    }
+
+    /** The key the file at {@code relative} would get now, or null (gone, refused, unreadable). */
+    private String currentKey(String relative) {
+        try (DropEntry entry = DropEntry.find(root, relative)) {
+            return fileKey(relative, entry.checkedAttributes(), entry).key();
+        } catch (IOException | RuntimeException notThere) {
+            return null;
         }
     }
 
@@ -239,12 +302,21 @@ public final class DropFolderIntake {
             return;
         }
         // Queued is recorded before the upload: once the object exists the pipeline may take over the document.
+        // Before either, the hand-over is noted locally: a stop before the upload leaves a queued status that only
+        // this note can settle (settleInterrupted).
+        try {
+            Files.createDirectories(taking);
+            Files.writeString(takingFile(key.key()), key.key() + "\n" + relative + "\n", StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("The data directory refused a note of the hand-over of " + relative, e);
+        }
         UploadStatus status = UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), UploadState.QUEUED);
         status.bytesTotal = size;
         status.createdAt = Instant.ofEpochMilli(modified).toString();
         status.confirmedAt = statuses.now();
         statuses.write(status);
         exchange.setProperty(LogContext.FILE_KEY, key.key());
+        crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_STATUS);
         s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
                 RequestBody.fromContentProvider(entry.content(), size, "application/octet-stream"));
         queue.announce(new InboxFile(key.key(), size));
@@ -287,6 +359,7 @@ public final class DropFolderIntake {
         String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
         if (fileKey != null) {
             markFailed(fileKey, reason);
+            deleteQuietly(takingFile(fileKey));
         }
     }
 

@@ -14,6 +14,7 @@ public final class CrashPoints {
     public static final String AFTER_FIRST_PART = "after-first-part";
     public static final String AFTER_OUTPUT = "after-output";
     public static final String AFTER_ARCHIVE = "after-archive";
+    public static final String DROPFOLDER_AFTER_STATUS = "dropfolder-after-status";
     public static final String DROPFOLDER_AFTER_INBOX_WRITE = "dropfolder-after-inbox-write";
     public static final String CONFIRM_AFTER_STATUS = "confirm-after-status";
     public static final String CONFIRM_AFTER_COPY = "confirm-after-copy";
