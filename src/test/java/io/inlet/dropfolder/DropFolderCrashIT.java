@@ -88,6 +88,7 @@ class DropFolderCrashIT {
         settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
         settings.put("inlet.dropfolder.poll-delay-ms", "200");
+        // objects written straight into the inbox are found by the reconciliation: look often
         settings.put("inlet.queue.reconcile-interval", "PT2S");
         settings.put("inlet.queue.reconcile-min-age", "PT0S");
         settings.put("inlet.pipeline.sweep-interval", "PT1S");
@@ -97,17 +98,7 @@ class DropFolderCrashIT {
     @Test
     void aCrashBetweenTheInboxWriteAndTheMoveIngestsTheFileOnce() throws Exception {
         Path drop = dataDir.resolve("drop");
-        Map<String, String> settings = new HashMap<>();
-        settings.put("inlet.data-dir", dataDir.toString());
-        settings.put("inlet.dropfolder.dir", drop.toString());
-        settings.put("inlet.dropfolder.settle-ms", "500");
-        settings.put("camel.server.port", String.valueOf(InletApp.freePort()));
-        settings.put("inlet.s3.embedded.port", String.valueOf(InletApp.freePort()));
-        settings.put("inlet.dropfolder.poll-delay-ms", "200");
-        // objects written straight into the inbox are found by the reconciliation: look often
-        settings.put("inlet.queue.reconcile-interval", "PT2S");
-        settings.put("inlet.queue.reconcile-min-age", "PT0S");
-        settings.put("inlet.pipeline.sweep-interval", "PT1S");
+        Map<String, String> settings = settings(drop);
         InletProcess.Result created = InletProcess.run(Map.of("inlet.data-dir", dataDir.toString()), Map.of(),
                 "keys", "create", "--tenant", "dropper");
         String key = created.lastStdoutLine();
