@@ -6,11 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -312,10 +314,25 @@ public class InletConfiguration implements CamelConfiguration {
         BodiesInFlight bodiesInFlight = new BodiesInFlight(settings.httpBodyBytesInFlight(), maxBodySize,
                 settings.jsonBodyLimit());
         registry.bind("bodiesInFlight", bodiesInFlight);
+        AtomicBoolean apiStarted = new AtomicBoolean();
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
+                if (event instanceof CamelEvent.CamelContextRoutesStartingEvent) {
+                    // The server answers while the routes start one by one: an endpoint whose route has not started
+                    // yet would be Vert.x's 404 "Resource not found" (a client may take that for "nothing uploaded")
+                    apiRouter(context, port).route(API_PATHS).order(Integer.MIN_VALUE).handler(ctx -> {
+                        if (apiStarted.get()) {
+                            ctx.next();
+                            return;
+                        }
+                        ctx.response().putHeader("Retry-After", "1");
+                        HttpErrorPages.refuseUnread(ctx, 503, errorResponses.body("Inlet is starting; retry in a"
+                                + " moment (nothing of this request was read)", List.of()));
+                    });
+                }
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
+                    apiStarted.set(true);
                     VertxPlatformHttpRouter router = apiRouter(context, port);
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
                     router.route().order(Integer.MIN_VALUE + 1).handler(new RequestDeadlines(vertx, headTimeout,
@@ -342,6 +359,9 @@ public class InletConfiguration implements CamelConfiguration {
         return new TenantLimits(limits,
                 tenant -> Settings.tenantRates(context.getPropertiesComponent(), limits.defaults(), tenant));
     }
+
+    /** The API's own paths (those that take a key). */
+    private static final String API_PATHS = "/ingestion/*";
 
     /** The router of Camel's HTTP server on the API port (the health check's too): routes, error pages, request log. */
     private static VertxPlatformHttpRouter apiRouter(CamelContext context, int port) {
