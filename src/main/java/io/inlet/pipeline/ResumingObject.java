@@ -28,7 +28,9 @@ final class ResumingObject extends BlockInputStream {
     private final String key;
     private final String eTag;
     private final long length;
-    private ResponseInputStream<GetObjectResponse> current;
+    private volatile ResponseInputStream<GetObjectResponse> current;
+    /** Ended on purpose ({@link #abort}): a read that breaks off then is not resumed. */
+    private volatile boolean aborted;
     private long position;
     private int resumes;
 
@@ -54,6 +56,9 @@ final class ResumingObject extends BlockInputStream {
                 int n = current.read(into, offset, count);
                 if (n > 0) {
                     position += n;
+                    if (length >= 0 && position > length) {
+                        throw new IllegalStateException("read " + position + " bytes of " + key + ", which has " + length);
+                    }
                 } else if (n < 0 && length >= 0 && position < length) {
                     throw new EOFException("the transfer ended after " + position + " of " + length + " bytes");
                 }
@@ -65,7 +70,7 @@ final class ResumingObject extends BlockInputStream {
     }
 
     private void resume(IOException broken) throws IOException {
-        if (resumes >= MAX_RESUMES || length < 0 || eTag == null || position >= length) {
+        if (aborted || resumes >= MAX_RESUMES || length < 0 || eTag == null || position >= length) {
             throw broken;
         }
         resumes++;
@@ -73,16 +78,32 @@ final class ResumingObject extends BlockInputStream {
         LOG.info("Reading {} broke off at byte {} of {} ({}); going on from there", key, position, length,
                 broken.getMessage());
         long from = position;
+        ResponseInputStream<GetObjectResponse> rest;
         try {
-            current = s3.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + from + "-").ifMatch(eTag));
+            rest = s3.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + from + "-").ifMatch(eTag));
         } catch (SdkException again) {
             broken.addSuppressed(again);
             throw broken;
         }
+        // exactly the rest of the same version, or nothing: a server that ignored the range or the condition would
+        // send the whole object (or another one), and its bytes would follow those already read
+        String range = rest.response().contentRange();
+        if (range == null || !range.startsWith("bytes " + from + "-") || !eTag.equals(rest.response().eTag())) {
+            rest.abort();
+            broken.addSuppressed(new IOException("the rest of " + key + " came back as " + range + " of version "
+                    + rest.response().eTag() + ", not from byte " + from + " of " + eTag));
+            throw broken;
+        }
+        current = rest;
+        if (aborted) {
+            rest.abort(); // ended meanwhile: the read ends too
+            throw broken;
+        }
     }
 
-    /** Ends the transfer (closing would read the rest over the network first). */
+    /** Ends the transfer (closing would read the rest over the network first); a read under way fails, for good. */
     void abort() {
+        aborted = true;
         current.abort();
     }
 
