@@ -198,11 +198,11 @@ final class DropEntry implements Closeable {
         Path file = root.resolve(relative);
         try {
             // By path (no view relative to a folder has it): counted only if the path still names the checked file.
-            var unix = Files.readAttributes(file, "unix:nlink,fileKey,ctime", LinkOption.NOFOLLOW_LINKS);
+            var unix = Files.readAttributes(file, "unix:nlink,fileKey,ino", LinkOption.NOFOLLOW_LINKS);
             if (!Objects.equals(unix.get("fileKey"), attributes.fileKey())) {
                 throw new Replaced();
             }
-            identity = unix.get("fileKey") + " changed " + unix.get("ctime");
+            identity = "inode " + unix.get("ino");
             return (Integer) unix.get("nlink");
         } catch (UnsupportedOperationException notUnix) {
             // No unix view (Windows): links and file types are still checked, the link count cannot be.
@@ -213,9 +213,10 @@ final class DropEntry implements Closeable {
 
     /**
      * What tells this file from another one given the same name, size and modification time later (a copy that kept
-     * its time, {@code cp -p}): where it is on its file system, and when its inode last changed (written, created,
-     * renamed in: nobody can set that time). The same for as long as the file lies untouched where it was found, so a
-     * file found again after a crash is known again; set by {@link #checkedAttributes}.
+     * its time, {@code cp -p}): its inode number (the earlier file keeps its own in {@code .done/}). Not the device
+     * number, which a remount or reboot may change, nor the inode change time, which a {@code chmod}, relabel or
+     * backup tool changes: a file found again after a crash must be known again whatever was done to its metadata.
+     * Set by {@link #checkedAttributes}.
      */
     String identity() {
         if (identity == null) {

@@ -40,8 +40,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * Hands a complete file from the drop folder ({@code {tenant}/{stream}/name.jsonl[.gz]}, or a zip archive of such
  * files, {@code name.zip}) over to the inbox bucket, streamed from disk. Its file key is derived from the file itself
- * (path, size, modification time, and what tells it from another file given the same ones: its inode and inode change
- * time, and the drop folder's own id), so a file picked up again after a crash between the upload and the local move
+ * (path, size, modification time, and what tells it from another file given the same ones: its inode number and the
+ * drop folder's own id), so a file picked up again after a crash between the upload and the local move
  * gets the same key, and is not uploaded twice once the inbox or the archive has it, while no two files share one
  * (two instances' drop folders, a file copied in again under the same name and time).
  */
@@ -123,7 +123,7 @@ public final class DropFolderIntake {
             String id = Files.readString(file).trim();
             if (id.isEmpty() || id.length() > 100) {
                 throw new IllegalStateException(file + " does not hold the drop folder's id: delete it to have a new one"
-                        + " made (files taken before are then told apart from new ones by their inode change time)");
+                        + " made (a file whose hand-over a stop cut short may then be taken once more)");
             }
             return id;
         } catch (IOException e) {

@@ -112,6 +112,9 @@ class DropFolderCrashIT {
             assertThat(first.awaitExit(Duration.ofSeconds(60))).isEqualTo(137);
         }
         assertThat(drop.resolve("dropper/contact_event/export.jsonl.gz")).as("not moved before the crash").exists();
+        // someone fixes its mode meanwhile (a chmod changes the inode's change time): still the same file
+        Files.setPosixFilePermissions(drop.resolve("dropper/contact_event/export.jsonl.gz"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
 
         try (InletProcess second = InletProcess.start(settings, "256m")) {
             Path sidecar = drop.resolve(".done/dropper/contact_event/export.jsonl.gz.file_key");
