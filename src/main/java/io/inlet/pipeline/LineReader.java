@@ -156,6 +156,9 @@ final class LineReader {
                 position = 0;
                 limit = 0;
                 if (eof) {
+                    if (last == '\r') {
+                        skipped--; // a last line without its newline: its CR is not the record's either
+                    }
                     break;
                 }
                 fill();

@@ -120,14 +120,14 @@ public final class UploadListApi {
         throw ApiException.badRequest("limit " + LIMIT_RULE + ", not '" + given + "'", ApiError.atField("/limit", LIMIT_RULE));
     }
 
+    /** The longest entry name (an S3 key is at most 1,024 bytes). */
+    private static final int MAX_NAME = 1024;
+
     /**
      * The entry name a cursor continues after (and how many of its uploads were shown, when a page ended within it).
      * The listing stays under the caller's prefix whatever it says, so only what no entry name can be is refused; a
      * name of no entry is fine (the listing starts after it).
      */
-    /** The longest entry name (an S3 key is at most 1,024 bytes). */
-    private static final int MAX_NAME = 1024;
-
     private static Optional<Cursor> cursor(String given) {
         if (given == null || given.isEmpty()) {
             return Optional.empty();

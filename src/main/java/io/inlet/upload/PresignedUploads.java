@@ -74,16 +74,9 @@ public final class PresignedUploads {
         UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
         status.createdAt = now.toString();
         status.uploadUrlExpiresAt = now.plus(expiry).toString();
-        try {
-            statuses.write(status);
-        } catch (RuntimeException e) {
-            try {
-                pending.closed(key.key());
-            } catch (RuntimeException alsoFailed) {
-                e.addSuppressed(alsoFailed); // the sweep removes the marker
-            }
-            throw e;
-        }
+        // Failed (or not known to have been stored: a timeout), the status's marker stays: the sweep removes it if
+        // there is no status, and expires the upload if there is one.
+        statuses.write(status);
         return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
     }
 

@@ -86,6 +86,8 @@ class LineReaderTest {
         assertThat(read(far + "\r\nz\n", 100)).containsExactly(new Line(1, "xxxxxxxx", 300), new Line(2, "z", 0));
         assertThat(read("\uFEFF" + far + "\r\nz", 100)).containsExactly(new Line(1, "\uFEFFxxxxx", 300),
                 new Line(2, "z", 0));
+        assertThat(read(far + "\r", 100)).as("a last line's CR without its LF")
+                .containsExactly(new Line(1, "xxxxxxxx", 300));
         assertThat(read(far + "\rz\n", 100)).as("a CR inside the line is its content")
                 .containsExactly(new Line(1, "xxxxxxxx", 302));
         InputStream oneByteAtATime = new ByteArrayInputStream((far + "\r\nz\n").getBytes(StandardCharsets.UTF_8)) {
