@@ -124,7 +124,7 @@ public class InletConfiguration implements CamelConfiguration {
         Vertx vertx = MeterRegistries.instrumentedVertx(meters, settings.httpWorkerThreads());
         RequestHeadTimeout headTimeout = new RequestHeadTimeout(vertx, settings.httpHeaderTimeout());
         registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), headTimeout,
-                new ConnectionCap("API", settings.httpMaxConnections())));
+                new ConnectionCap("API", settings.httpMaxConnections(), settings.httpMaxConnectionsPerAddress())));
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {

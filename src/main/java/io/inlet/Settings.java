@@ -61,7 +61,8 @@ public record Settings(
         Idempotency idempotency,
         SharedInbox sharedInbox,
         int httpWorkerThreads,
-        int httpMaxConnections) {
+        int httpMaxConnections,
+        int httpMaxConnectionsPerAddress) {
 
     /**
      * upload-json batches of one tenant and stream that wait for the same inbox write share the next inbox object:
@@ -119,7 +120,8 @@ public record Settings(
             Duration idleTimeout,
             Duration headerTimeout,
             long signedPayloadBytes,
-            int maxConnections) {
+            int maxConnections,
+            int maxConnectionsPerAddress) {
     }
 
     /**
@@ -228,7 +230,8 @@ public record Settings(
                         Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
                         Duration.parse(r.require("inlet.s3.embedded.header-timeout")),
                         r.positive("inlet.s3.embedded.uploads.signed-payload-bytes"),
-                        Math.toIntExact(r.positive("inlet.s3.embedded.max-connections"))),
+                        Math.toIntExact(r.positive("inlet.s3.embedded.max-connections")),
+                        Math.toIntExact(r.positive("inlet.s3.embedded.max-connections-per-address"))),
                 r.origins("inlet.s3.embedded.cors-origins"),
                 // Empty: AWS S3's own endpoint for the region.
                 r.optional("inlet.s3.endpoint").orElse(""),
@@ -328,7 +331,8 @@ public record Settings(
                         r.positive("inlet.upload-json.shared.max-bytes"),
                         r.longValue("inlet.upload-json.shared.gather-ms")),
                 Math.toIntExact(r.positive("inlet.http.worker-threads")),
-                Math.toIntExact(r.positive("inlet.http.max-connections")));
+                Math.toIntExact(r.positive("inlet.http.max-connections")),
+                Math.toIntExact(r.positive("inlet.http.max-connections-per-address")));
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.inlet.http;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -9,7 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * At most so many connections open at once on a port; one more is closed as soon as it is accepted. Each open
+ * At most so many connections open at once on a port, and so many of them from one client address; one more is closed
+ * as soon as it is accepted. Each open
  * connection holds a file handle, however idle (the head and idle timeouts only make a client reconnect): about
  * 22,000 connections that sent nothing used up the process's handles, and the service's own S3 writes and journal
  * then failed for every tenant. With the cap, the handles the service needs stay free.
@@ -20,37 +23,64 @@ public final class ConnectionCap {
 
     private final String port;
     private final int most;
+    private final int mostPerAddress;
     private final AtomicInteger open = new AtomicInteger();
+    private final Map<String, Integer> openByAddress = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
 
-    /** @param port what the port is, for the log ("API", "embedded S3") */
-    public ConnectionCap(String port, int most) {
-        if (most < 1) {
-            throw new IllegalArgumentException("A connection cap must be at least 1, not " + most);
+    /**
+     * @param port           what the port is, for the log ("API", "embedded S3")
+     * @param mostPerAddress of those, from one client address: one host cannot take them all (and with them every
+     *                       other client's, the health check's too)
+     */
+    public ConnectionCap(String port, int most, int mostPerAddress) {
+        if (most < 1 || mostPerAddress < 1 || mostPerAddress > most) {
+            throw new IllegalArgumentException("A connection cap must be at least 1, and the cap per address at most the"
+                    + " cap, not " + most + " and " + mostPerAddress);
         }
         this.port = port;
         this.most = most;
+        this.mostPerAddress = mostPerAddress;
     }
 
-    /** Counts the new connection, or closes it when the port has its most open: true when it may go on. */
+    /** Counts the new connection, or closes it when the port (or its address) has its most open: true when it may go on. */
     public boolean admit(HttpConnection connection) {
-        if (open.incrementAndGet() > most) {
-            open.decrementAndGet();
+        String address = connection.remoteAddress() == null ? "?" : connection.remoteAddress().hostAddress();
+        boolean[] admitted = {false};
+        openByAddress.compute(address, (a, n) -> {
+            int now = n == null ? 0 : n;
+            if (now >= mostPerAddress) {
+                return n;
+            }
+            if (open.incrementAndGet() > most) {
+                open.decrementAndGet();
+                return n;
+            }
+            admitted[0] = true;
+            return now + 1;
+        });
+        if (!admitted[0]) {
             long n = refused.incrementAndGet();
             if (n == 1 || n % 10_000 == 0) {
-                LOG.warn("The {} port has {} connections open, its most: {} new connection(s) closed at once so far"
-                        + " (raise the setting if that many clients are real)", port, most, n);
+                LOG.warn("The {} port has its most connections open ({} in all, {} from one address): {} new"
+                        + " connection(s) closed at once so far (raise the settings if that many clients are real)",
+                        port, most, mostPerAddress, n);
             }
             connection.close();
             return false;
         }
         // on the channel, not the connection's one close handler, which others may set
         if (connection instanceof ConnectionBase base) {
-            base.channel().closeFuture().addListener(closed -> open.decrementAndGet());
+            base.channel().closeFuture().addListener(closed -> closed(address));
         } else {
-            connection.closeHandler(closed -> open.decrementAndGet());
+            connection.closeHandler(closed -> closed(address));
         }
         return true;
+    }
+
+    private void closed(String address) {
+        openByAddress.computeIfPresent(address, (a, n) -> n > 1 ? n - 1 : null);
+        open.decrementAndGet();
     }
 
     public int open() {

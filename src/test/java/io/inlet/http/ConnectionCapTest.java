@@ -3,6 +3,7 @@ package io.inlet.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -16,13 +17,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Idle connections cannot use up the process's file handles: each port keeps at most its cap open, closes one more
- * at once, and takes new ones again as soon as others close.
+ * Idle connections cannot use up the process's file handles, nor can one host hold a port's every connection: each
+ * port keeps at most its cap open, and at most its share per client address (127.0.0.2, .3 and .4 are three
+ * addresses of this machine), closes one more at once, and takes new ones again as soon as others close.
  */
 class ConnectionCapTest {
 
     private static final int API_CAP = 40;
+    private static final int API_PER_ADDRESS = 20;
     private static final int S3_CAP = 20;
+    private static final int S3_PER_ADDRESS = 10;
 
     static InletApp app;
 
@@ -30,7 +34,12 @@ class ConnectionCapTest {
     static void start() {
         app = InletApp.start(Map.of(
                 "inlet.http.max-connections", String.valueOf(API_CAP),
-                "inlet.s3.embedded.max-connections", String.valueOf(S3_CAP)));
+                "inlet.http.max-connections-per-address", String.valueOf(API_PER_ADDRESS),
+                "inlet.s3.embedded.max-connections", String.valueOf(S3_CAP),
+                "inlet.s3.embedded.max-connections-per-address", String.valueOf(S3_PER_ADDRESS),
+                // idle connections are what is counted here: not closed by the head timeout while the test looks
+                "inlet.http.header-timeout", "PT60S",
+                "inlet.s3.embedded.header-timeout", "PT60S"));
     }
 
     @AfterAll
@@ -39,48 +48,62 @@ class ConnectionCapTest {
     }
 
     @Test
-    void eachPortKeepsAtMostItsCapOfConnectionsOpen() throws Exception {
-        assertCapped("localhost", app.httpPort(), API_CAP);
-        URI s3 = URI.create(app.settings().s3PublicEndpoint());
-        assertCapped(s3.getHost(), s3.getPort(), S3_CAP);
+    void eachPortKeepsAtMostItsCapOfConnectionsOpenAndItsShareFromOneAddress() throws Exception {
+        assertCapped(app.httpPort(), API_PER_ADDRESS);
+        assertCapped(URI.create(app.settings().s3PublicEndpoint()).getPort(), S3_PER_ADDRESS);
         assertThat(app.get("/ingestion/uploads", null).statusCode()).as("the API answers again").isEqualTo(401);
     }
 
-    private static void assertCapped(String host, int port, int cap) throws IOException {
-        List<Socket> idle = new ArrayList<>();
+    /** Two addresses fill the port (their shares are half its cap); a third finds it full. */
+    private static void assertCapped(int port, int perAddress) throws Exception {
+        List<Socket> open = new ArrayList<>();
         try {
-            // the cap, less one for a connection another part of the app may have open (the API's is the test's own)
-            for (int i = 0; i < cap - 1; i++) {
-                idle.add(new Socket(host, port));
-            }
-            Socket last = new Socket(host, port);
-            idle.add(last);
-            Socket oneMore = new Socket(host, port);
-            idle.add(oneMore);
-            assertThat(closedAtOnce(oneMore) || closedAtOnce(last)).as("one past the cap closed at once").isTrue();
-            for (Socket socket : idle.subList(0, 10)) {
+            List<Socket> first = connect(port, "127.0.0.2", perAddress);
+            open.addAll(first);
+            assertThat(closedAtOnce(first.get(perAddress - 1))).as("its share, from one address").isFalse();
+            Socket oneMore = connect(port, "127.0.0.2", 1).get(0);
+            open.add(oneMore);
+            assertThat(closedAtOnce(oneMore)).as("one past the address's share").isTrue();
+
+            List<Socket> second = connect(port, "127.0.0.3", perAddress);
+            open.addAll(second);
+            assertThat(closedAtOnce(second.get(0))).as("another address has its own share").isFalse();
+            assertThat(closedAtOnce(second.get(perAddress - 1))).as("its whole share").isFalse();
+            Socket third = connect(port, "127.0.0.4", 1).get(0);
+            open.add(third);
+            assertThat(closedAtOnce(third)).as("the port full").isTrue();
+
+            for (Socket socket : first) {
                 socket.close();
             }
             // the server learns of the closes a moment later
             long deadline = System.nanoTime() + 10_000_000_000L;
             boolean taken = false;
             while (!taken && System.nanoTime() < deadline) {
-                try (Socket again = new Socket(host, port)) {
+                try (Socket again = connect(port, "127.0.0.2", 1).get(0)) {
                     taken = !closedAtOnce(again);
                 }
             }
             assertThat(taken).as("taken again once others closed").isTrue();
         } finally {
-            for (Socket socket : idle) {
+            for (Socket socket : open) {
                 socket.close();
             }
         }
     }
 
+    private static List<Socket> connect(int port, String from, int count) throws IOException {
+        List<Socket> sockets = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            sockets.add(new Socket(InetAddress.getByName("127.0.0.1"), port, InetAddress.getByName(from), 0));
+        }
+        return sockets;
+    }
+
     /** Whether the server closed the connection within a second without a byte sent. */
-    private static boolean closedAtOnce(Socket socket) throws IOException {
-        socket.setSoTimeout(1000);
+    private static boolean closedAtOnce(Socket socket) {
         try {
+            socket.setSoTimeout(1000);
             return socket.getInputStream().read() == -1;
         } catch (SocketTimeoutException open) {
             return false;

@@ -101,7 +101,8 @@ public final class EmbeddedS3 extends ServiceSupport {
                 .build(), "upload");
         gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
                 limits.maxPerClient(), limits.maxPerTenant(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
-                limits.headerTimeout(), settings.uploadMaxBytes(), limits.signedPayloadBytes(), limits.maxConnections()),
+                limits.headerTimeout(), settings.uploadMaxBytes(), limits.signedPayloadBytes(), limits.maxConnections(),
+                limits.maxConnectionsPerAddress()),
                 new PresignedSignatures(credentials, Clock.systemUTC()), new HeaderSignatures(credentials));
         int port;
         try {

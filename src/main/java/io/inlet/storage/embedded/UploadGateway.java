@@ -55,7 +55,8 @@ final class UploadGateway {
 
     /** {@code signedPayloadBytes}: bodies the store reads whole before checking their signature, at once. */
     record Limits(int maxInFlight, int maxPerClient, int maxPerTenant, long minBytesPerSecond, Duration minRateWindow,
-            Duration idleTimeout, Duration headerTimeout, long maxPutBytes, long signedPayloadBytes, int maxConnections) {
+            Duration idleTimeout, Duration headerTimeout, long maxPutBytes, long signedPayloadBytes, int maxConnections,
+            int maxConnectionsPerAddress) {
     }
 
     private final Limits limits;
@@ -81,7 +82,7 @@ final class UploadGateway {
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         this.headTimeout = new RequestHeadTimeout(vertx, limits.headerTimeout());
-        this.connections = new ConnectionCap("embedded S3", limits.maxConnections());
+        this.connections = new ConnectionCap("embedded S3", limits.maxConnections(), limits.maxConnectionsPerAddress());
         this.backend = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(limits.maxInFlight()));
     }
