@@ -1,7 +1,10 @@
 package io.inlet.api;
 
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,6 +25,10 @@ public final class ErrorResponses {
 
     private final ObjectMapper json;
 
+    /** A failure's stack trace is logged in full at most this often per kind (class and where it was thrown). */
+    private static final long TRACE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private final Map<String, Long> tracedAt = new ConcurrentHashMap<>();
+
     public ErrorResponses(ObjectMapper json) {
         this.json = json;
     }
@@ -35,13 +42,36 @@ public final class ErrorResponses {
             // the route's steps may have dropped the HTTP headers by now; the request itself is still there
             String request = exchange.getIn() instanceof HttpMessage http
                     ? http.getRequest().method() + " " + http.getRequest().path() : exchange.getFromRouteId();
-            LOG.error("{} failed (incident {})", request, incident, cause);
+            if (traceDue(cause)) {
+                LOG.error("{} failed (incident {})", request, incident, cause);
+            } else {
+                // the same failure again within the interval: one line, not another stack trace (a request that
+                // can cause a 500 must not fill the log at the rate it can be sent)
+                LOG.error("{} failed (incident {}): {} (stack trace as logged for an earlier incident)", request,
+                        incident, cause);
+            }
             api = new ApiException(500, "Internal error; the service log names incident " + incident, List.of());
         }
         exchange.getMessage().removeHeaders("*", Exchange.HTTP_RESPONSE_CODE);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, api.status());
         api.headers().forEach(exchange.getMessage()::setHeader);
         return ErrorBody.of(api.getMessage(), api.errors());
+    }
+
+    /** Whether this kind of failure's stack trace was not logged in the last {@link #TRACE_INTERVAL_NANOS}. */
+    private boolean traceDue(Throwable cause) {
+        String kind = cause == null ? "none" : cause.getClass().getName() + " " + (cause.getStackTrace().length == 0
+                ? "" : cause.getStackTrace()[0]);
+        long now = System.nanoTime();
+        if (tracedAt.size() > 1_000) {
+            tracedAt.clear(); // kinds are few; this only keeps a bound
+        }
+        Long last = tracedAt.get(kind);
+        if (last != null && now - last < TRACE_INTERVAL_NANOS) {
+            return false;
+        }
+        tracedAt.put(kind, now);
+        return true;
     }
 
     public String body(String message, List<ApiError> errors) {
