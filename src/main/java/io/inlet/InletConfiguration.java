@@ -12,7 +12,7 @@ import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -91,6 +91,7 @@ import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceSupport;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -314,25 +315,29 @@ public class InletConfiguration implements CamelConfiguration {
         BodiesInFlight bodiesInFlight = new BodiesInFlight(settings.httpBodyBytesInFlight(), maxBodySize,
                 settings.jsonBodyLimit());
         registry.bind("bodiesInFlight", bodiesInFlight);
-        AtomicBoolean apiStarted = new AtomicBoolean();
+        AtomicReference<Route> whileStarting = new AtomicReference<>();
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextRoutesStartingEvent) {
                     // The server answers while the routes start one by one: an endpoint whose route has not started
-                    // yet would be Vert.x's 404 "Resource not found" (a client may take that for "nothing uploaded")
-                    apiRouter(context, port).route(API_PATHS).order(Integer.MIN_VALUE).handler(ctx -> {
-                        if (apiStarted.get()) {
+                    // yet would be Vert.x's 404 "Resource not found" (a client may take that for "nothing uploaded").
+                    // No path of its own (a route's path names the request in the metrics), and gone once started.
+                    whileStarting.set(apiRouter(context, port).route().order(Integer.MIN_VALUE).handler(ctx -> {
+                        if (!ctx.normalizedPath().startsWith(API_PREFIX) || whileStarting.get() == null) {
                             ctx.next();
                             return;
                         }
                         ctx.response().putHeader("Retry-After", "1");
                         HttpErrorPages.refuseUnread(ctx, 503, errorResponses.body("Inlet is starting; retry in a"
                                 + " moment (nothing of this request was read)", List.of()));
-                    });
+                    }));
                 }
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
-                    apiStarted.set(true);
+                    Route starting = whileStarting.getAndSet(null);
+                    if (starting != null) {
+                        starting.remove();
+                    }
                     VertxPlatformHttpRouter router = apiRouter(context, port);
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
                     router.route().order(Integer.MIN_VALUE + 1).handler(new RequestDeadlines(vertx, headTimeout,
@@ -360,8 +365,8 @@ public class InletConfiguration implements CamelConfiguration {
                 tenant -> Settings.tenantRates(context.getPropertiesComponent(), limits.defaults(), tenant));
     }
 
-    /** The API's own paths (those that take a key). */
-    private static final String API_PATHS = "/ingestion/*";
+    /** Where the API's own paths (those that take a key) start. */
+    private static final String API_PREFIX = "/ingestion/";
 
     /** The router of Camel's HTTP server on the API port (the health check's too): routes, error pages, request log. */
     private static VertxPlatformHttpRouter apiRouter(CamelContext context, int port) {

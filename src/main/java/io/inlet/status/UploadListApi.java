@@ -5,8 +5,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
@@ -31,6 +33,10 @@ public final class UploadListApi {
     private static final int MAX_SHOWN = 1000;
     private static final String LIMIT_RULE = "must be a whole number from 1 to " + MAX_LIMIT;
 
+    /** Pages of one tenant listed at once; more are answered 503 with Retry-After. */
+    static final int PAGES_AT_ONCE_PER_TENANT = 2;
+
+    private final Map<String, Integer> listing = new ConcurrentHashMap<>();
     private final UploadIndex index;
     private final UploadStatusApi statuses;
     private final BoundedS3Calls calls;
@@ -43,6 +49,21 @@ public final class UploadListApi {
 
     public UploadList list(Exchange exchange) {
         String tenant = ApiKeyAuth.tenantOf(exchange);
+        // a tenant's pages read one after another, a few at once: the status reads of all listings share one bounded
+        // pool, and one tenant's many pages at once made another's console listing take seconds
+        if (listing.merge(tenant, 1, Integer::sum) > PAGES_AT_ONCE_PER_TENANT) {
+            listing.computeIfPresent(tenant, (t, n) -> n > 1 ? n - 1 : null);
+            throw new ApiException(503, "Too many pages of tenant '" + tenant + "' are being listed at once (at most "
+                    + PAGES_AT_ONCE_PER_TENANT + "); retry after 1 s", List.of(), Map.of("Retry-After", "1"));
+        }
+        try {
+            return page(exchange, tenant);
+        } finally {
+            listing.computeIfPresent(tenant, (t, n) -> n > 1 ? n - 1 : null);
+        }
+    }
+
+    private UploadList page(Exchange exchange, String tenant) {
         int limit = limit(exchange.getMessage().getHeader("limit", String.class));
         Optional<Cursor> cursor = cursor(exchange.getMessage().getHeader("cursor", String.class));
         List<UploadList.Upload> uploads = new ArrayList<>(limit);

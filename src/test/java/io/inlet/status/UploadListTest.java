@@ -97,6 +97,44 @@ class UploadListTest {
         assertThat(created).isSortedAccordingTo((a, b) -> b.compareTo(a));
     }
 
+    /** One tenant's many pages at once hold a few turns of the shared status reads, not all of them. */
+    @Test
+    void aTenantListsAFewPagesAtOnceAndTheRestAreToldToRetry() throws Exception {
+        Tenant busy = app.newTenant("list-busy");
+        Tenant other = app.newTenant("list-other");
+        for (int i = 0; i < 30; i++) {
+            client.requestUrl(busy.key(), "contact");
+        }
+        client.requestUrl(other.key(), "contact");
+        java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(16);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<HttpResponse<String>>> pages = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                pages.add(senders.submit(() -> {
+                    go.await();
+                    return app.get("/ingestion/uploads?limit=200", busy.key());
+                }));
+            }
+            go.countDown();
+            int refused = 0;
+            for (var page : pages) {
+                HttpResponse<String> answer = page.get();
+                assertThat(answer.statusCode()).isIn(200, 503);
+                if (answer.statusCode() == 503) {
+                    refused++;
+                    assertThat(answer.headers().firstValue("Retry-After")).hasValue("1");
+                    assertThat(answer.body()).contains("at once");
+                }
+            }
+            assertThat(refused).as("pages past the tenant's few at once").isPositive();
+        } finally {
+            senders.shutdownNow();
+        }
+        assertThat(app.get("/ingestion/uploads", other.key()).statusCode()).isEqualTo(200);
+        assertThat(app.get("/ingestion/uploads", busy.key()).statusCode()).as("its turn again").isEqualTo(200);
+    }
+
     @Test
     void pagesFollowEachOtherUntilTheLastSaysSoAndOtherTenantsNeverShow() {
         Tenant tenant = app.newTenant("pages");
