@@ -34,7 +34,7 @@ public final class UploadListApi {
     private static final String LIMIT_RULE = "must be a whole number from 1 to " + MAX_LIMIT;
 
     /** Pages of one tenant listed at once; more are answered 503 with Retry-After. */
-    static final int PAGES_AT_ONCE_PER_TENANT = 2;
+    static final int PAGES_AT_ONCE_PER_TENANT = 4;
 
     private final Map<String, Integer> listing = new ConcurrentHashMap<>();
     private final UploadIndex index;

@@ -84,7 +84,7 @@ class OpenApiContractTest {
             "uploadJson 409", "validateUploadJson 500",
             // the parsing budget's turn not coming in time (ParsingBudgetTest)
             "validateUploadJson 503", "generateUploadUrl 503", "requestUploadUrl 503",
-            // a tenant's third page at once (UploadListTest)
+            // a tenant's fifth page at once (UploadListTest)
             "listUploads 503");
     /** Operations that take an API key: the tenant's rate limits apply to each (429). */
     private static final List<String> AUTHENTICATED = List.of("uploadJson", "validateUploadJson", "generateUploadUrl",
