@@ -102,15 +102,15 @@ class UploadListTest {
     void aTenantListsAFewPagesAtOnceAndTheRestAreToldToRetry() throws Exception {
         Tenant busy = app.newTenant("list-busy");
         Tenant other = app.newTenant("list-other");
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 40; i++) {
             client.requestUrl(busy.key(), "contact");
         }
         client.requestUrl(other.key(), "contact");
-        java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(16);
+        java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(24);
         try {
             java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
             List<java.util.concurrent.Future<HttpResponse<String>>> pages = new ArrayList<>();
-            for (int i = 0; i < 16; i++) {
+            for (int i = 0; i < 24; i++) {
                 pages.add(senders.submit(() -> {
                     go.await();
                     return app.get("/ingestion/uploads?limit=200", busy.key());
