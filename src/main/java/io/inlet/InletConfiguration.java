@@ -12,6 +12,7 @@ import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -315,6 +316,7 @@ public class InletConfiguration implements CamelConfiguration {
         BodiesInFlight bodiesInFlight = new BodiesInFlight(settings.httpBodyBytesInFlight(), maxBodySize,
                 settings.jsonBodyLimit());
         registry.bind("bodiesInFlight", bodiesInFlight);
+        AtomicBoolean started = new AtomicBoolean();
         AtomicReference<Route> whileStarting = new AtomicReference<>();
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
@@ -324,7 +326,7 @@ public class InletConfiguration implements CamelConfiguration {
                     // yet would be Vert.x's 404 "Resource not found" (a client may take that for "nothing uploaded").
                     // No path of its own (a route's path names the request in the metrics), and gone once started.
                     whileStarting.set(apiRouter(context, port).route().order(Integer.MIN_VALUE).handler(ctx -> {
-                        if (!ctx.normalizedPath().startsWith(API_PREFIX) || whileStarting.get() == null) {
+                        if (started.get() || !ctx.normalizedPath().startsWith(API_PREFIX)) {
                             ctx.next();
                             return;
                         }
@@ -334,10 +336,6 @@ public class InletConfiguration implements CamelConfiguration {
                     }));
                 }
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
-                    Route starting = whileStarting.getAndSet(null);
-                    if (starting != null) {
-                        starting.remove();
-                    }
                     VertxPlatformHttpRouter router = apiRouter(context, port);
                     router.route().order(Integer.MIN_VALUE).handler(requestLog);
                     router.route().order(Integer.MIN_VALUE + 1).handler(new RequestDeadlines(vertx, headTimeout,
@@ -346,6 +344,12 @@ public class InletConfiguration implements CamelConfiguration {
                     HttpErrorPages.install(router, maxBodySize, errorResponses);
                     ConsolePages.install(router, presignedUploads.uploadOrigin());
                     ObserveAccess.install(context, settings.metrics().scrapeToken(), errorResponses);
+                    // only now, with every gate and page in place, do requests go on
+                    started.set(true);
+                    Route starting = whileStarting.getAndSet(null);
+                    if (starting != null) {
+                        starting.remove();
+                    }
                 }
             }
         });

@@ -27,7 +27,7 @@ public final class ErrorResponses {
 
     /** A failure's stack trace is logged in full at most this often per kind (class and where it was thrown). */
     private static final long TRACE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private final Map<String, Long> tracedAt = new ConcurrentHashMap<>();
+    private final Map<String, Traced> tracedAt = new ConcurrentHashMap<>();
 
     public ErrorResponses(ObjectMapper json) {
         this.json = json;
@@ -42,13 +42,14 @@ public final class ErrorResponses {
             // the route's steps may have dropped the HTTP headers by now; the request itself is still there
             String request = exchange.getIn() instanceof HttpMessage http
                     ? http.getRequest().method() + " " + http.getRequest().path() : exchange.getFromRouteId();
-            if (traceDue(cause)) {
+            String traced = tracedIncident(cause, incident);
+            if (traced.equals(incident)) {
                 LOG.error("{} failed (incident {})", request, incident, cause);
             } else {
                 // the same failure again within the interval: one line, not another stack trace (a request that
                 // can cause a 500 must not fill the log at the rate it can be sent)
-                LOG.error("{} failed (incident {}): {} (stack trace as logged for an earlier incident)", request,
-                        incident, cause);
+                LOG.error("{} failed (incident {}): {} (stack trace as logged for incident {})", request, incident,
+                        cause, traced);
             }
             api = new ApiException(500, "Internal error; the service log names incident " + incident, List.of());
         }
@@ -58,20 +59,29 @@ public final class ErrorResponses {
         return ErrorBody.of(api.getMessage(), api.errors());
     }
 
-    /** Whether this kind of failure's stack trace was not logged in the last {@link #TRACE_INTERVAL_NANOS}. */
-    private boolean traceDue(Throwable cause) {
-        String kind = cause == null ? "none" : cause.getClass().getName() + " " + (cause.getStackTrace().length == 0
-                ? "" : cause.getStackTrace()[0]);
+    /**
+     * The incident whose stack trace shows this failure: this one, when no failure of its kind (the classes and throw
+     * sites of its causes) was traced in the last {@link #TRACE_INTERVAL_NANOS}.
+     */
+    private String tracedIncident(Throwable cause, String incident) {
+        StringBuilder kind = new StringBuilder();
+        for (Throwable t = cause; t != null && kind.length() < 2_000; t = t.getCause() == t ? null : t.getCause()) {
+            kind.append(t.getClass().getName()).append('@')
+                    .append(t.getStackTrace().length == 0 ? "" : t.getStackTrace()[0]).append(';');
+        }
         long now = System.nanoTime();
         if (tracedAt.size() > 1_000) {
             tracedAt.clear(); // kinds are few; this only keeps a bound
         }
-        Long last = tracedAt.get(kind);
-        if (last != null && now - last < TRACE_INTERVAL_NANOS) {
-            return false;
+        Traced last = tracedAt.get(kind.toString());
+        if (last != null && now - last.at() < TRACE_INTERVAL_NANOS) {
+            return last.incident();
         }
-        tracedAt.put(kind, now);
-        return true;
+        tracedAt.put(kind.toString(), new Traced(now, incident));
+        return incident;
+    }
+
+    private record Traced(long at, String incident) {
     }
 
     public String body(String message, List<ApiError> errors) {

@@ -3,6 +3,8 @@ package io.inlet.dropfolder;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -207,7 +209,7 @@ public final class DropFolderIntake {
             return;
         }
         String fileKey = lines.get(0);
-        String relative = lines.get(1);
+        String relative = URLDecoder.decode(lines.get(1), StandardCharsets.UTF_8);
         if (S3Objects.head(s3, buckets.inbox(), fileKey).isPresent()
                 || S3Objects.head(s3, buckets.archive(), fileKey).isPresent()) {
             Files.deleteIfExists(file); // stored: the next look only moves the file, if it is still there
@@ -216,9 +218,11 @@ public final class DropFolderIntake {
         if (fileKey.equals(currentKey(relative))) {
             return; // taken again by the next look, under the same key (which ends with this note deleted)
         }
-        markFailed(fileKey, "the service stopped while it stored the file, and the file was changed, moved or"
-                + " deleted before it could be stored again; a file still in the drop folder is taken as a new file"
-                + " (with a file key of its own)");
+        if (!markFailed(fileKey, "not stored under this file key: the service stopped while it stored the file, and"
+                + " the file was changed, moved or deleted before it could be stored again (a changed file still in"
+                + " the drop folder is taken as a new file, with a file key of its own)")) {
+            return; // at the next start
+        }
         Files.deleteIfExists(file);
         LOG.info("Drop folder: {} ({}) was not stored before the service stopped and changed since: its status says"
                 + " it failed", relative, fileKey);
@@ -244,8 +248,8 @@ public final class DropFolderIntake {
     /** An earlier attempt of this exchange (an S3 failure retried) may have said queued: that file key fails. */
     private void notStoredAfterAll(Exchange exchange, String reason) {
         String earlier = exchange.getProperty(LogContext.FILE_KEY, String.class);
-        if (earlier != null) {
-            markFailed(earlier, reason);
+        if (earlier != null && markFailed(earlier, reason)) {
+            deleteQuietly(takingFile(earlier));
         }
     }
 
@@ -306,10 +310,14 @@ public final class DropFolderIntake {
         // this note can settle (settleInterrupted).
         try {
             Files.createDirectories(taking);
-            Files.writeString(takingFile(key.key()), key.key() + "\n" + relative + "\n", StandardCharsets.UTF_8);
+            // the path encoded: a file name may hold a line break
+            Files.writeString(takingFile(key.key()), key.key() + "\n"
+                    + URLEncoder.encode(relative, StandardCharsets.UTF_8) + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("The data directory refused a note of the hand-over of " + relative, e);
         }
+        // from here a failure settles this key's status (and its note)
+        exchange.setProperty(LogContext.FILE_KEY, key.key());
         UploadStatus status = UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), UploadState.QUEUED);
         status.bytesTotal = size;
         status.createdAt = Instant.ofEpochMilli(modified).toString();
@@ -357,8 +365,7 @@ public final class DropFolderIntake {
                     + " left where it is and not taken again until it changes", relative, reason, notMoved.getMessage());
         }
         String fileKey = exchange.getProperty(LogContext.FILE_KEY, String.class);
-        if (fileKey != null) {
-            markFailed(fileKey, reason);
+        if (fileKey != null && markFailed(fileKey, reason)) {
             deleteQuietly(takingFile(fileKey));
         }
     }
@@ -372,12 +379,13 @@ public final class DropFolderIntake {
     }
 
     /** The status said queued before the upload failed: say what happened instead (S3 permitting). */
-    private void markFailed(String fileKey, String reason) {
+    /** True when the key's status is settled: stored after all, or now failed (false: S3 refused, said in the log). */
+    private boolean markFailed(String fileKey, String reason) {
         try {
             // stored after all (an answer lost, then retries that failed): the pipeline has it, or already archived it
             if (S3Objects.head(s3, buckets.inbox(), fileKey).isPresent()
                     || S3Objects.head(s3, buckets.archive(), fileKey).isPresent()) {
-                return;
+                return true;
             }
             FileKey key = FileKey.parse(fileKey).orElseThrow();
             // the queued document, so that the file keeps its one entry in the upload index (and its created_at)
@@ -387,8 +395,11 @@ public final class DropFolderIntake {
             status.failureReason = reason;
             status.finishedAt = statuses.now();
             statuses.write(status);
+            return true;
         } catch (RuntimeException e) {
-            LOG.warn("Drop folder: could not record the failure of {} in its status ({})", fileKey, e.getMessage());
+            LOG.warn("Drop folder: could not record the failure of {} in its status ({}); its note in the data"
+                    + " directory settles it at the next start", fileKey, e.getMessage());
+            return false;
         }
     }
 

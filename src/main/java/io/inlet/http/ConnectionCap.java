@@ -1,5 +1,8 @@
 package io.inlet.http;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,18 +37,19 @@ public final class ConnectionCap {
      *                       other client's, the health check's too)
      */
     public ConnectionCap(String port, int most, int mostPerAddress) {
-        if (most < 1 || mostPerAddress < 1 || mostPerAddress > most) {
-            throw new IllegalArgumentException("A connection cap must be at least 1, and the cap per address at most the"
-                    + " cap, not " + most + " and " + mostPerAddress);
+        if (most < 1 || mostPerAddress < 1) {
+            throw new IllegalArgumentException("The " + port + " port's connection caps must be at least 1, not " + most
+                    + " and " + mostPerAddress + " per address");
         }
         this.port = port;
         this.most = most;
-        this.mostPerAddress = mostPerAddress;
+        // a share larger than the whole is the whole (a cap lowered without its share)
+        this.mostPerAddress = Math.min(mostPerAddress, most);
     }
 
     /** Counts the new connection, or closes it when the port (or its address) has its most open: true when it may go on. */
     public boolean admit(HttpConnection connection) {
-        String address = connection.remoteAddress() == null ? "?" : connection.remoteAddress().hostAddress();
+        String address = clientOf(connection);
         boolean[] admitted = {false};
         openByAddress.compute(address, (a, n) -> {
             int now = n == null ? 0 : n;
@@ -76,6 +80,26 @@ public final class ConnectionCap {
             connection.closeHandler(closed -> closed(address));
         }
         return true;
+    }
+
+    /** The client's address; for IPv6 its /64, which one host has whole. */
+    static String clientOf(HttpConnection connection) {
+        if (connection.remoteAddress() == null || connection.remoteAddress().hostAddress() == null) {
+            return "?";
+        }
+        String address = connection.remoteAddress().hostAddress();
+        if (address.indexOf(':') < 0) {
+            return address;
+        }
+        try {
+            byte[] bytes = InetAddress.getByName(address).getAddress(); // a literal: no lookup
+            if (bytes.length == 16) {
+                return HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
+            }
+        } catch (UnknownHostException notLiteral) {
+            // as given
+        }
+        return address;
     }
 
     private void closed(String address) {

@@ -31,6 +31,10 @@ class ErrorResponsesTest {
         });
         assertThat(log.lines().filter(line -> line.contains("failed (incident"))).hasSize(50);
         assertThat(log.lines().filter(line -> line.contains("at io.inlet.api.ErrorResponsesTest.failure"))).hasSize(1);
+        // each later line names the incident whose trace shows it
+        String traced = log.lines().filter(line -> line.contains("failed (incident")).findFirst().orElseThrow()
+                .replaceAll(".*failed \\(incident ([0-9a-f-]+)\\).*", "$1");
+        assertThat(log.lines().filter(line -> line.contains("as logged for incident " + traced))).hasSize(49);
     }
 
     private static IllegalStateException failure() {

@@ -77,6 +77,7 @@ class DropFolderCrashIT {
             assertThat(newKey).isNotEqualTo(firstKey);
             assertThat(client.awaitFinal(key, newKey, Duration.ofSeconds(60)).get("records_accepted").asLong())
                     .isEqualTo(201);
+            assertThat(dataDir.resolve("dropfolder-taking")).as("no hand-over left noted").isEmptyDirectory();
         }
     }
 
@@ -139,6 +140,7 @@ class DropFolderCrashIT {
                         .extracting(o -> o.key()).containsExactly(fileKey);
                 assertThat(Lake.sorted(Lake.values(Lake.records(s3, "inlet-lake", "contact_event/tenant=dropper/"), "event_id")))
                         .isEqualTo(Lake.sorted(file.validIds()));
+                assertThat(dataDir.resolve("dropfolder-taking")).as("no hand-over left noted").isEmptyDirectory();
             }
         }
     }
