@@ -323,7 +323,6 @@ public final class DropFolderIntake {
         status.createdAt = Instant.ofEpochMilli(modified).toString();
         status.confirmedAt = statuses.now();
         statuses.write(status);
-        exchange.setProperty(LogContext.FILE_KEY, key.key());
         crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_STATUS);
         s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
                 RequestBody.fromContentProvider(entry.content(), size, "application/octet-stream"));
@@ -378,8 +377,10 @@ public final class DropFolderIntake {
         }
     }
 
-    /** The status said queued before the upload failed: say what happened instead (S3 permitting). */
-    /** True when the key's status is settled: stored after all, or now failed (false: S3 refused, said in the log). */
+    /**
+     * The status said queued before the upload failed: say what happened instead (S3 permitting). True when the key's
+     * status is settled: stored after all, or now failed (false: S3 refused, said in the log).
+     */
     private boolean markFailed(String fileKey, String reason) {
         try {
             // stored after all (an answer lost, then retries that failed): the pipeline has it, or already archived it

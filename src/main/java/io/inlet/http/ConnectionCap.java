@@ -15,10 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * At most so many connections open at once on a port, and so many of them from one client address; one more is closed
- * as soon as it is accepted. Each open
- * connection holds a file handle, however idle (the head and idle timeouts only make a client reconnect): about
- * 22,000 connections that sent nothing used up the process's handles, and the service's own S3 writes and journal
- * then failed for every tenant. With the cap, the handles the service needs stay free.
+ * as soon as it is accepted. Each open connection holds a file handle, however idle (the head and idle timeouts only
+ * make a client reconnect): about 22,000 connections that sent nothing used up the process's handles, and the
+ * service's own S3 writes and journal then failed for every tenant. With the cap, the handles the service needs stay
+ * free; with the share per address, one host cannot keep everyone else out.
  */
 public final class ConnectionCap {
 

@@ -28,11 +28,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * document. One past its URL's expiry plus the grace period loses its landing object (if it was uploaded at
  * all) and its status becomes {@code expired}; confirm then answers 410. A marker with no status (the service stopped
  * between the two writes of generate-upload-url, marker first: no URL was handed out) is removed once as old as an
- * upload expires.
- * The steps are ordered so that a crash
- * anywhere leaves work the next sweep finishes: status (only over the {@code awaiting_upload} version read, so a
- * confirmation on another instance that recorded {@code queued} first keeps its upload), then landing object, then
- * marker.
+ * upload expires. The steps are ordered so that a crash anywhere leaves work the next sweep finishes: status (only
+ * over the {@code awaiting_upload} version read, so a confirmation on another instance that recorded {@code queued}
+ * first keeps its upload), then landing object, then marker.
  */
 public final class UploadExpiry {
 
