@@ -351,6 +351,18 @@ public class InletConfiguration implements CamelConfiguration {
                         starting.remove();
                     }
                 }
+                if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                    // the routes stop one by one as well: a new request is told to retry (elsewhere), not 404
+                    apiRouter(context, port).route().order(Integer.MIN_VALUE).handler(ctx -> {
+                        if (!ctx.normalizedPath().startsWith(API_PREFIX)) {
+                            ctx.next();
+                            return;
+                        }
+                        ctx.response().putHeader("Retry-After", "1");
+                        HttpErrorPages.refuseUnread(ctx, 503, errorResponses.body("Inlet is stopping; retry in a"
+                                + " moment (nothing of this request was read)", List.of()));
+                    });
+                }
             }
         });
     }

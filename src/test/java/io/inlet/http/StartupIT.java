@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * While the service starts, an API request is refused or told to retry (503 with Retry-After), never answered 404 "not
- * found" as if the endpoint did not exist (a client may take a 404 on confirm-upload for "nothing was uploaded").
+ * While the service starts or stops, an API request is refused or told to retry (503 with Retry-After), never answered
+ * 404 "not found" as if the endpoint did not exist (a client may take a 404 on confirm-upload for "nothing was
+ * uploaded").
  */
 class StartupIT {
 
@@ -29,7 +30,7 @@ class StartupIT {
     Path dataDir;
 
     @Test
-    void anApiRequestDuringTheStartIsToldToRetryNotNotFound() throws Exception {
+    void anApiRequestDuringTheStartOrTheStopIsToldToRetryNotNotFound() throws Exception {
         int port = InletApp.freePort();
         Map<String, String> settings = new HashMap<>();
         settings.put("inlet.data-dir", dataDir.toString());
@@ -56,10 +57,28 @@ class StartupIT {
             }
         });
         asking.start();
+        Set<Integer> whileStopping = ConcurrentHashMap.newKeySet();
+        AtomicBoolean stopped = new AtomicBoolean();
         try (InletProcess inlet = InletProcess.start(settings, "256m")) {
             asking.join(Duration.ofSeconds(90).toMillis());
+            assertThat(listed).as("listed once started").isTrue();
+            // and while it stops (SIGTERM: a graceful stop, its routes stopping one by one)
+            Thread stopping = new Thread(() -> {
+                while (!stopped.get()) {
+                    try {
+                        whileStopping.add(http.send(list, HttpResponse.BodyHandlers.discarding()).statusCode());
+                    } catch (Exception notListening) {
+                        // stopped listening
+                    }
+                }
+            });
+            stopping.start();
+            Thread.sleep(200);
+            inlet.close();
+            stopped.set(true);
+            stopping.join();
         }
-        assertThat(listed).as("listed once started").isTrue();
         assertThat(answered).as("what the API answered while it started").isSubsetOf(503, 200);
+        assertThat(whileStopping).as("what the API answered while it stopped").isSubsetOf(503, 200);
     }
 }
