@@ -14,6 +14,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -91,8 +92,10 @@ import org.apache.camel.spi.Registry;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceSupport;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -325,15 +328,8 @@ public class InletConfiguration implements CamelConfiguration {
                     // The server answers while the routes start one by one: an endpoint whose route has not started
                     // yet would be Vert.x's 404 "Resource not found" (a client may take that for "nothing uploaded").
                     // No path of its own (a route's path names the request in the metrics), and gone once started.
-                    whileStarting.set(apiRouter(context, port).route().order(Integer.MIN_VALUE).handler(ctx -> {
-                        if (started.get() || !ctx.normalizedPath().startsWith(API_PREFIX)) {
-                            ctx.next();
-                            return;
-                        }
-                        ctx.response().putHeader("Retry-After", "1");
-                        HttpErrorPages.refuseUnread(ctx, 503, errorResponses.body("Inlet is starting; retry in a"
-                                + " moment (nothing of this request was read)", List.of()));
-                    }));
+                    whileStarting.set(apiRouter(context, port).route().order(Integer.MIN_VALUE)
+                            .handler(retryLater("starting", started::get, errorResponses)));
                 }
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
                     VertxPlatformHttpRouter router = apiRouter(context, port);
@@ -353,15 +349,8 @@ public class InletConfiguration implements CamelConfiguration {
                 }
                 if (event instanceof CamelEvent.CamelContextStoppingEvent) {
                     // the routes stop one by one as well: a new request is told to retry (elsewhere), not 404
-                    apiRouter(context, port).route().order(Integer.MIN_VALUE).handler(ctx -> {
-                        if (!ctx.normalizedPath().startsWith(API_PREFIX)) {
-                            ctx.next();
-                            return;
-                        }
-                        ctx.response().putHeader("Retry-After", "1");
-                        HttpErrorPages.refuseUnread(ctx, 503, errorResponses.body("Inlet is stopping; retry in a"
-                                + " moment (nothing of this request was read)", List.of()));
-                    });
+                    apiRouter(context, port).route().order(Integer.MIN_VALUE)
+                            .handler(retryLater("stopping", () -> false, errorResponses));
                 }
             }
         });
@@ -383,6 +372,19 @@ public class InletConfiguration implements CamelConfiguration {
 
     /** Where the API's own paths (those that take a key) start. */
     private static final String API_PREFIX = "/ingestion/";
+
+    /** Answers requests to the API's own paths 503 with Retry-After, unread, until {@code open} says otherwise. */
+    private static Handler<RoutingContext> retryLater(String doing, BooleanSupplier open, ErrorResponses responses) {
+        return ctx -> {
+            if (open.getAsBoolean() || !ctx.normalizedPath().startsWith(API_PREFIX)) {
+                ctx.next();
+                return;
+            }
+            ctx.response().putHeader("Retry-After", "1");
+            HttpErrorPages.refuseUnread(ctx, 503, responses.body("Inlet is " + doing + "; retry in a moment (nothing"
+                    + " of this request was read)", List.of()));
+        };
+    }
 
     /** The router of Camel's HTTP server on the API port (the health check's too): routes, error pages, request log. */
     private static VertxPlatformHttpRouter apiRouter(CamelContext context, int port) {
