@@ -142,11 +142,7 @@ public final class ApiKeys {
         StoredKey match = usableMatch(presented, current());
         if (match == null) {
             // A key minted a moment ago must work at once: look at the file again (one stat) before refusing.
-            synchronized (this) {
-                snapshot = reloadIfChanged(snapshot);
-                lastCheck = System.nanoTime();
-            }
-            match = usableMatch(presented, snapshot);
+            match = usableMatch(presented, reloadNow());
         }
         return Optional.ofNullable(match);
     }
@@ -163,11 +159,7 @@ public final class ApiKeys {
             return true;
         }
         // A tenant created a moment ago (a file dropped right after `keys create`): look at the file again first.
-        synchronized (this) {
-            snapshot = reloadIfChanged(snapshot);
-            lastCheck = System.nanoTime();
-        }
-        return snapshot.keys().stream().anyMatch(k -> k.tenant().equals(tenant) && k.usableAt(now));
+        return reloadNow().keys().stream().anyMatch(k -> k.tenant().equals(tenant) && k.usableAt(now));
     }
 
     /** No key was ever created here (revoked and expired keys count: their tenants are not new). */
@@ -272,6 +264,13 @@ public final class ApiKeys {
         } finally {
             IN_PROCESS_WRITERS.unlock();
         }
+    }
+
+    /** The keys file looked at again now (one stat; read only if it changed). */
+    private synchronized Snapshot reloadNow() {
+        snapshot = reloadIfChanged(snapshot);
+        lastCheck = System.nanoTime();
+        return snapshot;
     }
 
     private Snapshot current() {
