@@ -28,7 +28,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
  * <ul>
  *   <li>the <b>public port</b> ({@code inlet.s3.embedded.host/port}): presigned uploads and operators' S3 tools,
  *       through the {@link UploadGateway} (signed requests only, bounded concurrency, slow bodies cut off) to
- *       an S3Proxy listener of its own on loopback;</li>
+ *       an S3Proxy listener of its own on loopback, which answers only what the gateway forwards
+ *       ({@link GatewayOnly});</li>
  *   <li>the <b>service listener</b>: loopback, a free port, its own threads, and a credential pair that exists
  *       only in this process's memory, so nothing outside the process can use it (a presigned URL replayed
  *       against it fails its signature).</li>
@@ -57,6 +58,11 @@ public final class EmbeddedS3 extends ServiceSupport {
     /** Where the service's own S3 client connects. */
     public URI serviceEndpoint() {
         return URI.create("http://127.0.0.1:" + serviceListener.getPort());
+    }
+
+    /** Where the gateway forwards the public port's requests to (loopback; answers nothing else). */
+    URI uploadListenerEndpoint() {
+        return URI.create("http://127.0.0.1:" + uploadListener.getPort());
     }
 
     /** The in-memory credential pair of the service listener. */
@@ -88,7 +94,7 @@ public final class EmbeddedS3 extends ServiceSupport {
                         serviceCredentials.accessKeyId(), serviceCredentials.secretAccessKey())
                 .build(), "service");
         AwsBasicCredentials credentials = S3Credentials.forEmbeddedServer(settings);
-        uploadListener = start(S3Proxy.builder()
+        S3Proxy upload = S3Proxy.builder()
                 .blobStore(store)
                 .endpoint(URI.create("http://127.0.0.1:0"))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4,
@@ -98,8 +104,11 @@ public final class EmbeddedS3 extends ServiceSupport {
                 // what the gateway lets through at most, so the store never reads a larger signed body whole
                 .v4MaxNonChunkedRequestSize(limits.signedPayloadBytes())
                 .corsRules(uploadsFromBrowsers(settings.embeddedS3CorsOrigins()))
-                .build(), "upload");
-        gateway = new UploadGateway(uploadListener.getPort(), new UploadGateway.Limits(limits.maxInFlight(),
+                .build();
+        String gatewayToken = GatewayOnly.newToken();
+        GatewayOnly.guard(upload, gatewayToken);
+        uploadListener = start(upload, "upload");
+        gateway = new UploadGateway(uploadListener.getPort(), gatewayToken, new UploadGateway.Limits(limits.maxInFlight(),
                 limits.maxPerClient(), limits.maxPerTenant(), limits.minBytesPerSecond(), limits.minRateWindow(), limits.idleTimeout(),
                 limits.headerTimeout(), settings.uploadMaxBytes(), limits.signedPayloadBytes(), limits.maxConnections(),
                 limits.maxConnectionsPerAddress()),

@@ -66,6 +66,7 @@ final class UploadGateway {
     private final Vertx vertx;
     private final HttpClient backend;
     private final int backendPort;
+    private final String backendToken;
     private final RequestHeadTimeout headTimeout;
     private final ConnectionCap connections;
     private final Set<Upload> uploads = ConcurrentHashMap.newKeySet();
@@ -73,8 +74,10 @@ final class UploadGateway {
     private final AtomicLong signedPayloadBytes = new AtomicLong();
     private HttpServer server;
 
-    UploadGateway(int backendPort, Limits limits, PresignedSignatures signatures, HeaderSignatures headerSignatures) {
+    UploadGateway(int backendPort, String backendToken, Limits limits, PresignedSignatures signatures,
+            HeaderSignatures headerSignatures) {
         this.backendPort = backendPort;
+        this.backendToken = backendToken;
         this.limits = limits;
         this.signatures = signatures;
         this.headerSignatures = headerSignatures;
@@ -227,10 +230,11 @@ final class UploadGateway {
                 .setURI(request.uri());
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         request.headers().forEach((name, value) -> {
-            if (!HOP_BY_HOP.contains(name.toLowerCase())) {
+            if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.equalsIgnoreCase(GatewayOnly.HEADER)) {
                 headers.add(name, value);
             }
         });
+        headers.add(GatewayOnly.HEADER, backendToken);
         options.setHeaders(headers);
         backend.request(options).onComplete(opened -> {
             if (opened.failed()) {

@@ -238,6 +238,41 @@ class UploadUrlSecurityTest {
     }
 
     /**
+     * The listener behind the public port takes the credential upload URLs are signed with but none of the gateway's
+     * checks (S3Proxy ignores unsigned x-amz headers): a local process that sends an upload URL straight to it, with
+     * x-amz-copy-source naming another tenant's file, must be refused as if it had no credential at all.
+     */
+    @Test
+    void theListenerBehindThePublicPortAnswersOnlyTheGateway() throws IOException {
+        Tenant victim = app.newTenant("victim");
+        String victimKey = app.post("/ingestion/upload-json", victim.key(),
+                "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"c1\",\"email\":\"a@b.co\",\"contact_properties\":{}}]}")
+                .body().replaceAll(".*\"file_key\":\"([^\"]+)\".*", "$1");
+        Tenant attacker = app.newTenant("attacker");
+        BulkClient.Upload upload = client.requestUrl(attacker.key(), "contact");
+        URI url = URI.create(upload.uploadUrl());
+        EmbeddedS3 embedded = app.camel().getRegistry().lookupByNameAndType("embeddedS3", EmbeddedS3.class);
+        URI listener = embedded.uploadListenerEndpoint();
+
+        for (String extra : List.of("x-amz-copy-source: /" + app.settings().inboxBucket() + "/" + victimKey + "\r\n",
+                "", GatewayOnly.HEADER + ": " + "0".repeat(64) + "\r\n")) {
+            try (Socket socket = new Socket(listener.getHost(), listener.getPort())) {
+                socket.getOutputStream().write(("PUT " + url.getRawPath() + "?" + url.getRawQuery() + " HTTP/1.1\r\nHost: "
+                        + url.getAuthority() + "\r\n" + extra + "Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(SlowClients.answer(socket)).as(extra).startsWith("HTTP/1.1 403");
+            }
+        }
+        assertThat(S3Objects.head(app.s3(), app.settings().landingBucket(), upload.fileKey())).isEmpty();
+
+        // through the public port the same URL works, and a client's own value for the gateway's header is replaced
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "through", 3, 0, true);
+        assertThat(send(HttpRequest.newBuilder(url).header(GatewayOnly.HEADER, "0".repeat(64))
+                .PUT(HttpRequest.BodyPublishers.ofFile(file.path()))).statusCode()).isEqualTo(200);
+        assertThat(S3Objects.head(app.s3(), app.settings().landingBucket(), upload.fileKey())).isPresent();
+    }
+
+    /**
      * The store reads a header-signed PUT whose payload is signed whole into memory before it checks the body against
      * its hash: such bodies are bounded, one by one and all at once (a few 128 MB heads would otherwise fill the heap;
      * forged ones never get that far, see {@link UploadSlotsPerTenantTest}).
