@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.inlet.testing.CapturedLog;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +41,19 @@ class RequestIdTest {
     static void start() {
         app = InletApp.shared();
         tenant = app.newTenant("request-ids");
+    }
+
+    @Test
+    void anApiKeySentInThePathIsNotWrittenToTheLog() throws Exception {
+        String encoded = tenant.key().replace("_", "%5F");
+        String log = CapturedLog.during(() -> {
+            assertThat(send(get("/ingestion/uploads/" + tenant.key())).statusCode()).isEqualTo(404);
+            assertThat(send(get("/ingestion/uploads/status/" + encoded + "/x")).statusCode()).isEqualTo(404);
+        }, written -> written.contains("/x answered 404"));
+
+        assertThat(log).contains("GET /ingestion/uploads/inlet_… answered 404")
+                .contains("GET /ingestion/uploads/status/inlet_…/x answered 404")
+                .doesNotContain(tenant.key().substring(6, 20)).doesNotContain(encoded.substring(8, 20));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.inlet.testing;
 
 import java.io.StringWriter;
+import java.util.function.Predicate;
 
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -21,6 +22,14 @@ public final class CapturedLog {
     }
 
     public static String during(Step step) throws Exception {
+        return during(step, log -> true);
+    }
+
+    /**
+     * As {@link #during(Step)}, then on until what was written says {@code done} or 10 s have passed: for lines written
+     * once an answer is out, which its client may read first.
+     */
+    public static String during(Step step, Predicate<String> done) throws Exception {
         StringWriter log = new StringWriter();
         Configuration config = ((LoggerContext) LogManager.getContext(false)).getConfiguration();
         WriterAppender capture = WriterAppender.newBuilder().setName("captured-log").setTarget(log)
@@ -31,6 +40,10 @@ public final class CapturedLog {
         Configurator.setRootLevel(Level.DEBUG);
         try {
             step.run();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!done.test(log.toString()) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
         } finally {
             Configurator.setRootLevel(before);
             config.getRootLogger().removeAppender("captured-log");
