@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.inlet.Gunzip;
+import io.inlet.JsonNumbers;
 import io.inlet.UnicodeText;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
@@ -114,6 +115,13 @@ public final class JsonRequests {
                     ApiError.atField("", "malformed JSON" + where));
         } catch (IOException e) {
             throw ApiException.badRequest("Unreadable request body: " + e.getMessage());
+        } catch (RuntimeException e) {
+            if (!JsonNumbers.isOutOfRange(e)) {
+                throw e;
+            }
+            JsonNumbers.OutOfRange number = JsonNumbers.find(reader.getFactory(), body, 0, body.length);
+            throw ApiException.badRequest("Unreadable JSON: " + number.message(),
+                    ApiError.atField(number.pointer(), number.message()));
         }
     }
 

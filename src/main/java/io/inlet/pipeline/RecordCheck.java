@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import io.inlet.JsonNumbers;
 import io.inlet.UnicodeText;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
@@ -69,6 +70,16 @@ final class RecordCheck {
             } catch (IOException e) {
                 chunk.verdict[i] = Chunk.REJECTED;
                 chunk.errors[i] = List.of(new FieldError("", "unreadable line: " + e.getMessage()));
+                continue;
+            } catch (RuntimeException e) {
+                if (!JsonNumbers.isOutOfRange(e)) {
+                    throw e;
+                }
+                // one such line must not fail the batch, and with it the other files it holds
+                chunk.verdict[i] = Chunk.REJECTED;
+                JsonNumbers.OutOfRange number = JsonNumbers.find(reader.getFactory(), chunk.data, chunk.start[i],
+                        chunk.length[i]);
+                chunk.errors[i] = List.of(new FieldError(number.pointer(), number.message()));
                 continue;
             }
             List<FieldError> problems = validator.validate(stream, record);

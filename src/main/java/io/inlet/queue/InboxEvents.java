@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.inlet.JsonNumbers;
 
 /**
  * The queue's message format: S3 Event Notifications, as the inbox bucket's notification configuration sends
@@ -40,6 +41,11 @@ public final class InboxEvents {
             }
         } catch (JsonProcessingException e) {
             return files;
+        } catch (RuntimeException e) {
+            if (JsonNumbers.isOutOfRange(e)) {
+                return files; // a number no decimal holds: not an event either
+            }
+            throw e;
         }
         if (event == null) {
             return files;
@@ -52,7 +58,13 @@ public final class InboxEvents {
                     || key.isEmpty()) {
                 continue;
             }
-            files.add(new InboxFile(URLDecoder.decode(key, StandardCharsets.UTF_8), s3.path("object").path("size").asLong(-1),
+            String decoded;
+            try {
+                decoded = URLDecoder.decode(key, StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException badEscape) {
+                continue; // no key S3 sends (it encodes every key it names); the reconciliation finds real files
+            }
+            files.add(new InboxFile(decoded, s3.path("object").path("size").asLong(-1),
                     record.path("inlet").path("status_document").asText("").equals("none")));
         }
         return files;

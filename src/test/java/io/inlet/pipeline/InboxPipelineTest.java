@@ -168,6 +168,39 @@ class InboxPipelineTest {
                 .containsExactlyInAnyOrder("Zürich", "\uD83D\uDE00");
     }
 
+    /**
+     * 1e2147483648 is grammatical JSON whose exponent no decimal can hold: reading it throws, and it once failed the
+     * whole batch, with every other file in it (another tenant's too), until the attempts ran out.
+     */
+    @Test
+    void aNumberNoReaderCanHoldRejectsItsLineNotTheBatch() throws IOException {
+        Tenant tenant = app.newTenant("exponent");
+        Tenant other = app.newTenant("beside");
+        String key = "data/tenants/objects/contact/source_system=crm-export/tenant=" + tenant.id()
+                + "/dt=2025-02-01-00-00/exponent.jsonl";
+        String besideKey = "data/tenants/objects/contact/source_system=crm-export/tenant=" + other.id()
+                + "/dt=2025-02-01-00-00/beside.jsonl";
+        String content = "{\"contact_id\":\"e-1\",\"email\":\"ok@acme.com\",\"contact_properties\":{}}\n"
+                + "{\"contact_id\":\"e-2\",\"email\":\"x@acme.com\",\"contact_properties\":{\"x\":1e2147483648}}\n"
+                + "{\"contact_id\":\"e-3\",\"email\":\"y@acme.com\",\"contact_properties\":{\"y\":-1e-2147483649}}\n";
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString(content));
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(besideKey), RequestBody.fromString(
+                "{\"contact_id\":\"b-1\",\"email\":\"b@acme.com\",\"contact_properties\":{}}\n"));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+        JsonNode beside = client.awaitFinal(other.key(), besideKey, Duration.ofSeconds(30));
+
+        assertThat(status.get("state").asText()).isEqualTo("completed_with_errors");
+        assertThat(status.get("records_accepted").asLong()).isEqualTo(1);
+        assertThat(beside.get("state").asText()).isEqualTo("completed");
+        List<JsonNode> rejected = Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), status.get("rejected_key").asText());
+        assertThat(rejected).extracting(r -> r.get("line").asLong()).containsExactly(2L, 3L);
+        assertThat(rejected.get(0).get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties/x");
+        assertThat(rejected.get(0).get("errors").get(0).get("message").asText())
+                .isEqualTo("the number 1e2147483648 is out of range (its exponent must be within ±2147483647)");
+        assertThat(rejected.get(1).get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties/y");
+    }
+
     @Test
     void anUnreadableFileAmongOthersFailsAloneAndTheOthersKeepTheirLakeKeys() throws IOException {
         Tenant tenant = app.newTenant("among");

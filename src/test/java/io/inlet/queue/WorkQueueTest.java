@@ -94,6 +94,22 @@ class WorkQueueTest {
         awaitNothingLeft(key);
     }
 
+    /** Bodies that cannot name a file (anyone allowed to send to the queue may send them) are dropped, not retried. */
+    @Test
+    void messagesThatCannotNameAFileAreDroppedAtOnce() {
+        Tenant tenant = app.newTenant("poison");
+        String key = "data/tenants/objects/contact/source_system=crm/tenant=" + tenant.id() + "/dt=2026-01-02-03-04/after.jsonl";
+        List<String> ids = putContacts(key, "po", 2);
+        send(s3Event(key, 100).replace("\"size\":100", "\"size\":1e2147483648"));
+        send(s3Event(key.replace("after.jsonl", "bad%zzescape.jsonl"), 100));
+        send(s3Event(key, 160));
+
+        assertThat(client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30)).get("state").asText()).isEqualTo("completed");
+        awaitQueueDrained();
+        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact/tenant=" + tenant.id() + "/"), "contact_id"))
+                .containsExactlyInAnyOrderElementsOf(ids);
+    }
+
     @Test
     void anSnsWrappedNotificationIsRead() {
         Tenant tenant = app.newTenant("sns");

@@ -161,6 +161,20 @@ class UploadJsonTest {
     }
 
     @Test
+    void aNumberNoReaderCanHoldIs400NamingItsField() throws IOException {
+        String request = CONTACT_EVENT.replace("\"seats\":1.50", "\"amount\":1e2147483648");
+        for (String path : List.of("/ingestion/upload-json", "/ingestion/validate")) {
+            HttpResponse<String> response = app.post(path, tenant.key(), request);
+
+            assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(400);
+            JsonNode error = json.readTree(response.body()).get("errors").get(0);
+            assertThat(error.get("pointer").asText()).isEqualTo("/data/0/event_properties/amount");
+            assertThat(error.get("message").asText()).isEqualTo(
+                    "the number 1e2147483648 is out of range (its exponent must be within ±2147483647)");
+        }
+    }
+
+    @Test
     void missingOrUnknownKeyIs401AndWritesNothing() throws IOException {
         HttpResponse<String> missing = app.post("/ingestion/upload-json", null, CONTACT);
         HttpResponse<String> unknown = app.post("/ingestion/upload-json", "inlet_not-a-real-key", CONTACT);
