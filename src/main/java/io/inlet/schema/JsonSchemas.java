@@ -12,6 +12,7 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonMetaSchema;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.PathType;
@@ -25,10 +26,14 @@ import com.networknt.schema.ValidationMessage;
  */
 public final class JsonSchemas {
 
-    private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+    private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.builder(
+                    JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012))
+            .metaSchema(JsonMetaSchema.builder(JsonMetaSchema.getV202012()).format(new Rfc3339()).build())
+            .build();
     private static final SchemaValidatorsConfig CONFIG = SchemaValidatorsConfig.builder()
             .pathType(PathType.JSON_POINTER)
             .formatAssertionsEnabled(true)
+            .regularExpressionFactory(new SchemaPatterns())
             .build();
 
     /** Unknown fields of a record named one by one at most (see {@link #validate}). */
@@ -117,7 +122,8 @@ public final class JsonSchemas {
             case "maxLength" -> new FieldError(at, "must be at most " + schemaNode.asInt() + " characters long");
             case "minItems" -> new FieldError(at, "must contain at least " + schemaNode.asInt() + " item(s)");
             case "format" -> new FieldError(at, "date-time".equals(formatOf(m))
-                    ? "must be an ISO-8601 date-time with a UTC offset, like 2025-06-27T07:26:00Z, not " + describe(instance)
+                    ? "must be an ISO-8601 date-time with a UTC offset, like 2025-06-27T07:26:00Z (in UTC within the years"
+                            + " 0000 to 9999), not " + describe(instance)
                     : "is not a valid " + formatOf(m) + ": " + describe(instance));
             case "pattern" -> new FieldError(at, patternMessage(at, instance));
             default -> new FieldError(at, m.getError());

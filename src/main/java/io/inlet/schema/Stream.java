@@ -1,11 +1,7 @@
 package io.inlet.schema;
 
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,34 +42,9 @@ public enum Stream {
         if (eventTimeField == null) {
             return receivedEpochDay;
         }
-        String timestamp = validRecord.get(eventTimeField).asText();
-        try {
-            return (int) OffsetDateTime.parse(timestamp).withOffsetSameInstant(ZoneOffset.UTC).toLocalDate().toEpochDay();
-        } catch (DateTimeParseException e) {
-            return utcDayOfRfc3339(timestamp);
-        }
-    }
-
-    /**
-     * The UTC day of valid RFC 3339 that {@link OffsetDateTime#parse} does not take as it is: a space between date and
-     * time, a leap second. Taken as the same instant, so a record lands on the same day however its timestamp is spelt.
-     */
-    private static int utcDayOfRfc3339(String timestamp) {
-        StringBuilder spelt = new StringBuilder(timestamp.toUpperCase(Locale.ROOT));
-        if (spelt.length() > 10) {
-            spelt.setCharAt(10, 'T');
-        }
-        if (spelt.length() > 18 && spelt.charAt(16) == ':' && spelt.charAt(17) == '6' && spelt.charAt(18) == '0') {
-            // 23:59:60 is the last second of its minute; a second earlier is on the same day
-            spelt.setCharAt(17, '5');
-            spelt.setCharAt(18, '9');
-        }
-        try {
-            return (int) OffsetDateTime.parse(spelt).withOffsetSameInstant(ZoneOffset.UTC).toLocalDate().toEpochDay();
-        } catch (DateTimeParseException stillNot) {
-            // whatever else the schema's check lets through: its own calendar date
-            return (int) LocalDate.parse(timestamp.substring(0, 10)).toEpochDay();
-        }
+        LocalDate utc = Rfc3339.utcDate(validRecord.get(eventTimeField).asText());
+        // a valid record's timestamp always has a date (the schema's date-time is Rfc3339)
+        return utc == null ? receivedEpochDay : (int) utc.toEpochDay();
     }
 
     public String schemaResource() {

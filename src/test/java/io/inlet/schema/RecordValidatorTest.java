@@ -12,6 +12,7 @@ import io.inlet.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RecordValidatorTest {
 
@@ -26,6 +27,44 @@ class RecordValidatorTest {
         ObjectNode contact = json.createObjectNode().put("contact_id", "c").put("email", email);
         contact.putObject("contact_properties");
         assertThat(validator.validate(Stream.CONTACT, contact).isEmpty()).isEqualTo(valid);
+    }
+
+    /**
+     * Patterns are read as JSON Schema means them (ECMA-262): with the JDK's engine "$" matched before a final line
+     * break and \s missed Unicode spaces, so these passed and reached the lake, where they spoil a join on the email
+     * or domain.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\n", "\r\n", "\r", "\u2028", "\u2029", "\u0085", "\u00a0", "\u3000", " "})
+    void aLineBreakOrSpaceAtTheEndIsNoEmailOrDomain(String end) {
+        ObjectNode contact = json.createObjectNode().put("contact_id", "c").put("email", "jane@acme.com" + end);
+        contact.putObject("contact_properties");
+        ObjectNode account = json.createObjectNode().put("account_id", "a").put("domain", "acme.com" + end);
+        account.putObject("account_properties");
+
+        assertThat(validator.validate(Stream.CONTACT, contact)).extracting(FieldError::pointer).containsExactly("/email");
+        assertThat(validator.validate(Stream.ACCOUNT, account)).extracting(FieldError::pointer).containsExactly("/domain");
+    }
+
+    /** An event's time is the whole field, and names a lake day of four digits. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"2025-06-27T07:26:00Z|true", "2025-06-27T09:26:00.123+02:00|true",
+            "2025-06-27 07:26:00z|true", "2016-12-31T23:59:60Z|true", "0000-01-01T00:00:00Z|true",
+            "9999-12-31T23:59:59Z|true", "2025-06-27T07:26:00Zabc|false", "2025-06-27T07:26:00ZZ|false",
+            "'2025-06-27T07:26:00Z '|false", "2025-06-27T07:26:00+02:00 x|false", "0000-01-01T00:00:00+01:00|false",
+            "9999-12-31T23:59:59-18:00|false", "2025-02-30T07:26:00Z|false", "2025-06-27T07:26Z|false",
+            "2025-06-27|false"})
+    void eventTimestamps(String timestamp, boolean valid) {
+        ObjectNode event = json.createObjectNode().put("event_id", "e").put("contact_id", "c").put("event", "view")
+                .put("event_timestamp", timestamp);
+        event.putObject("event_properties");
+        List<FieldError> errors = validator.validate(Stream.CONTACT_EVENT, event);
+        assertThat(errors.isEmpty()).as(timestamp + ": " + errors).isEqualTo(valid);
+        ObjectNode withLineBreak = json.createObjectNode().put("event_id", "e").put("contact_id", "c").put("event", "v")
+                .put("event_timestamp", timestamp + "\n");
+        withLineBreak.putObject("event_properties");
+        assertThat(validator.validate(Stream.CONTACT_EVENT, withLineBreak)).extracting(FieldError::pointer)
+                .containsExactly("/event_timestamp");
     }
 
     /**

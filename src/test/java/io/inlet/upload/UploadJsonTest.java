@@ -245,7 +245,7 @@ class UploadJsonTest {
         assertThat(response.statusCode()).isEqualTo(422);
         assertThat(errors(json.readTree(response.body())))
                 .containsExactly("0 /event_timestamp must be an ISO-8601 date-time with a UTC offset, "
-                        + "like 2025-06-27T07:26:00Z, not \"27/06/2025\"");
+                        + "like 2025-06-27T07:26:00Z (in UTC within the years 0000 to 9999), not \"27/06/2025\"");
     }
 
     @Test
