@@ -210,13 +210,15 @@ public class InletConfiguration implements CamelConfiguration {
         RecordValidator validator = new RecordValidator();
         ErrorResponses errorResponses = new ErrorResponses(json);
         WaitingRoom waitingRoom = new WaitingRoom(settings.httpWaitingPerTenant());
-        JsonRequests jsonRequests = new JsonRequests(json, settings.jsonBodyLimit(),
+        ObjectMapper requestJson = Json.requestMapper();
+        JsonRequests jsonRequests = new JsonRequests(requestJson, settings.jsonBodyLimit(),
                 new ParsingBudget(settings.httpParsingBytes(), settings.jsonBodyLimit(), 10_000, waitingRoom));
 
         registry.bind("settings", settings);
         // The one Jackson configuration, for Camel too: response bodies are marshalled with it (marshal: json in
-        // the routes), and json-validator parses request bodies with it (the only ObjectMapper in the registry).
+        // the routes), and json-validator parses request bodies with its request variant (objectMapper: "#requestJson").
         registry.bind("json", json);
+        registry.bind("requestJson", requestJson);
         registry.bind("s3Client", s3);
         registry.bind("apiKeyAuth", new ApiKeyAuth(keys, keyLastUse));
         registry.bind("errorResponses", errorResponses);

@@ -1,6 +1,7 @@
 package io.inlet;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,5 +26,17 @@ public final class Json {
                 .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
                 .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
                 .build();
+    }
+
+    /**
+     * The same configuration for request bodies, which may nest two levels deeper: a record sits in
+     * {@code {"data":[…]}}, and must be taken at the same depth as on a JSONL line.
+     */
+    public static ObjectMapper requestMapper() {
+        ObjectMapper mapper = mapper();
+        StreamReadConstraints line = mapper.getFactory().streamReadConstraints();
+        mapper.getFactory().setStreamReadConstraints(
+                line.rebuild().maxNestingDepth(line.getMaxNestingDepth() + 2).build());
+        return mapper;
     }
 }

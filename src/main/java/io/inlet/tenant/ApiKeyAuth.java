@@ -41,6 +41,11 @@ public final class ApiKeyAuth {
      */
     private static String presentedKey(Exchange exchange) {
         if (exchange.getIn() instanceof HttpMessage http) {
+            if (http.getRequest().headers().getAll(HEADER).size() > 1) {
+                // two keys could be of two tenants, and proxies disagree on which one counts
+                throw ApiException.unauthorized("Send one x-api-key header, not " + http.getRequest().headers()
+                        .getAll(HEADER).size());
+            }
             return http.getRequest().getHeader(HEADER);
         }
         String query = exchange.getIn().getHeader(Exchange.HTTP_QUERY, String.class);

@@ -48,7 +48,8 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
     protected void bindToRegistry(Registry registry) {
         // as io.inlet.InletConfiguration binds them
         registry.bind("json", json);
-        registry.bind("jsonRequests", new JsonRequests(json, 1 << 20,
+        registry.bind("requestJson", Json.requestMapper());
+        registry.bind("jsonRequests", new JsonRequests(Json.requestMapper(), 1 << 20,
                 new ParsingBudget(2 << 20, 1 << 20, 10_000, new WaitingRoom(4))));
         registry.bind("envelopeSchemas", new EnvelopeSchemas());
         registry.bind("envelopeErrors", new EnvelopeErrors());

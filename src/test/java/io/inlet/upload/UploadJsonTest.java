@@ -174,6 +174,24 @@ class UploadJsonTest {
         }
     }
 
+    /** A record may nest as deep in a request as on a JSONL line: the envelope's two levels do not count against it. */
+    @Test
+    void aRecordNestsAsDeepAsOnAFileLine() throws IOException {
+        String deepest = "{\"contact_id\":\"d\",\"email\":\"d@acme.com\",\"contact_properties\":{\"x\":"
+                + "[".repeat(998) + "]".repeat(998) + "}}";
+        String deeper = deepest.replace("[]", "[[]]");
+        assertThat(json.getFactory().streamReadConstraints().getMaxNestingDepth()).isEqualTo(1000);
+        json.readTree(deepest);
+
+        for (String path : List.of("/ingestion/upload-json", "/ingestion/validate")) {
+            HttpResponse<String> accepted = app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":[" + deepest + "]}");
+            assertThat(accepted.statusCode()).as(path + ": " + accepted.body()).isEqualTo(200);
+            HttpResponse<String> refused = app.post(path, tenant.key(), "{\"stream\":\"contact\",\"data\":[" + deeper + "]}");
+            assertThat(refused.statusCode()).as(path).isEqualTo(400);
+            assertThat(refused.body()).contains("nesting depth");
+        }
+    }
+
     @Test
     void missingOrUnknownKeyIs401AndWritesNothing() throws IOException {
         HttpResponse<String> missing = app.post("/ingestion/upload-json", null, CONTACT);
@@ -193,6 +211,20 @@ class UploadJsonTest {
 
         assertThat(response.statusCode()).isEqualTo(401);
         assertThat(json.readTree(response.body()).get("status").asText()).isEqualTo("error");
+    }
+
+    @Test
+    void twoKeysInOneRequestAreRefusedWhicheverComesFirst() throws IOException {
+        Tenant other = app.newTenant("second-key");
+        for (List<String> keys : List.of(List.of(tenant.key(), other.key()), List.of(other.key(), tenant.key()),
+                List.of(tenant.key(), tenant.key()))) {
+            HttpResponse<String> response = app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json"))
+                    .header("Content-Type", "application/json").header("x-api-key", keys.get(0))
+                    .header("x-api-key", keys.get(1)).POST(HttpRequest.BodyPublishers.ofString(CONTACT)).build());
+
+            assertThat(response.statusCode()).isEqualTo(401);
+            assertThat(json.readTree(response.body()).get("message").asText()).isEqualTo("Send one x-api-key header, not 2");
+        }
     }
 
     @Test
