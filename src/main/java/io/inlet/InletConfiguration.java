@@ -227,7 +227,7 @@ public class InletConfiguration implements CamelConfiguration {
         registry.bind("envelopeErrors", new EnvelopeErrors());
         registry.bind("openApiDocument", new OpenApiDocument(json));
         Settings.Pipeline pipeline = settings.pipeline();
-        UploadJson uploadJson = new UploadJson(json, validator, clock, ingestMeters, new PartsAllowance(
+        UploadJson uploadJson = new UploadJson(requestJson, validator, clock, ingestMeters, new PartsAllowance(
                 pipeline.freePartsPerFile(), pipeline.recordsPerExtraPart(),
                 Math.min(pipeline.maxPartsPerFile(), pipeline.maxOpenParts())), pipeline.maxLineBytes());
         registry.bind("uploadJson", uploadJson);

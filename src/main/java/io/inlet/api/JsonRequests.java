@@ -28,6 +28,8 @@ public final class JsonRequests {
 
     /** The exchange property that holds the request's JSON tree once {@link #read} has parsed it. */
     public static final String REQUEST = "inletRequest";
+    /** The exchange property that holds the bytes that tree was parsed from. */
+    private static final String REQUEST_BYTES = "inletRequestBytes";
 
     private final ObjectReader reader;
     private final long limit;
@@ -58,6 +60,7 @@ public final class JsonRequests {
         // the tree and its checks take many times the body's size: at most so many bytes of bodies at once
         budget.take(exchange, ApiKeyAuth.tenantOf(exchange), body.length);
         exchange.setProperty(REQUEST, parse(body));
+        exchange.setProperty(REQUEST_BYTES, body);
     }
 
     /** The tree {@link #parse} parsed; by then the route's json-validator has checked it against the schema. */
@@ -67,6 +70,15 @@ public final class JsonRequests {
             throw new IllegalStateException("Route did not read the request body before using it");
         }
         return request;
+    }
+
+    /** The bytes {@link #request} was parsed from (inflated, if the body was sent gzipped). */
+    public static byte[] requestBytes(Exchange exchange) {
+        byte[] bytes = exchange.getProperty(REQUEST_BYTES, byte[].class);
+        if (bytes == null) {
+            throw new IllegalStateException("Route did not read the request body before using it");
+        }
+        return bytes;
     }
 
     /** The body's bytes after content-type and content-encoding checks, at most the limit of them. */

@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Json;
 import io.inlet.api.ApiError;
 import io.inlet.api.ApiException;
 import io.inlet.api.JsonResponses;
@@ -41,7 +42,8 @@ public final class UploadJson {
     /** Exchange property: the records of the batch prepared for the inbox. */
     static final String RECORDS = "inletBatchRecords";
 
-    private final ObjectMapper json;
+    /** How request bodies are read ({@link Json#requestMapper}): records are found in them a second time. */
+    private final JsonFactory requestJson;
     private final RecordValidator validator;
     private final Clock clock;
     private final IngestMeters meters;
@@ -55,12 +57,12 @@ public final class UploadJson {
      *                     so that the pipeline never has to refuse a record of a batch it acknowledged
      * @param maxLineBytes the pipeline's bound on one line, which each record must also keep as it is stored
      */
-    public UploadJson(ObjectMapper json, RecordValidator validator, Clock clock, IngestMeters meters,
+    public UploadJson(ObjectMapper requestJson, RecordValidator validator, Clock clock, IngestMeters meters,
             PartsAllowance daysPerBatch, long maxLineBytes) {
         this.maxLineBytes = maxLineBytes;
         this.meters = meters;
         this.daysPerBatch = daysPerBatch;
-        this.json = json;
+        this.requestJson = requestJson.getFactory();
         this.validator = validator;
         this.clock = clock;
     }
@@ -121,70 +123,59 @@ public final class UploadJson {
                     + stream + " schema; nothing was stored" + ApiException.notAllListed(errors.size(), totalProblems), errors);
         }
         checkDays(stream, data);
-        return new CheckedBatch(stream, data, storedLines(data));
+        return new CheckedBatch(stream, data, storedLines(JsonRequests.requestBytes(exchange), data));
     }
 
     /**
-     * The records as the JSONL lines they are stored as, or a 422 naming each record the pipeline would not read back
-     * from its line. A line is the record written out again, and the writing may lengthen it: numbers take a standard
-     * form ({@code 9e9} becomes {@code 9E+9}, {@code 12e5} with a long mantissa gains a point and an exponent sign), so
-     * a record near the line bound or a number near the length bound would pass here and be rejected after the 200.
+     * The records as the JSONL lines they are stored as: each record's own bytes from the request, without the
+     * whitespace between its tokens (a line break there would split it), so its numbers, escapes and field order
+     * reach the lake exactly as sent, as a file's lines do. A 422 names a record whose line would be longer than the
+     * pipeline takes (only when {@code inlet.pipeline.max-line-bytes} is below the body limit).
      */
-    private byte[] storedLines(JsonNode data) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+    private byte[] storedLines(byte[] body, JsonNode data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(body.length);
         List<ApiError> errors = new ArrayList<>();
-        int unreadable = 0;
-        for (int i = 0; i < data.size(); i++) {
-            byte[] line;
-            try {
-                line = json.writeValueAsBytes(data.get(i));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            ApiError problem = readBack(i, line);
-            if (problem != null) {
-                unreadable++;
-                if (errors.size() < ApiException.MAX_LISTED_ERRORS) {
-                    errors.add(problem);
+        int tooLong = 0;
+        int index = 0;
+        try (JsonParser parser = requestJson.createParser(body)) {
+            parser.nextToken(); // the envelope's {
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                boolean records = parser.currentName().equals("data");
+                parser.nextToken();
+                if (!records) {
+                    parser.skipChildren();
+                    continue;
                 }
-                continue;
-            }
-            out.write(line, 0, line.length);
-            out.write('\n');
-        }
-        if (unreadable > 0) {
-            throw ApiException.unprocessable(unreadable + " of " + data.size() + " records would not read back from"
-                    + " their stored line (see each); nothing was stored"
-                    + ApiException.notAllListed(errors.size(), unreadable), errors);
-        }
-        return out.toByteArray();
-    }
-
-    /** Why the pipeline would refuse this record's stored line (the line bound, then the parser's bounds), or null. */
-    private ApiError readBack(int index, byte[] line) {
-        if (line.length > maxLineBytes) {
-            return ApiError.atRecord(index, "", "is " + line.length + " bytes once stored as one JSONL line (numbers"
-                    + " written in standard form, such as 9E+9), over the limit of " + maxLineBytes + " bytes for one"
-                    + " record");
-        }
-        // Every token read, every number taken as the pipeline's tree takes it: the same bounds apply
-        try (JsonParser parser = json.getFactory().createParser(line)) {
-            try {
-                for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
-                    if (token == JsonToken.VALUE_NUMBER_FLOAT) {
-                        parser.getDecimalValue();
-                    } else if (token == JsonToken.VALUE_NUMBER_INT) {
-                        parser.getNumberValue();
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    int start = (int) parser.currentTokenLocation().getByteOffset();
+                    parser.skipChildren();
+                    int end = (int) parser.currentLocation().getByteOffset();
+                    int lineStart = out.size();
+                    JsonLines.writeCompact(body, start, end, out);
+                    int length = out.size() - lineStart;
+                    if (length > maxLineBytes) {
+                        tooLong++;
+                        if (errors.size() < ApiException.MAX_LISTED_ERRORS) {
+                            errors.add(ApiError.atRecord(index, "", "is " + length + " bytes as one JSONL line, over"
+                                    + " the limit of " + maxLineBytes + " bytes for one record"));
+                        }
                     }
+                    out.write('\n');
+                    index++;
                 }
-            } catch (JsonProcessingException e) {
-                return ApiError.atRecord(index, parser.getParsingContext().pathAsPointer().toString(),
-                        "cannot be stored as sent: written in standard form, " + e.getOriginalMessage());
             }
         } catch (IOException e) {
+            // the same bytes parsed into the tree a moment ago
             throw new UncheckedIOException(e);
         }
-        return null;
+        if (index != data.size()) {
+            throw new IllegalStateException("Found " + index + " records in the body, not " + data.size());
+        }
+        if (tooLong > 0) {
+            throw ApiException.unprocessable(tooLong + " of " + data.size() + " records are longer than one line may"
+                    + " be; nothing was stored" + ApiException.notAllListed(errors.size(), tooLong), errors);
+        }
+        return out.toByteArray();
     }
 
     /**

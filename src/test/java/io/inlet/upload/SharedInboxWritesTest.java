@@ -208,6 +208,9 @@ class SharedInboxWritesTest {
     @Test
     void aLoneSendersBatchesAreWrittenAtOnceEachItsOwnObject() throws Exception {
         Tenant tenant = app.newTenant("gatherlone");
+        // not timed: a cold service's first request can take longer than the gathering on a busy machine
+        assertThat(app.post("/ingestion/upload-json", app.newTenant("warmup").key(),
+                "{\"stream\":\"contact_event\",\"data\":[" + event("warm") + "]}").statusCode()).isEqualTo(200);
         for (int i = 0; i < 5; i++) {
             long started = System.nanoTime();
             HttpResponse<String> answer = app.post("/ingestion/upload-json", tenant.key(),
