@@ -127,12 +127,27 @@ final class SourceStream implements AutoCloseable {
     }
 
     /**
-     * JSONL is text: control bytes (NUL and the like) in more than one in a hundred of the first KBs mean some binary
-     * format, refused whole. Fewer are the problem of the lines they are in, rejected one by one with the reason (a
-     * stray NUL in one record must not cost the file's other records).
+     * JSONL is text: control bytes (NUL and the like) in more than one in a hundred of the first KBs, spread over most
+     * of its lines, mean some binary format, refused whole. Otherwise they are the problem of the lines they are in,
+     * rejected one by one with the reason: a stray NUL in one record must not cost the file's other records, even in
+     * a file so short that two NULs make more than one byte in a hundred (a gzip file's lines are judged so anyway).
      */
     static boolean looksLikeText(byte[] head) {
-        return controlBytes(head) <= Math.max(1, head.length / 100);
+        if (controlBytes(head) <= Math.max(1, head.length / 100)) {
+            return true;
+        }
+        int lines = 0;
+        int linesWithControl = 0;
+        boolean control = false;
+        for (int i = 0; i < head.length; i++) {
+            control |= isControl(head[i]);
+            if (head[i] == '\n' || i == head.length - 1) {
+                lines++;
+                linesWithControl += control ? 1 : 0;
+                control = false;
+            }
+        }
+        return linesWithControl * 2 <= lines;
     }
 
     /** What makes the head look binary, for the reason: how many control bytes, and where the first is. */

@@ -150,6 +150,29 @@ class ValidateCommandTest {
         assertThat(report.get("first_rejections").get(0).get("message").asText()).contains("CTRL-CHAR, code 0");
     }
 
+    /**
+     * In a short file a few stray NULs are more than one byte in a hundred: still the problem of their line, as in the
+     * same file gzipped (the whole file was once refused as binary, its valid record with it).
+     */
+    @Test
+    void strayControlBytesInAShortFileRejectTheirLineOnlyAsInTheSameFileGzipped() throws IOException {
+        String text = "{\"event_id\":\"e-1\",\"contact_id\":\"c\",\"event\":\"x\",\"event_timestamp\":\"2025-06-27T07:26:00Z\",\"event_properties\":{}}\n"
+                + "{\"event_id\":\"e-2\",\"contact_id\":\"c\",\"event\":\"x\"}\u0000\u0000\n";
+        Path plain = Files.writeString(dir.resolve("short.jsonl"), text, StandardCharsets.UTF_8);
+        Path gzipped = dir.resolve("short.jsonl.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gzipped))) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        List<JsonNode> reports = InletCli.run("validate", "--stream", "contact_event", "--json", plain.toString(),
+                gzipped.toString()).out().lines().map(this::json).toList();
+
+        assertThat(reports).extracting(r -> r.get("state").asText())
+                .containsExactly("completed_with_errors", "completed_with_errors");
+        assertThat(reports).extracting(r -> r.get("records_accepted").asLong()).containsExactly(1L, 1L);
+        assertThat(reports).extracting(r -> r.get("first_rejections").get(0).get("line").asLong()).containsExactly(2L, 2L);
+    }
+
     @Test
     void anUnknownStreamIsAUsageErrorApartFromTheOutcomes() throws IOException {
         Path file = Files.writeString(dir.resolve("a.jsonl"), "{}\n", StandardCharsets.UTF_8);
