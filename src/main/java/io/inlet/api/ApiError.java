@@ -1,5 +1,8 @@
 package io.inlet.api;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -34,6 +37,20 @@ public record ApiError(
 
     public static ApiError atField(String pointer, String message) {
         return new ApiError(null, null, null, pointer, null, message);
+    }
+
+    private static final Pattern RECORD = Pattern.compile("/data/(\\d{1,9})(/.*)?");
+
+    /**
+     * A place in a request body: a record of its {@code data} array by its index, with the pointer into that record,
+     * as the answers about records' fields name them; anything else by its pointer into the body.
+     */
+    public static ApiError inBody(String pointer, String message) {
+        Matcher record = RECORD.matcher(pointer);
+        if (record.matches()) {
+            return atRecord(Integer.parseInt(record.group(1)), record.group(2) == null ? "" : record.group(2), message);
+        }
+        return atField(pointer, message);
     }
 
     /** A request header at fault rather than the body (Idempotency-Key). */

@@ -39,7 +39,7 @@ public final class EnvelopeErrors {
             if (!record.isObject()) {
                 nonObjects++;
                 if (errors.size() < ApiException.MAX_LISTED_ERRORS) {
-                    errors.add(ApiError.atField("/data/" + i, "must be an object, not " + JsonSchemas.kind(record)));
+                    errors.add(ApiError.inBody("/data/" + i, "must be an object, not " + JsonSchemas.kind(record)));
                 }
             }
         }
@@ -88,7 +88,7 @@ public final class EnvelopeErrors {
                     .collect(Collectors.toCollection(LinkedHashSet::new));
         }
         List<ApiError> errors = JsonSchemas.explain(found, null).stream()
-                .map(p -> ApiError.atField(p.pointer(), p.message()))
+                .map(p -> ApiError.inBody(p.pointer(), p.message()))
                 .toList();
         return new ApiException(status, "The request body is not a valid " + title
                 + ApiException.notAllListed(found.size(), invalid.getErrors().size()), errors);

@@ -114,7 +114,7 @@ public final class JsonRequests {
         UnicodeText.Flaw flaw = UnicodeText.firstFlaw(body, 0, body.length);
         if (flaw != null) {
             String where = where(body, flaw.offset());
-            throw ApiException.badRequest("Malformed JSON" + where + ": " + flaw.what(), ApiError.atField(
+            throw ApiException.badRequest("Malformed JSON" + where + ": " + flaw.what(), ApiError.inBody(
                     UnicodeText.pointerAt(reader.getFactory(), body, 0, body.length, flaw.offset()),
                     "is not valid Unicode" + where));
         }
@@ -123,8 +123,11 @@ public final class JsonRequests {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : where(at.getLineNr(), at.getColumnNr());
+            // the field the parser had reached, so that a record's flaw (a duplicate field) names the record
+            String pointer = at == null || at.getByteOffset() < 0 ? ""
+                    : UnicodeText.pointerAt(reader.getFactory(), body, 0, body.length, (int) at.getByteOffset());
             throw ApiException.badRequest("Malformed JSON" + where + ": " + e.getOriginalMessage(),
-                    ApiError.atField("", "malformed JSON" + where));
+                    ApiError.inBody(pointer, "malformed JSON" + where + ": " + e.getOriginalMessage()));
         } catch (IOException e) {
             throw ApiException.badRequest("Unreadable request body: " + e.getMessage());
         } catch (RuntimeException e) {
@@ -133,7 +136,7 @@ public final class JsonRequests {
             }
             JsonNumbers.OutOfRange number = JsonNumbers.find(reader.getFactory(), body, 0, body.length);
             throw ApiException.badRequest("Unreadable JSON: " + number.message(),
-                    ApiError.atField(number.pointer(), number.message()));
+                    ApiError.inBody(number.pointer(), number.message()));
         }
     }
 

@@ -103,7 +103,7 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
         assertRefused(noData, 400, "{\"status\":\"error\",\"message\":\"The request body is not a valid upload-json request\","
                 + "\"errors\":[{\"pointer\":\"/data\",\"message\":\"is required but missing\"}]}");
         assertRefused(badData, 400, "{\"status\":\"error\",\"message\":\"The request body is not a valid upload-json request\","
-                + "\"errors\":[{\"pointer\":\"/data/1\",\"message\":\"must be an object, not a number\"}]}");
+                + "\"errors\":[{\"index\":1,\"pointer\":\"\",\"message\":\"must be an object, not a number\"}]}");
         assertRefused(emptyData, 400, "{\"status\":\"error\",\"message\":\"The request body is not a valid upload-json request\","
                 + "\"errors\":[{\"pointer\":\"/data\",\"message\":\"must contain at least 1 item(s)\"}]}");
     }
@@ -118,10 +118,11 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
         assertThat(answer.get("message").asText()).isEqualTo("The request body is not a valid upload-json request; the first"
                 + " 100 problems are listed, " + (items - 100) + " more are not");
         assertThat(answer.get("errors")).hasSize(100);
-        assertThat(answer.get("errors").get(0).get("pointer").asText()).isEqualTo("/data/0");
+        assertThat(answer.get("errors").get(0).get("index").asInt()).isZero();
+        assertThat(answer.get("errors").get(0).get("pointer").asText()).isEmpty();
         assertThat(answer.get("errors").get(0).get("message").asText()).isEqualTo("must be an object, not a number");
         // the first ones by position (found without a finding for each of the 200,000 being held)
-        assertThat(answer.get("errors").get(99).get("pointer").asText()).isEqualTo("/data/99");
+        assertThat(answer.get("errors").get(99).get("index").asInt()).isEqualTo(99);
     }
 
     @Test

@@ -152,7 +152,8 @@ class UploadJsonTest {
 
             assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(400);
             JsonNode error = json.readTree(response.body()).get("errors").get(0);
-            assertThat(error.get("pointer").asText()).isEqualTo("/data/0/event_properties/amount");
+            assertThat(error.get("index").asInt()).isZero();
+            assertThat(error.get("pointer").asText()).isEqualTo("/event_properties/amount");
             assertThat(error.get("message").asText()).isEqualTo(
                     "the number 1e2147483648 is out of range (its exponent must be within ±2147483647)");
         }
@@ -174,6 +175,21 @@ class UploadJsonTest {
             assertThat(refused.statusCode()).as(path).isEqualTo(400);
             assertThat(refused.body()).contains("nesting depth");
         }
+    }
+
+    /** A flaw the parser finds in a record (a field given twice, text that is not Unicode) names the record. */
+    @Test
+    void aRecordsParseFlawNamesTheRecordAndField() throws IOException {
+        String twice = "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"a\",\"email\":\"a@acme.com\",\"contact_properties\":{}},"
+                + "{\"contact_id\":\"b\",\"email\":\"b@acme.com\",\"email\":\"c@acme.com\",\"contact_properties\":{}}]}";
+
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), twice);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        JsonNode error = json.readTree(response.body()).get("errors").get(0);
+        assertThat(error.get("index").asInt()).isEqualTo(1);
+        assertThat(error.get("pointer").asText()).isEqualTo("/email");
+        assertThat(error.get("message").asText()).startsWith("malformed JSON at line 1, column ").contains("Duplicate field 'email'");
     }
 
     @Test
@@ -309,7 +325,7 @@ class UploadJsonTest {
         JsonNode answer = json.readTree(response.body());
         assertThat(answer.get("message").asText()).isEqualTo("Malformed JSON at line 2, column 47: bytes C0 AF are not"
                 + " UTF-8 (an overlong encoding); JSON text must be UTF-8");
-        assertThat(errors(answer)).containsExactly("null /data/0/event_id is not valid Unicode at line 2, column 47");
+        assertThat(errors(answer)).containsExactly("0 /event_id is not valid Unicode at line 2, column 47");
     }
 
     @Test
@@ -322,7 +338,7 @@ class UploadJsonTest {
         JsonNode answer = json.readTree(response.body());
         assertThat(answer.get("message").asText()).startsWith("Malformed JSON at line 3, column ")
                 .endsWith(": \\uDE00 is half of a UTF-16 surrogate pair, without the other half; JSON text must be valid Unicode");
-        assertThat(errors(answer)).singleElement().asString().startsWith("null /data/0/event_properties/plan is not valid Unicode");
+        assertThat(errors(answer)).singleElement().asString().startsWith("0 /event_properties/plan is not valid Unicode");
     }
 
     @Test
