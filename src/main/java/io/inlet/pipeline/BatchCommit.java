@@ -76,18 +76,43 @@ public final class BatchCommit {
 
     void archive(BatchManifest manifest) {
         List<String> keys = manifest.sources().stream().map(BatchManifest.Source::key).toList();
-        List<String> copied = calls.map(keys, key -> {
+        List<Archived> archived = calls.map(keys, key -> {
             try {
-                s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key)
-                        .destinationBucket(buckets.archive()).destinationKey(key));
-                return key;
+                String eTag = s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key)
+                        .destinationBucket(buckets.archive()).destinationKey(key)).copyObjectResult().eTag();
+                return new Archived(key, eTag);
             } catch (NoSuchKeyException alreadyMoved) {
                 return null;
             }
         }).stream().filter(Objects::nonNull).toList();
-        S3Objects.deleteAll(s3, buckets.inbox(), copied);
+        dropLandingLeftovers(archived);
+        S3Objects.deleteAll(s3, buckets.inbox(), archived.stream().map(Archived::key).toList());
         // Only now: a claim exists as long as its file may still be in the inbox.
         claims.release(keys);
+    }
+
+    private record Archived(String key, String eTag) {
+    }
+
+    /**
+     * A presigned upload's landing copy, left when its confirmation was cut short between its copy into the inbox and
+     * its delete: removed before the file leaves the inbox, so that a confirmation of the same upload still under way
+     * (a retry, another instance's, one stalled) finds nothing to copy, rather than putting the processed file back
+     * into the inbox once its claim is gone. Only an object of the same bytes (its ETag) is the leftover: a file PUT
+     * to the URL since is left for its confirmation to refuse.
+     */
+    private void dropLandingLeftovers(List<Archived> archived) {
+        List<Archived> presigned = archived.stream()
+                .filter(a -> FileKey.parse(a.key()).filter(k -> FileKey.SOURCE_API.equals(k.source()) && !k.isUploadJson())
+                        .isPresent())
+                .toList();
+        if (presigned.isEmpty()) {
+            return;
+        }
+        List<String> leftovers = calls.map(presigned, a -> S3Objects.head(s3, buckets.landing(), a.key())
+                .filter(landed -> landed.eTag().equals(a.eTag())).map(landed -> a.key()).orElse(null))
+                .stream().filter(Objects::nonNull).toList();
+        S3Objects.deleteAll(s3, buckets.landing(), leftovers);
     }
 
     /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */

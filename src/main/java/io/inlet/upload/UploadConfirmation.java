@@ -29,6 +29,7 @@ import io.inlet.storage.FileKey;
 import io.inlet.storage.S3Objects;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -184,30 +185,55 @@ public final class UploadConfirmation {
         return (encryption == null || encryption == ServerSideEncryption.AES256) && !head.eTag().contains("-");
     }
 
+    private Optional<HeadObjectResponse> inboxOrArchive(FileKey key) {
+        return S3Objects.head(s3, buckets.inbox(), key.key()).or(() -> S3Objects.head(s3, buckets.archive(), key.key()));
+    }
+
+    /**
+     * Whether the status says the file went past "queued": a batch took it. A status "failed" without a confirmation
+     * time is this class's own refusal of a file too large, after which another PUT to the URL may be confirmed.
+     */
+    private static boolean takenFurther(UploadStatus status) {
+        return status.state != null && status.state != UploadState.AWAITING_UPLOAD && status.state != UploadState.QUEUED
+                && status.state != UploadState.EXPIRED && status.confirmedAt != null;
+    }
+
+    /** The file was confirmed before: what is in landing is its leftover (deleted), or a file PUT since (409). */
+    private void dropLeftover(FileKey key, HeadObjectResponse taken) {
+        Optional<HeadObjectResponse> landed = S3Objects.head(s3, buckets.landing(), key.key());
+        if (landed.isPresent() && putAfterConfirmation(key, landed.get(), taken)) {
+            // Another file PUT to the URL after its upload was confirmed: saying "confirmed" would lose it unsaid.
+            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+            throw new ApiException(409, "This upload was already confirmed, and the file PUT to its URL since then "
+                    + "was not taken (it was deleted): request a new upload URL for another file",
+                    List.of(ApiError.atField("/file_key", "already confirmed")));
+        }
+        // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
+        s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+    }
+
     /**
      * True when this call moved the file; false when the inbox or archive already had it. {@code admit} sees the size of
      * a file about to be moved (and may refuse it) before anything is recorded.
      */
     private boolean moveToInbox(FileKey key, LongConsumer admit) {
-        Optional<HeadObjectResponse> taken = S3Objects.head(s3, buckets.inbox(), key.key())
-                .or(() -> S3Objects.head(s3, buckets.archive(), key.key()));
+        Optional<HeadObjectResponse> taken = inboxOrArchive(key);
         if (taken.isPresent()) {
-            Optional<HeadObjectResponse> landed = S3Objects.head(s3, buckets.landing(), key.key());
-            if (landed.isPresent() && putAfterConfirmation(key, landed.get(), taken.get())) {
-                // Another file PUT to the URL after its upload was confirmed: saying "confirmed" would lose it unsaid.
-                s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
-                throw new ApiException(409, "This upload was already confirmed, and the file PUT to its URL since then "
-                        + "was not taken (it was deleted): request a new upload URL for another file",
-                        List.of(ApiError.atField("/file_key", "already confirmed")));
-            }
-            // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
-            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+            dropLeftover(key, taken.get());
             return false;
         }
         UploadStatus status = statuses.read(key.key())
                 .orElseGet(() -> UploadStatus.of(key.key(), key.tenant(), key.stream().wireName(), null));
         if (expiry.isExpired(status, clock.instant())) {
             throw expired(status);
+        }
+        if (takenFurther(status)) {
+            // Confirmed, and processed or being processed, since the look above (this call stalled, or another
+            // confirmation was cut short after its copy): copying the landing leftover now would put a processed file
+            // back into the inbox, and "queued" written over its final status would stand for good.
+            inboxOrArchive(key).ifPresentOrElse(now -> dropLeftover(key, now),
+                    () -> s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key())));
+            return false;
         }
         HeadObjectResponse uploaded = S3Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
                 "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
@@ -246,6 +272,12 @@ public final class UploadConfirmation {
             // The presigned URL is still valid: pin the version whose size was checked.
             s3.copyObject(b -> b.sourceBucket(buckets.landing()).sourceKey(key.key()).copySourceIfMatch(uploaded.eTag())
                     .destinationBucket(buckets.inbox()).destinationKey(key.key()));
+        } catch (NoSuchKeyException gone) {
+            // Another confirmation (or the pipeline, done with the file) removed the landing copy meanwhile.
+            if (inboxOrArchive(key).isPresent()) {
+                return false;
+            }
+            throw gone;
         } catch (S3Exception e) {
             if (e.statusCode() != 412) {
                 throw e;

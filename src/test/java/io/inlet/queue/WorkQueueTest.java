@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,10 +13,12 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.storage.LakeKeys;
+import io.inlet.storage.S3Objects;
 import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
+import io.inlet.testing.JsonlFiles;
 import io.inlet.testing.Lake;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,6 +112,65 @@ class WorkQueueTest {
         awaitQueueDrained();
         assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact/tenant=" + tenant.id() + "/"), "contact_id"))
                 .containsExactlyInAnyOrderElementsOf(ids);
+    }
+
+    /**
+     * A confirmation cut short between its copy into the inbox and its delete leaves the upload in landing. The batch
+     * that archives the file removes that leftover before the file leaves the inbox: a confirmation of the same upload
+     * still under way (a retry, another instance's, a stalled one) then finds nothing to copy, where it once put the
+     * processed file back into the inbox and every record reached the lake twice. The file is announced here as S3
+     * would announce the copy; the confirmation that wrote it "died" before it announced anything.
+     */
+    @Test
+    void aCutShortConfirmationsLeftoverGoesWithTheFileSoNoLateConfirmationCopiesItAgain() throws Exception {
+        Tenant tenant = app.newTenant("leftover");
+        Path dir = Files.createTempDirectory("leftover");
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "lo", 40, 0, true);
+        BulkClient.Upload upload = client.uploaded(tenant.key(), "contact_event", file.path());
+        String landing = app.settings().landingBucket();
+        app.s3().copyObject(b -> b.sourceBucket(landing).sourceKey(upload.fileKey())
+                .destinationBucket(app.settings().inboxBucket()).destinationKey(upload.fileKey()));
+        send(s3Event(upload.fileKey(), Files.size(file.path())));
+
+        assertThat(client.awaitFinal(tenant.key(), upload.fileKey(), Duration.ofSeconds(30)).get("state").asText())
+                .isEqualTo("completed");
+        awaitNothingLeft(upload.fileKey());
+        assertThat(S3Objects.head(app.s3(), landing, upload.fileKey())).as("the leftover").isEmpty();
+
+        // the late confirmation: nothing to copy, the file stays processed once
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+        assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), upload.fileKey())).isEmpty();
+        assertThat(client.state(tenant.key(), upload.fileKey())).isEqualTo("completed");
+        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact_event/tenant=" + tenant.id() + "/"), "event_id"))
+                .containsExactlyInAnyOrderElementsOf(file.validIds());
+    }
+
+    /**
+     * A confirmation that finds the file neither in the inbox nor in the archive (an archive lifecycle rule removed it,
+     * or the confirmation stalled before the batch archived it) but its status final, with the upload still in
+     * landing, copies nothing: it once wrote "queued" over the final status and processed the file again.
+     */
+    @Test
+    void aConfirmationOfAFileAlreadyProcessedCopiesNothingWhateverIsLeftInLanding() throws Exception {
+        Tenant tenant = app.newTenant("processed");
+        Path dir = Files.createTempDirectory("processed");
+        JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "pr", 40, 0, true);
+        BulkClient.Upload upload = client.uploaded(tenant.key(), "contact_event", file.path());
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+        assertThat(client.awaitFinal(tenant.key(), upload.fileKey(), Duration.ofSeconds(30)).get("state").asText())
+                .isEqualTo("completed");
+        awaitNothingLeft(upload.fileKey());
+        String landing = app.settings().landingBucket();
+        app.s3().putObject(b -> b.bucket(landing).key(upload.fileKey()), RequestBody.fromFile(file.path()));
+        app.s3().deleteObject(b -> b.bucket(app.settings().archiveBucket()).key(upload.fileKey()));
+
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+
+        assertThat(client.state(tenant.key(), upload.fileKey())).isEqualTo("completed");
+        assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), upload.fileKey())).isEmpty();
+        assertThat(S3Objects.head(app.s3(), landing, upload.fileKey())).isEmpty();
+        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact_event/tenant=" + tenant.id() + "/"), "event_id"))
+                .containsExactlyInAnyOrderElementsOf(file.validIds());
     }
 
     @Test
