@@ -38,6 +38,8 @@ public final class RequestLog implements Handler<RoutingContext>, RoutePolicyFac
     /** Health checks come every few seconds from load balancers: their lines only at DEBUG. */
     private static final String MANAGEMENT_PATHS = "/observe/";
     private static final int MAX_LOGGED_PATH = 200;
+    /** An API key a client put in the path by mistake (it belongs in x-api-key): its prefix is logged, not the key. */
+    private static final Pattern API_KEY_IN_PATH = Pattern.compile("(?i)inlet(_|%5f)[A-Za-z0-9_%-]{8,}");
 
     /** The log context of each request being answered, found by the exchange through its HTTP request. */
     private final Map<HttpServerRequest, Map<String, String>> answering = new ConcurrentHashMap<>();
@@ -78,7 +80,7 @@ public final class RequestLog implements Handler<RoutingContext>, RoutePolicyFac
 
     /** {@code status} 0: the connection closed before an answer was sent. */
     private static void log(HttpServerRequest request, int status, long millis, Map<String, String> context) {
-        String path = request.path() == null ? "" : request.path();
+        String path = request.path() == null ? "" : API_KEY_IN_PATH.matcher(request.path()).replaceAll("inlet_…");
         if (path.length() > MAX_LOGGED_PATH) {
             path = path.substring(0, MAX_LOGGED_PATH) + "…";
         }
