@@ -111,6 +111,11 @@ public final class JsonRequests {
         if (body.length == 0) {
             throw ApiException.badRequest("The request body is empty; send a JSON object");
         }
+        if (notUtf8(body)) {
+            // Jackson would read UTF-16 and UTF-32 too, but JSON between systems is UTF-8 (RFC 8259), as the lake is
+            throw ApiException.badRequest("The request body is not UTF-8 (it looks like UTF-16 or UTF-32); send JSON"
+                    + " as UTF-8", ApiError.atField("", "is not UTF-8"));
+        }
         UnicodeText.Flaw flaw = UnicodeText.firstFlaw(body, 0, body.length);
         if (flaw != null) {
             String where = where(body, flaw.offset());
@@ -138,6 +143,23 @@ public final class JsonRequests {
             throw ApiException.badRequest("Unreadable JSON: " + number.message(),
                     ApiError.inBody(number.pointer(), number.message()));
         }
+    }
+
+    /**
+     * Whether the body begins as UTF-16 or UTF-32 text does: a byte-order mark of theirs, or a NUL among its first four
+     * bytes (JSON text begins with an ASCII character, which those encodings pad with NULs).
+     */
+    static boolean notUtf8(byte[] body) {
+        if (body.length >= 2 && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
+                || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE))) {
+            return true;
+        }
+        for (int i = 0; i < Math.min(4, body.length); i++) {
+            if (body[i] == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Where byte {@code offset} of the body is: its line, and its column in bytes, both from 1. */

@@ -63,6 +63,11 @@ public final class ApiKeyGate implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
+        int sent = ctx.request().headers().getAll(ApiKeyAuth.HEADER).size();
+        if (sent > 1) {
+            HttpErrorPages.refuseUnread(ctx, 401, responses.body(ApiKeyAuth.oneKeyOnly(sent), List.of()));
+            return;
+        }
         String presented = ctx.request().getHeader(ApiKeyAuth.HEADER);
         Optional<ApiKeys.StoredKey> key = presented == null || presented.isBlank() ? Optional.empty()
                 : keys.accepted(presented.trim());

@@ -147,11 +147,15 @@ public final class UploadJson {
                     continue;
                 }
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
-                    int start = (int) parser.currentTokenLocation().getByteOffset();
+                    long start = parser.currentTokenLocation().getByteOffset();
                     parser.skipChildren();
-                    int end = (int) parser.currentLocation().getByteOffset();
+                    long end = parser.currentLocation().getByteOffset();
+                    if (start < 0 || end < start) {
+                        // only a body read as bytes (UTF-8, as JsonRequests requires) has byte offsets
+                        throw new IllegalStateException("No byte offsets for record " + index + " of the request body");
+                    }
                     int lineStart = out.size();
-                    JsonLines.writeCompact(body, start, end, out);
+                    JsonLines.writeCompact(body, (int) start, (int) end, out);
                     int length = out.size() - lineStart;
                     if (length > maxLineBytes) {
                         tooLong++;

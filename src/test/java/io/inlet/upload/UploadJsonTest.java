@@ -192,6 +192,20 @@ class UploadJsonTest {
         assertThat(error.get("message").asText()).startsWith("malformed JSON at line 1, column ").contains("Duplicate field 'email'");
     }
 
+    /** JSON between systems is UTF-8, as the lake is: a UTF-16 or UTF-32 body is refused, not stored as it came. */
+    @Test
+    void aBodyInUtf16OrUtf32Is400() {
+        for (java.nio.charset.Charset charset : List.of(StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE,
+                StandardCharsets.UTF_16, java.nio.charset.Charset.forName("UTF-32BE"))) {
+            HttpResponse<String> response = app.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/ingestion/upload-json"))
+                    .header("Content-Type", "application/json").header("x-api-key", tenant.key())
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(CONTACT.getBytes(charset))).build());
+
+            assertThat(response.statusCode()).as(charset.name()).isEqualTo(400);
+            assertThat(response.body()).contains("not UTF-8");
+        }
+    }
+
     @Test
     void missingOrUnknownKeyIs401AndWritesNothing() throws IOException {
         HttpResponse<String> missing = app.post("/ingestion/upload-json", null, CONTACT);
