@@ -46,7 +46,7 @@ class RecordValidatorTest {
         assertThat(validator.validate(Stream.ACCOUNT, account)).extracting(FieldError::pointer).containsExactly("/domain");
     }
 
-    /** ECMA-262's \\s, not the JDK's: U+FEFF is a space there (refused above), U+0085 is not (taken). */
+    /** ECMA-262's \s, not the JDK's: U+FEFF is a space there (refused above), U+0085 is not (taken). */
     @Test
     void patternsTakeEcmasSpacesNotTheJdks() {
         assertThat(SchemaPatterns.ecma("^[^\\s@]+@x$")).isEqualTo("^[^" + SchemaPatterns.ECMA_SPACES + "@]+@x\\z");
