@@ -65,8 +65,4 @@ public record IdempotencyRecord(
         return !Instant.parse(createdAt).plus(ttl).isAfter(now);
     }
 
-    /** Not written for this long: its owner has stopped working on it (killed, frozen or cut off). */
-    boolean silentFor(Duration lease, Instant now) {
-        return Instant.parse(updatedAt).plus(lease).isBefore(now);
-    }
 }

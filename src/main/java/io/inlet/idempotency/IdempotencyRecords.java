@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.storage.LakeKeys;
 import io.inlet.storage.S3Objects;
+import io.inlet.storage.S3Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -46,14 +47,24 @@ public final class IdempotencyRecords {
     }
 
     /** A record as read, with the ETag a conditional rewrite names. */
-    record Versioned(IdempotencyRecord record, String eTag) {
+    /**
+     * A record as read, with its ETag, when S3 last wrote it and S3's time when it was read (both S3's clock: the age
+     * of a record is judged by them, not by the reader's clock, which may differ from its writer's).
+     */
+    record Versioned(IdempotencyRecord record, String eTag, Instant lastModified, Instant s3Now) {
+
+        /** Not written for {@code lease} by S3's clock (its own if S3 did not say its time). */
+        boolean silentFor(Duration lease, Instant localNow) {
+            return lastModified.plus(lease).isBefore(s3Now == null ? localNow : s3Now);
+        }
     }
 
     Optional<Versioned> read(String key) {
         try {
             var response = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key));
             return Optional.of(new Versioned(json.readValue(response.asByteArray(), IdempotencyRecord.class),
-                    response.response().eTag()));
+                    response.response().eTag(), response.response().lastModified(),
+                    S3Time.of(response.response()).orElse(null)));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (IOException e) {

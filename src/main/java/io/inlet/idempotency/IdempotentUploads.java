@@ -173,7 +173,7 @@ public final class IdempotentUploads {
                     replayOf(exchange, record);
                     return;
                 }
-                Optional<String> ownerGone = whyGone(recordKey, record, now);
+                Optional<String> ownerGone = whyGone(recordKey, current, now);
                 if (ownerGone.isEmpty() && System.nanoTime() < waitUntil) {
                     if (!waits) {
                         if (!waiting.enter(tenant)) {
@@ -276,14 +276,15 @@ public final class IdempotentUploads {
     }
 
     /** Why the request that started a record not done is no longer working on it; empty while it may be. */
-    private Optional<String> whyGone(String recordKey, IdempotencyRecord record, Instant now) {
+    private Optional<String> whyGone(String recordKey, IdempotencyRecords.Versioned read, Instant now) {
+        IdempotencyRecord record = read.record();
         if (record.isInterrupted()) {
             return Optional.of("it failed");
         }
         if (record.owner().equals(instanceId) && !working.containsKey(recordKey)) {
             return Optional.of("this instance restarted since");
         }
-        if (record.silentFor(lease, now)) {
+        if (read.silentFor(lease, now)) {
             return Optional.of("its instance has been silent for " + lease);
         }
         return Optional.empty();

@@ -195,8 +195,11 @@ public final class BatchSweep {
     public synchronized List<BatchManifest> due() {
         Instant now = clock.instant();
         Map<String, Instant> listed;
+        Instant s3Now;
         try {
-            listed = manifests.pending();
+            Manifests.Pending pending = manifests.pending();
+            listed = pending.lastModified();
+            s3Now = pending.s3Now() == null ? now : pending.s3Now();
         } catch (SdkException e) {
             // Nothing is taken or changed yet: say so once, and look again next time.
             if (!unreachable) {
@@ -220,11 +223,13 @@ public final class BatchSweep {
             }
         }
         Map<String, Instant> heartbeats = null;
-        Instant silentSince = now.minus(leaseTimeout);
+        // Ages of manifests and heartbeats by S3's clock, as their LastModified are: not this instance's, which may
+        // be ahead of the others' (it would take their live batches) or behind (it would wait too long for dead ones).
+        Instant silentSince = s3Now.minus(leaseTimeout);
         for (Map.Entry<String, Instant> entry : listed.entrySet()) {
             String id = entry.getKey();
             if (abandoned.contains(id)) {
-                forgetAbandoned(id, entry.getValue(), now);
+                forgetAbandoned(id, entry.getValue(), s3Now);
                 continue;
             }
             if (held.containsKey(id) || !firstLook && entry.getValue().isAfter(silentSince)) {
@@ -236,12 +241,12 @@ public final class BatchSweep {
             }
             if (read.abandoned()) {
                 abandoned.add(id);
-                forgetAbandoned(id, entry.getValue(), now);
+                forgetAbandoned(id, entry.getValue(), s3Now);
                 continue;
             }
             BatchManifest manifest = read.manifest();
             if (heartbeats == null) {
-                heartbeats = heartbeats(now);
+                heartbeats = heartbeats(s3Now);
             }
             Instant ownerSeen = manifest.owner() == null ? null : heartbeats.get(manifest.owner());
             boolean mine = instanceId.equals(manifest.owner());

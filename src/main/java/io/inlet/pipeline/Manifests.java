@@ -9,6 +9,7 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.storage.LakeKeys;
+import io.inlet.storage.S3Time;
 import io.inlet.storage.S3Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +18,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -188,16 +190,26 @@ public final class Manifests {
      * The batches whose manifest keys hold something (sealed and not finished, or abandoned: tell them apart by
      * reading), with when each was last written.
      */
-    Map<String, Instant> pending() {
+    Pending pending() {
         Map<String, Instant> pending = new TreeMap<>();
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.MANIFEST_PREFIX)).contents()) {
-            String key = object.key();
-            if (key.endsWith(".json")) {
-                pending.put(key.substring(LakeKeys.MANIFEST_PREFIX.length(), key.length() - ".json".length()),
-                        object.lastModified());
+        Instant s3Now = null;
+        for (ListObjectsV2Response page : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.MANIFEST_PREFIX))) {
+            if (s3Now == null) {
+                s3Now = S3Time.of(page).orElse(null);
+            }
+            for (S3Object object : page.contents()) {
+                String key = object.key();
+                if (key.endsWith(".json")) {
+                    pending.put(key.substring(LakeKeys.MANIFEST_PREFIX.length(), key.length() - ".json".length()),
+                            object.lastModified());
+                }
             }
         }
-        return pending;
+        return new Pending(pending, s3Now);
+    }
+
+    /** The manifests by batch id, each with its LastModified, and S3's time when it listed them (null: unknown). */
+    record Pending(Map<String, Instant> lastModified, Instant s3Now) {
     }
 
     void delete(String batchId) {
