@@ -11,10 +11,8 @@ import java.util.Optional;
 
 import io.inlet.storage.LakeKeys;
 import io.inlet.storage.S3Objects;
-import io.inlet.storage.S3Time;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -102,22 +100,13 @@ public final class Claims {
         }
     }
 
-    /** Every claim, by file key, with the time it was made; and S3's time when it listed them (null: unknown). */
-    Claimed claimed() {
+    /** Every claim, by file key, with the time it was made. */
+    Map<String, Instant> claimed() {
         Map<String, Instant> claims = new HashMap<>();
-        Instant s3Now = null;
-        for (ListObjectsV2Response page : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.CLAIM_PREFIX))) {
-            if (s3Now == null) {
-                s3Now = S3Time.of(page).orElse(null);
-            }
-            for (S3Object object : page.contents()) {
-                claims.put(object.key().substring(LakeKeys.CLAIM_PREFIX.length()), object.lastModified());
-            }
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(LakeKeys.CLAIM_PREFIX)).contents()) {
+            claims.put(object.key().substring(LakeKeys.CLAIM_PREFIX.length()), object.lastModified());
         }
-        return new Claimed(claims, s3Now);
-    }
-
-    record Claimed(Map<String, Instant> madeAt, Instant s3Now) {
+        return claims;
     }
 
     /**

@@ -114,10 +114,8 @@ public final class InboxReconciliation {
     }
 
     private int pass() {
-        Claims.Claimed listing = claims.claimed();
-        // ages by S3's clock, as LastModified are (an instance whose clock runs ahead would free live claims)
-        Instant now = listing.s3Now() == null ? clock.instant() : listing.s3Now();
-        Map<String, Instant> claimed = listing.madeAt();
+        Instant now = clock.instant();
+        Map<String, Instant> claimed = claims.claimed();
         Set<String> free = claims.free(claimed, now.minus(claimGrace));
         Instant bornBefore = firstPass ? now : now.minus(minAge);
         Instant longWaiting = now.minus(announceAfter);
