@@ -17,7 +17,10 @@ import io.inlet.storage.SharedInboxObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CopyObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
 /**
  * The end of a batch, once all its output is durable: each file's final status document, then each file
@@ -76,11 +79,12 @@ public final class BatchCommit {
 
     void archive(BatchManifest manifest) {
         List<String> keys = manifest.sources().stream().map(BatchManifest.Source::key).toList();
-        List<Archived> archived = calls.map(keys, key -> {
+        List<Archived> archived = calls.map(manifest.sources(), source -> {
             try {
-                String eTag = s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(key)
-                        .destinationBucket(buckets.archive()).destinationKey(key)).copyObjectResult().eTag();
-                return new Archived(key, eTag);
+                CopyObjectResponse copy = s3.copyObject(b -> b.sourceBucket(buckets.inbox()).sourceKey(source.key())
+                        .destinationBucket(buckets.archive()).destinationKey(source.key()));
+                return new Archived(source.key(), source.size(), copy.copyObjectResult().eTag(),
+                        plainMd5(copy.serverSideEncryption()));
             } catch (NoSuchKeyException alreadyMoved) {
                 return null;
             }
@@ -91,7 +95,13 @@ public final class BatchCommit {
         claims.release(keys);
     }
 
-    private record Archived(String key, String eTag) {
+    /** A file copied to the archive: its size as planned, the copy's ETag, and whether that ETag is its bytes' MD5. */
+    private record Archived(String key, long size, String eTag, boolean md5) {
+    }
+
+    /** Whether objects stored so have their bytes' MD5 as ETag (not under SSE-KMS, where every copy gets its own). */
+    private static boolean plainMd5(ServerSideEncryption encryption) {
+        return encryption == null || encryption == ServerSideEncryption.AES256;
     }
 
     /**
@@ -110,9 +120,18 @@ public final class BatchCommit {
             return;
         }
         List<String> leftovers = calls.map(presigned, a -> S3Objects.head(s3, buckets.landing(), a.key())
-                .filter(landed -> landed.eTag().equals(a.eTag())).map(landed -> a.key()).orElse(null))
+                .filter(landed -> isLeftover(landed, a)).map(landed -> a.key()).orElse(null))
                 .stream().filter(Objects::nonNull).toList();
         S3Objects.deleteAll(s3, buckets.landing(), leftovers);
+    }
+
+    /**
+     * Whether the landing object holds the archived file's bytes: the same ETag where both are MD5s; otherwise (SSE-KMS,
+     * a multipart upload) the same size, as the confirmation itself judges a leftover.
+     */
+    private static boolean isLeftover(HeadObjectResponse landed, Archived archived) {
+        boolean comparable = archived.md5() && plainMd5(landed.serverSideEncryption()) && !landed.eTag().contains("-");
+        return comparable ? landed.eTag().equals(archived.eTag()) : landed.contentLength() == archived.size();
     }
 
     /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */

@@ -185,17 +185,25 @@ public final class UploadConfirmation {
         return (encryption == null || encryption == ServerSideEncryption.AES256) && !head.eTag().contains("-");
     }
 
+    private static ApiException putSinceConfirmed() {
+        return new ApiException(409, "This upload was already confirmed, and the file PUT to its URL since then "
+                + "was not taken (it was deleted): request a new upload URL for another file",
+                List.of(ApiError.atField("/file_key", "already confirmed")));
+    }
+
     private Optional<HeadObjectResponse> inboxOrArchive(FileKey key) {
         return S3Objects.head(s3, buckets.inbox(), key.key()).or(() -> S3Objects.head(s3, buckets.archive(), key.key()));
     }
 
     /**
-     * Whether the status says the file went past "queued": a batch took it. A status "failed" without a confirmation
-     * time is this class's own refusal of a file too large, after which another PUT to the URL may be confirmed.
+     * Whether the status says a batch took the file: processing, done, or failed by the pipeline. A status "failed"
+     * without a confirmation time is this class's own refusal of a file too large, after which another PUT to the
+     * URL may be confirmed.
      */
     private static boolean takenFurther(UploadStatus status) {
-        return status.state != null && status.state != UploadState.AWAITING_UPLOAD && status.state != UploadState.QUEUED
-                && status.state != UploadState.EXPIRED && status.confirmedAt != null;
+        return status.state == UploadState.PROCESSING || status.state == UploadState.COMPLETED
+                || status.state == UploadState.COMPLETED_WITH_ERRORS
+                || status.state == UploadState.FAILED && status.confirmedAt != null;
     }
 
     /** The file was confirmed before: what is in landing is its leftover (deleted), or a file PUT since (409). */
@@ -204,9 +212,7 @@ public final class UploadConfirmation {
         if (landed.isPresent() && putAfterConfirmation(key, landed.get(), taken)) {
             // Another file PUT to the URL after its upload was confirmed: saying "confirmed" would lose it unsaid.
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
-            throw new ApiException(409, "This upload was already confirmed, and the file PUT to its URL since then "
-                    + "was not taken (it was deleted): request a new upload URL for another file",
-                    List.of(ApiError.atField("/file_key", "already confirmed")));
+            throw putSinceConfirmed();
         }
         // Confirmed before (perhaps the landing copy outlived a crash): process once, drop the leftover.
         s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
@@ -231,11 +237,25 @@ public final class UploadConfirmation {
             // Confirmed, and processed or being processed, since the look above (this call stalled, or another
             // confirmation was cut short after its copy): copying the landing leftover now would put a processed file
             // back into the inbox, and "queued" written over its final status would stand for good.
-            inboxOrArchive(key).ifPresentOrElse(now -> dropLeftover(key, now),
-                    () -> s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key())));
+            Optional<HeadObjectResponse> now = inboxOrArchive(key);
+            if (now.isPresent()) {
+                dropLeftover(key, now.get());
+            } else {
+                // the archive copy is gone (a lifecycle rule): the leftover has the confirmed size, a file PUT since may not
+                S3Objects.head(s3, buckets.landing(), key.key()).ifPresent(landed -> {
+                    s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
+                    if (status.bytesTotal != null && landed.contentLength().longValue() != status.bytesTotal.longValue()) {
+                        throw putSinceConfirmed();
+                    }
+                });
+            }
             return false;
         }
-        HeadObjectResponse uploaded = S3Objects.head(s3, buckets.landing(), key.key()).orElseThrow(() -> ApiException.notFound(
+        Optional<HeadObjectResponse> landed = S3Objects.head(s3, buckets.landing(), key.key());
+        if (landed.isEmpty() && inboxOrArchive(key).isPresent()) {
+            return false; // moved meanwhile by another confirmation, and perhaps processed and its leftover dropped
+        }
+        HeadObjectResponse uploaded = landed.orElseThrow(() -> ApiException.notFound(
                 "Nothing was uploaded at this file_key: PUT the file to its upload_url first",
                 ApiError.atField("/file_key", "has no uploaded file")));
         if (status.createdAt == null) {
@@ -246,6 +266,8 @@ public final class UploadConfirmation {
         if (uploaded.contentLength() > maxBytes) {
             s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             status.state = UploadState.FAILED;
+            // not confirmed: an earlier confirmation may have recorded "queued" before it was cut short
+            status.confirmedAt = null;
             status.bytesTotal = uploaded.contentLength();
             status.failureReason = "the uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
                     + maxBytes + " bytes; it was deleted";

@@ -161,8 +161,13 @@ class WorkQueueTest {
                 .isEqualTo("completed");
         awaitNothingLeft(upload.fileKey());
         String landing = app.settings().landingBucket();
-        app.s3().putObject(b -> b.bucket(landing).key(upload.fileKey()), RequestBody.fromFile(file.path()));
         app.s3().deleteObject(b -> b.bucket(app.settings().archiveBucket()).key(upload.fileKey()));
+        // another file PUT to the still valid URL since: refused, as while the archive holds the file
+        JsonlFiles.Generated other = JsonlFiles.contactEvents(dir, "other", 77, 0, true);
+        assertThat(client.put(upload.uploadUrl(), other.path())).isEqualTo(200);
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(409);
+        // the leftover of the file processed (its bytes): nothing to say but that it is confirmed
+        app.s3().putObject(b -> b.bucket(landing).key(upload.fileKey()), RequestBody.fromFile(file.path()));
 
         assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
 

@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,6 +15,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.inlet.Json;
+import io.inlet.storage.LakeKeys;
 import io.inlet.storage.S3Objects;
 import io.inlet.testing.Await;
 import io.inlet.testing.BulkClient;
@@ -260,6 +264,12 @@ class BulkUploadTest {
             JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "big", 5_000, 0, true);
             assertThat(Files.size(file.path())).isGreaterThan(10_000);
             BulkClient.Upload upload = smallClient.requestUrl(tenant.key(), "contact_event");
+            // An earlier confirmation recorded "queued" and was cut short before its copy (a crash, or a PUT during it)
+            String statusKey = LakeKeys.status(upload.fileKey());
+            ObjectNode cutShort = (ObjectNode) Json.mapper().readTree(small.readObject(small.settings().lakeBucket(), statusKey));
+            cutShort.put("state", "queued").put("confirmed_at", Instant.now().toString());
+            small.s3().putObject(b -> b.bucket(small.settings().lakeBucket()).key(statusKey),
+                    RequestBody.fromBytes(Json.mapper().writeValueAsBytes(cutShort)));
             // The embedded S3 refuses the PUT itself, before reading the body (its Content-Length says enough)...
             assertThat(smallClient.put(upload.uploadUrl(), file.path())).isEqualTo(400);
             assertThat(small.s3().listObjectsV2(b -> b.bucket(small.settings().landingBucket())
@@ -277,6 +287,14 @@ class BulkUploadTest {
             }
             JsonNode status = smallClient.awaitFinal(tenant.key(), upload.fileKey(), Duration.ofSeconds(5));
             assertThat(status.get("state").asText()).isEqualTo("failed");
+
+            // The right file PUT to the same URL afterwards is confirmed and processed (the refusal is no confirmation)
+            JsonlFiles.Generated right = JsonlFiles.contactEvents(dir, "right", 10, 0, true);
+            assertThat(smallClient.put(upload.uploadUrl(), right.path())).isEqualTo(200);
+            assertThat(smallClient.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+            JsonNode processed = smallClient.awaitStatus(tenant.key(), upload.fileKey(),
+                    s -> s.get("state").asText().startsWith("completed"), Duration.ofSeconds(30));
+            assertThat(processed.get("records_accepted").asLong()).isEqualTo(10);
         }
     }
 }
