@@ -46,7 +46,6 @@ public final class IdempotencyRecords {
         this.ttl = ttl;
     }
 
-    /** A record as read, with the ETag a conditional rewrite names. */
     /**
      * A record as read, with its ETag, when S3 last wrote it and S3's time when it was read (both S3's clock: the age
      * of a record is judged by them, not by the reader's clock, which may differ from its writer's).

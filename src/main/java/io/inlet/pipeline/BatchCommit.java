@@ -1,7 +1,11 @@
 package io.inlet.pipeline;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 import io.inlet.metrics.IngestMeters;
@@ -74,10 +78,21 @@ public final class BatchCommit {
     public void archive(BatchOutcome outcome) {
         // again: the statuses may have taken long enough for a stall to let another instance take the batch over
         sweep.confirmOwnership(outcome.manifest().batchId());
-        archive(outcome.manifest());
+        Map<String, String> confirmedAt = new HashMap<>();
+        for (SourceResult result : outcome.sources()) {
+            if (result.status() != null && result.status().confirmedAt != null) {
+                confirmedAt.put(result.key().key(), result.status().confirmedAt);
+            }
+        }
+        archive(outcome.manifest(), confirmedAt);
     }
 
+    /** As {@link #archive(BatchOutcome)}, for a batch given up; its files' confirmation times are not at hand. */
     void archive(BatchManifest manifest) {
+        archive(manifest, Map.of());
+    }
+
+    private void archive(BatchManifest manifest, Map<String, String> confirmedAt) {
         List<String> keys = manifest.sources().stream().map(BatchManifest.Source::key).toList();
         List<Archived> archived = calls.map(manifest.sources(), source -> {
             try {
@@ -89,7 +104,7 @@ public final class BatchCommit {
                 return null;
             }
         }).stream().filter(Objects::nonNull).toList();
-        dropLandingLeftovers(archived);
+        dropLandingLeftovers(archived, confirmedAt);
         S3Objects.deleteAll(s3, buckets.inbox(), archived.stream().map(Archived::key).toList());
         // Only now: a claim exists as long as its file may still be in the inbox.
         claims.release(keys);
@@ -111,7 +126,7 @@ public final class BatchCommit {
      * into the inbox once its claim is gone. Only an object of the same bytes (its ETag) is the leftover: a file PUT
      * to the URL since is left for its confirmation to refuse.
      */
-    private void dropLandingLeftovers(List<Archived> archived) {
+    private void dropLandingLeftovers(List<Archived> archived, Map<String, String> confirmedAt) {
         List<Archived> presigned = archived.stream()
                 .filter(a -> FileKey.parse(a.key()).filter(k -> FileKey.SOURCE_API.equals(k.source()) && !k.isUploadJson())
                         .isPresent())
@@ -120,18 +135,23 @@ public final class BatchCommit {
             return;
         }
         List<String> leftovers = calls.map(presigned, a -> S3Objects.head(s3, buckets.landing(), a.key())
-                .filter(landed -> isLeftover(landed, a)).map(landed -> a.key()).orElse(null))
+                .filter(landed -> isLeftover(landed, a, confirmedAt.get(a.key()))).map(landed -> a.key()).orElse(null))
                 .stream().filter(Objects::nonNull).toList();
         S3Objects.deleteAll(s3, buckets.landing(), leftovers);
     }
 
     /**
      * Whether the landing object holds the archived file's bytes: the same ETag where both are MD5s; otherwise (SSE-KMS,
-     * a multipart upload) the same size, as the confirmation itself judges a leftover.
+     * a multipart upload), as the confirmation itself judges a leftover, the same size and stored no later than the
+     * confirmation (S3 dates to the second); kept when the confirmation time is unknown.
      */
-    private static boolean isLeftover(HeadObjectResponse landed, Archived archived) {
+    private static boolean isLeftover(HeadObjectResponse landed, Archived archived, String confirmedAt) {
         boolean comparable = archived.md5() && plainMd5(landed.serverSideEncryption()) && !landed.eTag().contains("-");
-        return comparable ? landed.eTag().equals(archived.eTag()) : landed.contentLength() == archived.size();
+        if (comparable) {
+            return landed.eTag().equals(archived.eTag());
+        }
+        return confirmedAt != null && landed.contentLength() == archived.size()
+                && !landed.lastModified().isAfter(Instant.parse(confirmedAt).truncatedTo(ChronoUnit.SECONDS));
     }
 
     /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */

@@ -49,6 +49,8 @@ public final class BatchSweep {
     private final Manifests manifests;
     private final Clock clock;
     private final String instanceId;
+    /** Whether it was said once that S3's answers give no time of their own. */
+    private boolean noS3Time;
     private final Duration leaseTimeout;
     /** Batches this instance holds (running, queued to run, or waiting to retry), by id. */
     private final Map<String, BatchManifest> held = new TreeMap<>();
@@ -200,6 +202,11 @@ public final class BatchSweep {
             Manifests.Pending pending = manifests.pending();
             listed = pending.lastModified();
             s3Now = pending.s3Now() == null ? now : pending.s3Now();
+            if (pending.s3Now() == null && !noS3Time) {
+                noS3Time = true;
+                LOG.warn("S3's answers carry no Date header (a proxy in front of it may drop it): other instances'"
+                        + " silence is judged by this instance's clock, which must then be in step with theirs");
+            }
         } catch (SdkException e) {
             // Nothing is taken or changed yet: say so once, and look again next time.
             if (!unreachable) {

@@ -160,7 +160,7 @@ public final class UploadConfirmation {
             if (now != null && expiry.isExpired(now, clock.instant())) {
                 throw expired(now);
             }
-            if (now != null && now.state != UploadState.AWAITING_UPLOAD) {
+            if (now != null && now.state != UploadState.AWAITING_UPLOAD && !refusedTooLarge(now)) {
                 return now.state == UploadState.QUEUED;
             }
             if (now != null) {
@@ -206,6 +206,11 @@ public final class UploadConfirmation {
                 || status.state == UploadState.FAILED && status.confirmedAt != null;
     }
 
+    /** This class's refusal of a file too large: another file PUT to the URL may still be confirmed. */
+    private static boolean refusedTooLarge(UploadStatus status) {
+        return status.state == UploadState.FAILED && status.confirmedAt == null;
+    }
+
     /** The file was confirmed before: what is in landing is its leftover (deleted), or a file PUT since (409). */
     private void dropLeftover(FileKey key, HeadObjectResponse taken) {
         Optional<HeadObjectResponse> landed = S3Objects.head(s3, buckets.landing(), key.key());
@@ -241,10 +246,14 @@ public final class UploadConfirmation {
             if (now.isPresent()) {
                 dropLeftover(key, now.get());
             } else {
-                // the archive copy is gone (a lifecycle rule): the leftover has the confirmed size, a file PUT since may not
+                // The archive copy is gone (a lifecycle rule): the leftover has the confirmed size and was stored
+                // before the confirmation; a file PUT since is refused, not taken for it (S3 dates to the second).
                 S3Objects.head(s3, buckets.landing(), key.key()).ifPresent(landed -> {
                     s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
-                    if (status.bytesTotal != null && landed.contentLength().longValue() != status.bytesTotal.longValue()) {
+                    boolean sameSize = status.bytesTotal != null
+                            && landed.contentLength().longValue() == status.bytesTotal.longValue();
+                    if (!sameSize || status.confirmedAt != null && landed.lastModified().isAfter(
+                            Instant.parse(status.confirmedAt).truncatedTo(ChronoUnit.SECONDS))) {
                         throw putSinceConfirmed();
                     }
                 });
@@ -264,7 +273,6 @@ public final class UploadConfirmation {
             status.createdAt = uploaded.lastModified().toString();
         }
         if (uploaded.contentLength() > maxBytes) {
-            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             status.state = UploadState.FAILED;
             // not confirmed: an earlier confirmation may have recorded "queued" before it was cut short
             status.confirmedAt = null;
@@ -272,7 +280,9 @@ public final class UploadConfirmation {
             status.failureReason = "the uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
                     + maxBytes + " bytes; it was deleted";
             status.finishedAt = clock.instant().toString();
+            // the status first: a failed write leaves the upload (and any earlier "queued") for the sender to retry
             statuses.write(status);
+            s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
             expiry.closed(key.key());
             throw ApiException.tooLarge("The uploaded file is " + uploaded.contentLength() + " bytes, over the limit of "
                     + maxBytes + " bytes; it was deleted. Split it into smaller files.");

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -147,29 +148,38 @@ class WorkQueueTest {
 
     /**
      * A confirmation that finds the file neither in the inbox nor in the archive (an archive lifecycle rule removed it,
-     * or the confirmation stalled before the batch archived it) but its status final, with the upload still in
-     * landing, copies nothing: it once wrote "queued" over the final status and processed the file again.
+     * or the confirmation stalled before the batch archived it) but its status final copies nothing: it once wrote
+     * "queued" over the final status and processed the file again. A file PUT to the still valid URL since, of
+     * another size or of the same size, is refused as it is while the archive holds the file.
      */
     @Test
-    void aConfirmationOfAFileAlreadyProcessedCopiesNothingWhateverIsLeftInLanding() throws Exception {
+    void aConfirmationOfAFileAlreadyProcessedCopiesNothing() throws Exception {
         Tenant tenant = app.newTenant("processed");
         Path dir = Files.createTempDirectory("processed");
         JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "pr", 40, 0, true);
         BulkClient.Upload upload = client.uploaded(tenant.key(), "contact_event", file.path());
         assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
-        assertThat(client.awaitFinal(tenant.key(), upload.fileKey(), Duration.ofSeconds(30)).get("state").asText())
-                .isEqualTo("completed");
+        JsonNode processed = client.awaitFinal(tenant.key(), upload.fileKey(), Duration.ofSeconds(30));
+        assertThat(processed.get("state").asText()).isEqualTo("completed");
         awaitNothingLeft(upload.fileKey());
         String landing = app.settings().landingBucket();
         app.s3().deleteObject(b -> b.bucket(app.settings().archiveBucket()).key(upload.fileKey()));
-        // another file PUT to the still valid URL since: refused, as while the archive holds the file
+
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+        assertThat(client.state(tenant.key(), upload.fileKey())).isEqualTo("completed");
+
         JsonlFiles.Generated other = JsonlFiles.contactEvents(dir, "other", 77, 0, true);
         assertThat(client.put(upload.uploadUrl(), other.path())).isEqualTo(200);
         assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(409);
-        // the leftover of the file processed (its bytes): nothing to say but that it is confirmed
-        app.s3().putObject(b -> b.bucket(landing).key(upload.fileKey()), RequestBody.fromFile(file.path()));
-
-        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
+        // S3 dates objects to the second: the same-size file is stored a second after the confirmation at least
+        Instant confirmed = Instant.parse(processed.get("confirmed_at").asText());
+        Await.until("a second past the confirmation", Duration.ofSeconds(5),
+                () -> Instant.now().isAfter(confirmed.plusMillis(1_100)));
+        byte[] sameSize = Files.readAllBytes(file.path());
+        sameSize[sameSize.length / 2] ^= 1;
+        Path changed = Files.write(dir.resolve("changed.jsonl.gz"), sameSize);
+        assertThat(client.put(upload.uploadUrl(), changed)).isEqualTo(200);
+        assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(409);
 
         assertThat(client.state(tenant.key(), upload.fileKey())).isEqualTo("completed");
         assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), upload.fileKey())).isEmpty();
