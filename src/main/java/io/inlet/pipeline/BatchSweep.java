@@ -49,9 +49,9 @@ public final class BatchSweep {
     private final Manifests manifests;
     private final Clock clock;
     private final String instanceId;
+    private final Duration leaseTimeout;
     /** Whether it was said once that S3's answers give no time of their own. */
     private boolean noS3Time;
-    private final Duration leaseTimeout;
     /** Batches this instance holds (running, queued to run, or waiting to retry), by id. */
     private final Map<String, BatchManifest> held = new TreeMap<>();
     private final Set<String> running = new HashSet<>();
