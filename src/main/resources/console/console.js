@@ -61,7 +61,8 @@ function timeElement(iso) {
 
 function showProblem(error) {
   const details = error instanceof ApiError && error.errors.length
-    ? ` (${error.errors.map((e) => [e.line !== undefined ? `line ${e.line}` : null, e.pointer, e.message]
+    ? ` (${error.errors.map((e) => [e.index !== undefined ? `record ${e.index}` : null,
+      e.line !== undefined ? `line ${e.line}` : null, e.pointer, e.message]
       .filter(Boolean).join(': ')).join('; ')})`
     : '';
   view.problem.textContent = `${error.message}${details}`;
