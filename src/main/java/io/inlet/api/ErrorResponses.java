@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.http.RequestLog;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.platform.http.vertx.HttpMessage;
 import org.slf4j.Logger;
@@ -41,7 +42,8 @@ public final class ErrorResponses {
             String incident = UUID.randomUUID().toString();
             // the route's steps may have dropped the HTTP headers by now; the request itself is still there
             String request = exchange.getIn() instanceof HttpMessage http
-                    ? http.getRequest().method() + " " + http.getRequest().path() : exchange.getFromRouteId();
+                    ? http.getRequest().method() + " " + RequestLog.loggablePath(http.getRequest().path())
+                    : exchange.getFromRouteId();
             String traced = tracedIncident(cause, incident);
             if (traced.equals(incident)) {
                 LOG.error("{} failed (incident {})", request, incident, cause);

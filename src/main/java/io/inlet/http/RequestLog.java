@@ -78,9 +78,14 @@ public final class RequestLog implements Handler<RoutingContext>, RoutePolicyFac
         return UUID.randomUUID().toString();
     }
 
+    /** A request path as it may be logged: an API key a client put in it is named by its prefix only. */
+    public static String loggablePath(String path) {
+        return path == null ? "" : API_KEY_IN_PATH.matcher(path).replaceAll("inlet_…");
+    }
+
     /** {@code status} 0: the connection closed before an answer was sent. */
     private static void log(HttpServerRequest request, int status, long millis, Map<String, String> context) {
-        String path = request.path() == null ? "" : API_KEY_IN_PATH.matcher(request.path()).replaceAll("inlet_…");
+        String path = loggablePath(request.path());
         if (path.length() > MAX_LOGGED_PATH) {
             path = path.substring(0, MAX_LOGGED_PATH) + "…";
         }

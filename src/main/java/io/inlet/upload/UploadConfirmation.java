@@ -138,7 +138,11 @@ public final class UploadConfirmation {
                 || isMd5(landed) && isMd5(confirmedCopy)) {
             return true;
         }
-        String confirmedAt = statuses.read(key.key()).map(status -> status.confirmedAt).orElse(null);
+        return storedAfter(landed, statuses.read(key.key()).map(status -> status.confirmedAt).orElse(null));
+    }
+
+    /** Whether the object was stored after the confirmation (S3 dates objects to the second); false when not known. */
+    private static boolean storedAfter(HeadObjectResponse landed, String confirmedAt) {
         return confirmedAt != null
                 && landed.lastModified().isAfter(Instant.parse(confirmedAt).truncatedTo(ChronoUnit.SECONDS));
     }
@@ -247,16 +251,16 @@ public final class UploadConfirmation {
                 dropLeftover(key, now.get());
             } else {
                 // The archive copy is gone (a lifecycle rule): the leftover has the confirmed size and was stored
-                // before the confirmation; a file PUT since is refused, not taken for it (S3 dates to the second).
-                S3Objects.head(s3, buckets.landing(), key.key()).ifPresent(landed -> {
+                // before the confirmation; a file PUT since is refused, not taken for it.
+                Optional<HeadObjectResponse> landed = S3Objects.head(s3, buckets.landing(), key.key());
+                if (landed.isPresent()) {
                     s3.deleteObject(b -> b.bucket(buckets.landing()).key(key.key()));
                     boolean sameSize = status.bytesTotal != null
-                            && landed.contentLength().longValue() == status.bytesTotal.longValue();
-                    if (!sameSize || status.confirmedAt != null && landed.lastModified().isAfter(
-                            Instant.parse(status.confirmedAt).truncatedTo(ChronoUnit.SECONDS))) {
+                            && landed.get().contentLength().longValue() == status.bytesTotal.longValue();
+                    if (!sameSize || storedAfter(landed.get(), status.confirmedAt)) {
                         throw putSinceConfirmed();
                     }
-                });
+                }
             }
             return false;
         }

@@ -24,6 +24,7 @@ import io.inlet.testing.Lake;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -39,6 +40,9 @@ class WorkQueueTest {
     static SqsClient sqs;
     static String queueUrl;
     static BulkClient client;
+
+    @TempDir
+    Path dir;
 
     @BeforeAll
     static void start() {
@@ -125,7 +129,6 @@ class WorkQueueTest {
     @Test
     void aCutShortConfirmationsLeftoverGoesWithTheFileSoNoLateConfirmationCopiesItAgain() throws Exception {
         Tenant tenant = app.newTenant("leftover");
-        Path dir = Files.createTempDirectory("leftover");
         JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "lo", 40, 0, true);
         BulkClient.Upload upload = client.uploaded(tenant.key(), "contact_event", file.path());
         String landing = app.settings().landingBucket();
@@ -142,8 +145,7 @@ class WorkQueueTest {
         assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
         assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), upload.fileKey())).isEmpty();
         assertThat(client.state(tenant.key(), upload.fileKey())).isEqualTo("completed");
-        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact_event/tenant=" + tenant.id() + "/"), "event_id"))
-                .containsExactlyInAnyOrderElementsOf(file.validIds());
+        assertInTheLakeOnce(tenant, file);
     }
 
     /**
@@ -155,7 +157,6 @@ class WorkQueueTest {
     @Test
     void aConfirmationOfAFileAlreadyProcessedCopiesNothing() throws Exception {
         Tenant tenant = app.newTenant("processed");
-        Path dir = Files.createTempDirectory("processed");
         JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "pr", 40, 0, true);
         BulkClient.Upload upload = client.uploaded(tenant.key(), "contact_event", file.path());
         assertThat(client.confirm(tenant.key(), upload.fileKey()).statusCode()).isEqualTo(200);
@@ -184,8 +185,7 @@ class WorkQueueTest {
         assertThat(client.state(tenant.key(), upload.fileKey())).isEqualTo("completed");
         assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), upload.fileKey())).isEmpty();
         assertThat(S3Objects.head(app.s3(), landing, upload.fileKey())).isEmpty();
-        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact_event/tenant=" + tenant.id() + "/"), "event_id"))
-                .containsExactlyInAnyOrderElementsOf(file.validIds());
+        assertInTheLakeOnce(tenant, file);
     }
 
     @Test
@@ -212,6 +212,12 @@ class WorkQueueTest {
 
         assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(30)).get("state").asText()).isEqualTo("completed");
         awaitNothingLeft(fileKey);
+    }
+
+    /** The tenant's contact events in the lake are the file's valid ones, each once. */
+    private static void assertInTheLakeOnce(Tenant tenant, JsonlFiles.Generated file) {
+        assertThat(Lake.values(Lake.records(app.s3(), lake(), "contact_event/tenant=" + tenant.id() + "/"), "event_id"))
+                .containsExactlyInAnyOrderElementsOf(file.validIds());
     }
 
     private List<String> putContacts(String key, String prefix, int count) {
