@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inlet.Settings;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
 import io.inlet.schema.Stream;
@@ -21,7 +22,8 @@ import io.inlet.schema.Stream;
  * A JSONL file, gzip or not, or a zip archive of such files, checked the way the pipeline checks an inbox file — the
  * same sniffing and unpacking ({@link SourceStream}: gzip and zip by their magic bytes, every gzip member, every zip
  * entry, bomb ratios), the same line reader and chunks
- * ({@link LineChunks}), the same parse and schema per line ({@link RecordCheck}) — with nothing written anywhere:
+ * ({@link LineChunks}), the same parse and schema per line ({@link RecordCheck}), the same bound on the lake parts a
+ * file's records go to ({@link PartsForecast}) — with nothing written anywhere:
  * the dry run a sender makes before uploading. Chunks are checked on the given pool while the next ones are read
  * (on the caller's thread), and their rejected lines are reported strictly in file order.
  */
@@ -45,25 +47,23 @@ public final class FileCheck {
     }
 
     private final RecordCheck check;
-    private final int maxLineBytes;
-    private final int keptBytes;
-    private final long maxExpansionRatio;
-    private final int maxZipEntries;
+    private final Stream stream;
+    private final BatchManifest.Cut limits;
     private final ExecutorService pool;
     private final int maxInFlight;
 
     /**
+     * @param pipeline    the service's limits a file is read and stored under (line length, bomb ratio, zip entries,
+     *                    lake parts)
      * @param pool        the threads that check chunks (the pipeline's {@code check-threads})
      * @param maxInFlight chunks read but not yet reported, at most (each up to 2,048 lines or 1 MB)
      */
-    public FileCheck(ObjectMapper json, RecordValidator validator, Stream stream, int maxLineBytes, int keptBytes,
-            long maxExpansionRatio, int maxZipEntries, ExecutorService pool, int maxInFlight) {
+    public FileCheck(ObjectMapper json, RecordValidator validator, Stream stream, Settings.Pipeline pipeline,
+            ExecutorService pool, int maxInFlight) {
+        this.limits = BatchManifest.Cut.of(pipeline);
         // The received date only picks the lake partition of valid contacts and accounts: no part of a check.
-        this.check = new RecordCheck(json, validator, stream, LocalDate.now(ZoneOffset.UTC), maxLineBytes);
-        this.maxLineBytes = maxLineBytes;
-        this.keptBytes = keptBytes;
-        this.maxExpansionRatio = maxExpansionRatio;
-        this.maxZipEntries = maxZipEntries;
+        this.check = new RecordCheck(json, validator, stream, LocalDate.now(ZoneOffset.UTC), limits.maxLineBytes());
+        this.stream = stream;
         this.pool = pool;
         this.maxInFlight = Math.max(1, maxInFlight);
     }
@@ -73,11 +73,11 @@ public final class FileCheck {
      * corrupt gzip, a gzip bomb) is the outcome's failure reason; an I/O error reading it is thrown.
      */
     public Outcome check(InputStream file, Rejections rejections) throws IOException, InterruptedException {
-        Tally tally = new Tally(rejections);
+        Tally tally = new Tally(rejections, stream, new PartsForecast(limits));
         Deque<Future<Chunk>> inFlight = new ArrayDeque<>();
-        try (SourceStream source = SourceStream.of(file, () -> closeQuietly(file), -1, maxExpansionRatio,
-                maxZipEntries);
-                LineChunks chunks = new LineChunks(source, maxLineBytes, keptBytes)) {
+        try (SourceStream source = SourceStream.of(file, () -> closeQuietly(file), -1, limits.maxExpansionRatio(),
+                limits.maxZipEntries());
+                LineChunks chunks = new LineChunks(source, limits.maxLineBytes(), limits.rejectedRawBytes())) {
             while (hasNext(chunks)) {
                 Chunk chunk = chunks.next();
                 inFlight.add(pool.submit(() -> {
@@ -126,28 +126,40 @@ public final class FileCheck {
         }
     }
 
-    /** The checked chunks' verdicts, added up in file order. */
+    /** The checked chunks' verdicts, added up in file order, with the valid records the lake would not take. */
     private static final class Tally {
         private final Rejections rejections;
+        private final Stream stream;
+        private final PartsForecast parts;
         private long accepted;
         private long rejected;
         private long blank;
 
-        Tally(Rejections rejections) {
+        Tally(Rejections rejections, Stream stream, PartsForecast parts) {
             this.rejections = rejections;
+            this.stream = stream;
+            this.parts = parts;
         }
 
         void add(Chunk chunk) {
             for (int i = 0; i < chunk.count; i++) {
                 switch (chunk.verdict[i]) {
-                    case Chunk.VALID -> accepted++;
-                    case Chunk.REJECTED -> {
-                        rejected++;
-                        rejections.rejected(chunk.entry, chunk.line[i], chunk.errors[i]);
+                    case Chunk.VALID -> {
+                        if (parts.accepts(chunk.epochDay[i], chunk.length[i])) {
+                            accepted++;
+                        } else {
+                            reject(chunk, i, List.of(parts.allowance().refusal(stream, parts.valid())));
+                        }
                     }
+                    case Chunk.REJECTED -> reject(chunk, i, chunk.errors[i]);
                     default -> blank++;
                 }
             }
+        }
+
+        private void reject(Chunk chunk, int i, List<FieldError> errors) {
+            rejected++;
+            rejections.rejected(chunk.entry, chunk.line[i], errors);
         }
 
         Outcome outcome(ArchiveEntries entries) {

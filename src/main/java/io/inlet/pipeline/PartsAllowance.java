@@ -1,5 +1,8 @@
 package io.inlet.pipeline;
 
+import io.inlet.schema.FieldError;
+import io.inlet.schema.Stream;
+
 /**
  * How many lake part files the records of one file (or one upload-json batch) may go to: {@code free} whatever its
  * size, one more for every {@code recordsPerExtra} of its records, and never more than {@code max}. A part is an S3
@@ -24,5 +27,18 @@ public record PartsAllowance(int free, int recordsPerExtra, int max) {
             return max > 0 ? "at most " + max : "no bound";
         }
         return free + " and one more for every " + recordsPerExtra + " records, at most " + max;
+    }
+
+    /**
+     * Why a valid record of a file of this stream is refused: the file's earlier records already fill as many parts as
+     * its first {@code valid} valid records (this one included) may go to.
+     */
+    public FieldError refusal(Stream stream, long valid) {
+        String field = stream.eventTimeField();
+        return new FieldError(field == null ? "" : "/" + field, "cannot be stored: this file's earlier records already"
+                + " fill " + allowed(valid) + " lake files, as many as its first " + valid + " valid records may go to ("
+                + inWords() + ": settings inlet.lake.free-parts-per-file, .records-per-extra-part,"
+                + " .max-parts-per-file; a lake file holds records of one day); send records of these days in another"
+                + " file");
     }
 }

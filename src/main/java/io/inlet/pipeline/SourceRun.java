@@ -227,12 +227,6 @@ final class SourceRun implements LineChunks.Gate {
 
     /** A valid record the lake writer refused: its file's records already fill as many parts as the file may have. */
     private FieldError tooManyParts() {
-        long partsAllowed = parts.allowed(valid);
-        String field = key.stream().eventTimeField();
-        return new FieldError(field == null ? "" : "/" + field, "cannot be stored: this file's earlier records already"
-                + " fill " + partsAllowed + " lake files, as many as its first " + valid + " valid records may go to ("
-                + parts.inWords() + ": settings inlet.lake.free-parts-per-file, .records-per-extra-part,"
-                + " .max-parts-per-file; a lake file holds records of one day); send records of these days in another"
-                + " file");
+        return parts.refusal(key.stream(), valid);
     }
 }

@@ -20,8 +20,8 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * except small files a batch reads ahead), for {@link JsonlContent}:
  * gunzipped (every member of a multi-member gzip) when its first bytes are the gzip magic, whatever its name;
  * a zip archive's JSONL entries one after the other when they are the zip magic ({@link ZipEntries});
- * refused when it is neither gzip, zip nor text, when the gzip is truncated or corrupt, or when it inflates like a
- * gzip bomb.
+ * refused when it is neither gzip, zip nor text (a gzip's content judged as a plain file's is), when the gzip is
+ * truncated or corrupt, or when it inflates like a gzip bomb.
  */
 final class SourceStream implements AutoCloseable {
 
@@ -99,12 +99,7 @@ final class SourceStream implements AutoCloseable {
             }
             InputStream content;
             if (FileMagic.isGzip(head)) {
-                content = new InflationCheck(new GzipContent(buffered, null), (inflated, more) -> {
-                    if (inflated > BOMB_CHECK_AFTER && inflated > maxExpansionRatio * Math.max(compressed.count, 1)) {
-                        throw new SourceFailure("refused as a gzip bomb: it inflates more than " + maxExpansionRatio
-                                + " times its compressed size");
-                    }
-                });
+                content = gunzipped(buffered, compressed, abort, maxExpansionRatio);
             } else if (looksLikeText(head)) {
                 content = buffered;
             } else {
@@ -116,6 +111,41 @@ final class SourceStream implements AutoCloseable {
             abort.run();
             throw e;
         }
+    }
+
+    /**
+     * A gzip file's content, under the bomb check; refused whole, as a plain file would be, when its first KBs are no
+     * text (random bytes gzipped would otherwise be read as lines, rejected one by one and kept as rejected records).
+     */
+    private static InputStream gunzipped(BufferedInputStream buffered, Counting compressed, Runnable abort,
+            long maxExpansionRatio) throws IOException {
+        BufferedInputStream inflated = new BufferedInputStream(new InflationCheck(new GzipContent(buffered, null),
+                (count, more) -> {
+                    if (count > BOMB_CHECK_AFTER && count > maxExpansionRatio * Math.max(compressed.count, 1)) {
+                        throw new SourceFailure("refused as a gzip bomb: it inflates more than " + maxExpansionRatio
+                                + " times its compressed size");
+                    }
+                }), 65_536);
+        String binary = binaryReason(inflated);
+        if (binary != null) {
+            abort.run();
+            try {
+                inflated.close(); // frees the native inflater; after the abort, so that nothing more is transferred
+            } catch (IOException afterAbort) {
+                // the transfer is gone already
+            }
+            throw new SourceFailure("gzip, but what it holds is not JSONL text (" + binary + ")");
+        }
+        return inflated;
+    }
+
+    /**
+     * Why inflated content is refused whole as some binary format (as a plain file with such a head is), or null when
+     * it looks like text; its head is read again after.
+     */
+    static String binaryReason(BufferedInputStream inflated) throws IOException {
+        byte[] head = head(inflated);
+        return looksLikeText(head) ? null : binaryEvidence(head);
     }
 
     /** The first bytes, to tell what the content is; they are read again after. */
@@ -130,7 +160,7 @@ final class SourceStream implements AutoCloseable {
      * JSONL is text: control bytes (NUL and the like) in more than one in a hundred of the first KBs, spread over most
      * of its lines, mean some binary format, refused whole. Otherwise they are the problem of the lines they are in,
      * rejected one by one with the reason: a stray NUL in one record must not cost the file's other records, even in
-     * a file so short that two NULs make more than one byte in a hundred (a gzip file's lines are judged so anyway).
+     * a file so short that two NULs make more than one byte in a hundred.
      */
     static boolean looksLikeText(byte[] head) {
         if (controlBytes(head) <= Math.max(1, head.length / 100)) {

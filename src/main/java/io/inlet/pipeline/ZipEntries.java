@@ -109,7 +109,14 @@ final class ZipEntries implements Closeable {
             byte[] head = SourceStream.head(buffered);
             InputStream content;
             if (FileMagic.isGzip(head)) {
-                content = new SourceStream.GzipContent(buffered, name);
+                BufferedInputStream gunzipped = new BufferedInputStream(new SourceStream.GzipContent(buffered, name), 65_536);
+                String binary = SourceStream.binaryReason(gunzipped);
+                if (binary != null) {
+                    refuse(entry, name, "gzip, but what it holds is not JSONL text (" + binary + ")", data);
+                    gunzipped.close();
+                    continue;
+                }
+                content = gunzipped;
             } else if (SourceStream.looksLikeText(head)) {
                 content = buffered;
             } else {

@@ -75,15 +75,13 @@ public final class ValidateCommand implements Callable<Integer> {
         if (checkThreads < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be 1 or more");
         }
-        // The service's own limits (max-line-bytes, the gzip bomb ratio), with the same -D and environment overrides.
+        // The service's own limits (max-line-bytes, the gzip bomb ratio, lake parts), with the same -D and environment overrides.
         Settings.Pipeline pipeline = Inlet.standaloneSettings().pipeline();
         ObjectMapper mapper = Json.mapper();
         PrintWriter out = spec.commandLine().getOut();
         ExecutorService pool = DaemonThreads.pool("inlet-validate", checkThreads);
         try {
-            FileCheck check = new FileCheck(mapper, new RecordValidator(), stream, pipeline.maxLineBytes(),
-                    pipeline.rejectedRawBytes(), pipeline.maxExpansionRatio(), pipeline.maxZipEntries(), pool,
-                    2 * checkThreads);
+            FileCheck check = new FileCheck(mapper, new RecordValidator(), stream, pipeline, pool, 2 * checkThreads);
             Verdict verdict = Verdict.COMPLETED;
             for (Path file : files) {
                 Report report = validate(check, file, out);

@@ -121,12 +121,27 @@ class JsonlContentTest extends CamelTestSupport {
     }
 
     @Test
+    void gzippedZerosAreRefusedAtOnceAsNoText() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(new byte[1 << 20]);
+        }
+        byte[] zeros = out.toByteArray();
+
+        assertThatThrownBy(() -> readAll(new ByteArrayInputStream(zeros))).isInstanceOf(SourceFailure.class)
+                .hasMessage("gzip, but what it holds is not JSONL text (8192 control bytes in its first 8192 bytes, the"
+                        + " first (0x00) at byte 1, on line 1)");
+    }
+
+    @Test
     void aGzipBombIsRefused() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
-            byte[] zeros = new byte[1 << 20];
+            // blank lines: text, so that only the ratio refuses it (zeros are refused at once as no text)
+            byte[] blankLines = new byte[1 << 20];
+            Arrays.fill(blankLines, (byte) '\n');
             for (int i = 0; i < 80; i++) {
-                gz.write(zeros);
+                gz.write(blankLines);
             }
         }
         byte[] bomb = out.toByteArray();

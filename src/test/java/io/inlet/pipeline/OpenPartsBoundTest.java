@@ -2,6 +2,8 @@ package io.inlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -9,9 +11,13 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.Json;
+import io.inlet.schema.RecordValidator;
+import io.inlet.schema.Stream;
 import io.inlet.testing.BulkClient;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletApp.Tenant;
@@ -27,6 +33,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * lands once, in its own day's partition. A file whose records would need more parts than its size allows (a few per
  * record at most, never past the bound of any file) gets those records rejected, each saying why, instead of a part
  * (an S3 PUT and a status entry) per record; an upload-json batch over the same rule is refused whole when it arrives.
+ * The sender's dry run of such a file says what the pipeline then does.
  */
 class OpenPartsBoundTest {
 
@@ -80,6 +87,7 @@ class OpenPartsBoundTest {
         }
         assertThat(Lake.partKeys(app.s3(), app.settings().lakeBucket(), prefix))
                 .as("parts closed early and opened again").hasSizeGreaterThan(DAYS);
+        assertThat(dryRun(lines)).isEqualTo(new DryRun(ids.size(), 0, null));
     }
 
     @Test
@@ -109,6 +117,7 @@ class OpenPartsBoundTest {
                 .contains("its first 81 valid records").contains("inlet.lake.free-parts-per-file");
         String prefix = "contact_event/tenant=" + tenant.id() + "/";
         assertThat(Lake.records(app.s3(), app.settings().lakeBucket(), prefix)).hasSize((int) allowed);
+        assertThat(dryRun(lines)).isEqualTo(DryRun.of(status));
     }
 
     @Test
@@ -144,6 +153,7 @@ class OpenPartsBoundTest {
         String prefix = "contact_event/tenant=" + tenant.id() + "/";
         assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), prefix), "event_id"))
                 .containsExactlyInAnyOrderElementsOf(kept);
+        assertThat(dryRun(lines)).isEqualTo(DryRun.of(status));
     }
 
     @Test
@@ -176,6 +186,34 @@ class OpenPartsBoundTest {
         String prefix = "contact_event/tenant=" + tenant.id() + "/";
         assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), prefix), "event_id"))
                 .allMatch(id -> id.startsWith("w-")).hasSize(20);
+    }
+
+    /** What a dry run of a file makes of it: its counts and first rejection ("line pointer message"). */
+    private record DryRun(long accepted, long rejected, String firstRejection) {
+        static DryRun of(JsonNode status) {
+            JsonNode first = status.get("first_rejections").get(0);
+            return new DryRun(status.get("records_accepted").asLong(), status.get("records_rejected").asLong(),
+                    first.get("line").asLong() + " " + first.get("pointer").asText() + " " + first.get("message").asText());
+        }
+    }
+
+    /** The sender's dry run (the CLI's validate) of the same lines, under the same settings. */
+    private static DryRun dryRun(CharSequence lines) {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<String> rejections = new ArrayList<>();
+            FileCheck.Outcome outcome = new FileCheck(Json.mapper(), new RecordValidator(), Stream.CONTACT_EVENT,
+                    app.settings().pipeline(), pool, 4).check(
+                    new ByteArrayInputStream(lines.toString().getBytes(StandardCharsets.UTF_8)),
+                    (entry, line, errors) -> rejections.add(line + " " + errors.get(0).pointer() + " "
+                            + errors.get(0).message()));
+            assertThat(outcome.failureReason()).isNull();
+            return new DryRun(outcome.accepted(), outcome.rejected(), rejections.isEmpty() ? null : rejections.get(0));
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private static String event(String id, LocalDate day) {

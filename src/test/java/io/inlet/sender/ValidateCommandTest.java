@@ -12,6 +12,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.Json;
+import io.inlet.testing.GzipMembers;
 import io.inlet.testing.InletCli;
 import io.inlet.testing.JsonlFiles;
 import org.junit.jupiter.api.Test;
@@ -116,19 +117,25 @@ class ValidateCommandTest {
         Files.write(truncated, Arrays.copyOf(whole, whole.length / 2));
         Path binary = dir.resolve("photo.jsonl");
         Files.write(binary, new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 13});
+        // the same bytes gzipped get the same verdict, rather than being read (and rejected, and kept) as lines
+        Path binaryGzipped = dir.resolve("photo.jsonl.gz");
+        Files.write(binaryGzipped, GzipMembers.gzip(Files.readAllBytes(binary)));
         Path missing = dir.resolve("missing.jsonl");
 
         InletCli.Run run = InletCli.run("validate", "--stream", "contact_event", "--json", good.path().toString(),
-                truncated.toString(), binary.toString(), missing.toString());
+                truncated.toString(), binary.toString(), missing.toString(), binaryGzipped.toString());
 
         assertThat(run.exitCode()).isEqualTo(1);
         List<JsonNode> reports = run.out().lines().map(this::json).toList();
         assertThat(reports).extracting(r -> r.get("state").asText())
-                .containsExactly("completed", "failed", "failed", "failed");
+                .containsExactly("completed", "failed", "failed", "failed", "failed");
         assertThat(reports.get(1).get("failure_reason").asText()).startsWith("truncated gzip");
         assertThat(reports.get(2).get("failure_reason").asText()).startsWith("not gzip")
                 .endsWith("and not JSONL text (3 control bytes in its first 8 bytes, the first (0x00) at byte 5, on line 1)");
         assertThat(reports.get(3).get("failure_reason").asText()).isEqualTo("no such file");
+        assertThat(reports.get(4).get("failure_reason").asText()).isEqualTo(
+                "gzip, but what it holds is not JSONL text (3 control bytes in its first 8 bytes, the first (0x00) at byte 5,"
+                        + " on line 1)");
     }
 
     /** A stray control byte near the start is its line's problem: that line is rejected, the file's others kept. */
