@@ -299,6 +299,11 @@ public class InletConfiguration implements CamelConfiguration {
         // Taken and refused files keep their own mode as they move there: the folders keep other local users out
         DataDirectory.ownerOnly(DropFolderIntake.ownFolders(settings.dropFolderDir()),
                 "the drop folder's .done and .error folders");
+        if (!"UTF-8".equalsIgnoreCase(DropFolderFilter.FILE_NAME_ENCODING)) {
+            LOG.warn("File names are read as {} (the locale this service was started in): files in the drop folder whose"
+                    + " names are not ASCII cannot be opened and are left where they are. Start the service with a UTF-8"
+                    + " locale (LANG=C.UTF-8)", DropFolderFilter.FILE_NAME_ENCODING);
+        }
         DropFolderFilter dropFolderFilter = new DropFolderFilter(Duration.ofMillis(Long.parseLong(
                 context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))), clock);
         registry.bind("dropFolderFilter", dropFolderFilter);

@@ -3,6 +3,8 @@ package io.inlet.dropfolder;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collections;
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * folders, and would hand over the files of whatever folder a link points at: such a folder is skipped, and said so
  * once in the log (a folder cannot be moved to .error/ as a file is). A file whose name is too long for the name of
  * its {@code .file_key} or {@code .reason.txt} beside it is skipped the same way (it could be neither taken nor
- * refused in order). And an entry the intake could neither move out of the folder nor rename in place (its folder
+ * refused in order), and so is one whose name is not valid in the JVM's file-name encoding (it cannot be opened by
+ * the name it is listed under). And an entry the intake could neither move out of the folder nor rename in place (its folder
  * became a link) is skipped while it stays as it was, instead of being taken again at every look and holding up
  * every other tenant's files (the last 10,000 such; the intake renames what it can, so this stays small). Files are
  * otherwise let through once settled, to be taken or refused one by one with a reason ({@link DropEntry}).
@@ -39,6 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class DropFolderFilter implements GenericFileFilter<File> {
 
     private static final Logger LOG = LoggerFactory.getLogger(DropFolderFilter.class);
+    /** How this JVM turns file names into text: the locale's, when it started (LANG, LC_ALL). */
+    public static final String FILE_NAME_ENCODING = System.getProperty("sun.jnu.encoding", "unknown");
     /** Longest file name taken: the reason file beside it adds 11 bytes, and names stop at 255 bytes. */
     static final int MAX_NAME_BYTES = 240;
     private static final int MAX_REMEMBERED = 10_000;
@@ -76,6 +81,15 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
 
     @Override
     public boolean accept(GenericFile<File> entry) {
+        if (!reachableByName(entry)) {
+            if (reported.add(entry.getAbsoluteFilePath())) {
+                LOG.warn("Drop folder: {} is neither taken nor refused: its name is not valid in the encoding this service"
+                        + " reads file names in ({}), so it cannot be opened by the name it is listed under (give files"
+                        + " UTF-8 names and run the service with a UTF-8 locale, such as LANG=C.UTF-8)",
+                        entry.getRelativeFilePath(), FILE_NAME_ENCODING);
+            }
+            return false;
+        }
         if (entry.isDirectory() && Files.isSymbolicLink(entry.getFile().toPath())) {
             if (reported.add(entry.getAbsoluteFilePath())) {
                 LOG.warn("Drop folder: {} is a symbolic link to a folder; it is not followed, so nothing in it is taken"
@@ -97,6 +111,22 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
             return false;
         }
         return settled(entry.getAbsoluteFilePath(), entry.getFileLength(), entry.getLastModified());
+    }
+
+    /**
+     * Whether the entry can be opened by the name it is listed under. Names are listed as text: bytes that are not
+     * valid in the JVM's file-name encoding (any byte past ASCII under the C locale, a Latin-1 name under UTF-8) come
+     * out as U+FFFD, and that name no longer leads to the file (nor can it move it to .error/).
+     */
+    private static boolean reachableByName(GenericFile<File> entry) {
+        if (entry.getAbsoluteFilePath().indexOf('\uFFFD') < 0) {
+            return true;
+        }
+        try {
+            return Files.exists(entry.getFile().toPath(), LinkOption.NOFOLLOW_LINKS);
+        } catch (InvalidPathException unmappable) {
+            return false;
+        }
     }
 
     private synchronized boolean settled(String path, long size, long modified) {

@@ -83,6 +83,26 @@ class DropFolderTest {
      * time as yesterday's: it is a file of its own, not taken for the one before. And two drop folders (two
      * instances') never give the same file key: each has its own id.
      */
+    /** A Latin-1 name (not valid UTF-8) cannot be opened by the name Java lists it under: left alone, others taken. */
+    @Test
+    void aFileWhoseNameIsNotUtf8IsLeftWhereItIsAndTheOthersTaken() throws Exception {
+        Tenant tenant = app.newTenant("latin");
+        JsonlFiles.Generated good = JsonlFiles.contactEvents(files, "latin-good", 20, 0, false);
+        Path folder = Files.createDirectories(app.dropFolder().resolve(tenant.id()).resolve("contact_event"));
+        // Java cannot write such a name itself; the shell writes the byte 0xe9 as it is
+        Process copy = new ProcessBuilder("sh", "-c", "cp \"$0\" \"$1/$(printf 'caf\\351.jsonl')\"",
+                good.path().toString(), folder.toString()).inheritIO().start();
+        assertThat(copy.waitFor()).isZero();
+        Files.copy(good.path(), folder.resolve("cafe.jsonl"));
+
+        String key = awaitFileKey(tenant, "contact_event/cafe.jsonl");
+        assertThat(client.awaitFinal(tenant.key(), key, Duration.ofSeconds(60)).get("state").asText()).isEqualTo("completed");
+        try (java.util.stream.Stream<Path> left = Files.list(folder)) {
+            assertThat(left).as("the file with the Latin-1 name, still there").hasSize(1);
+        }
+        assertThat(app.dropFolder().resolve(".error").resolve(tenant.id())).doesNotExist();
+    }
+
     @Test
     void aFileCopiedInAgainUnderTheSameNameSizeAndTimeIsAFileOfItsOwn() throws Exception {
         Tenant tenant = app.newTenant("again");
