@@ -12,6 +12,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 /** The one Jackson configuration: records must survive a read and a write unchanged. */
 public final class Json {
 
+    /** Levels a request body's envelope adds above its records: {@code {"data":[…]}}. */
+    public static final int ENVELOPE_LEVELS = 2;
+
     private Json() {
     }
 
@@ -36,7 +39,7 @@ public final class Json {
         ObjectMapper mapper = mapper();
         StreamReadConstraints line = mapper.getFactory().streamReadConstraints();
         mapper.getFactory().setStreamReadConstraints(
-                line.rebuild().maxNestingDepth(line.getMaxNestingDepth() + 2).build());
+                line.rebuild().maxNestingDepth(line.getMaxNestingDepth() + ENVELOPE_LEVELS).build());
         return mapper;
     }
 }

@@ -52,7 +52,9 @@ public final class UnicodeText {
      */
     public static String pointerAt(JsonFactory json, byte[] bytes, int start, int length, int offset) {
         String pointer = "";
-        try (JsonParser parser = json.createParser(bytes, start, length)) {
+        JsonParser parser = null;
+        try {
+            parser = json.createParser(bytes, start, length);
             while (parser.nextToken() != null) {
                 if (parser.currentTokenLocation().getByteOffset() > offset) {
                     break;
@@ -60,7 +62,19 @@ public final class UnicodeText {
                 pointer = parser.getParsingContext().pathAsPointer().toString();
             }
         } catch (IOException brokenBeforeOrAtTheBytes) {
-            // the pointer of the last token read before it
+            // where the parser was when it broke off: the field whose name it had read (a duplicate name, one with a
+            // raw control character in its value), rather than the token before, which may be another field's
+            if (parser != null) {
+                pointer = parser.getParsingContext().pathAsPointer().toString();
+            }
+        } finally {
+            if (parser != null) {
+                try {
+                    parser.close();
+                } catch (IOException ignored) {
+                    // nothing held: the bytes are in memory
+                }
+            }
         }
         return pointer;
     }

@@ -13,7 +13,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.inlet.Gunzip;
+import io.inlet.Json;
 import io.inlet.JsonNumbers;
+import io.inlet.JsonParseErrors;
 import io.inlet.UnicodeText;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
@@ -128,11 +130,13 @@ public final class JsonRequests {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : where(at.getLineNr(), at.getColumnNr());
-            // the field the parser had reached, so that a record's flaw (a duplicate field) names the record
-            String pointer = at == null || at.getByteOffset() < 0 ? ""
-                    : UnicodeText.pointerAt(reader.getFactory(), body, 0, body.length, (int) at.getByteOffset());
-            throw ApiException.badRequest("Malformed JSON" + where + ": " + e.getOriginalMessage(),
-                    ApiError.inBody(pointer, "malformed JSON" + where + ": " + e.getOriginalMessage()));
+            // names the record and its field (a duplicate field's name; a value nested too deep, in the record's terms)
+            JsonParseErrors.Finding finding = JsonParseErrors.of(reader.getFactory(), body, 0, body.length, e, 3,
+                    reader.getFactory().streamReadConstraints().getMaxNestingDepth() - Json.ENVELOPE_LEVELS, where);
+            ApiError entry = ApiError.inBody(finding.pointer(), finding.message());
+            throw ApiException.badRequest(!finding.tooDeep() ? "Malformed JSON" + where + ": " + e.getOriginalMessage()
+                    : "Malformed JSON: " + (entry.index() == null ? "" : "record " + entry.index() + " at ")
+                            + entry.pointer() + " " + finding.message(), entry);
         } catch (IOException e) {
             throw ApiException.badRequest("Unreadable request body: " + e.getMessage());
         } catch (RuntimeException e) {

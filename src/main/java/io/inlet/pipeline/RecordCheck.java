@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.inlet.JsonNumbers;
+import io.inlet.JsonParseErrors;
 import io.inlet.UnicodeText;
 import io.inlet.schema.FieldError;
 import io.inlet.schema.RecordValidator;
@@ -64,8 +65,10 @@ final class RecordCheck {
             } catch (JsonProcessingException e) {
                 chunk.verdict[i] = Chunk.REJECTED;
                 JsonLocation at = e.getLocation();
-                String where = at == null ? "" : " at column " + at.getColumnNr();
-                chunk.errors[i] = List.of(new FieldError("", "malformed JSON" + where + ": " + e.getOriginalMessage()));
+                JsonParseErrors.Finding finding = JsonParseErrors.of(reader.getFactory(), chunk.data, chunk.start[i],
+                        chunk.length[i], e, 1, reader.getFactory().streamReadConstraints().getMaxNestingDepth(),
+                        at == null ? "" : " at column " + at.getColumnNr());
+                chunk.errors[i] = List.of(new FieldError(finding.pointer(), finding.message()));
                 continue;
             } catch (IOException e) {
                 chunk.verdict[i] = Chunk.REJECTED;

@@ -180,6 +180,29 @@ class ValidateCommandTest {
         assertThat(reports).extracting(r -> r.get("first_rejections").get(0).get("line").asLong()).containsExactly(2L, 2L);
     }
 
+    /**
+     * A line the parser breaks off on names the field it was in, as upload-json does for the same record: the
+     * duplicate name (not the field read before it), the value with a raw control character, the field whose value
+     * nests too deep (told in levels of the record, without Jackson's "from StreamReadConstraints").
+     */
+    @Test
+    void aLineThatDoesNotParseNamesTheFieldItBrokeOffIn() throws IOException {
+        String event = "\"event\":\"x\",\"event_timestamp\":\"2025-06-27T07:26:00Z\"";
+        String text = "{\"event_id\":\"e-1\",\"contact_id\":\"c\"," + event + ",\"event_properties\":{},\"event_id\":\"e-9\"}\n"
+                + "{\"event_id\":\"e-2\",\"contact_id\":\"c\u0000\"," + event + ",\"event_properties\":{}}\n"
+                + "{\"event_id\":\"e-3\",\"contact_id\":\"c\"," + event + ",\"event_properties\":{\"x\":"
+                + "[".repeat(999) + "]".repeat(999) + "}}\n";
+        Path file = Files.writeString(dir.resolve("broken.jsonl"), text, StandardCharsets.UTF_8);
+
+        JsonNode report = json(InletCli.run("validate", "--stream", "contact_event", "--json", file.toString()).out().strip());
+
+        JsonNode rejections = report.get("first_rejections");
+        assertThat(rejections.findValuesAsText("pointer")).containsExactly("/event_id", "/contact_id", "/event_properties");
+        assertThat(rejections.get(0).get("message").asText()).contains("Duplicate field 'event_id'");
+        assertThat(rejections.get(1).get("message").asText()).contains("CTRL-CHAR, code 0");
+        assertThat(rejections.get(2).get("message").asText()).isEqualTo("nests deeper than 1000 levels, the most a record may");
+    }
+
     @Test
     void anUnknownStreamIsAUsageErrorApartFromTheOutcomes() throws IOException {
         Path file = Files.writeString(dir.resolve("a.jsonl"), "{}\n", StandardCharsets.UTF_8);
