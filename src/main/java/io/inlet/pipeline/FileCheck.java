@@ -102,6 +102,28 @@ public final class FileCheck {
         }
     }
 
+    /**
+     * For a sender about to send a file that is neither gzip nor zip: why the service would refuse it whole, judged
+     * from its first bytes (at least the first 8 KB, or the whole of a shorter file), as it judges them; null when it
+     * is text.
+     */
+    public static String refusalOfPlain(byte[] head) {
+        return SourceStream.looksLikeText(head) ? null : SourceStream.notText(head);
+    }
+
+    /** The first bytes {@link #refusalOfPlain} looks at. */
+    public static int headBytes() {
+        return SourceStream.TEXT_SNIFF_BYTES;
+    }
+
+    /**
+     * For a sender that gzips a plain file itself: whether the service would refuse the gzip as a bomb, having read
+     * {@code compressed} of its bytes and inflated them to {@code inflated} (very repetitive lines compress that well).
+     */
+    public static boolean inflatesLikeABomb(long inflated, long compressed, long maxExpansionRatio) {
+        return SourceStream.inflatesLikeABomb(inflated, compressed, maxExpansionRatio);
+    }
+
     private static boolean hasNext(LineChunks chunks) throws IOException {
         try {
             return chunks.hasNext();

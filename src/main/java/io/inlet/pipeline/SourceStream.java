@@ -103,8 +103,7 @@ final class SourceStream implements AutoCloseable {
             } else if (looksLikeText(head)) {
                 content = buffered;
             } else {
-                throw new SourceFailure("not gzip (it does not start with the gzip magic bytes 1f 8b) and not JSONL text"
-                        + " (" + binaryEvidence(head) + ")");
+                throw new SourceFailure(notText(head));
             }
             return new SourceStream(abort, compressed, content, null, size);
         } catch (IOException | RuntimeException e) {
@@ -121,7 +120,7 @@ final class SourceStream implements AutoCloseable {
             long maxExpansionRatio) throws IOException {
         BufferedInputStream inflated = new BufferedInputStream(new InflationCheck(new GzipContent(buffered, null),
                 (count, more) -> {
-                    if (count > BOMB_CHECK_AFTER && count > maxExpansionRatio * Math.max(compressed.count, 1)) {
+                    if (inflatesLikeABomb(count, compressed.count, maxExpansionRatio)) {
                         throw new SourceFailure("refused as a gzip bomb: it inflates more than " + maxExpansionRatio
                                 + " times its compressed size");
                     }
@@ -178,6 +177,20 @@ final class SourceStream implements AutoCloseable {
             }
         }
         return linesWithControl * 2 <= lines;
+    }
+
+    /** Why a file of this head, neither gzip nor zip nor text, is refused. */
+    static String notText(byte[] head) {
+        return "not gzip (it does not start with the gzip magic bytes 1f 8b) and not JSONL text (" + binaryEvidence(head)
+                + ")";
+    }
+
+    /**
+     * Whether gzip content, {@code inflated} bytes of it so far from {@code compressed} bytes of the file, counts as a
+     * bomb: past the first {@link #BOMB_CHECK_AFTER} bytes, more than {@code maxExpansionRatio} times.
+     */
+    static boolean inflatesLikeABomb(long inflated, long compressed, long maxExpansionRatio) {
+        return inflated > BOMB_CHECK_AFTER && inflated > maxExpansionRatio * Math.max(compressed, 1);
     }
 
     /** What makes the head look binary, for the reason: how many control bytes, and where the first is. */

@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32;
 
+import io.inlet.pipeline.FileCheck;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipParameters;
 
@@ -57,6 +58,22 @@ final class BlockGzip {
         this.pool = pool;
         this.parallelism = Math.max(1, parallelism);
         this.blockBytes = blockBytes;
+    }
+
+    /**
+     * Whether the service would refuse the planned gzip as a bomb: at the end of some member, the file so far more
+     * than {@code maxExpansionRatio} times the gzip so far (past the first 64 MB, as the service counts).
+     */
+    boolean inflatesLikeABomb(Plan plan, long maxExpansionRatio) {
+        long compressed = 0;
+        for (int i = 0; i < plan.memberBytes().length; i++) {
+            compressed += plan.memberBytes()[i];
+            long inflated = Math.min((long) (i + 1) * blockBytes, plan.fileSize());
+            if (FileCheck.inflatesLikeABomb(inflated, compressed, maxExpansionRatio)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The first pass: compresses every block, keeps only sizes and checksums. {@code progress} gets bytes of the file done. */

@@ -20,8 +20,11 @@ import java.util.concurrent.ExecutorService;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inlet.FileMagic;
+import io.inlet.Inlet;
 import io.inlet.Json;
+import io.inlet.Settings;
 import io.inlet.api.ErrorBody;
+import io.inlet.pipeline.FileCheck;
 import io.inlet.schema.Stream;
 import io.inlet.status.UploadState;
 import io.inlet.upload.UploadUrlResponse;
@@ -115,6 +118,8 @@ public final class UploadCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--attempts must be 1 or more, --retry-delay, --stall-timeout and --status-timeout longer than zero");
         }
+        Settings settings = Inlet.standaloneSettings();
+        Limits limits = new Limits(settings.pipeline().maxExpansionRatio(), settings.uploadMaxBytes());
         PrintWriter out = spec.commandLine().getOut();
         // With --json, stdout carries the documents alone.
         PrintWriter notes = json ? spec.commandLine().getErr() : out;
@@ -129,7 +134,7 @@ public final class UploadCommand implements Callable<Integer> {
             ProgressBars bars = ProgressBars.on(terminal, notes);
             Sender sender = new Sender(stream, new IngestionApi(http, url, apiKey, retries, mapper),
                     new PresignedPut(http, retries, bars, stallTimeout), new BlockGzip(pool, cores), bars, notes,
-                    statusTimeout);
+                    statusTimeout, limits);
             Verdict verdict = Verdict.COMPLETED;
             for (Path file : files) {
                 Sent sent = sender.send(file);
@@ -171,8 +176,12 @@ public final class UploadCommand implements Callable<Integer> {
     }
 
     /** The steps for one file; what failed, and at which step, ends up in its {@link Sent}. */
+    /** The service's limits a file is sent under, from the same settings as the service's own. */
+    private record Limits(long maxExpansionRatio, long maxUploadBytes) {
+    }
+
     private record Sender(Stream stream, IngestionApi api, PresignedPut put, BlockGzip gzip, ProgressBars bars,
-            PrintWriter notes, Duration statusTimeout) {
+            PrintWriter notes, Duration statusTimeout, Limits limits) {
 
         Sent send(Path file) throws InterruptedException {
             String step = "reading the file";
@@ -212,16 +221,28 @@ public final class UploadCommand implements Callable<Integer> {
             }
             byte[] head;
             try (InputStream in = Files.newInputStream(file)) {
-                head = in.readNBytes(FileMagic.HEAD_BYTES);
+                head = in.readNBytes(FileCheck.headBytes());
             }
             // Sent as they are: a gzip, and a zip archive (already compressed, and the service reads an archive by its
             // magic bytes, whatever its name; a gzip around it would hide them).
             if (FileMagic.isGzip(head) || FileMagic.isZip(head)) {
                 return UploadBody.asItIs(file, attributes.size());
             }
+            // what the service would refuse whole is not sent (nor gzipped first: a sparse file takes long to)
+            String notText = FileCheck.refusalOfPlain(head);
+            if (notText != null) {
+                throw new LocalFileException(file + ": " + notText + "; nothing was sent", null);
+            }
             BlockGzip.Plan plan;
             try (ProgressBar bar = bars.start("gzip", attributes.size())) {
                 plan = gzip.plan(file, bar::stepTo);
+            }
+            if (gzip.inflatesLikeABomb(plan, limits.maxExpansionRatio()) && attributes.size() <= limits.maxUploadBytes()) {
+                // very repetitive lines: the service would refuse the gzip as a bomb, and takes the file as it is
+                notes.println(file + ": gzipped it would be " + ProgressBars.bytes(plan.gzipBytes()) + ", more than "
+                        + limits.maxExpansionRatio() + " times smaller, which the service refuses as a gzip bomb; sent as"
+                        + " it is");
+                return UploadBody.asItIs(file, attributes.size());
             }
             notes.println(file + ": not gzip, so gzipped on the fly: " + ProgressBars.bytes(attributes.size()) + " -> "
                     + ProgressBars.bytes(plan.gzipBytes()));

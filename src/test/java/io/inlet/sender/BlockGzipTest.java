@@ -3,9 +3,12 @@ package io.inlet.sender;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -67,6 +70,31 @@ class BlockGzipTest {
         }
         // fixed header: no time, no name, so a file always compresses to the same bytes
         assertThat(new byte[] {sent[4], sent[5], sent[6], sent[7], sent[3]}).containsOnly(0);
+    }
+
+    /**
+     * Lines that repeat compress more than the service lets a gzip inflate (200 times, past the first 64 MB): the
+     * sender knows it from the plan, before anything is sent, and sends such a file as it is.
+     */
+    @Test
+    void aPlanSaysWhenTheServiceWouldRefuseTheGzipAsABomb() throws Exception {
+        Path repetitive = dir.resolve("same.jsonl");
+        byte[] line = "{\"contact_id\":\"c-1\",\"email\":\"jane@acme.com\",\"contact_properties\":{}}\n"
+                .getBytes(StandardCharsets.UTF_8);
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(repetitive), 1 << 20)) {
+            for (long written = 0; written < (70L << 20); written += line.length) {
+                out.write(line);
+            }
+        }
+        Path ordinary = JsonlFiles.contactEvents(dir, "ordinary", 5_000, 0, false).path();
+        BlockGzip gzip = new BlockGzip(pool, 2);
+
+        BlockGzip.Plan same = gzip.plan(repetitive, done -> { });
+
+        assertThat(Files.size(repetitive)).isGreaterThan(200 * same.gzipBytes());
+        assertThat(gzip.inflatesLikeABomb(same, 200)).isTrue();
+        assertThat(gzip.inflatesLikeABomb(same, 100_000)).as("a ratio deflate cannot reach").isFalse();
+        assertThat(gzip.inflatesLikeABomb(gzip.plan(ordinary, done -> { }), 200)).isFalse();
     }
 
     @Test

@@ -147,6 +147,20 @@ class UploadCommandTest {
         assertThat(status.get("state").asText()).isEqualTo("completed");
     }
 
+    /** What the service would refuse whole as no text is not sent: the same verdict as validate's, at once. */
+    @Test
+    void aFileThatIsNoTextIsNotSentAndExitsOne() throws IOException {
+        Tenant tenant = app.newTenant("binary");
+        Path binary = Files.write(dir.resolve("photo.jsonl"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 13});
+
+        InletCli.Run run = upload(tenant, binary);
+
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(1);
+        assertThat(run.out()).contains(binary + ": not gzip (it does not start with the gzip magic bytes 1f 8b) and not"
+                + " JSONL text (3 control bytes in its first 8 bytes, the first (0x00) at byte 5, on line 1); nothing was"
+                + " sent").doesNotContain("sending");
+    }
+
     @Test
     void aWrongKeyIsRefusedWithTheServicesWordsAndExitsOne() throws IOException {
         JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "refused", 10, 0, true);
