@@ -85,7 +85,9 @@ class OpenApiContractTest {
             // the parsing budget's turn not coming in time (ParsingBudgetTest)
             "validateUploadJson 503", "generateUploadUrl 503", "requestUploadUrl 503",
             // a tenant's fifth page at once (UploadListTest)
-            "listUploads 503");
+            "listUploads 503",
+            // only while the service starts or stops (StartupIT)
+            "uploadStatus 503");
     /** Operations that take an API key: the tenant's rate limits apply to each (429). */
     private static final List<String> AUTHENTICATED = List.of("uploadJson", "validateUploadJson", "generateUploadUrl",
             "requestUploadUrl", "confirmUpload", "notifyUploadComplete", "uploadStatus", "listUploads");
@@ -177,6 +179,26 @@ class OpenApiContractTest {
             assertThat(response.body()).as(operation.getOperationId()).doesNotContain("No endpoint answers");
             answers(operation.getOperationId(), response);
         }
+    }
+
+    /**
+     * Every path of the API is answered 503 with Retry-After, unread, while the service starts or stops (StartupIT
+     * shows it): each says so.
+     */
+    @Test
+    @Order(1)
+    void everyApiOperationDocumentsTheRetryLaterOfAStartOrStop() throws IOException {
+        JsonNode document;
+        try (var in = OpenApiContractTest.class.getResourceAsStream("/openapi.json")) {
+            document = JSON.readTree(in);
+        }
+        List<String> without = new ArrayList<>();
+        document.get("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(operation -> {
+            if (path.getKey().startsWith("/ingestion/") && !operation.getValue().path("responses").has("503")) {
+                without.add(operation.getKey() + " " + path.getKey());
+            }
+        }));
+        assertThat(without).isEmpty();
     }
 
     /** upload-json and its dry run (validate): the same answers to the same requests, but for what upload-json stores. */
