@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
  * ({@link KeysCommand}); {@code upload} and {@code validate} are the sender's side ({@link UploadCommand},
  * {@link ValidateCommand}).
  */
-@Command(name = "inlet", mixinStandardHelpOptions = true,
+// --help and --version on every command (scope INHERIT: the subcommands and theirs get them too)
+@Command(name = "inlet", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         description = "Inlet: ingestion of contacts, accounts and their events into a tenant-partitioned lake.",
         subcommands = {Inlet.Run.class, KeysCommand.class, Inlet.Storage.class, UploadCommand.class,
             ValidateCommand.class})
@@ -37,16 +38,21 @@ public final class Inlet implements Callable<Integer> {
                 System.exit(1);
             }
         }
-        System.exit(new CommandLine(new Inlet())
-                // A bad tenant id or setting is the operator's to fix: its message, not a stack trace.
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The commands as {@link #main} runs them. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Inlet())
+                // A bad tenant id, URL or setting is the operator's to fix: its message, not a stack trace, and the
+                // command's own code for bad input (upload's and validate's 2 says lines were rejected)
                 .setExecutionExceptionHandler((e, commandLine, parsed) -> {
                     if (e instanceof IllegalArgumentException) {
                         commandLine.getErr().println(e.getMessage());
-                        return CommandLine.ExitCode.USAGE;
+                        return commandLine.getCommandSpec().exitCodeOnInvalidInput();
                     }
                     throw e;
-                })
-                .execute(args));
+                });
     }
 
     @Override

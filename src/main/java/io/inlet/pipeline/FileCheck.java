@@ -95,6 +95,9 @@ public final class FileCheck {
         } catch (SourceFailure unreadable) {
             // The pipeline keeps nothing of a file it cannot read to its end, whatever its first lines were.
             return new Outcome(0, 0, 0, unreadable.getMessage(), null);
+        } catch (StorageReadException reading) {
+            // the pipeline's words for a read that failed are about S3; here the file is local
+            throw (IOException) reading.getCause();
         } finally {
             for (Future<Chunk> pending : inFlight) {
                 pending.cancel(false);

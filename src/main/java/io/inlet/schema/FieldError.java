@@ -15,18 +15,19 @@ public record FieldError(@JsonProperty("pointer") String pointer, @JsonProperty(
     public static final int MAX_MESSAGE_CHARS = 512;
 
     public FieldError {
-        pointer = cut(pointer, MAX_POINTER_CHARS);
-        message = cut(message, MAX_MESSAGE_CHARS);
+        pointer = cut(pointer, MAX_POINTER_CHARS, "\u2026");
+        message = cut(message, MAX_MESSAGE_CHARS, "\u2026");
     }
 
-    private static String cut(String text, int most) {
+    /** The text, or its start and {@code mark} when longer than {@code most} chars in all; never half a character. */
+    static String cut(String text, int most, String mark) {
         if (text == null || text.length() <= most) {
             return text;
         }
-        int end = most - 1;
+        int end = most - mark.length();
         if (Character.isHighSurrogate(text.charAt(end - 1))) {
             end--; // not half a character
         }
-        return text.substring(0, end) + "\u2026";
+        return text.substring(0, end) + mark;
     }
 }

@@ -179,6 +179,6 @@ public final class JsonSchemas {
             return kind(node);
         }
         String text = node.toString();
-        return text.length() > 80 ? text.substring(0, 77) + "..." : text;
+        return FieldError.cut(text, 80, "...");
     }
 }

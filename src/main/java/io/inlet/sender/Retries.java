@@ -33,6 +33,9 @@ final class Retries {
         this.notices = notices;
     }
 
+    /** Retries spread by this share either way, so that many senders refused at once do not come back at once. */
+    private static final double JITTER = 0.2;
+
     /**
      * Runs {@code attempt} until it answers with anything but a "later", a failure that is not the local file's,
      * or the attempts are used up; then returns the last answer or throws the last failure.
@@ -43,8 +46,12 @@ final class Retries {
                 .handleIf((answer, failure) -> failure != null ? transientFailure(failure) : later(answer))
                 .withMaxAttempts(attempts)
                 .withBackoff(firstDelay, firstDelay.multipliedBy(32))
-                .withJitter(0.2)
-                .withDelayFn(context -> retryAfter(context.getLastResult()).orElse(Duration.ofMillis(-1)))
+                .withJitter(JITTER)
+                // Failsafe spreads this delay by the jitter too: stretched first, so that no retry comes before the
+                // answer's Retry-After (up to half as long again)
+                .withDelayFn(context -> retryAfter(context.getLastResult())
+                        .map(delay -> Duration.ofMillis(Math.round(delay.toMillis() / (1 - JITTER))))
+                        .orElse(Duration.ofMillis(-1)))
                 .onRetryScheduled(event -> {
                     notices.println(what + " failed (" + (event.getLastException() != null
                             ? describe(event.getLastException()) : "HTTP " + event.getLastResult().statusCode()

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -110,7 +111,7 @@ public final class UploadCommand implements Callable<Integer> {
         } catch (URISyntaxException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--url is not a URL: " + e.getMessage());
         }
-        if (!"http".equals(service.getScheme()) && !"https".equals(service.getScheme())) {
+        if (!"http".equals(service.getScheme()) && !"https".equals(service.getScheme()) || service.getHost() == null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--url must be an http:// or https:// address, like http://localhost:8080");
         }
@@ -126,15 +127,28 @@ public final class UploadCommand implements Callable<Integer> {
         PrintStream terminal = json ? System.err : System.out;
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService pool = DaemonThreads.pool("inlet-upload-gzip", cores);
+        Thread interruptNote = null;
         try {
             ObjectMapper mapper = Json.mapper();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build();
             Retries retries = new Retries(attempts, retryDelay, notes);
             ProgressBars bars = ProgressBars.on(terminal, notes);
+            // Interrupted (Ctrl-C) once a file is confirmed, the command ends but the service goes on with the file:
+            // said, since the same command run again would store its records a second time.
+            AtomicReference<String> confirmed = new AtomicReference<>();
+            interruptNote = new Thread(() -> {
+                String note = confirmed.get();
+                if (note != null) {
+                    notes.println();
+                    notes.println(note);
+                    notes.flush();
+                }
+            }, "inlet-upload-interrupted");
+            Runtime.getRuntime().addShutdownHook(interruptNote);
             Sender sender = new Sender(stream, new IngestionApi(http, url, apiKey, retries, mapper),
                     new PresignedPut(http, retries, bars, stallTimeout), new BlockGzip(pool, cores), bars, notes,
-                    statusTimeout, limits);
+                    statusTimeout, limits, confirmed);
             Verdict verdict = Verdict.COMPLETED;
             for (Path file : files) {
                 Sent sent = sender.send(file);
@@ -148,6 +162,13 @@ public final class UploadCommand implements Callable<Integer> {
             }
             return verdict.exitCode;
         } finally {
+            if (interruptNote != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(interruptNote);
+                } catch (IllegalStateException exiting) {
+                    // the JVM is exiting already: the note is on its way
+                }
+            }
             pool.shutdownNow();
             out.flush();
         }
@@ -181,7 +202,7 @@ public final class UploadCommand implements Callable<Integer> {
     }
 
     private record Sender(Stream stream, IngestionApi api, PresignedPut put, BlockGzip gzip, ProgressBars bars,
-            PrintWriter notes, Duration statusTimeout, Limits limits) {
+            PrintWriter notes, Duration statusTimeout, Limits limits, AtomicReference<String> confirmed) {
 
         Sent send(Path file) throws InterruptedException {
             String step = "reading the file";
@@ -195,8 +216,16 @@ public final class UploadCommand implements Callable<Integer> {
                 put.put(upload.uploadUrl(), body);
                 step = "confirming";
                 api.confirm(upload.fileKey());
+                confirmed.set(file + ": interrupted after it was confirmed as " + upload.fileKey() + ": the service"
+                        + " processes it all the same (GET /ingestion/uploads/status?file_key=" + upload.fileKey()
+                        + "); sending it again would store its records twice");
                 step = "following its status";
-                JsonNode status = follow(upload.fileKey(), body.length());
+                JsonNode status;
+                try {
+                    status = follow(upload.fileKey(), body.length());
+                } finally {
+                    confirmed.set(null);
+                }
                 if (!FINAL_STATES.contains(status.path("state").asText())) {
                     return Sent.failed(file, file + ": still " + status.path("state").asText() + " after "
                             + statusTimeout + " (--status-timeout); the service goes on with it: GET "

@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
  * {@code keys create | rotate | revoke | list}: the operator's side of API keys. Every command works on the key
  * file alone (hashes, never keys); a running service sees each change within a second.
  */
-@Command(name = "keys", description = "Manage API keys (stored as hashes in ${inlet.data-dir}/api-keys.json).",
+@Command(name = "keys", description = "Manage API keys (stored as hashes in api-keys.json in the data directory,"
+        + " inlet.data-dir).",
         subcommands = {KeysCommand.Create.class, KeysCommand.Rotate.class, KeysCommand.Revoke.class,
             KeysCommand.ListKeys.class})
 public final class KeysCommand {

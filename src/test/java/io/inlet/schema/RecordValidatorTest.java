@@ -83,6 +83,19 @@ class RecordValidatorTest {
      * first 100 named, how many there were, each pointer cut to its bound (a line of 90,000 unknown fields held
      * hundreds of megabytes of findings; a 50,000-character name made a 100 KB pointer in every status).
      */
+    /** A long value is quoted cut short, never through the middle of a character (half an emoji is no text). */
+    @Test
+    void aLongValueIsQuotedWholeCharactersOnly() {
+        ObjectNode contact = json.createObjectNode().put("contact_id", "c")
+                .put("email", "a".repeat(75) + "\uD83D\uDE00bbbbb");
+        contact.putObject("contact_properties");
+
+        String message = validator.validate(Stream.CONTACT, contact).get(0).message();
+
+        assertThat(message).endsWith(", not \"" + "a".repeat(75) + "...");
+        assertThat(message.chars().filter(c -> Character.isSurrogate((char) c))).isEmpty();
+    }
+
     @Test
     void aRecordOfManyUnknownOrLongNamedFieldsGetsABoundedAnswer() {
         ObjectNode event = json.createObjectNode().put("event_id", "e").put("contact_id", "c").put("event", "view")

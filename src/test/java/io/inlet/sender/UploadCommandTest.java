@@ -161,6 +161,23 @@ class UploadCommandTest {
                 + " sent").doesNotContain("sending");
     }
 
+    /** Help on every command; a URL Java cannot send to is bad input (64), not "lines rejected" (2). */
+    @Test
+    void helpIsOnEveryCommandAndABadUrlIsAUsageError() throws IOException {
+        for (String[] help : List.of(new String[] {"upload", "--help"}, new String[] {"validate", "--help"},
+                new String[] {"keys", "create", "--help"}, new String[] {"storage", "--help"})) {
+            InletCli.Run run = InletCli.run(help);
+            assertThat(run.exitCode()).as(run.all()).isZero();
+            assertThat(run.out()).as(String.join(" ", help)).startsWith("Usage: inlet " + help[0]);
+        }
+        Path file = JsonlFiles.contactEvents(dir, "badurl", 10, 0, true).path();
+
+        InletCli.Run run = InletCli.run("upload", "--url", "http:foo", "--key", "inlet_x", "--stream", "contact_event",
+                file.toString());
+
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(64);
+    }
+
     @Test
     void aWrongKeyIsRefusedWithTheServicesWordsAndExitsOne() throws IOException {
         JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "refused", 10, 0, true);

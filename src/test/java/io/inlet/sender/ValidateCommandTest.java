@@ -121,14 +121,16 @@ class ValidateCommandTest {
         Path binaryGzipped = dir.resolve("photo.jsonl.gz");
         Files.write(binaryGzipped, GzipMembers.gzip(Files.readAllBytes(binary)));
         Path missing = dir.resolve("missing.jsonl");
+        Path folder = Files.createDirectory(dir.resolve("folder.jsonl"));
 
         InletCli.Run run = InletCli.run("validate", "--stream", "contact_event", "--json", good.path().toString(),
-                truncated.toString(), binary.toString(), missing.toString(), binaryGzipped.toString());
+                truncated.toString(), binary.toString(), missing.toString(), binaryGzipped.toString(), folder.toString());
 
         assertThat(run.exitCode()).isEqualTo(1);
         List<JsonNode> reports = run.out().lines().map(this::json).toList();
         assertThat(reports).extracting(r -> r.get("state").asText())
-                .containsExactly("completed", "failed", "failed", "failed", "failed");
+                .containsExactly("completed", "failed", "failed", "failed", "failed", "failed");
+        assertThat(reports.get(5).get("failure_reason").asText()).isEqualTo("cannot be read: Is a directory");
         assertThat(reports.get(1).get("failure_reason").asText()).startsWith("truncated gzip");
         assertThat(reports.get(2).get("failure_reason").asText()).startsWith("not gzip")
                 .endsWith("and not JSONL text (3 control bytes in its first 8 bytes, the first (0x00) at byte 5, on line 1)");

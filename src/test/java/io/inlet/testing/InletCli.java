@@ -4,7 +4,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 
 import io.inlet.Inlet;
-import picocli.CommandLine;
 
 /** A command of {@code java -jar target/inlet.jar}, run in this JVM as picocli runs it, its output captured. */
 public final class InletCli {
@@ -22,7 +21,7 @@ public final class InletCli {
     public static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exitCode = new CommandLine(new Inlet())
+        int exitCode = Inlet.commandLine()
                 .setOut(new PrintWriter(out, true))
                 .setErr(new PrintWriter(err, true))
                 .execute(args);
