@@ -50,6 +50,7 @@ import io.inlet.schema.RecordValidator;
 import io.inlet.storage.BoundedS3Calls;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.embedded.EmbeddedS3;
+import io.inlet.storage.InboxWrites;
 import io.inlet.storage.S3Clients;
 import io.inlet.storage.S3Health;
 import io.inlet.tenant.ApiKeyAuth;
@@ -147,6 +148,7 @@ public class InletConfiguration implements CamelConfiguration {
         Buckets buckets = Buckets.of(settings);
         S3CallTimer s3Timer = new S3CallTimer(meters, buckets);
         S3Client s3;
+        S3Client s3OneAttempt;
         try {
             if (settings.embeddedS3()) {
                 EmbeddedS3 embedded = new EmbeddedS3(settings);
@@ -154,12 +156,15 @@ public class InletConfiguration implements CamelConfiguration {
                 context.addService(embedded, true, false);
                 registry.bind("embeddedS3", embedded);
                 // The service's own listener: clients on the public port cannot take its threads.
-                s3 = S3Clients.client(settings, embedded.serviceEndpoint(),
-                        StaticCredentialsProvider.create(embedded.serviceCredentials()), s3Timer);
+                StaticCredentialsProvider credentials = StaticCredentialsProvider.create(embedded.serviceCredentials());
+                s3 = S3Clients.client(settings, embedded.serviceEndpoint(), credentials, s3Timer);
+                s3OneAttempt = S3Clients.client(settings, embedded.serviceEndpoint(), credentials, true, s3Timer);
             } else {
                 s3 = S3Clients.client(settings, s3Timer);
+                s3OneAttempt = S3Clients.client(settings, true, s3Timer);
             }
             closeAtStop(context, s3);
+            closeAtStop(context, s3OneAttempt);
             ensureBuckets(s3, buckets);
         } catch (Exception | Error startFailed) {
             // the context never started, so nothing else would stop the queue's threads
@@ -232,7 +237,8 @@ public class InletConfiguration implements CamelConfiguration {
                 Math.min(pipeline.maxPartsPerFile(), pipeline.maxOpenParts())), pipeline.maxLineBytes());
         registry.bind("uploadJson", uploadJson);
         registry.bind("uploadJsonDryRun", new UploadJsonDryRun(uploadJson));
-        registry.bind("sharedInboxWrites", new SharedInboxWrites(s3, buckets.inbox(), workQueue,
+        InboxWrites inboxWrites = new InboxWrites(s3, s3OneAttempt, buckets);
+        registry.bind("sharedInboxWrites", new SharedInboxWrites(inboxWrites, workQueue,
                 settings.sharedInbox().maxBatches(), settings.sharedInbox().maxBytes(), settings.sharedInbox().gatherMillis()));
         IdempotencyRecords idempotencyRecords = new IdempotencyRecords(s3, buckets.lake(), json, clock,
                 settings.idempotency().ttl());
@@ -307,7 +313,7 @@ public class InletConfiguration implements CamelConfiguration {
         DropFolderFilter dropFolderFilter = new DropFolderFilter(Duration.ofMillis(Long.parseLong(
                 context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))), clock);
         registry.bind("dropFolderFilter", dropFolderFilter);
-        DropFolderIntake dropFolderIntake = new DropFolderIntake(s3, buckets, keys, statuses, settings.dropFolderDir(),
+        DropFolderIntake dropFolderIntake = new DropFolderIntake(s3, inboxWrites, buckets, keys, statuses, settings.dropFolderDir(),
                 settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter, clock,
                 settings.dataDir().resolve("dropfolder-taking"));
         dropFolderIntake.settleInterrupted();

@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import io.inlet.FileMagic;
@@ -30,6 +31,7 @@ import io.inlet.queue.InboxFile;
 import io.inlet.queue.WorkQueue;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
+import io.inlet.storage.InboxWrites;
 import io.inlet.storage.S3Objects;
 import io.inlet.tenant.ApiKeys;
 import io.inlet.tenant.TenantId;
@@ -59,6 +61,7 @@ public final class DropFolderIntake {
     static final String FOLDER_ID = ".inlet-drop-folder-id";
 
     private final S3Client s3;
+    private final InboxWrites inboxWrites;
     private final Buckets buckets;
     private final ApiKeys tenants;
     private final StatusStore statuses;
@@ -78,7 +81,7 @@ public final class DropFolderIntake {
     /** The drop folder's own id ({@link #FOLDER_ID}): files of two instances' folders never share a file key. */
     private final String folderId;
 
-    public DropFolderIntake(S3Client s3, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
+    public DropFolderIntake(S3Client s3, InboxWrites inboxWrites, Buckets buckets, ApiKeys tenants, StatusStore statuses, Path root, long maxBytes,
             CrashPoints crashPoints, WorkQueue queue, IngestMeters meters, DropFolderFilter listing, Clock clock,
             Path taking) {
         this.taking = taking;
@@ -87,6 +90,7 @@ public final class DropFolderIntake {
         this.queue = queue;
         this.meters = meters;
         this.s3 = s3;
+        this.inboxWrites = inboxWrites;
         this.buckets = buckets;
         this.tenants = tenants;
         this.statuses = statuses;
@@ -324,8 +328,21 @@ public final class DropFolderIntake {
         status.confirmedAt = statuses.now();
         statuses.write(status);
         crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_STATUS);
-        s3.putObject(b -> b.bucket(buckets.inbox()).key(key.key()).contentLength(size),
-                RequestBody.fromContentProvider(entry.content(), size, "application/octet-stream"));
+        // once, whatever S3's answers (a retried PUT whose first attempt was stored could put the file back after
+        // it was processed); a streamed file has no time bound per attempt, only S3's silence
+        boolean stored;
+        try {
+            stored = inboxWrites.put(key.key(), "application/octet-stream", Map.of(),
+                    RequestBody.fromContentProvider(entry.content(), size, "application/octet-stream"), null);
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("The service is stopping: the hand-over of " + relative + " was not confirmed",
+                    stopping);
+        }
+        if (!stored) {
+            LOG.info("Drop folder: {} was handed over meanwhile by another look at the folder (as {})", relative, key);
+            return;
+        }
         queue.announce(new InboxFile(key.key(), size));
         meters.received(key, size, IngestMeters.VIA_DROP_FOLDER);
         LOG.info("Drop folder: {} handed over as {}", relative, key);

@@ -5,6 +5,7 @@ import java.time.Duration;
 
 import io.inlet.Settings;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -25,13 +26,27 @@ public final class S3Clients {
 
     /** {@code observers}: interceptors that see every call (the service's S3 call timer). */
     public static S3Client client(Settings settings, ExecutionInterceptor... observers) {
+        return client(settings, false, observers);
+    }
+
+    /** The same, {@code oneAttempt}: without the SDK's retries. */
+    public static S3Client client(Settings settings, boolean oneAttempt, ExecutionInterceptor... observers) {
         return client(settings, settings.s3Endpoint().isBlank() ? null : URI.create(settings.s3Endpoint()),
-                S3Credentials.provider(settings), observers);
+                S3Credentials.provider(settings), oneAttempt, observers);
     }
 
     /** A client of the same make for a given endpoint (null: AWS's for the region) and credentials. */
     public static S3Client client(Settings settings, URI endpoint, AwsCredentialsProvider credentials,
             ExecutionInterceptor... observers) {
+        return client(settings, endpoint, credentials, false, observers);
+    }
+
+    /**
+     * The same, and with {@code oneAttempt} without the SDK's retries: for writes that must not be repeated blindly
+     * when an answer is lost ({@link InboxWrites}).
+     */
+    public static S3Client client(Settings settings, URI endpoint, AwsCredentialsProvider credentials,
+            boolean oneAttempt, ExecutionInterceptor... observers) {
         var builder = S3Client.builder()
                 .region(Region.of(settings.s3Region()))
                 .credentialsProvider(credentials)
@@ -43,6 +58,9 @@ public final class S3Clients {
                 // (10-30 ms on a real S3) to save sending a body S3 would refuse, which with the service's own
                 // credentials it practically never does.
                 .overrideConfiguration(o -> {
+                    if (oneAttempt) {
+                        o.retryStrategy(AwsRetryStrategy.doNotRetry());
+                    }
                     o.addExecutionInterceptor(new ExecutionInterceptor() {
                         @Override
                         public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context,

@@ -16,11 +16,10 @@ import io.inlet.ops.LogContext;
 import io.inlet.queue.InboxFile;
 import io.inlet.queue.WorkQueue;
 import io.inlet.storage.FileKey;
+import io.inlet.storage.InboxWrites;
 import io.inlet.storage.SharedInboxObject;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
-import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * upload-json's inbox write, as a group commit: a batch that arrives while another batch of the same tenant and
@@ -42,8 +41,7 @@ public final class SharedInboxWrites {
 
     private static final Object LEAD = new Object();
 
-    private final S3Client s3;
-    private final String inbox;
+    private final InboxWrites inboxWrites;
     private final WorkQueue queue;
     private final int maxBatches;
     private final long maxBytes;
@@ -70,7 +68,7 @@ public final class SharedInboxWrites {
      * @param maxBytes   most bytes in one object; a batch larger than this still goes, alone
      * @param gatherMillis longest a write waits for as many batches as its lane's previous write saw (0: never)
      */
-    public SharedInboxWrites(S3Client s3, String inbox, WorkQueue queue, int maxBatches, long maxBytes, long gatherMillis) {
+    public SharedInboxWrites(InboxWrites inboxWrites, WorkQueue queue, int maxBatches, long maxBytes, long gatherMillis) {
         if (maxBatches < 1 || maxBatches > SharedInboxObject.MAX_BATCHES) {
             throw new IllegalArgumentException("inlet.upload-json.shared.max-batches must be from 1 to "
                     + SharedInboxObject.MAX_BATCHES + ", not " + maxBatches);
@@ -79,8 +77,7 @@ public final class SharedInboxWrites {
             throw new IllegalArgumentException("inlet.upload-json.shared.gather-ms must be from 0 to 1000, not " + gatherMillis);
         }
         this.gatherNanos = TimeUnit.MILLISECONDS.toNanos(gatherMillis);
-        this.s3 = s3;
-        this.inbox = inbox;
+        this.inboxWrites = inboxWrites;
         this.queue = queue;
         this.maxBatches = maxBatches;
         this.maxBytes = maxBytes;
@@ -225,15 +222,28 @@ public final class SharedInboxWrites {
             keys.add(SharedInboxObject.batchKey(object, i + 1).key());
         }
         byte[] bytes = body.toByteArray();
-        s3.putObject(b -> b.bucket(inbox).key(object.key()).contentType("application/jsonl")
-                .metadata(Map.of(SharedInboxObject.METADATA, SharedInboxObject.encode(batches))), RequestBody.fromBytes(bytes));
-        queue.announce(new InboxFile(object.key(), bytes.length, true));
+        put(object, Map.of(SharedInboxObject.METADATA, SharedInboxObject.encode(batches)), bytes);
         return keys;
     }
 
-    /** Stored, then announced on the work queue (in the background: the answer does not wait for the queue). */
     private void putAlone(FileKey key, byte[] jsonl) {
-        s3.putObject(b -> b.bucket(inbox).key(key.key()).contentType("application/jsonl"), RequestBody.fromBytes(jsonl));
+        put(key, Map.of(), jsonl);
+    }
+
+    /** Stored once (never twice, whatever S3's answers), then announced on the work queue (in the background). */
+    private void put(FileKey key, Map<String, String> metadata, byte[] jsonl) {
+        boolean stored;
+        try {
+            stored = inboxWrites.put(key.key(), "application/jsonl", metadata, jsonl);
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("The service is stopping: the inbox write of " + key.key()
+                    + " was not confirmed", stopping);
+        }
+        if (!stored) {
+            // its id is new: only this write could have stored it
+            throw new IllegalStateException("Another write holds the new inbox key " + key.key());
+        }
         queue.announce(new InboxFile(key.key(), jsonl.length, true));
     }
 }
