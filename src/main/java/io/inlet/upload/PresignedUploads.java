@@ -75,7 +75,7 @@ public final class PresignedUploads {
         status.createdAt = now.toString();
         status.uploadUrlExpiresAt = now.plus(expiry).toString();
         // Failed (or not known to have been stored: a timeout), the status's marker stays: the sweep removes it if
-        // there is no status, and expires the upload if there is one.
+        // there is no status (within minutes: no URL was handed out), and expires the upload if there is one.
         statuses.write(status);
         return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
     }

@@ -26,15 +26,23 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * Expires presigned uploads nobody confirmed. generate-upload-url leaves a marker {@code _pending/{file_key}} in
  * the lake bucket (confirm removes it), so this sweep lists only the uploads still open, never every status
  * document. One past its URL's expiry plus the grace period loses its landing object (if it was uploaded at
- * all) and its status becomes {@code expired}; confirm then answers 410. A marker with no status (the service stopped
- * between the two writes of generate-upload-url, marker first: no URL was handed out) is removed once as old as an
- * upload expires. The steps are ordered so that a crash anywhere leaves work the next sweep finishes: status (only
+ * all) and its status becomes {@code expired}; confirm then answers 410. A marker with no status (generate-upload-url
+ * failed or stopped between its two writes, marker first: no URL was handed out) is removed once
+ * {@link #STATUS_WRITE_WINDOW} old (or as old as an upload expires, if sooner), and holds none of the tenant's open
+ * uploads after that. The steps are ordered so that a crash anywhere leaves work the next sweep finishes: status (only
  * over the {@code awaiting_upload} version read, so a confirmation on another instance that recorded {@code queued}
  * first keeps its upload), then landing object, then marker.
  */
 public final class UploadExpiry {
 
     static final String PENDING = "_pending/";
+    /**
+     * How long a marker without a status may be an upload whose status is still being written; after that none is
+     * coming (generate-upload-url failed or stopped between its two writes, so no URL was handed out), and the marker
+     * no longer holds one of the tenant's open uploads. Far longer than a status write and its retries take, and than
+     * clocks differ.
+     */
+    static final Duration STATUS_WRITE_WINDOW = Duration.ofMinutes(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(UploadExpiry.class);
 
@@ -84,6 +92,10 @@ public final class UploadExpiry {
     /** The sweep's own: what it finds still open is the count from then on. */
     private void removeMarker(String fileKey) {
         s3.deleteObject(b -> b.bucket(buckets.lake()).key(PENDING + fileKey));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** True when an upload in this status may no longer be confirmed. */
@@ -145,9 +157,9 @@ public final class UploadExpiry {
     private Outcome expireOne(FileKey key, Instant markedAt, Instant now) {
         return locks.whileHeld(key, () -> {
             Optional<UploadStatus> status = statuses.read(key.key());
-            if (status.isEmpty() && markedAt != null && markedAt.isAfter(now.minus(urlExpiry).minus(grace))) {
-                // generate-upload-url writes the marker, then the status: this one may be being made right now (an
-                // upload without its status is left as long as an unconfirmed one would be)
+            Duration statusWindow = min(urlExpiry.plus(grace), STATUS_WRITE_WINDOW);
+            if (status.isEmpty() && markedAt != null && markedAt.isAfter(now.minus(statusWindow))) {
+                // generate-upload-url writes the marker, then the status: this one may be being made right now
                 return Outcome.OPEN;
             }
             if (status.isEmpty() || status.get().state != UploadState.AWAITING_UPLOAD) {

@@ -72,7 +72,8 @@ class UploadExpiryTest {
                 + "/dt=2026-11-29-02-00/" + java.util.UUID.randomUUID() + ".jsonl.gz";
         app.s3().putObject(b -> b.bucket(app.settings().lakeBucket()).key("_pending/" + unwritten),
                 software.amazon.awssdk.core.sync.RequestBody.empty());
-        Await.until("the status-less marker removed once as old as an expired upload", Duration.ofSeconds(30),
+        Await.until("the status-less marker removed once as old as an expired upload (here sooner than 10 min)",
+                Duration.ofSeconds(30),
                 () -> S3Objects.head(app.s3(), app.settings().lakeBucket(), "_pending/" + unwritten).isEmpty());
         assertThat(client.status(tenant.key(), unwritten).statusCode()).isEqualTo(404);
 
