@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -95,15 +96,39 @@ public final class StatusStore {
             throw new UncheckedIOException(e);
         }
         String expected = status.version();
-        PutObjectResponse written = s3.putObject(b -> {
-            b.bucket(bucket).key(LakeKeys.status(status.fileKey)).contentType("application/json");
-            if (ifUnchanged && expected != null) {
-                b.ifMatch(expected);
-            } else if (ifUnchanged) {
-                b.ifNoneMatch("*");
+        PutObjectResponse written;
+        try {
+            written = s3.putObject(b -> {
+                b.bucket(bucket).key(LakeKeys.status(status.fileKey)).contentType("application/json");
+                if (ifUnchanged && expected != null) {
+                    b.ifMatch(expected);
+                } else if (ifUnchanged) {
+                    b.ifNoneMatch("*");
+                }
+            }, RequestBody.fromBytes(bytes));
+        } catch (S3Exception e) {
+            // The SDK tries a write again when its answer was lost; a conditional one then meets its own first
+            // attempt, stored: that is this write, not another's (every later write would be refused otherwise)
+            if (ifUnchanged && (e.statusCode() == 412 || e.statusCode() == 409)) {
+                Optional<String> ours = storedAs(status.fileKey, bytes);
+                if (ours.isPresent()) {
+                    status.stored(ours.get());
+                    return;
+                }
             }
-        }, RequestBody.fromBytes(bytes));
+            throw e;
+        }
         status.stored(written.eTag());
+    }
+
+    /** The stored document's ETag when it is exactly these bytes. */
+    private Optional<String> storedAs(String fileKey, byte[] bytes) {
+        try {
+            ResponseBytes<GetObjectResponse> stored = s3.getObjectAsBytes(b -> b.bucket(bucket).key(LakeKeys.status(fileKey)));
+            return Arrays.equals(stored.asByteArray(), bytes) ? Optional.of(stored.response().eTag()) : Optional.empty();
+        } catch (NoSuchKeyException gone) {
+            return Optional.empty();
+        }
     }
 
     public String now() {

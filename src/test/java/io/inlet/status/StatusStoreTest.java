@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.inlet.Json;
+import io.inlet.testing.FaultyHttpProxy;
+import io.inlet.testing.FaultyHttpProxy.Fault;
 import io.inlet.testing.InletApp;
 import io.inlet.testing.InletProcess;
 import io.inlet.testing.TestS3;
@@ -30,13 +34,14 @@ class StatusStoreTest {
     Path dir;
 
     private S3Proxy server;
+    private int port;
     private StatusStore statuses;
     private final String fileKey = "data/tenants/objects/contact/source_system=dataapi/tenant=acme/dt=2026-11-28-08-00/"
             + UUID.randomUUID() + ".jsonl";
 
     @BeforeEach
     void start() throws Exception {
-        int port = InletApp.freePort();
+        port = InletApp.freePort();
         server = TestS3.onDisk(dir, port, "status-id", "status-secret");
         S3Client s3 = InletProcess.s3Client(TestS3.settings(port, port, "status-id", "status-secret"));
         s3.createBucket(b -> b.bucket(BUCKET));
@@ -60,6 +65,32 @@ class StatusStoreTest {
 
         assertThat(statuses.writeIfUnchanged(stalledRun)).isFalse();
         assertThat(statuses.read(fileKey).orElseThrow().state).isEqualTo(UploadState.COMPLETED);
+    }
+
+    /**
+     * A progress write stored whose answer was lost: the SDK's retry meets the stored write and is refused (412). That
+     * is this run's own write, so the run goes on writing its progress (it was refused for the rest of the file).
+     */
+    @Test
+    void aConditionalWriteWhoseAnswerWasLostIsStillTheRunsOwn() throws Exception {
+        int proxyPort = InletApp.freePort();
+        try (FaultyHttpProxy network = new FaultyHttpProxy(proxyPort, port, Duration.ZERO)) {
+            S3Client viaNetwork = InletProcess.s3Client(TestS3.settings(proxyPort, proxyPort, "status-id", "status-secret"));
+            StatusStore overNetwork = new StatusStore(viaNetwork, BUCKET, Json.mapper(), Clock.systemUTC(),
+                    new UploadIndex(viaNetwork, BUCKET));
+            overNetwork.write(UploadStatus.of(fileKey, "acme", "contact", UploadState.QUEUED));
+            UploadStatus run = overNetwork.read(fileKey).orElseThrow().startProcessing(100, overNetwork.now());
+            AtomicInteger statusPuts = new AtomicInteger();
+            network.rule(request -> request.method().equals("PUT") && request.path().contains("/_status/")
+                    && statusPuts.getAndIncrement() == 0 ? Fault.LOSE_ANSWER : Fault.NONE);
+
+            assertThat(overNetwork.writeIfUnchanged(run)).isTrue();
+            run.bytesRead = 50L;
+            assertThat(overNetwork.writeIfUnchanged(run)).isTrue();
+
+            assertThat(statusPuts.get()).as("the lost write, its retry, the next write").isEqualTo(3);
+            assertThat(statuses.read(fileKey).orElseThrow().bytesRead).isEqualTo(50L);
+        }
     }
 
     @Test
