@@ -16,7 +16,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import io.inlet.FileMagic;
@@ -329,19 +328,14 @@ public final class DropFolderIntake {
         statuses.write(status);
         crashPoints.reached(CrashPoints.DROPFOLDER_AFTER_STATUS);
         // once, whatever S3's answers (a retried PUT whose first attempt was stored could put the file back after
-        // it was processed); a streamed file has no time bound per attempt, only S3's silence
-        boolean stored;
+        // it was processed)
         try {
-            stored = inboxWrites.put(key.key(), "application/octet-stream", Map.of(),
-                    RequestBody.fromContentProvider(entry.content(), size, "application/octet-stream"), null);
+            inboxWrites.putStreamed(key.key(), "application/octet-stream",
+                    RequestBody.fromContentProvider(entry.content(), size, "application/octet-stream"));
         } catch (InterruptedException stopping) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("The service is stopping: the hand-over of " + relative + " was not confirmed",
                     stopping);
-        }
-        if (!stored) {
-            LOG.info("Drop folder: {} was handed over meanwhile by another look at the folder (as {})", relative, key);
-            return;
         }
         queue.announce(new InboxFile(key.key(), size));
         meters.received(key, size, IngestMeters.VIA_DROP_FOLDER);

@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
  * The parts the lake writer would open for one file's valid records, fed in file order, and so which of them its
  * {@link PartsAllowance} would refuse: for the dry run, which stores nothing. It keeps the writer's account for a file
  * alone in its batch — a part per day until it is full (records or bytes), at most {@code maxOpenParts} open with the
- * one written least recently closed first — without the records themselves. (In a batch with other files of the
- * tenant their records may close a part early too, so the pipeline may refuse a few more than forecast.)
+ * one written least recently closed first — without the records themselves. (In a batch with other files, theirs
+ * share the open parts and may close one early, so the pipeline may refuse a few more than forecast.)
  */
 final class PartsForecast {
 

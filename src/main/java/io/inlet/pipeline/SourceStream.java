@@ -125,17 +125,28 @@ final class SourceStream implements AutoCloseable {
                                 + " times its compressed size");
                     }
                 }), 65_536);
-        String binary = binaryReason(inflated);
+        String binary;
+        try {
+            binary = binaryReason(inflated);
+        } catch (IOException | RuntimeException unreadable) {
+            closeAfterAbort(inflated, abort);
+            throw unreadable;
+        }
         if (binary != null) {
-            abort.run();
-            try {
-                inflated.close(); // frees the native inflater; after the abort, so that nothing more is transferred
-            } catch (IOException afterAbort) {
-                // the transfer is gone already
-            }
+            closeAfterAbort(inflated, abort);
             throw new SourceFailure("gzip, but what it holds is not JSONL text (" + binary + ")");
         }
         return inflated;
+    }
+
+    /** Frees the native inflater now; after the abort, so that closing transfers nothing more. */
+    private static void closeAfterAbort(InputStream inflated, Runnable abort) {
+        abort.run();
+        try {
+            inflated.close();
+        } catch (IOException afterAbort) {
+            // the transfer is gone already
+        }
     }
 
     /**

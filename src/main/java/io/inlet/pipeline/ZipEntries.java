@@ -110,10 +110,16 @@ final class ZipEntries implements Closeable {
             InputStream content;
             if (FileMagic.isGzip(head)) {
                 BufferedInputStream gunzipped = new BufferedInputStream(new SourceStream.GzipContent(buffered, name), 65_536);
-                String binary = SourceStream.binaryReason(gunzipped);
+                String binary;
+                try {
+                    binary = SourceStream.binaryReason(gunzipped);
+                } catch (IOException | RuntimeException unreadable) {
+                    gunzipped.close(); // the entry's inflater; the archive's is closed with the source
+                    throw unreadable;
+                }
                 if (binary != null) {
-                    refuse(entry, name, "gzip, but what it holds is not JSONL text (" + binary + ")", data);
                     gunzipped.close();
+                    refuse(entry, name, "gzip, but what it holds is not JSONL text (" + binary + ")", data);
                     continue;
                 }
                 content = gunzipped;

@@ -196,11 +196,14 @@ public final class UploadCommand implements Callable<Integer> {
         }
     }
 
-    /** The steps for one file; what failed, and at which step, ends up in its {@link Sent}. */
-    /** The service's limits a file is sent under, from the same settings as the service's own. */
+    /**
+     * The service's limits a file is sent under, as this machine's settings give them (the service's defaults, and
+     * the same -D and environment overrides): a service set otherwise may judge a file differently.
+     */
     private record Limits(long maxExpansionRatio, long maxUploadBytes) {
     }
 
+    /** The steps for one file; what failed, and at which step, ends up in its {@link Sent}. */
     private record Sender(Stream stream, IngestionApi api, PresignedPut put, BlockGzip gzip, ProgressBars bars,
             PrintWriter notes, Duration statusTimeout, Limits limits, AtomicReference<String> confirmed) {
 

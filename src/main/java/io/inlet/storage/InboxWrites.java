@@ -22,8 +22,9 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  * had not been stored; but once stored, an inbox object may be processed, archived and deleted before that retry (an
  * S3 event notification or a reconciliation announces it), and the retry put it back to be processed a second time:
  * every record twice. So these PUTs go one attempt at a time, each tagged with the write's id in the object's
- * metadata and conditional on the key being free ({@code If-None-Match: *}), and before another attempt the inbox and
- * the archive are asked whether this write is there already (a copy to the archive keeps the metadata).
+ * metadata (upload-json's also conditional on the key being free, {@code If-None-Match: *}), and before another
+ * attempt the inbox and the archive are asked whether this write is there already (a copy to the archive keeps the
+ * metadata).
  */
 public final class InboxWrites {
 
@@ -47,25 +48,36 @@ public final class InboxWrites {
         this.buckets = buckets;
     }
 
-    /** A body held in memory: each attempt is bounded in time as well. */
+    /**
+     * A body held in memory (upload-json's objects), written only where the key is free: each attempt is bounded in
+     * time, and a key held by another write is answered false, nothing stored.
+     */
     public boolean put(String key, String contentType, Map<String, String> metadata, byte[] body)
             throws InterruptedException {
-        return put(key, contentType, metadata, RequestBody.fromBytes(body), IN_MEMORY_ATTEMPT);
+        return put(key, contentType, metadata, RequestBody.fromBytes(body), IN_MEMORY_ATTEMPT, true);
     }
 
     /**
-     * Stores the object at {@code key} in the inbox unless the key holds another write: true once this write is
-     * stored (or was, and has moved on to the archive), false when another write holds the key (nothing stored). A
-     * failure that outlasts the attempts is thrown; the object may or may not be stored then, as after any failed
-     * PUT, but never twice. {@code body} must be readable again for each attempt.
+     * A streamed body (a drop-folder file, up to the upload limit): no time bound per attempt but S3's silence, and no
+     * condition (the embedded S3 holds a lock through a conditional PUT's body; the caller looked for the key first).
      */
-    public boolean put(String key, String contentType, Map<String, String> metadata, RequestBody body,
-            Duration attemptTimeout) throws InterruptedException {
+    public void putStreamed(String key, String contentType, RequestBody body) throws InterruptedException {
+        put(key, contentType, Map.of(), body, null, false);
+    }
+
+    /**
+     * Stores the object at {@code key} in the inbox: true once this write is stored (or was, and has moved on to the
+     * archive), false when {@code ifFree} and another write holds the key (nothing stored). A failure that outlasts
+     * the attempts is thrown; the object may or may not be stored then, as after any failed PUT, but never twice.
+     * {@code body} must be readable again for each attempt.
+     */
+    private boolean put(String key, String contentType, Map<String, String> metadata, RequestBody body,
+            Duration attemptTimeout, boolean ifFree) throws InterruptedException {
         String writeId = UUID.randomUUID().toString();
         Map<String, String> tagged = new HashMap<>(metadata);
         tagged.put(WRITE_ID, writeId);
         PutObjectRequest request = PutObjectRequest.builder().bucket(buckets.inbox()).key(key).contentType(contentType)
-                .metadata(tagged).ifNoneMatch("*")
+                .metadata(tagged).ifNoneMatch(ifFree ? "*" : null)
                 .overrideConfiguration(o -> {
                     if (attemptTimeout != null) {
                         o.apiCallAttemptTimeout(attemptTimeout);
@@ -77,11 +89,13 @@ public final class InboxWrites {
                 oneAttempt.putObject(request, body);
                 return true;
             } catch (AwsServiceException refused) {
-                if (refused.statusCode() == 412 || refused.statusCode() == 409) {
+                if (refused.statusCode() == 412) {
                     // the key is taken: by an earlier attempt of this write whose answer was lost, or by another
                     return stored(key, writeId);
                 }
-                if (!isTransient(refused)) {
+                // 409: another conditional write of the key is under way (an earlier attempt of this one, still
+                // being stored): as AWS advises, after a while, again
+                if (refused.statusCode() != 409 && !isTransient(refused)) {
                     throw refused;
                 }
                 if (attempt == ATTEMPTS) {

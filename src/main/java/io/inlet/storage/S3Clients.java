@@ -18,7 +18,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
-/** Builds the one S3 client and the presigner from the {@code inlet.s3.*} settings; no other code path exists. */
+/** Builds the S3 clients and the presigner from the {@code inlet.s3.*} settings; no other code path exists. */
 public final class S3Clients {
 
     private S3Clients() {

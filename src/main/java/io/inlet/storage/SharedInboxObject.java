@@ -23,7 +23,7 @@ public final class SharedInboxObject {
     public static final String METADATA = "inlet-batches";
     /**
      * At most this many batches share an object: AWS S3 allows 2 KB of user metadata, and a batch takes at most
-     * 15 characters of it (up to 1 MiB of records).
+     * 15 characters of it (up to 1 MiB of records), beside the write's id ({@code InboxWrites}, 47).
      */
     public static final int MAX_BATCHES = 100;
 

@@ -20,6 +20,8 @@ import io.inlet.storage.InboxWrites;
 import io.inlet.storage.SharedInboxObject;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * upload-json's inbox write, as a group commit: a batch that arrives while another batch of the same tenant and
@@ -38,6 +40,8 @@ import org.apache.camel.component.aws2.s3.AWS2S3Constants;
  * <p>A batch sent with an Idempotency-Key is always written alone, under the key its idempotency record names.
  */
 public final class SharedInboxWrites {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SharedInboxWrites.class);
 
     private static final Object LEAD = new Object();
 
@@ -94,7 +98,7 @@ public final class SharedInboxWrites {
         byte[] jsonl = exchange.getMessage().getBody(byte[].class);
         String stored;
         if (maxBatches == 1 || IdempotentUploads.hasKey(exchange)) {
-            putAlone(prepared, jsonl);
+            put(prepared, Map.of(), jsonl, IdempotentUploads.hasKey(exchange));
             stored = prepared.key();
         } else {
             stored = storeShared(new Waiting(prepared, jsonl, records, new CompletableFuture<>()));
@@ -205,7 +209,7 @@ public final class SharedInboxWrites {
     /** The group's file keys, in group order, once its object is stored (the leader, {@code group[0]}, is in it). */
     private List<String> write(List<Waiting> group) {
         if (group.size() == 1) {
-            putAlone(group.get(0).prepared(), group.get(0).jsonl());
+            put(group.get(0).prepared(), Map.of(), group.get(0).jsonl(), false);
             return List.of(group.get(0).prepared().key());
         }
         FileKey first = group.get(0).prepared();
@@ -222,16 +226,16 @@ public final class SharedInboxWrites {
             keys.add(SharedInboxObject.batchKey(object, i + 1).key());
         }
         byte[] bytes = body.toByteArray();
-        put(object, Map.of(SharedInboxObject.METADATA, SharedInboxObject.encode(batches)), bytes);
+        put(object, Map.of(SharedInboxObject.METADATA, SharedInboxObject.encode(batches)), bytes, false);
         return keys;
     }
 
-    private void putAlone(FileKey key, byte[] jsonl) {
-        put(key, Map.of(), jsonl);
-    }
-
-    /** Stored once (never twice, whatever S3's answers), then announced on the work queue (in the background). */
-    private void put(FileKey key, Map<String, String> metadata, byte[] jsonl) {
+    /**
+     * Stored once (never twice, whatever S3's answers), then announced on the work queue (in the background).
+     * {@code keyed}: a batch sent with an Idempotency-Key, whose key another request with the same key and body may
+     * have written first (one that took the key over from a stalled first request, or that stalled one, late).
+     */
+    private void put(FileKey key, Map<String, String> metadata, byte[] jsonl, boolean keyed) {
         boolean stored;
         try {
             stored = inboxWrites.put(key.key(), "application/jsonl", metadata, jsonl);
@@ -241,8 +245,11 @@ public final class SharedInboxWrites {
                     + " was not confirmed", stopping);
         }
         if (!stored) {
-            // its id is new: only this write could have stored it
-            throw new IllegalStateException("Another write holds the new inbox key " + key.key());
+            if (!keyed) {
+                // its id is new: only this write could have stored it
+                throw new IllegalStateException("Another write holds the new inbox key " + key.key());
+            }
+            LOG.info("Inbox key {} was written by another request with the same Idempotency-Key and body first", key);
         }
         queue.announce(new InboxFile(key.key(), jsonl.length, true));
     }

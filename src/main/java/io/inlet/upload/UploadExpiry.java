@@ -14,12 +14,14 @@ import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
 import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
+import io.inlet.storage.S3Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -114,34 +116,11 @@ public final class UploadExpiry {
         Map<String, Set<String>> stillOpen = new HashMap<>();
         open.listing();
         try {
-            for (S3Object marker : s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(PENDING)).contents()) {
-                String fileKey = marker.key().substring(PENDING.length());
-                Optional<FileKey> key = FileKey.parse(fileKey);
-                if (key.isEmpty()) {
-                    removeMarker(fileKey);
-                    continue;
-                }
-                Outcome outcome;
-                try {
-                    outcome = expireOne(key.get(), marker.lastModified(), now);
-                } catch (S3Exception refused) {
-                    if (refused.statusCode() >= 500) {
-                        throw refused; // S3 itself: the whole sweep next time
-                    }
-                    // this upload's objects only (access denied, say): the others go on
-                    LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), refused.getMessage());
-                    outcome = Outcome.OPEN;
-                } catch (SdkException unreachable) {
-                    throw unreachable; // S3 unreachable: the whole sweep next time
-                } catch (RuntimeException e) {
-                    // one upload (its status unreadable, say) holds up neither the others nor the count
-                    LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), e.getMessage());
-                    outcome = Outcome.OPEN;
-                }
-                switch (outcome) {
-                    case EXPIRED -> expired++;
-                    case OPEN -> stillOpen.computeIfAbsent(key.get().tenant(), t -> new HashSet<>()).add(key.get().key());
-                    case CLOSED -> { }
+            for (ListObjectsV2Response page : s3.listObjectsV2Paginator(b -> b.bucket(buckets.lake()).prefix(PENDING))) {
+                // a marker's age by S3's clock, which dated it (this instance's may run ahead)
+                Instant s3Now = S3Time.of(page).orElse(now);
+                for (S3Object marker : page.contents()) {
+                    expired += look(marker, s3Now, now, stillOpen);
                 }
             }
         } catch (RuntimeException e) {
@@ -152,13 +131,45 @@ public final class UploadExpiry {
         return expired;
     }
 
+    /** One marker: its upload expired (1) or not (0); a marker of an upload still open is counted in {@code stillOpen}. */
+    private int look(S3Object marker, Instant s3Now, Instant now, Map<String, Set<String>> stillOpen) {
+        String fileKey = marker.key().substring(PENDING.length());
+        Optional<FileKey> key = FileKey.parse(fileKey);
+        if (key.isEmpty()) {
+            removeMarker(fileKey);
+            return 0;
+        }
+        Outcome outcome;
+        try {
+            outcome = expireOne(key.get(), marker.lastModified(), s3Now, now);
+        } catch (S3Exception refused) {
+            if (refused.statusCode() >= 500) {
+                throw refused; // S3 itself: the whole sweep next time
+            }
+            // this upload's objects only (access denied, say): the others go on
+            LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), refused.getMessage());
+            outcome = Outcome.OPEN;
+        } catch (SdkException unreachable) {
+            throw unreachable; // S3 unreachable: the whole sweep next time
+        } catch (RuntimeException e) {
+            // one upload (its status unreadable, say) holds up neither the others nor the count
+            LOG.warn("Upload {} could not be checked for expiry ({}); next time", key.get(), e.getMessage());
+            outcome = Outcome.OPEN;
+        }
+        if (outcome == Outcome.OPEN) {
+            stillOpen.computeIfAbsent(key.get().tenant(), t -> new HashSet<>()).add(key.get().key());
+        }
+        return outcome == Outcome.EXPIRED ? 1 : 0;
+    }
+
     private enum Outcome { OPEN, EXPIRED, CLOSED }
 
-    private Outcome expireOne(FileKey key, Instant markedAt, Instant now) {
+    /** {@code markedAt} and {@code s3Now} by S3's clock; {@code now}, the status's times, by the instance's. */
+    private Outcome expireOne(FileKey key, Instant markedAt, Instant s3Now, Instant now) {
         return locks.whileHeld(key, () -> {
             Optional<UploadStatus> status = statuses.read(key.key());
             Duration statusWindow = min(urlExpiry.plus(grace), STATUS_WRITE_WINDOW);
-            if (status.isEmpty() && markedAt != null && markedAt.isAfter(now.minus(statusWindow))) {
+            if (status.isEmpty() && markedAt != null && markedAt.isAfter(s3Now.minus(statusWindow))) {
                 // generate-upload-url writes the marker, then the status: this one may be being made right now
                 return Outcome.OPEN;
             }
