@@ -1,8 +1,12 @@
 package io.inlet;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +33,32 @@ final class DataDirectory {
             dirs.add(settings.embeddedS3Dir());
         }
         ownerOnly(dirs, settings.dataDir() + " and its s3 and tmp folders");
+    }
+
+    /**
+     * Holds the data directory for this process until {@code close}: a second service started on it (README: never
+     * two on one) would take over the first one's running batches as "left unfinished", run them a second time beside
+     * it, and clear its scratch files. The lock is the operating system's, so a killed process leaves none behind.
+     */
+    static FileChannel lock(Settings settings) throws IOException {
+        Path lockFile = settings.dataDir().resolve(".inlet.lock");
+        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException inThisProcess) {
+            lock = null;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IllegalStateException("Another Inlet service is running on the data directory " + settings.dataDir()
+                    + " (it holds " + lockFile.getFileName() + "): each instance needs a data directory of its own"
+                    + " (inlet.data-dir)");
+        }
+        return channel;
     }
 
     /**

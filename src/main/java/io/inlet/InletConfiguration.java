@@ -1,7 +1,10 @@
 package io.inlet;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -116,11 +119,29 @@ public class InletConfiguration implements CamelConfiguration {
         Settings settings = Settings.from(context.getPropertiesComponent());
         // Tenants' own limits are read when each tenant is first seen: a misspelt key must fail the start instead.
         SortedSet<String> tenantsWithOwnLimits = Settings.checkTenantLimitKeys(context.getPropertiesComponent());
+        DataDirectory.prepare(settings);
+        FileChannel dataDirectoryLock = DataDirectory.lock(settings);
+        try {
+            configure(context, settings, tenantsWithOwnLimits, dataDirectoryLock);
+        } catch (Exception | Error startFailed) {
+            dataDirectoryLock.close();
+            throw startFailed;
+        }
+    }
+
+    private void configure(CamelContext context, Settings settings, SortedSet<String> tenantsWithOwnLimits,
+            FileChannel dataDirectoryLock) throws Exception {
         Registry registry = context.getRegistry();
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
 
-        DataDirectory.prepare(settings);
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() throws IOException {
+                dataDirectoryLock.close(); // after every other service: stopped last, as added first
+            }
+        }, true, false);
+        checkApiPortFree(context);
         // GET /observe/metrics serves this registry; everything below that counts or times writes into it.
         PrometheusMeterRegistry meters = MeterRegistries.of(context);
         IngestMeters ingestMeters = new IngestMeters(meters);
@@ -381,6 +402,25 @@ public class InletConfiguration implements CamelConfiguration {
         }
         return new TenantLimits(limits,
                 tenant -> Settings.tenantRates(context.getPropertiesComponent(), limits.defaults(), tenant));
+    }
+
+    /**
+     * Fails the start when the API's port is taken: Vert.x would log the failure and the process run on without an
+     * API, never exiting for a supervisor to restart it.
+     */
+    private static void checkApiPortFree(CamelContext context) {
+        String host = context.getPropertiesComponent().resolveProperty("camel.server.host").orElse("0.0.0.0");
+        int port = Integer.parseInt(context.getPropertiesComponent().resolveProperty("camel.server.port").orElse("8080"));
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(host, port));
+        } catch (IOException taken) {
+            throw new IllegalStateException("The API cannot listen on " + host + ":" + port + " (is the port taken? Set"
+                    + " camel.server.port)", taken);
+        }
     }
 
     /** Where the API's own paths (those that take a key) start. */

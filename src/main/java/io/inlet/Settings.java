@@ -1,5 +1,7 @@
 package io.inlet;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -204,7 +206,7 @@ public record Settings(
     public static Settings from(PropertiesComponent properties) {
         Reader r = new Reader(properties);
         Path dataDir = Path.of(r.require("inlet.data-dir")).toAbsolutePath().normalize();
-        long uploadMaxBytes = r.longValue("inlet.upload.max-bytes");
+        long uploadMaxBytes = r.positive("inlet.upload.max-bytes");
         if (uploadMaxBytes > 5L * 1024 * 1024 * 1024) {
             // confirm-upload moves the file with one CopyObject, which S3 allows up to 5 GiB.
             throw new IllegalArgumentException("inlet.upload.max-bytes can be at most 5 GiB (5368709120)");
@@ -220,22 +222,22 @@ public record Settings(
                         .orElse(dataDir.resolve("api-keys.json")),
                 r.bool("inlet.s3.embedded.enabled"),
                 r.require("inlet.s3.embedded.host"),
-                r.integer("inlet.s3.embedded.port"),
+                r.integerBetween("inlet.s3.embedded.port", 0, 65535),
                 new EmbeddedS3Limits(
-                        r.integer("inlet.s3.embedded.uploads.max-in-flight"),
-                        r.integer("inlet.s3.embedded.uploads.max-per-client"),
-                        r.integer("inlet.s3.embedded.uploads.max-per-tenant"),
+                        Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-in-flight")),
+                        Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-per-client")),
+                        Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-per-tenant")),
                         r.longValue("inlet.s3.embedded.uploads.min-bytes-per-second"),
-                        Duration.parse(r.require("inlet.s3.embedded.uploads.min-rate-window")),
-                        Duration.parse(r.require("inlet.s3.embedded.idle-timeout")),
-                        Duration.parse(r.require("inlet.s3.embedded.header-timeout")),
+                        r.positiveDuration("inlet.s3.embedded.uploads.min-rate-window"),
+                        r.positiveDuration("inlet.s3.embedded.idle-timeout"),
+                        r.positiveDuration("inlet.s3.embedded.header-timeout"),
                         r.positive("inlet.s3.embedded.uploads.signed-payload-bytes"),
                         Math.toIntExact(r.positive("inlet.s3.embedded.max-connections")),
                         Math.toIntExact(r.positive("inlet.s3.embedded.max-connections-per-address"))),
                 r.origins("inlet.s3.embedded.cors-origins"),
                 // Empty: AWS S3's own endpoint for the region.
-                r.optional("inlet.s3.endpoint").orElse(""),
-                r.optional("inlet.s3.public-endpoint").orElse(r.optional("inlet.s3.endpoint").orElse("")),
+                r.url("inlet.s3.endpoint").orElse(""),
+                r.url("inlet.s3.public-endpoint").orElse(r.url("inlet.s3.endpoint").orElse("")),
                 r.require("inlet.s3.region"),
                 r.optional("inlet.s3.access-key"),
                 r.optional("inlet.s3.secret-key"),
@@ -244,64 +246,64 @@ public record Settings(
                 r.require("inlet.s3.bucket.inbox"),
                 r.require("inlet.s3.bucket.archive"),
                 r.require("inlet.s3.bucket.lake"),
-                r.longValue("inlet.upload-json.max-bytes"),
+                r.positive("inlet.upload-json.max-bytes"),
                 uploadMaxBytes,
-                Duration.parse(r.require("inlet.upload.url-expiry")),
-                Duration.parse(r.require("inlet.upload.expiry-grace")),
+                r.durationBetween("inlet.upload.url-expiry", Duration.ofSeconds(1), Duration.ofDays(7)),
+                r.durationOfAtLeast("inlet.upload.expiry-grace", Duration.ZERO),
                 // one S3 listing a stream must see them all (1,000 keys at most)
                 r.integerBetween("inlet.upload.max-pending", 1, 1000),
                 new Pipeline(
-                        r.longValue("inlet.lake.part.max-records"),
-                        r.longValue("inlet.lake.part.max-bytes"),
+                        r.positive("inlet.lake.part.max-records"),
+                        r.positive("inlet.lake.part.max-bytes"),
                         Math.toIntExact(r.positive("inlet.lake.max-open-parts")),
                         Math.toIntExact(r.positive("inlet.lake.max-parts-per-file")),
                         Math.toIntExact(r.positive("inlet.lake.free-parts-per-file")),
                         Math.toIntExact(r.positive("inlet.lake.records-per-extra-part")),
-                        r.longValue("inlet.lake.buffer-bytes"),
-                        r.integer("inlet.lake.gzip-level"),
-                        r.integer("inlet.pipeline.max-line-bytes"),
-                        r.integer("inlet.pipeline.rejected-raw-bytes"),
+                        r.positive("inlet.lake.buffer-bytes"),
+                        r.integerBetween("inlet.lake.gzip-level", 0, 9),
+                        Math.toIntExact(r.positive("inlet.pipeline.max-line-bytes")),
+                        r.integerBetween("inlet.pipeline.rejected-raw-bytes", 0, Integer.MAX_VALUE),
                         r.integerBetween("inlet.pipeline.rejected-max-bytes", 1 << 16, Integer.MAX_VALUE),
-                        r.longValue("inlet.pipeline.small-source-bytes"),
-                        r.integer("inlet.pipeline.batch.max-sources"),
-                        r.longValue("inlet.pipeline.batch.max-bytes"),
+                        r.positive("inlet.pipeline.small-source-bytes"),
+                        Math.toIntExact(r.positive("inlet.pipeline.batch.max-sources")),
+                        r.positive("inlet.pipeline.batch.max-bytes"),
                         r.positive("inlet.pipeline.small-source-jsonl-bytes"),
-                        r.longValue("inlet.pipeline.max-expansion-ratio"),
+                        r.positive("inlet.pipeline.max-expansion-ratio"),
                         Math.toIntExact(r.positive("inlet.pipeline.zip.max-entries")),
-                        Duration.parse(r.require("inlet.pipeline.status-interval")),
-                        r.integer("inlet.pipeline.workers"),
-                        r.integer("inlet.pipeline.check-threads"),
-                        r.integer("inlet.pipeline.s3-concurrency"),
-                        r.longValue("inlet.pipeline.prefetch-bytes"),
-                        r.integer("inlet.pipeline.max-attempts"),
-                        Duration.parse(r.require("inlet.pipeline.retry-delay")),
-                        Duration.parse(r.require("inlet.pipeline.batch.window")),
-                        r.integer("inlet.pipeline.small-batch-workers"),
-                        Duration.parse(r.require("inlet.pipeline.lease-timeout")),
-                        Duration.parse(r.require("inlet.pipeline.sweep-interval")),
+                        r.positiveDuration("inlet.pipeline.status-interval"),
+                        Math.toIntExact(r.positive("inlet.pipeline.workers")),
+                        Math.toIntExact(r.positive("inlet.pipeline.check-threads")),
+                        Math.toIntExact(r.positive("inlet.pipeline.s3-concurrency")),
+                        r.positive("inlet.pipeline.prefetch-bytes"),
+                        Math.toIntExact(r.positive("inlet.pipeline.max-attempts")),
+                        r.positiveDuration("inlet.pipeline.retry-delay"),
+                        r.positiveDuration("inlet.pipeline.batch.window"),
+                        Math.toIntExact(r.positive("inlet.pipeline.small-batch-workers")),
+                        r.positiveDuration("inlet.pipeline.lease-timeout"),
+                        r.positiveDuration("inlet.pipeline.sweep-interval"),
                         r.optional("inlet.testing.crash-at").orElse("")),
                 new Queue(
                         r.bool("inlet.queue.embedded.enabled"),
                         r.require("inlet.queue.embedded.host"),
-                        r.integer("inlet.queue.embedded.port"),
+                        r.integerBetween("inlet.queue.embedded.port", 0, 65535),
                         r.optional("inlet.queue.url"),
                         r.require("inlet.queue.name"),
                         r.optional("inlet.queue.endpoint"),
                         r.optional("inlet.queue.region").orElse(r.require("inlet.s3.region")),
                         r.optional("inlet.queue.access-key"),
                         r.optional("inlet.queue.secret-key"),
-                        r.integer("inlet.queue.visibility-timeout-seconds"),
-                        r.integer("inlet.queue.consumers"),
+                        Math.toIntExact(r.positive("inlet.queue.visibility-timeout-seconds")),
+                        Math.toIntExact(r.positive("inlet.queue.consumers")),
                         r.integerBetween("inlet.queue.receive-wait-seconds", 0, 20),
                         r.bool("inlet.queue.announce-writes"),
-                        Duration.parse(r.require("inlet.queue.reconcile-interval")),
-                        Duration.parse(r.require("inlet.queue.reconcile-min-age")),
+                        r.positiveDuration("inlet.queue.reconcile-interval"),
+                        r.durationOfAtLeast("inlet.queue.reconcile-min-age", Duration.ZERO),
                         Math.toIntExact(r.positive("inlet.queue.reconcile-max-files"))),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
-                Duration.parse(r.require("inlet.http.idle-timeout")),
-                Duration.parse(r.require("inlet.http.header-timeout")),
+                r.positiveDuration("inlet.http.idle-timeout"),
+                r.positiveDuration("inlet.http.header-timeout"),
                 r.positiveDuration("inlet.http.body-timeout"),
-                r.longValue("inlet.http.parsing-bytes"),
+                r.positive("inlet.http.parsing-bytes"),
                 r.positive("inlet.http.body-bytes-in-flight"),
                 Math.toIntExact(r.positive("inlet.http.waiting-per-tenant")),
                 new Keys(
@@ -434,6 +436,34 @@ public record Settings(
                     + minimum + " or more, not '" + value + "'");
         }
 
+        Duration durationBetween(String key, Duration minimum, Duration maximum) {
+            Duration duration = durationOfAtLeast(key, minimum);
+            if (duration.compareTo(maximum) > 0) {
+                throw new IllegalArgumentException("Setting " + key + " must be at most " + maximum + ", not '"
+                        + require(key) + "'");
+            }
+            return duration;
+        }
+
+        /** An http:// or https:// address with a host, or nothing. */
+        Optional<String> url(String key) {
+            Optional<String> value = optional(key);
+            value.ifPresent(url -> {
+                URI uri;
+                try {
+                    uri = new URI(url);
+                } catch (URISyntaxException e) {
+                    uri = null;
+                }
+                if (uri == null || uri.getHost() == null
+                        || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+                    throw new IllegalArgumentException("Setting " + key + " must be an http:// or https:// address such"
+                            + " as http://localhost:9000, not '" + url + "'");
+                }
+            });
+            return value;
+        }
+
         /** A comma-separated list of web origins ({@code scheme://host[:port]}) or {@code *}; empty: none. */
         List<String> origins(String key) {
             List<String> origins = new ArrayList<>();
@@ -452,7 +482,12 @@ public record Settings(
         }
 
         boolean bool(String key) {
-            return Boolean.parseBoolean(require(key));
+            String value = require(key);
+            if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+                return Boolean.parseBoolean(value);
+            }
+            // anything else would be false, silently: "yes" or "1" turning a feature off
+            throw new IllegalArgumentException("Setting " + key + " must be true or false, not '" + value + "'");
         }
 
         int integer(String key) {

@@ -39,26 +39,31 @@ public final class ErrorResponses {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         ApiException api = cause instanceof ApiException e ? e : null;
         if (api == null) {
-            String incident = UUID.randomUUID().toString();
             // the route's steps may have dropped the HTTP headers by now; the request itself is still there
             String request = exchange.getIn() instanceof HttpMessage http
                     ? http.getRequest().method() + " " + RequestLog.loggablePath(http.getRequest().path())
                     : exchange.getFromRouteId();
-            String traced = tracedIncident(cause, incident);
-            if (traced.equals(incident)) {
-                LOG.error("{} failed (incident {})", request, incident, cause);
-            } else {
-                // the same failure again within the interval: one line, not another stack trace (a request that
-                // can cause a 500 must not fill the log at the rate it can be sent)
-                LOG.error("{} failed (incident {}): {} (stack trace as logged for incident {})", request, incident,
-                        cause, traced);
-            }
-            api = new ApiException(500, "Internal error; the service log names incident " + incident, List.of());
+            api = new ApiException(500, internalError(request, cause), List.of());
         }
         exchange.getMessage().removeHeaders("*", Exchange.HTTP_RESPONSE_CODE);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, api.status());
         api.headers().forEach(exchange.getMessage()::setHeader);
         return ErrorBody.of(api.getMessage(), api.errors());
+    }
+
+    /** Logs an unexpected failure of a request under a new incident id: the 500's message, which names it. */
+    public String internalError(String request, Throwable cause) {
+        String incident = UUID.randomUUID().toString();
+        String traced = tracedIncident(cause, incident);
+        if (traced.equals(incident)) {
+            LOG.error("{} failed (incident {})", request, incident, cause);
+        } else {
+            // the same failure again within the interval: one line, not another stack trace (a request that
+            // can cause a 500 must not fill the log at the rate it can be sent)
+            LOG.error("{} failed (incident {}): {} (stack trace as logged for incident {})", request, incident,
+                    cause, traced);
+        }
+        return "Internal error; the service log names incident " + incident;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.inlet.api;
 
 import java.util.List;
 
+import io.inlet.http.RequestLog;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -29,7 +30,9 @@ public final class HttpErrorPages {
                 case 413 -> "The request body is larger than " + Sizes.describe(maxBodySize)
                         + "; split the batch or use the presigned upload for large files";
                 case 400 -> "Bad request";
-                default -> "Internal error";
+                // a handler before the routes failed (the key gate, say): logged, as the routes' failures are
+                default -> ctx.failure() == null ? "Internal error" : responses.internalError(ctx.request().method() + " "
+                        + RequestLog.loggablePath(ctx.request().path()), ctx.failure());
             };
             boolean closeAfter = status == 413;
             answer(ctx, status, responses.body(message, List.of()), closeAfter);

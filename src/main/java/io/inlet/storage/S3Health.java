@@ -1,5 +1,6 @@
 package io.inlet.storage;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.apache.camel.health.HealthCheckResultBuilder;
@@ -8,6 +9,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /** Readiness and liveness both depend on S3: without it nothing can be accepted durably. */
 public final class S3Health extends AbstractHealthCheck {
+
+    /** Each bucket's answer within this, or the check is DOWN: slower than that is no S3 to take data in with. */
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
 
     private final S3Client s3;
     private final Buckets buckets;
@@ -22,7 +26,8 @@ public final class S3Health extends AbstractHealthCheck {
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         try {
             for (String bucket : buckets.all()) {
-                s3.headBucket(b -> b.bucket(bucket));
+                // a probe that waits minutes (the client's socket time-out) holds up every probe after it
+                s3.headBucket(b -> b.bucket(bucket).overrideConfiguration(o -> o.apiCallTimeout(PROBE_TIMEOUT)));
             }
             builder.up();
         } catch (RuntimeException e) {

@@ -34,6 +34,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * API keys, stored as SHA-256 hashes in {@code api-keys.json} under the data directory. A key is 256 random
@@ -43,6 +45,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * stay in the file (without ever matching again) so that {@code keys list} can say what became of them.
  */
 public final class ApiKeys {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiKeys.class);
 
     /** Printed keys start with this, so they are easy to recognise (and to scan for in leaked text). */
     public static final String KEY_PREFIX = "inlet_";
@@ -293,7 +297,18 @@ public final class ApiKeys {
             if (Objects.equals(version, previous.version())) {
                 return previous;
             }
-            return Snapshot.of(read().keys(), version);
+            try {
+                return Snapshot.of(read().keys(), version);
+            } catch (IOException unreadable) {
+                if (previous.version() == null) {
+                    throw unreadable;
+                }
+                // Half copied (cp onto it) or broken by hand: every request would fail. The keys read last stay in use
+                // until the file changes again, and this version is not read again meanwhile.
+                LOG.error("The API key file {} cannot be read ({}); the keys read from it before stay in use until it is"
+                        + " changed into a readable one", file, unreadable.getMessage());
+                return new Snapshot(previous.keys(), previous.byHash(), version);
+            }
         } catch (NoSuchFileException e) {
             return Snapshot.of(List.of(), null);
         } catch (IOException e) {

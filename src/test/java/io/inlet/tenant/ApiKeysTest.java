@@ -126,6 +126,28 @@ class ApiKeysTest {
         Await.until("the revocation is seen", Duration.ofMillis(1500), () -> service.accepted(minted.key()).isEmpty());
     }
 
+    /**
+     * A key file broken while the service runs (half copied onto by cp, or edited by hand) does not fail every
+     * request: the keys read before stay in use until it is readable again, and then its keys count.
+     */
+    @Test
+    void aKeyFileBrokenWhileRunningKeepsTheKeysReadBefore() throws Exception {
+        Path file = dir.resolve("api-keys.json");
+        ApiKeys service = new ApiKeys(file);
+        ApiKeys.Minted minted = new ApiKeys(file).create("acme");
+        assertThat(service.accepted(minted.key())).isPresent();
+        byte[] whole = Files.readAllBytes(file);
+
+        Files.writeString(file, "{\"keys\":[");
+        Thread.sleep(1_100); // past the service's look at the file, once a second
+
+        assertThat(service.accepted(minted.key())).as("the key read before").isPresent();
+        Files.write(file, whole);
+        ApiKeys.Minted later = new ApiKeys(file).create("acme");
+        Await.until("the readable file's new key counts", Duration.ofMillis(1500),
+                () -> service.accepted(later.key()).isPresent());
+    }
+
     @Test
     void concurrentCommandsEachKeepTheirChange() throws Exception {
         Path file = dir.resolve("api-keys.json");

@@ -1,0 +1,57 @@
+package io.inlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Properties;
+
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A setting given a value the service cannot work with stops the start, naming the setting and what it takes: never a
+ * value read as something else ("yes" as false), nor one accepted that fails every batch or every request later.
+ */
+class SettingsCheckTest {
+
+    @Test
+    void theShippedSettingsAreAccepted() {
+        assertThat(settings().pipeline()).isNotNull();
+    }
+
+    @Test
+    void aValueTheServiceCannotWorkWithStopsTheStartNamingTheSetting() {
+        assertRefused("inlet.limits.enabled", "yes", "Setting inlet.limits.enabled must be true or false, not 'yes'");
+        assertRefused("inlet.queue.embedded.enabled", "1", "Setting inlet.queue.embedded.enabled must be true or false, not '1'");
+        assertRefused("inlet.lake.gzip-level", "12", "Setting inlet.lake.gzip-level must be from 0 to 9, not 12");
+        assertRefused("inlet.upload.url-expiry", "P8D", "Setting inlet.upload.url-expiry must be at most PT168H, not 'P8D'");
+        assertRefused("inlet.upload.url-expiry", "12h", "Setting inlet.upload.url-expiry must be an ISO-8601 duration"
+                + " (PT24H, PT10M, PT0S) of PT1S or more, not '12h'");
+        assertRefused("inlet.s3.public-endpoint", "localhost:9000", "Setting inlet.s3.public-endpoint must be an http://"
+                + " or https:// address such as http://localhost:9000, not 'localhost:9000'");
+        assertRefused("inlet.pipeline.batch.window", "PT0S", "Setting inlet.pipeline.batch.window must be");
+        assertRefused("inlet.queue.consumers", "0", "Setting inlet.queue.consumers must be 1 or more, not 0");
+        assertRefused("inlet.upload.max-bytes", "-5", "Setting inlet.upload.max-bytes must be 1 or more, not -5");
+    }
+
+    private static void assertRefused(String key, String value, String message) {
+        assertThatThrownBy(() -> settings(key, value)).as(key + "=" + value).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(message);
+    }
+
+    private static Settings settings(String... keysAndValues) {
+        DefaultCamelContext context = new DefaultCamelContext(false);
+        try {
+            context.getPropertiesComponent().setLocation("classpath:application.properties");
+            Properties overrides = new Properties();
+            for (int i = 0; i < keysAndValues.length; i += 2) {
+                overrides.setProperty(keysAndValues[i], keysAndValues[i + 1]);
+            }
+            context.getPropertiesComponent().setOverrideProperties(overrides);
+            context.build();
+            return Settings.from(context.getPropertiesComponent());
+        } finally {
+            context.stop();
+        }
+    }
+}
