@@ -119,6 +119,11 @@ public class InletConfiguration implements CamelConfiguration {
         Settings settings = Settings.from(context.getPropertiesComponent());
         // Tenants' own limits are read when each tenant is first seen: a misspelt key must fail the start instead.
         SortedSet<String> tenantsWithOwnLimits = Settings.checkTenantLimitKeys(context.getPropertiesComponent());
+        List<String> unknown = Settings.unknownSettings(context.getPropertiesComponent());
+        if (!unknown.isEmpty()) {
+            LOG.warn("These name no setting and are ignored (misspelt?): {}; the settings are listed in"
+                    + " config/application.properties", String.join(", ", unknown));
+        }
         DataDirectory.prepare(settings);
         FileChannel dataDirectoryLock = DataDirectory.lock(settings);
         try {

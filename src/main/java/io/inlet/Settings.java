@@ -385,6 +385,35 @@ public record Settings(
 
     private static final String TENANT_LIMITS_ENV_PREFIX = "INLET_LIMITS_TENANT_";
 
+    /**
+     * The {@code inlet.*} settings given as system properties ({@code -D}) or environment variables ({@code INLET_…})
+     * that name no setting of {@code application.properties} (a misspelt name is otherwise ignored without a word,
+     * and the default used): said at start, not refused, since other tools may share the prefix (the CLI's
+     * {@code INLET_KEY}, say).
+     */
+    public static List<String> unknownSettings(PropertiesComponent properties) {
+        SortedSet<String> known = new TreeSet<>();
+        properties.loadProperties(key -> key.startsWith("inlet.")).keySet().forEach(key -> known.add(key.toString()));
+        SortedSet<String> knownEnv = new TreeSet<>();
+        known.forEach(key -> knownEnv.add(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_')));
+        List<String> unknown = new ArrayList<>();
+        for (Object key : System.getProperties().keySet()) {
+            String name = key.toString();
+            if (name.startsWith("inlet.") && !known.contains(name) && !name.startsWith(TENANT_LIMITS_PREFIX)
+                    && !name.startsWith("inlet.testing.")) {
+                unknown.add("-D" + name);
+            }
+        }
+        for (String name : System.getenv().keySet()) {
+            if (name.startsWith("INLET_") && !knownEnv.contains(name) && !name.startsWith(TENANT_LIMITS_ENV_PREFIX)
+                    && !name.equals("INLET_KEY") && !name.startsWith("INLET_TESTING_")) {
+                unknown.add(name);
+            }
+        }
+        unknown.sort(null);
+        return unknown;
+    }
+
     private static void check(Map<String, String> given, Pattern shape, String expected, SortedSet<String> tenants) {
         for (Map.Entry<String, String> entry : given.entrySet()) {
             Matcher match = shape.matcher(entry.getKey());

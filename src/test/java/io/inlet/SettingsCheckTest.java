@@ -34,6 +34,24 @@ class SettingsCheckTest {
         assertRefused("inlet.upload.max-bytes", "-5", "Setting inlet.upload.max-bytes must be 1 or more, not -5");
     }
 
+    /** A misspelt name would be ignored without a word, its default used: the start names it. */
+    @Test
+    void aNameThatIsNoSettingIsNamedAtStart() {
+        System.setProperty("inlet.uplaod.max-bytes", "1");
+        System.setProperty("inlet.upload.max-bytes", "1048576");
+        try {
+            DefaultCamelContext context = new DefaultCamelContext(false);
+            context.getPropertiesComponent().setLocation("classpath:application.properties");
+            context.build();
+            assertThat(Settings.unknownSettings(context.getPropertiesComponent()))
+                    .contains("-Dinlet.uplaod.max-bytes").doesNotContain("-Dinlet.upload.max-bytes");
+            context.stop();
+        } finally {
+            System.clearProperty("inlet.uplaod.max-bytes");
+            System.clearProperty("inlet.upload.max-bytes");
+        }
+    }
+
     private static void assertRefused(String key, String value, String message) {
         assertThatThrownBy(() -> settings(key, value)).as(key + "=" + value).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith(message);

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collections;
@@ -98,6 +99,15 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
             return false;
         }
         if (entry.isDirectory()) {
+            Path folder = entry.getFile().toPath();
+            if (!Files.isReadable(folder) || !Files.isExecutable(folder)) {
+                // Camel lists it as empty: its files would wait without a word
+                if (reported.add(entry.getAbsoluteFilePath())) {
+                    LOG.warn("Drop folder: {} cannot be read by the service's user, so nothing in it is taken (give the"
+                            + " service's user read and search access to it)", entry.getRelativeFilePath());
+                }
+                return false;
+            }
             return true;
         }
         if (entry.getFileNameOnly().getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
