@@ -222,15 +222,15 @@ public record Settings(
                         .orElse(dataDir.resolve("api-keys.json")),
                 r.bool("inlet.s3.embedded.enabled"),
                 r.require("inlet.s3.embedded.host"),
-                r.integerBetween("inlet.s3.embedded.port", 0, 65535),
+                r.integerBetween("inlet.s3.embedded.port", 1, 65535),
                 new EmbeddedS3Limits(
                         Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-in-flight")),
                         Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-per-client")),
                         Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-per-tenant")),
                         r.longValue("inlet.s3.embedded.uploads.min-bytes-per-second"),
                         r.positiveDuration("inlet.s3.embedded.uploads.min-rate-window"),
-                        r.positiveDuration("inlet.s3.embedded.idle-timeout"),
-                        r.positiveDuration("inlet.s3.embedded.header-timeout"),
+                        r.durationOfAtLeast("inlet.s3.embedded.idle-timeout", Duration.ofSeconds(1)),
+                        r.durationOfAtLeast("inlet.s3.embedded.header-timeout", Duration.ofSeconds(1)),
                         r.positive("inlet.s3.embedded.uploads.signed-payload-bytes"),
                         Math.toIntExact(r.positive("inlet.s3.embedded.max-connections")),
                         Math.toIntExact(r.positive("inlet.s3.embedded.max-connections-per-address"))),
@@ -288,7 +288,7 @@ public record Settings(
                         r.integerBetween("inlet.queue.embedded.port", 0, 65535),
                         r.optional("inlet.queue.url"),
                         r.require("inlet.queue.name"),
-                        r.optional("inlet.queue.endpoint"),
+                        r.url("inlet.queue.endpoint"),
                         r.optional("inlet.queue.region").orElse(r.require("inlet.s3.region")),
                         r.optional("inlet.queue.access-key"),
                         r.optional("inlet.queue.secret-key"),
@@ -300,8 +300,8 @@ public record Settings(
                         r.durationOfAtLeast("inlet.queue.reconcile-min-age", Duration.ZERO),
                         Math.toIntExact(r.positive("inlet.queue.reconcile-max-files"))),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
-                r.positiveDuration("inlet.http.idle-timeout"),
-                r.positiveDuration("inlet.http.header-timeout"),
+                r.durationOfAtLeast("inlet.http.idle-timeout", Duration.ofSeconds(1)),
+                r.durationOfAtLeast("inlet.http.header-timeout", Duration.ofSeconds(1)),
                 r.positiveDuration("inlet.http.body-timeout"),
                 r.positive("inlet.http.parsing-bytes"),
                 r.positive("inlet.http.body-bytes-in-flight"),
@@ -397,10 +397,13 @@ public record Settings(
         SortedSet<String> knownEnv = new TreeSet<>();
         known.forEach(key -> knownEnv.add(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_')));
         List<String> unknown = new ArrayList<>();
+        // read by log4j (config/log4j2.properties) and by the build (the class archive), not by the service
+        known.add("inlet.log-level");
+        knownEnv.add("INLET_LOG_LEVEL");
         for (Object key : System.getProperties().keySet()) {
             String name = key.toString();
             if (name.startsWith("inlet.") && !known.contains(name) && !name.startsWith(TENANT_LIMITS_PREFIX)
-                    && !name.startsWith("inlet.testing.")) {
+                    && !name.startsWith("inlet.testing.") && !name.startsWith("inlet.class-archive.")) {
                 unknown.add("-D" + name);
             }
         }
@@ -461,7 +464,7 @@ public record Settings(
             } catch (DateTimeParseException invalid) {
                 // said below
             }
-            throw new IllegalArgumentException("Setting " + key + " must be an ISO-8601 duration (PT24H, PT10M, PT0S) of "
+            throw new IllegalArgumentException("Setting " + key + " must be an ISO-8601 duration (such as PT24H or PT10M) of "
                     + minimum + " or more, not '" + value + "'");
         }
 

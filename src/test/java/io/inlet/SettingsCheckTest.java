@@ -26,7 +26,7 @@ class SettingsCheckTest {
         assertRefused("inlet.lake.gzip-level", "12", "Setting inlet.lake.gzip-level must be from 0 to 9, not 12");
         assertRefused("inlet.upload.url-expiry", "P8D", "Setting inlet.upload.url-expiry must be at most PT168H, not 'P8D'");
         assertRefused("inlet.upload.url-expiry", "12h", "Setting inlet.upload.url-expiry must be an ISO-8601 duration"
-                + " (PT24H, PT10M, PT0S) of PT1S or more, not '12h'");
+                + " (such as PT24H or PT10M) of PT1S or more, not '12h'");
         assertRefused("inlet.s3.public-endpoint", "localhost:9000", "Setting inlet.s3.public-endpoint must be an http://"
                 + " or https:// address such as http://localhost:9000, not 'localhost:9000'");
         assertRefused("inlet.pipeline.batch.window", "PT0S", "Setting inlet.pipeline.batch.window must be");

@@ -31,8 +31,9 @@ public final class HttpErrorPages {
                         + "; split the batch or use the presigned upload for large files";
                 case 400 -> "Bad request";
                 // a handler before the routes failed (the key gate, say): logged, as the routes' failures are
-                default -> ctx.failure() == null ? "Internal error" : responses.internalError(ctx.request().method() + " "
-                        + RequestLog.loggablePath(ctx.request().path()), ctx.failure());
+                // (a body the client broke off arrives as a failure with another status: no incident of ours)
+                default -> status != 500 || ctx.failure() == null ? "Internal error" : responses.internalError(
+                        ctx.request().method() + " " + RequestLog.loggablePath(ctx.request().path()), ctx.failure());
             };
             boolean closeAfter = status == 413;
             answer(ctx, status, responses.body(message, List.of()), closeAfter);

@@ -32,6 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.slf4j.Logger;
@@ -299,7 +300,9 @@ public final class ApiKeys {
             }
             try {
                 return Snapshot.of(read().keys(), version);
-            } catch (IOException unreadable) {
+            } catch (JsonProcessingException unreadable) {
+                // only text that is no key file: one the service may not read (a revoke run as another user) still
+                // fails every request, loudly, rather than keep a revoked key in use
                 if (previous.version() == null) {
                     throw unreadable;
                 }
