@@ -29,16 +29,9 @@ import picocli.CommandLine.Command;
 public final class Inlet implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 0) {
-            try {
-                System.exit(new Run().call());
-            } catch (Exception e) {
-                // Servers started before the failure (embedded S3, queue) would keep the JVM alive otherwise.
-                e.printStackTrace();
-                System.exit(1);
-            }
-        }
-        System.exit(commandLine().execute(args));
+        // As "run" when nothing is given: a bad setting is then said in a line, not a stack trace. Exits either way:
+        // servers started before a failure (embedded S3, queue) would keep the JVM alive otherwise.
+        System.exit(commandLine().execute(args.length == 0 ? new String[] {"run"} : args));
     }
 
     /** The commands as {@link #main} runs them. */
