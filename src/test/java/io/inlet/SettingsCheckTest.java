@@ -3,8 +3,10 @@ package io.inlet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.Properties;
+import java.util.HashMap;
+import java.util.Map;
 
+import io.inlet.testing.InletProcess;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 
@@ -58,18 +60,10 @@ class SettingsCheckTest {
     }
 
     private static Settings settings(String... keysAndValues) {
-        DefaultCamelContext context = new DefaultCamelContext(false);
-        try {
-            context.getPropertiesComponent().setLocation("classpath:application.properties");
-            Properties overrides = new Properties();
-            for (int i = 0; i < keysAndValues.length; i += 2) {
-                overrides.setProperty(keysAndValues[i], keysAndValues[i + 1]);
-            }
-            context.getPropertiesComponent().setOverrideProperties(overrides);
-            context.build();
-            return Settings.from(context.getPropertiesComponent());
-        } finally {
-            context.stop();
+        Map<String, String> overrides = new HashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            overrides.put(keysAndValues[i], keysAndValues[i + 1]);
         }
+        return InletProcess.settings(overrides);
     }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -308,8 +309,11 @@ public final class ApiKeys {
                 }
                 // Half copied (cp onto it) or broken by hand: every request would fail. The keys read last stay in use
                 // until the file changes again, and this version is not read again meanwhile.
-                LOG.error("The API key file {} cannot be read ({}); the keys read from it before stay in use until it is"
-                        + " changed into a readable one", file, unreadable.getMessage());
+                // where, not what: the parser's message quotes the file's text
+                JsonLocation at = unreadable.getLocation();
+                LOG.error("The API key file {} cannot be read (malformed JSON{}); the keys read from it before stay in use"
+                        + " until it is changed into a readable one", file,
+                        at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr());
                 return new Snapshot(previous.keys(), previous.byHash(), version);
             }
         } catch (NoSuchFileException e) {

@@ -279,6 +279,11 @@ public final class InletProcess implements AutoCloseable {
 
     /** An S3 client for the embedded S3 of a process started with these settings, built the way the service builds it. */
     public static S3Client s3Client(Map<String, String> systemProperties) {
+        return S3Clients.client(settings(systemProperties));
+    }
+
+    /** The settings a process started with these overrides reads (application.properties under them). */
+    public static Settings settings(Map<String, String> systemProperties) {
         DefaultCamelContext context = new DefaultCamelContext(false);
         try {
             context.getPropertiesComponent().setLocation("classpath:application.properties");
@@ -286,7 +291,7 @@ public final class InletProcess implements AutoCloseable {
             overrides.putAll(systemProperties);
             context.getPropertiesComponent().setOverrideProperties(overrides);
             context.build();
-            return S3Clients.client(Settings.from(context.getPropertiesComponent()));
+            return Settings.from(context.getPropertiesComponent());
         } finally {
             context.stop();
         }
