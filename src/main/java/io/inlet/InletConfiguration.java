@@ -38,8 +38,9 @@ import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
 import io.inlet.api.ParsingBudget;
-import io.inlet.http.RequestDeadlines;
+import io.inlet.http.ApiListening;
 import io.inlet.http.ConnectionCap;
+import io.inlet.http.RequestDeadlines;
 import io.inlet.http.RequestHeadTimeout;
 import io.inlet.http.RequestLog;
 import io.inlet.http.TimedVertx;
@@ -155,8 +156,10 @@ public class InletConfiguration implements CamelConfiguration {
         // setting for, and times each request. Closed with the context.
         Vertx vertx = MeterRegistries.instrumentedVertx(meters, settings.httpWorkerThreads());
         RequestHeadTimeout headTimeout = new RequestHeadTimeout(vertx, settings.httpHeaderTimeout());
-        registry.bind("vertx", TimedVertx.wrap(vertx, settings.httpIdleTimeout(), headTimeout,
-                new ConnectionCap("API", settings.httpMaxConnections(), settings.httpMaxConnectionsPerAddress())));
+        Vertx apiVertx = TimedVertx.wrap(vertx, settings.httpIdleTimeout(), headTimeout,
+                new ConnectionCap("API", settings.httpMaxConnections(), settings.httpMaxConnectionsPerAddress()));
+        registry.bind("vertx", apiVertx);
+        context.addStartupListener(new ApiListening(apiVertx, apiAddress(context)));
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {
@@ -414,18 +417,24 @@ public class InletConfiguration implements CamelConfiguration {
      * API, never exiting for a supervisor to restart it.
      */
     private static void checkApiPortFree(CamelContext context) {
-        String host = context.getPropertiesComponent().resolveProperty("camel.server.host").orElse("0.0.0.0");
-        int port = Integer.parseInt(context.getPropertiesComponent().resolveProperty("camel.server.port").orElse("8080"));
-        if (port == 0) {
+        InetSocketAddress api = apiAddress(context);
+        if (api.getPort() == 0) {
             return;
         }
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
-            probe.bind(new InetSocketAddress(host, port));
+            probe.bind(api);
         } catch (IOException taken) {
-            throw new IllegalStateException("The API cannot listen on " + host + ":" + port + " (is the port taken? Set"
-                    + " camel.server.port)", taken);
+            throw new IllegalStateException("The API cannot listen on " + api.getHostString() + ":" + api.getPort()
+                    + " (is the port taken? Set camel.server.port)", taken);
         }
+    }
+
+    /** Where the API is to listen: {@code camel.server.host} and {@code camel.server.port}. */
+    private static InetSocketAddress apiAddress(CamelContext context) {
+        String host = context.getPropertiesComponent().resolveProperty("camel.server.host").orElse("0.0.0.0");
+        int port = Integer.parseInt(context.getPropertiesComponent().resolveProperty("camel.server.port").orElse("8080"));
+        return new InetSocketAddress(host, port);
     }
 
     /** Where the API's own paths (those that take a key) start. */

@@ -5,8 +5,12 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -19,7 +23,8 @@ import io.vertx.core.impl.VertxInternal;
  * connection timeouts on the HTTP servers it creates. Camel 4.17 builds that server from default
  * {@code HttpServerOptions} and offers no setting for them, so without this the API port would keep a
  * connection whose request head never completes, or that never sends anything, open for ever. Every call
- * but {@code createHttpServer(options)} goes to the real instance unchanged.
+ * but {@code createHttpServer(options)} goes to the real instance unchanged; the servers it creates also record
+ * whether their {@code listen} succeeded (Camel only logs a failure).
  */
 public final class TimedVertx implements InvocationHandler {
 
@@ -27,12 +32,15 @@ public final class TimedVertx implements InvocationHandler {
     private final Duration idleTimeout;
     private final RequestHeadTimeout headTimeout;
     private final ConnectionCap connections;
+    /** Each server created, and whether its listen succeeded (false until it has). */
+    private final Map<HttpServer, Boolean> listening;
 
     private TimedVertx(Vertx vertx, Duration idleTimeout, RequestHeadTimeout headTimeout, ConnectionCap connections) {
         this.vertx = vertx;
         this.idleTimeout = idleTimeout;
         this.headTimeout = headTimeout;
         this.connections = connections;
+        this.listening = new ConcurrentHashMap<>();
     }
 
     /**
@@ -44,15 +52,25 @@ public final class TimedVertx implements InvocationHandler {
                 new TimedVertx(vertx, idleTimeout, headTimeout, connections));
     }
 
+    /**
+     * How many HTTP servers created on {@code wrapped} (a {@link #wrap} result) are not listening: their listen
+     * failed or has not ended. Their {@code actualPort()} is the port asked for either way.
+     */
+    public static long notListening(Vertx wrapped) {
+        return ((TimedVertx) Proxy.getInvocationHandler(wrapped)).listening.values().stream().filter(ok -> !ok).count();
+    }
+
     @Override
     public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
         if (method.getName().equals("createHttpServer") && args != null && args.length == 1
                 && args[0] instanceof HttpServerOptions options) {
-            return timed(vertx.createHttpServer(new HttpServerOptions(options)
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions(options)
                     .setIdleTimeout((int) idleTimeout.toSeconds())
                     .setIdleTimeoutUnit(TimeUnit.SECONDS)
                     // without h2c sniffing the connection handler (and so the head timer) starts at once
-                    .setHttp2ClearTextEnabled(false)));
+                    .setHttp2ClearTextEnabled(false));
+            listening.put(server, false);
+            return timed(server);
         }
         try {
             return method.invoke(vertx, args);
@@ -79,8 +97,20 @@ public final class TimedVertx implements InvocationHandler {
                         });
                         return proxy;
                     }
+                    if (method.getName().equals("listen") && args != null && args.length > 0
+                            && args[args.length - 1] instanceof Handler<?> then) {
+                        @SuppressWarnings("unchecked")
+                        Handler<AsyncResult<HttpServer>> callback = (Handler<AsyncResult<HttpServer>>) then;
+                        args[args.length - 1] = (Handler<AsyncResult<HttpServer>>) result -> {
+                            listening.put(server, result.succeeded());
+                            callback.handle(result);
+                        };
+                    }
                     try {
                         Object result = method.invoke(server, args);
+                        if (method.getName().equals("listen") && result instanceof Future<?> listened) {
+                            listened.onComplete(done -> listening.put(server, done.succeeded()));
+                        }
                         return result == server ? proxy : result;
                     } catch (InvocationTargetException e) {
                         throw e.getCause();

@@ -31,7 +31,12 @@ public final class FaultyHttpProxy implements AutoCloseable {
         /** Never reaches the server; the client gets no answer. */
         LOSE_REQUEST,
         /** Reaches the server after {@link #delay}. */
-        DELAY
+        DELAY,
+        /**
+         * Never reaches the server; answered 409 ConditionalRequestConflict, as AWS S3 answers a conditional write
+         * while another write of the key is under way.
+         */
+        CONFLICT
     }
 
     /** A request as the rule sees it: method, path (with its query) and header lines as sent. */
@@ -96,6 +101,12 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 DroppingProxy.reset(client);
                 return;
             }
+            if (fault == Fault.CONFLICT) {
+                OutputStream out = client.getOutputStream();
+                out.write(conflict());
+                out.flush();
+                return;
+            }
             if (fault == Fault.DELAY) {
                 Thread.sleep(delay.toMillis());
             }
@@ -129,6 +140,18 @@ public final class FaultyHttpProxy implements AutoCloseable {
             in.transferTo(answer); // the server closes the connection after its answer
             return answer.toByteArray();
         }
+    }
+
+    private static byte[] conflict() {
+        byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>ConditionalRequestConflict</Code>"
+                + "<Message>A conflicting operation occurred. If using PutObject you can retry the request.</Message>"
+                + "</Error>").getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 409 Conflict\r\nContent-Type: application/xml\r\nContent-Length: " + body.length
+                + "\r\nConnection: close\r\n\r\n";
+        ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        answer.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1));
+        answer.writeBytes(body);
+        return answer.toByteArray();
     }
 
     private static String withConnectionClose(List<String> lines) {

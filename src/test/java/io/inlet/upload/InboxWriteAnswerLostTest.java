@@ -114,6 +114,37 @@ class InboxWriteAnswerLostTest {
         assertThat(ids).containsExactlyInAnyOrder("lost-1", "lost-2");
     }
 
+    /**
+     * AWS S3 answers 409 to a conditional write while another write of the key is under way (an earlier attempt still
+     * being stored, say): that is no "key taken", the write is tried again. Taken for one, the batch was answered 500
+     * and the sender would have sent it again.
+     */
+    @Test
+    void aConflictingConditionalWriteIsTriedAgain() throws Exception {
+        int s3Port = InletApp.freePort();
+        int proxyPort = InletApp.freePort();
+        s3 = TestS3.onDisk(s3Dir, s3Port, "conflict-id", "conflict-secret");
+        network = new FaultyHttpProxy(proxyPort, s3Port, Duration.ZERO);
+        app = InletApp.start(TestS3.settings(proxyPort, s3Port, "conflict-id", "conflict-secret"));
+        Tenant tenant = app.newTenant("conflict");
+        String inbox = "/" + app.settings().inboxBucket() + "/";
+        AtomicInteger conditionalPuts = new AtomicInteger();
+        network.rule(request -> request.method().equals("PUT") && request.path().startsWith(inbox)
+                && request.hasHeader("If-None-Match") && conditionalPuts.incrementAndGet() == 1
+                ? Fault.CONFLICT : Fault.NONE);
+        String body = "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"conflict-1\",\"email\":\"a@acme.com\","
+                + "\"contact_properties\":{}}]}";
+
+        HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), body);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(conditionalPuts).as("conditional inbox writes").hasValue(2);
+        Await.until("the batch in the lake", Duration.ofSeconds(60), () -> !Lake.records(app.s3(),
+                app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/").isEmpty());
+        assertThat(Lake.values(Lake.records(app.s3(), app.settings().lakeBucket(), "contact/tenant=" + tenant.id() + "/"),
+                "contact_id")).containsExactly("conflict-1");
+    }
+
     /** The shape S3 sends to SQS for a new object. */
     private static String s3Event(String bucket, String key, long size) {
         return "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\","
