@@ -224,16 +224,16 @@ public record Settings(
                 r.require("inlet.s3.embedded.host"),
                 r.integerBetween("inlet.s3.embedded.port", 1, 65535),
                 new EmbeddedS3Limits(
-                        Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-in-flight")),
-                        Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-per-client")),
-                        Math.toIntExact(r.positive("inlet.s3.embedded.uploads.max-per-tenant")),
-                        r.longValue("inlet.s3.embedded.uploads.min-bytes-per-second"),
+                        r.positiveInt("inlet.s3.embedded.uploads.max-in-flight"),
+                        r.positiveInt("inlet.s3.embedded.uploads.max-per-client"),
+                        r.positiveInt("inlet.s3.embedded.uploads.max-per-tenant"),
+                        r.positive("inlet.s3.embedded.uploads.min-bytes-per-second"),
                         r.positiveDuration("inlet.s3.embedded.uploads.min-rate-window"),
                         r.durationOfAtLeast("inlet.s3.embedded.idle-timeout", Duration.ofSeconds(1)),
                         r.durationOfAtLeast("inlet.s3.embedded.header-timeout", Duration.ofSeconds(1)),
                         r.positive("inlet.s3.embedded.uploads.signed-payload-bytes"),
-                        Math.toIntExact(r.positive("inlet.s3.embedded.max-connections")),
-                        Math.toIntExact(r.positive("inlet.s3.embedded.max-connections-per-address"))),
+                        r.positiveInt("inlet.s3.embedded.max-connections"),
+                        r.positiveInt("inlet.s3.embedded.max-connections-per-address")),
                 r.origins("inlet.s3.embedded.cors-origins"),
                 // Empty: AWS S3's own endpoint for the region.
                 r.url("inlet.s3.endpoint").orElse(""),
@@ -255,30 +255,30 @@ public record Settings(
                 new Pipeline(
                         r.positive("inlet.lake.part.max-records"),
                         r.positive("inlet.lake.part.max-bytes"),
-                        Math.toIntExact(r.positive("inlet.lake.max-open-parts")),
-                        Math.toIntExact(r.positive("inlet.lake.max-parts-per-file")),
-                        Math.toIntExact(r.positive("inlet.lake.free-parts-per-file")),
-                        Math.toIntExact(r.positive("inlet.lake.records-per-extra-part")),
+                        r.positiveInt("inlet.lake.max-open-parts"),
+                        r.positiveInt("inlet.lake.max-parts-per-file"),
+                        r.positiveInt("inlet.lake.free-parts-per-file"),
+                        r.positiveInt("inlet.lake.records-per-extra-part"),
                         r.positive("inlet.lake.buffer-bytes"),
                         r.integerBetween("inlet.lake.gzip-level", 0, 9),
-                        Math.toIntExact(r.positive("inlet.pipeline.max-line-bytes")),
+                        r.positiveInt("inlet.pipeline.max-line-bytes"),
                         r.integerBetween("inlet.pipeline.rejected-raw-bytes", 0, Integer.MAX_VALUE),
                         r.integerBetween("inlet.pipeline.rejected-max-bytes", 1 << 16, Integer.MAX_VALUE),
                         r.positive("inlet.pipeline.small-source-bytes"),
-                        Math.toIntExact(r.positive("inlet.pipeline.batch.max-sources")),
+                        r.positiveInt("inlet.pipeline.batch.max-sources"),
                         r.positive("inlet.pipeline.batch.max-bytes"),
                         r.positive("inlet.pipeline.small-source-jsonl-bytes"),
                         r.positive("inlet.pipeline.max-expansion-ratio"),
-                        Math.toIntExact(r.positive("inlet.pipeline.zip.max-entries")),
+                        r.positiveInt("inlet.pipeline.zip.max-entries"),
                         r.positiveDuration("inlet.pipeline.status-interval"),
-                        Math.toIntExact(r.positive("inlet.pipeline.workers")),
-                        Math.toIntExact(r.positive("inlet.pipeline.check-threads")),
-                        Math.toIntExact(r.positive("inlet.pipeline.s3-concurrency")),
+                        r.positiveInt("inlet.pipeline.workers"),
+                        r.positiveInt("inlet.pipeline.check-threads"),
+                        r.positiveInt("inlet.pipeline.s3-concurrency"),
                         r.positive("inlet.pipeline.prefetch-bytes"),
-                        Math.toIntExact(r.positive("inlet.pipeline.max-attempts")),
+                        r.positiveInt("inlet.pipeline.max-attempts"),
                         r.positiveDuration("inlet.pipeline.retry-delay"),
                         r.positiveDuration("inlet.pipeline.batch.window"),
-                        Math.toIntExact(r.positive("inlet.pipeline.small-batch-workers")),
+                        r.positiveInt("inlet.pipeline.small-batch-workers"),
                         r.positiveDuration("inlet.pipeline.lease-timeout"),
                         r.positiveDuration("inlet.pipeline.sweep-interval"),
                         r.optional("inlet.testing.crash-at").orElse("")),
@@ -292,20 +292,20 @@ public record Settings(
                         r.optional("inlet.queue.region").orElse(r.require("inlet.s3.region")),
                         r.optional("inlet.queue.access-key"),
                         r.optional("inlet.queue.secret-key"),
-                        Math.toIntExact(r.positive("inlet.queue.visibility-timeout-seconds")),
-                        Math.toIntExact(r.positive("inlet.queue.consumers")),
+                        r.positiveInt("inlet.queue.visibility-timeout-seconds"),
+                        r.positiveInt("inlet.queue.consumers"),
                         r.integerBetween("inlet.queue.receive-wait-seconds", 0, 20),
                         r.bool("inlet.queue.announce-writes"),
                         r.positiveDuration("inlet.queue.reconcile-interval"),
                         r.durationOfAtLeast("inlet.queue.reconcile-min-age", Duration.ZERO),
-                        Math.toIntExact(r.positive("inlet.queue.reconcile-max-files"))),
+                        r.positiveInt("inlet.queue.reconcile-max-files")),
                 Path.of(r.require("inlet.dropfolder.dir")).toAbsolutePath().normalize(),
                 r.durationOfAtLeast("inlet.http.idle-timeout", Duration.ofSeconds(1)),
                 r.durationOfAtLeast("inlet.http.header-timeout", Duration.ofSeconds(1)),
                 r.positiveDuration("inlet.http.body-timeout"),
                 r.positive("inlet.http.parsing-bytes"),
                 r.positive("inlet.http.body-bytes-in-flight"),
-                Math.toIntExact(r.positive("inlet.http.waiting-per-tenant")),
+                r.positiveInt("inlet.http.waiting-per-tenant"),
                 new Keys(
                         r.durationOfAtLeast("inlet.keys.rotation-grace", Duration.ZERO),
                         r.durationOfAtLeast("inlet.keys.last-used-interval", Duration.ofSeconds(1)),
@@ -329,12 +329,12 @@ public record Settings(
                         r.bool("inlet.idempotency.sweep-enabled"),
                         r.positiveDuration("inlet.idempotency.sweep-interval")),
                 new SharedInbox(
-                        Math.toIntExact(r.positive("inlet.upload-json.shared.max-batches")),
+                        r.positiveInt("inlet.upload-json.shared.max-batches"),
                         r.positive("inlet.upload-json.shared.max-bytes"),
-                        r.longValue("inlet.upload-json.shared.gather-ms")),
-                Math.toIntExact(r.positive("inlet.http.worker-threads")),
-                Math.toIntExact(r.positive("inlet.http.max-connections")),
-                Math.toIntExact(r.positive("inlet.http.max-connections-per-address")));
+                        r.integerBetween("inlet.upload-json.shared.gather-ms", 0, 1000)),
+                r.positiveInt("inlet.http.worker-threads"),
+                r.positiveInt("inlet.http.max-connections"),
+                r.positiveInt("inlet.http.max-connections-per-address"));
     }
 
     /**
@@ -522,10 +522,6 @@ public record Settings(
             throw new IllegalArgumentException("Setting " + key + " must be true or false, not '" + value + "'");
         }
 
-        int integer(String key) {
-            return Math.toIntExact(longValue(key));
-        }
-
         int integerBetween(String key, int min, int max) {
             long value = longValue(key);
             if (value < min || value > max) {
@@ -540,6 +536,15 @@ public record Settings(
 
         long positive(String key) {
             return positive(key, require(key));
+        }
+
+        int positiveInt(String key) {
+            long value = positive(key);
+            if (value > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("Setting " + key + " must be at most " + Integer.MAX_VALUE + ", not "
+                        + value);
+            }
+            return (int) value;
         }
 
         long positiveOr(String key, long otherwise) {

@@ -34,6 +34,12 @@ class SettingsCheckTest {
         assertRefused("inlet.pipeline.batch.window", "PT0S", "Setting inlet.pipeline.batch.window must be");
         assertRefused("inlet.queue.consumers", "0", "Setting inlet.queue.consumers must be 1 or more, not 0");
         assertRefused("inlet.upload.max-bytes", "-5", "Setting inlet.upload.max-bytes must be 1 or more, not -5");
+        assertRefused("inlet.pipeline.workers", "3000000000", "Setting inlet.pipeline.workers must be at most 2147483647,"
+                + " not 3000000000");
+        assertRefused("inlet.upload-json.shared.gather-ms", "-10", "Setting inlet.upload-json.shared.gather-ms must be from"
+                + " 0 to 1000, not -10");
+        assertRefused("inlet.s3.embedded.uploads.min-bytes-per-second", "-1", "Setting"
+                + " inlet.s3.embedded.uploads.min-bytes-per-second must be 1 or more, not -1");
     }
 
     /** A misspelt name would be ignored without a word, its default used: the start names it. */
