@@ -2,8 +2,11 @@ package io.inlet.storage;
 
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -30,6 +33,9 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
     public static final String SOURCE_DROP_FOLDER = "dropfolder";
 
     private static final DateTimeFormatter DT = DateTimeFormatter.ofPattern("yyyy-MM-dd-HH-mm").withZone(ZoneOffset.UTC);
+    /** A {@code dt} that is a real minute: February 30th or 25:00 is no name of this layout. */
+    private static final DateTimeFormatter DT_STRICT = DateTimeFormatter.ofPattern("uuuu-MM-dd-HH-mm")
+            .withResolverStyle(ResolverStyle.STRICT);
     private static final Pattern LAYOUT = Pattern.compile(
             "data/tenants/objects/([a-z_]+)/source_system=([a-z0-9_-]{1,32})/tenant=(" + TenantId.PATTERN
                     + ")/dt=(\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2})/([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}?)"
@@ -54,11 +60,20 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
             return Optional.empty();
         }
         Matcher m = LAYOUT.matcher(key);
-        if (!m.matches()) {
+        if (!m.matches() || !isMinute(m.group(4))) {
             return Optional.empty();
         }
         Optional<Stream> stream = Stream.fromWireName(m.group(1));
         return stream.map(s -> new FileKey(s, m.group(2), m.group(3), m.group(4), m.group(5), m.group(6)));
+    }
+
+    private static boolean isMinute(String dt) {
+        try {
+            LocalDateTime.parse(dt, DT_STRICT);
+            return true;
+        } catch (DateTimeParseException notAMinute) {
+            return false;
+        }
     }
 
     /** The date part of {@code dt}: when the file was received, which is the partition date of contacts and accounts. */

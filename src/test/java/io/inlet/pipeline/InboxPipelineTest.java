@@ -334,17 +334,24 @@ class InboxPipelineTest {
 
     @Test
     void anInboxObjectThatIsNotAFileKeyIsLeftAlone() throws Exception {
-        String key = "exports/random-" + System.nanoTime() + ".csv";
-        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString("a,b\n"));
         Tenant tenant = app.newTenant("beside");
+        String key = "exports/random-" + System.nanoTime() + ".csv";
+        // the layout's shape, but no day: once read as a file of the tenant, its batch failed whole, others' files in it
+        String noDay = "data/tenants/objects/contact/source_system=crm/tenant=" + tenant.id() + "/dt=2025-02-30-00-00/x.jsonl";
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString("a,b\n"));
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(noDay), RequestBody.fromString(
+                "{\"contact_id\":\"2\",\"email\":\"b@acme.com\",\"contact_properties\":{}}\n"));
         String fileKey = json.readTree(app.post("/ingestion/upload-json", tenant.key(),
                 "{\"stream\":\"contact\",\"data\":[{\"contact_id\":\"1\",\"email\":\"a@acme.com\",\"contact_properties\":{}}]}")
                 .body()).get("file_key").asText();
 
-        // Files beside it are processed; it stays where it was, unread and unmoved.
+        // Files beside them are processed; they stay where they were, unread and unmoved.
         assertThat(client.awaitFinal(tenant.key(), fileKey, Duration.ofSeconds(30)).get("state").asText()).isEqualTo("completed");
-        assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), key)).isPresent();
-        assertThat(S3Objects.head(app.s3(), app.settings().archiveBucket(), key)).isEmpty();
+        assertThat(app.get("/ingestion/uploads/status?file_key=" + noDay, tenant.key()).statusCode()).isEqualTo(404);
+        for (String left : List.of(key, noDay)) {
+            assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), left)).as(left).isPresent();
+            assertThat(S3Objects.head(app.s3(), app.settings().archiveBucket(), left)).as(left).isEmpty();
+        }
     }
 
     @Test
