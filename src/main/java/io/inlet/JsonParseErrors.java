@@ -1,5 +1,8 @@
 package io.inlet;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -9,15 +12,22 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
  * A record whose JSON does not parse, told alike in every way in (a file's line, an upload-json or validate body):
  * the field the parser had reached, and why. Jackson's own message for a record nested too deep counts the levels of
  * whatever it was reading (a request body's envelope adds two) and has no location, so that one is said in the
- * record's terms, at the outermost field of the deep value.
+ * record's terms, at the outermost field of the deep value; so are numbers and field names longer than it reads.
  */
 public final class JsonParseErrors {
+
+    /** Jackson's words for a value longer than its read constraints allow. */
+    private static final Pattern TOO_LONG = Pattern.compile(
+            "^(Number value|String value|Name) length \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
 
     private JsonParseErrors() {
     }
 
-    /** Where in the record and what: {@code pointer} within what was parsed, "" for the whole. */
-    public record Finding(String pointer, String message, boolean tooDeep) {
+    /**
+     * Where in the record and what: {@code pointer} within what was parsed, "" for the whole; {@code inRecordTerms}:
+     * the message is the finding's own (a limit of the parser, said for the record), not the parser's.
+     */
+    public record Finding(String pointer, String message, boolean inRecordTerms) {
     }
 
     /**
@@ -35,6 +45,18 @@ public final class JsonParseErrors {
             String deepest = UnicodeText.pointerAt(json, bytes, start, length, Integer.MAX_VALUE);
             return new Finding(leading(deepest, keep), "nests deeper than " + maxDepth + " levels, the most a record may",
                     true);
+        }
+        Matcher tooLong = e instanceof StreamConstraintsException ? TOO_LONG.matcher(String.valueOf(e.getOriginalMessage()))
+                : null;
+        if (tooLong != null && tooLong.find()) {
+            // valid JSON, but more than the parser reads: said in the record's terms, at the value (a number) or the
+            // object holding the field (a name), for the parser's own message has neither
+            boolean name = tooLong.group(1).equals("Name");
+            String what = name ? "a field name of " + tooLong.group(2) + " characters"
+                    : tooLong.group(1).startsWith("Number") ? "a number of " + tooLong.group(2) + " digits"
+                    : "a string of " + tooLong.group(2) + " characters";
+            return new Finding(UnicodeText.pointerAt(json, bytes, start, length, Integer.MAX_VALUE, name),
+                    "has " + what + ", more than the " + tooLong.group(3) + " a record may have", true);
         }
         JsonLocation at = e.getLocation();
         // the field the parser had reached (a duplicate field's name), so that the finding names more than the record

@@ -11,6 +11,7 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.google.common.base.Utf8;
 
 /**
@@ -51,6 +52,15 @@ public final class UnicodeText {
      * second read, streaming and lenient.
      */
     public static String pointerAt(JsonFactory json, byte[] bytes, int start, int length, int offset) {
+        return pointerAt(json, bytes, start, length, offset, false);
+    }
+
+    /**
+     * As {@link #pointerAt(JsonFactory, byte[], int, int, int)}; {@code container}: where the parser broke off, the
+     * object or array it was in, not the field or element it had reached last (a field name that could not be read
+     * belongs to the object, not to the field before it).
+     */
+    public static String pointerAt(JsonFactory json, byte[] bytes, int start, int length, int offset, boolean container) {
         String pointer = "";
         JsonParser parser = null;
         try {
@@ -65,7 +75,8 @@ public final class UnicodeText {
             // where the parser was when it broke off: the field whose name it had read (a duplicate name, one with a
             // raw control character in its value), rather than the token before, which may be another field's
             if (parser != null) {
-                pointer = parser.getParsingContext().pathAsPointer().toString();
+                JsonStreamContext at = parser.getParsingContext();
+                pointer = (container && at.getParent() != null ? at.getParent() : at).pathAsPointer().toString();
             }
         } finally {
             if (parser != null) {

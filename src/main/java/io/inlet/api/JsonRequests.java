@@ -134,9 +134,10 @@ public final class JsonRequests {
             JsonParseErrors.Finding finding = JsonParseErrors.of(reader.getFactory(), body, 0, body.length, e, 3,
                     reader.getFactory().streamReadConstraints().getMaxNestingDepth() - Json.ENVELOPE_LEVELS, where);
             ApiError entry = ApiError.inBody(finding.pointer(), finding.message());
-            throw ApiException.badRequest(!finding.tooDeep() ? "Malformed JSON" + where + ": " + e.getOriginalMessage()
-                    : "Malformed JSON: " + (entry.index() == null ? "" : "record " + entry.index() + " at ")
-                            + entry.pointer() + " " + finding.message(), entry);
+            // a limit of the parser (nesting, a number's digits) is no flaw of the JSON: said as the record's
+            throw ApiException.badRequest(!finding.inRecordTerms() ? "Malformed JSON" + where + ": " + e.getOriginalMessage()
+                    : "Unreadable JSON: " + (entry.index() == null ? "the body" : "record " + entry.index())
+                            + (entry.pointer().isEmpty() ? "" : " at " + entry.pointer()) + " " + finding.message(), entry);
         } catch (IOException e) {
             throw ApiException.badRequest("Unreadable request body: " + e.getMessage());
         } catch (RuntimeException e) {

@@ -182,7 +182,8 @@ class InboxPipelineTest {
                 + "/dt=2025-02-01-00-00/beside.jsonl";
         String content = "{\"contact_id\":\"e-1\",\"email\":\"ok@acme.com\",\"contact_properties\":{}}\n"
                 + "{\"contact_id\":\"e-2\",\"email\":\"x@acme.com\",\"contact_properties\":{\"x\":1e2147483648}}\n"
-                + "{\"contact_id\":\"e-3\",\"email\":\"y@acme.com\",\"contact_properties\":{\"y\":-1e-2147483649}}\n";
+                + "{\"contact_id\":\"e-3\",\"email\":\"y@acme.com\",\"contact_properties\":{\"y\":-1e-2147483649}}\n"
+                + "{\"contact_id\":\"e-4\",\"email\":\"z@acme.com\",\"contact_properties\":{\"z\":" + "7".repeat(1001) + "}}\n";
         app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString(content));
         app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(besideKey), RequestBody.fromString(
                 "{\"contact_id\":\"b-1\",\"email\":\"b@acme.com\",\"contact_properties\":{}}\n"));
@@ -194,11 +195,14 @@ class InboxPipelineTest {
         assertThat(status.get("records_accepted").asLong()).isEqualTo(1);
         assertThat(beside.get("state").asText()).isEqualTo("completed");
         List<JsonNode> rejected = Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), status.get("rejected_key").asText());
-        assertThat(rejected).extracting(r -> r.get("line").asLong()).containsExactly(2L, 3L);
+        assertThat(rejected).extracting(r -> r.get("line").asLong()).containsExactly(2L, 3L, 4L);
         assertThat(rejected.get(0).get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties/x");
         assertThat(rejected.get(0).get("errors").get(0).get("message").asText())
                 .isEqualTo("the number 1e2147483648 is out of range (its exponent must be within ±2147483647)");
         assertThat(rejected.get(1).get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties/y");
+        assertThat(rejected.get(2).get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties/z");
+        assertThat(rejected.get(2).get("errors").get(0).get("message").asText())
+                .isEqualTo("has a number of 1001 digits, more than the 1000 a record may have");
     }
 
     @Test

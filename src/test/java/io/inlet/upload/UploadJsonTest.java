@@ -177,7 +177,7 @@ class UploadJsonTest {
             // in the record's terms, as a file's line is told (the envelope's levels are no part of it)
             JsonNode body = json.readTree(refused.body());
             assertThat(body.get("message").asText()).as(path).isEqualTo(
-                    "Malformed JSON: record 1 at /contact_properties nests deeper than 1000 levels, the most a record may");
+                    "Unreadable JSON: record 1 at /contact_properties nests deeper than 1000 levels, the most a record may");
             JsonNode error = body.get("errors").get(0);
             assertThat(error.get("index").asInt()).isEqualTo(1);
             assertThat(error.get("pointer").asText()).isEqualTo("/contact_properties");
@@ -198,6 +198,33 @@ class UploadJsonTest {
         assertThat(error.get("index").asInt()).isEqualTo(1);
         assertThat(error.get("pointer").asText()).isEqualTo("/email");
         assertThat(error.get("message").asText()).startsWith("malformed JSON at line 1, column ").contains("Duplicate field 'email'");
+    }
+
+    /**
+     * Valid JSON longer than the parser reads (a number of more than 1,000 digits, a field name of more than 50,000
+     * characters) named no record or field, and was called malformed.
+     */
+    @Test
+    void aValueLongerThanTheParserReadsNamesTheRecordAndField() throws IOException {
+        String first = "{\"contact_id\":\"a\",\"email\":\"a@acme.com\",\"contact_properties\":{}}";
+        String longNumber = "{\"stream\":\"contact\",\"data\":[" + first + ",{\"contact_id\":\"b\",\"email\":"
+                + "\"b@acme.com\",\"contact_properties\":{\"score\":" + "9".repeat(1001) + "}}]}";
+        String longName = "{\"stream\":\"contact\",\"data\":[" + first + "," + first + ",{\"contact_id\":"
+                + "\"c\",\"email\":\"c@acme.com\",\"contact_properties\":{\"before\":1,\"" + "n".repeat(50_001) + "\":1}}]}";
+
+        for (String path : List.of("/ingestion/upload-json", "/ingestion/validate")) {
+            JsonNode number = json.readTree(app.post(path, tenant.key(), longNumber).body());
+            assertThat(number.get("message").asText()).as(path).isEqualTo("Unreadable JSON: record 1 at"
+                    + " /contact_properties/score has a number of 1001 digits, more than the 1000 a record may have");
+            assertThat(number.get("errors").get(0).get("index").asInt()).isEqualTo(1);
+            assertThat(number.get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties/score");
+            JsonNode name = json.readTree(app.post(path, tenant.key(), longName).body());
+            assertThat(name.get("errors").get(0).get("index").asInt()).as(path).isEqualTo(2);
+            // the object that holds the field, not the field before it
+            assertThat(name.get("errors").get(0).get("pointer").asText()).isEqualTo("/contact_properties");
+            assertThat(name.get("errors").get(0).get("message").asText())
+                    .isEqualTo("has a field name of 50001 characters, more than the 50000 a record may have");
+        }
     }
 
     /** JSON between systems is UTF-8, as the lake is: a UTF-16 or UTF-32 body is refused, not stored as it came. */
