@@ -170,7 +170,7 @@ final class LakeWriter implements AutoCloseable {
         try {
             // a run that stalled must not put back a part the new owner withdrew (its file failed)
             fence.run();
-            s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/jsonl").contentEncoding("gzip"),
+            s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/gzip"),
                     RequestBody.fromFile(part.file));
         } finally {
             part.discard();

@@ -93,6 +93,20 @@ final class RecordCheck {
             }
             chunk.verdict[i] = Chunk.VALID;
             chunk.epochDay[i] = stream.lakeDay(record, receivedEpochDay);
+            blankCarriageReturns(chunk.data, chunk.start[i], chunk.length[i]);
+        }
+    }
+
+    /**
+     * A carriage return inside a valid record can only be whitespace between tokens (a string may not hold one raw):
+     * stored as a space, for readers that take any CR for the end of a line (Python's text files, many CSV-minded
+     * tools) would cut the record in two.
+     */
+    private static void blankCarriageReturns(byte[] data, int start, int length) {
+        for (int i = start; i < start + length; i++) {
+            if (data[i] == '\r') {
+                data[i] = ' ';
+            }
         }
     }
 

@@ -91,7 +91,7 @@ final class RejectedFile implements AutoCloseable {
         if (count == 0) {
             return false;
         }
-        s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/jsonl").contentEncoding("gzip"),
+        s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/gzip"),
                 RequestBody.fromFile(file));
         return true;
     }

@@ -76,6 +76,16 @@ public final class Lake {
         return values.stream().sorted().toList();
     }
 
+    /** Every line of the parts under the prefix, as stored: split at LF alone (readLine would split at a CR too). */
+    public static List<String> lines(S3Client s3, String bucket, String prefix) {
+        List<String> lines = new ArrayList<>();
+        for (String key : partKeys(s3, bucket, prefix)) {
+            String text = new String(gunzipped(s3, bucket, key), StandardCharsets.UTF_8);
+            lines.addAll(List.of(text.split("\n")));
+        }
+        return lines;
+    }
+
     /** A part file's bytes as a reader gets them: gunzipped, nothing parsed. */
     public static byte[] gunzipped(S3Client s3, String bucket, String key) {
         try (InputStream in = new GZIPInputStream(s3.getObject(b -> b.bucket(bucket).key(key)))) {
