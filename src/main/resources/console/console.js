@@ -255,11 +255,13 @@ async function openDetails(fileKey, from) {
   view.rejections.hidden = listed.length === 0;
   // The status document keeps the first rejected lines; the rejected-records file in the lake has them all, up to its
   // bound (rejected_not_kept says how many it does not hold).
+  // first_rejections lists errors, several to a line at times: the note counts the lines they come from
+  const linesListed = new Set(listed.map((r) => `${r.entry ?? ''}\n${r.line}`)).size;
   let shownLines = `All ${rejected} rejected lines.`;
   if (rejected === 1) {
     shownLines = 'The one rejected line.';
-  } else if (listed.length < rejected) {
-    shownLines = `The first ${listed.length} of ${rejected} rejected lines.`;
+  } else if (linesListed < rejected) {
+    shownLines = `The first ${linesListed} of ${rejected} rejected lines.`;
   }
   view.rejectionsNote.textContent = rejected === 0 ? 'No line was rejected.' : `${shownLines} `
     + (status.rejected_key ? (status.rejected_not_kept
