@@ -37,7 +37,7 @@ public record BatchManifest(
 
     static final String LARGE_LANE = "large";
 
-    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
 
     /**
      * A file of the batch: its key (in the inbox, or the archive once moved), its size when planned, and whether
@@ -111,7 +111,10 @@ public record BatchManifest(
         }
     }
 
-    /** Batch ids sort by creation time, so part names in a partition sort in the order batches were planned. */
+    /**
+     * Batch ids sort by creation time (to the millisecond), so part names in a partition sort in the order batches were
+     * planned: the order a reader takes the last update of a contact or account in.
+     */
     static String newId(Instant now) {
         return ID_TIME.format(now) + "-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     }

@@ -97,7 +97,7 @@ class SmallFilesBatchTest {
         List<String> parts = Lake.partKeys(app.s3(), app.settings().lakeBucket(), "contact_event/tenant=" + tenant.id() + "/");
         Map<String, List<String>> byBatch = new TreeMap<>();
         for (String part : parts) {
-            String batch = part.replaceAll(".*/part-(\\d{8}T\\d{6}Z-[0-9a-f]+)-.*$", "$1");
+            String batch = part.replaceAll(".*/part-(\\d{8}T\\d{9}Z-[0-9a-f]+)-.*$", "$1");
             byBatch.computeIfAbsent(batch, b -> new ArrayList<>())
                     .addAll(Lake.values(Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), part), "event_id"));
         }

@@ -77,7 +77,7 @@ class BulkUploadTest {
         List<String> lakeKeys = new ArrayList<>();
         status.get("lake_keys").forEach(k -> lakeKeys.add(k.asText()));
         assertThat(lakeKeys).allMatch(k -> k.matches("contact_event/tenant=" + tenant.id()
-                + "/dt=2025-06-0[123]/part-\\d{8}T\\d{6}Z-[0-9a-f]{12}-\\d{5}\\.jsonl\\.gz")).hasSize(3);
+                + "/dt=2025-06-0[123]/part-\\d{8}T\\d{9}Z-[0-9a-f]{12}-\\d{5}\\.jsonl\\.gz")).hasSize(3);
         for (String key : lakeKeys) {
             String day = key.replaceAll(".*/dt=(\\d{4}-\\d{2}-\\d{2})/.*", "$1");
             assertThat(Lake.gzipJsonLines(app.s3(), app.settings().lakeBucket(), key))
