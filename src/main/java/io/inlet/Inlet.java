@@ -1,5 +1,7 @@
 package io.inlet;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.util.concurrent.Callable;
 
 import io.inlet.metrics.MeterRegistries;
@@ -23,6 +25,7 @@ import picocli.CommandLine.Command;
  */
 // --help and --version on every command (scope INHERIT: the subcommands and theirs get them too)
 @Command(name = "inlet", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = Inlet.Version.class,
         description = "Inlet: ingestion of contacts, accounts and their events into a tenant-partitioned lake.",
         subcommands = {Inlet.Run.class, KeysCommand.class, Inlet.Storage.class, UploadCommand.class,
             ValidateCommand.class})
@@ -53,6 +56,17 @@ public final class Inlet implements Callable<Integer> {
         return new Run().call();
     }
 
+    /** The version the jar was built as (its manifest's), and the Camel it runs on. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String built = Inlet.class.getPackage().getImplementationVersion();
+            return new String[] {"Inlet " + (built == null ? "(not built as a jar)" : built) + ", Apache Camel "
+                    + org.apache.camel.CamelContext.class.getPackage().getImplementationVersion() + ", Java "
+                    + Runtime.version()};
+        }
+    }
+
     /** The service, as camel-main runs it. */
     public static Main newMain() {
         Main main = new Main();
@@ -81,10 +95,21 @@ public final class Inlet implements Callable<Integer> {
     @Command(name = "storage", description = "Serve only the embedded S3 (inlet.s3.embedded.port) and the embedded "
             + "queue (inlet.queue.embedded.port, 9324 when 0), for several instances to share on one machine.")
     static final class Storage implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
             Settings settings = standaloneSettings();
             DataDirectory.prepare(settings);
+            // the store's recovery at start clears half-written objects: those of a service still writing them here
+            FileChannel lock;
+            try {
+                lock = DataDirectory.lock(settings);
+            } catch (IllegalStateException inUse) {
+                spec.commandLine().getErr().println(inUse.getMessage());
+                return 1;
+            }
             EmbeddedS3 s3 = new EmbeddedS3(settings);
             s3.start();
             Settings.Queue queue = settings.queue();
@@ -96,6 +121,11 @@ public final class Inlet implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 sqs.stop();
                 s3.stop();
+                try {
+                    lock.close();
+                } catch (IOException ignored) {
+                    // the process ends: the operating system lets go of the lock either way
+                }
                 stopped.countDown();
             }));
             stopped.await();

@@ -2,13 +2,16 @@ package io.inlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
+import java.time.Duration;
 import java.util.Map;
 
 import io.inlet.testing.InletApp;
+import io.inlet.testing.InletCli;
 import org.junit.jupiter.api.Test;
 
 /** What stops a start at once, instead of a service that runs on and misbehaves. */
@@ -25,6 +28,25 @@ class StartChecksTest {
         }
         try (FileChannel free = DataDirectory.lock(settings)) {
             assertThat(free.isOpen()).isTrue();
+        }
+    }
+
+    /**
+     * The storage command on a directory a service runs on: its store's recovery at start cleared the service's
+     * half-written uploads (their PUTs answered 500).
+     */
+    @Test
+    void theStorageCommandRefusesADataDirectoryInUse() throws Exception {
+        try (InletApp app = InletApp.start(Map.of())) {
+            System.setProperty("inlet.data-dir", app.settings().dataDir().toString());
+            try {
+                InletCli.Run run = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> InletCli.run("storage"));
+                assertThat(run.exitCode()).as(run.all()).isEqualTo(1);
+                assertThat(run.err()).startsWith("Another Inlet service is running on the data directory "
+                        + app.settings().dataDir());
+            } finally {
+                System.clearProperty("inlet.data-dir");
+            }
         }
     }
 

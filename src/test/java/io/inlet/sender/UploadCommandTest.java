@@ -170,6 +170,10 @@ class UploadCommandTest {
             assertThat(run.exitCode()).as(run.all()).isZero();
             assertThat(run.out()).as(String.join(" ", help)).startsWith("Usage: inlet " + help[0]);
         }
+        // --version said nothing (no version was given to picocli)
+        InletCli.Run version = InletCli.run("--version");
+        assertThat(version.exitCode()).isZero();
+        assertThat(version.out()).startsWith("Inlet ").contains("Apache Camel 4.17.0");
         Path file = JsonlFiles.contactEvents(dir, "badurl", 10, 0, true).path();
 
         InletCli.Run run = InletCli.run("upload", "--url", "http:foo", "--key", "inlet_x", "--stream", "contact_event",
