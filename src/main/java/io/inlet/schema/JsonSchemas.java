@@ -114,8 +114,9 @@ public final class JsonSchemas {
                     "is not a field of this record"
                             + (propertiesField == null ? "" : "; free-form attributes belong in " + propertiesField));
             case "type" -> new FieldError(at, "must be " + article(schemaNode.asText()) + ", not " + kind(instance));
-            case "const" -> new FieldError(at, "must be \"" + schemaNode.asText() + "\" (or left out), not "
-                    + describe(instance));
+            // a record's constant is its optional type marker; a request envelope's (content_type) is required
+            case "const" -> new FieldError(at, "must be \"" + schemaNode.asText() + "\""
+                    + (propertiesField != null ? " (or left out)" : "") + ", not " + describe(instance));
             case "enum" -> new FieldError(at, "must be one of " + schemaNode + ", not " + describe(instance));
             case "minLength" -> new FieldError(at, schemaNode.asInt() <= 1 ? "must not be empty"
                     : "must be at least " + schemaNode.asInt() + " characters long");

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -77,9 +78,15 @@ public final class KeysCommand {
             if (rotation.expiring().isEmpty()) {
                 out.println("The tenant had no other key still accepted.");
             } else {
-                out.println("Its earlier keys " + rotation.expiring().stream().map(ApiKeys.StoredKey::keyId)
-                        .collect(Collectors.joining(", ")) + " stay accepted until " + seconds(rotation.expiresAt())
-                        + " (grace " + gracePeriod + "), then are refused.");
+                // each key until its own expiry: an earlier rotation's shorter grace stays
+                Map<String, List<String>> byExpiry = new TreeMap<>();
+                for (ApiKeys.StoredKey key : rotation.expiring()) {
+                    byExpiry.computeIfAbsent(seconds(Instant.parse(key.expiresAt())), at -> new ArrayList<>()).add(key.keyId());
+                }
+                out.println("Its earlier keys " + byExpiry.entrySet().stream()
+                        .map(until -> String.join(", ", until.getValue()) + " stay accepted until " + until.getKey())
+                        .collect(Collectors.joining("; ")) + " (grace " + gracePeriod + ", or less where an earlier"
+                        + " rotation gave less), then are refused.");
             }
             printKey(out, rotation.minted());
             return 0;

@@ -134,8 +134,8 @@ class EnvelopeMismatchNamesEachFieldTest extends CamelTestSupport {
 
         assertRefused(wrong, 422, "{\"status\":\"error\",\"message\":\"The request body is not a valid generate-upload-url request\","
                 + "\"errors\":["
-                + "{\"pointer\":\"/content_encoding\",\"message\":\"must be \\\"gzip\\\" (or left out), not \\\"br\\\"\"},"
-                + "{\"pointer\":\"/content_type\",\"message\":\"must be \\\"application/jsonl\\\" (or left out), not \\\"text/csv\\\"\"},"
+                + "{\"pointer\":\"/content_encoding\",\"message\":\"must be \\\"gzip\\\", not \\\"br\\\"\"},"
+                + "{\"pointer\":\"/content_type\",\"message\":\"must be \\\"application/jsonl\\\", not \\\"text/csv\\\"\"},"
                 + "{\"pointer\":\"/stream\",\"message\":\"must be one of "
                 + "[\\\"account\\\",\\\"contact\\\",\\\"account_event\\\",\\\"contact_event\\\"], not \\\"leads\\\"\"}]}");
         assertRefused(noKey, 422, "{\"status\":\"error\",\"message\":\"The request body is not a valid confirm-upload request\","

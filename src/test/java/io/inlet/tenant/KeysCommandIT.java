@@ -54,6 +54,24 @@ class KeysCommandIT {
         }
     }
 
+    /** A longer grace never lengthens an earlier one: the rotation said the longer one for every key. */
+    @Test
+    void aRotationNamesEachEarlierKeysOwnExpiry() throws Exception {
+        Map<String, String> settings = Map.of("inlet.data-dir", dataDir.toString());
+        assertThat(InletProcess.run(settings, Map.of(), "keys", "create", "--tenant", "rot").exitCode()).isZero();
+        InletProcess.Result first = InletProcess.run(settings, Map.of(), "keys", "rotate", "--tenant", "rot", "--grace", "PT10M");
+        InletProcess.Result second = InletProcess.run(settings, Map.of(), "keys", "rotate", "--tenant", "rot", "--grace", "PT24H");
+
+        java.util.regex.Matcher firstSaid = java.util.regex.Pattern.compile(
+                "Its earlier keys (\\S+) stay accepted until (\\S+) ").matcher(first.stdout());
+        assertThat(firstSaid.find()).as(first.stdout()).isTrue();
+        java.util.regex.Matcher minted = java.util.regex.Pattern.compile("Created API key (\\S+) ").matcher(first.stdout());
+        assertThat(minted.find()).isTrue();
+        // the first key keeps its 10 minutes; the key the first rotation made gets the 24 hours
+        assertThat(second.stdout()).as(second.stdout()).contains(firstSaid.group(1) + " stay accepted until " + firstSaid.group(2) + "; ")
+                .containsPattern(minted.group(1) + " stay accepted until \\S+ \\(grace PT24H");
+    }
+
     @Test
     void settingsComeFromTheEnvironmentToo(@TempDir Path fromEnv) throws Exception {
         InletProcess.Result created = InletProcess.run(Map.of(), Map.of("INLET_DATA_DIR", fromEnv.toString()),
