@@ -330,8 +330,19 @@ public final class UploadCommand implements Callable<Integer> {
         }
         long rejected = status.path("records_rejected").asLong();
         out.println(sent.file() + ": " + state + ": " + status.path("records_accepted").asLong() + " accepted, "
-                + rejected + " rejected");
+                + rejected + " rejected" + (status.path("entries_refused").asLong(0) > 0 ? "; zip entries: "
+                + status.path("entries_read").asLong() + " read, " + status.path("entries_refused").asLong() + " refused"
+                : ""));
         out.println("  file_key: " + status.path("file_key").asText());
+        // a zip's entries that were not read at all (no JSONL in them): which, and why
+        JsonNode refusedEntries = status.path("refused_entries");
+        for (int i = 0; i < Math.min(LISTED_REJECTIONS, refusedEntries.size()); i++) {
+            out.println("  entry " + refusedEntries.get(i).path("entry").asText() + ": "
+                    + refusedEntries.get(i).path("reason").asText());
+        }
+        if (refusedEntries.size() > LISTED_REJECTIONS) {
+            out.println("  and " + (refusedEntries.size() - LISTED_REJECTIONS) + " more refused entries (--json lists them)");
+        }
         String lake = status.path("lake_bucket").asText("");
         String in = lake.isEmpty() ? "" : "s3://" + lake + "/";
         JsonNode rejections = status.path("first_rejections");

@@ -261,6 +261,20 @@ class UploadCommandTest {
         assertNoSecrets(run, tenant);
     }
 
+    /** A zip whose entries hold no JSONL said "0 accepted, 0 rejected" and nothing of the entries it refused. */
+    @Test
+    void aZipsRefusedEntriesAreNamedWithTheirReason() throws IOException {
+        Tenant tenant = app.newTenant("zipnotes");
+        Path zip = io.inlet.testing.ZipFiles.builder().deflated("notes.txt", "just some notes\n")
+                .deflated("events.jsonl", "{\"event_id\":\"z-1\",\"contact_id\":\"c-1\",\"event\":\"signed_up\",\"event_timestamp\":"
+                        + "\"2025-06-27T07:26:00Z\",\"event_properties\":{}}\n").writeTo(dir.resolve("notes.zip"));
+
+        InletCli.Run run = upload(tenant, zip);
+
+        assertThat(run.out()).as(run.all()).contains(zip + ": completed_with_errors: 1 accepted, 0 rejected; zip"
+                + " entries: 1 read, 1 refused").containsPattern("  entry notes\\.txt: .+");
+    }
+
     private static InletCli.Run upload(Tenant tenant, Path... files) {
         return upload(tenant, java.util.Arrays.stream(files).map(Path::toString).toArray(String[]::new));
     }
