@@ -360,6 +360,11 @@ public record Settings(
      * tell {@code a-b} from {@code a_b}) the variables' tenant part.
      */
     public static SortedSet<String> checkTenantLimitKeys(PropertiesComponent properties) {
+        return checkTenantLimitKeys(properties, System.getenv());
+    }
+
+    /** As {@link #checkTenantLimitKeys(PropertiesComponent)}, with the environment given. */
+    public static SortedSet<String> checkTenantLimitKeys(PropertiesComponent properties, Map<String, String> env) {
         Map<String, String> given = new TreeMap<>();
         properties.loadProperties(key -> key.startsWith(TENANT_LIMITS_PREFIX)).keySet()
                 .forEach(key -> given.put(key.toString(), properties.resolveProperty(key.toString()).orElse("")));
@@ -371,15 +376,16 @@ public record Settings(
         String rate = "(requests-per-second|requests-burst|bytes-per-second|bytes-burst)";
         SortedSet<String> tenants = new TreeSet<>();
         check(given, Pattern.compile(Pattern.quote(TENANT_LIMITS_PREFIX) + "(" + TenantId.PATTERN + ")\\." + rate),
-                "inlet.limits.tenant.<tenant>.", tenants);
+                "inlet.limits.tenant.<tenant>." + rate.replace("(", "{").replace(")", "}"), tenants);
         Map<String, String> environment = new TreeMap<>();
-        System.getenv().forEach((name, value) -> {
+        env.forEach((name, value) -> {
             if (name.startsWith(TENANT_LIMITS_ENV_PREFIX)) {
                 environment.put(name, value);
             }
         });
-        check(environment, Pattern.compile(TENANT_LIMITS_ENV_PREFIX + "([A-Za-z0-9_-]+)_"
-                + rate.toUpperCase(Locale.ROOT).replace('-', '_')), TENANT_LIMITS_ENV_PREFIX + "<TENANT>_", tenants);
+        String envRate = rate.toUpperCase(Locale.ROOT).replace('-', '_');
+        check(environment, Pattern.compile(TENANT_LIMITS_ENV_PREFIX + "([A-Za-z0-9_-]+)_" + envRate),
+                TENANT_LIMITS_ENV_PREFIX + "<TENANT>_" + envRate.replace("(", "{").replace(")", "}"), tenants);
         return tenants;
     }
 
@@ -422,7 +428,7 @@ public record Settings(
             Matcher match = shape.matcher(entry.getKey());
             if (!match.matches()) {
                 throw new IllegalArgumentException("Setting " + entry.getKey() + " does not name a tenant limit: expected "
-                        + expected + "{requests-per-second|requests-burst|bytes-per-second|bytes-burst}");
+                        + expected);
             }
             Reader.positive(entry.getKey(), entry.getValue().trim());
             tenants.add(match.group(1));

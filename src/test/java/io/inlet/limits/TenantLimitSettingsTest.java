@@ -37,6 +37,17 @@ class TenantLimitSettingsTest {
                 .hasMessage("Setting inlet.limits.tenant.acme.bytes-burst must be a whole number, not '1 GB'");
     }
 
+    /** The message gave the property's spelling of the rates, which is no variable name. */
+    @Test
+    void aMisspeltTenantLimitVariableIsToldInTheVariablesSpelling() {
+        assertThatThrownBy(() -> Settings.checkTenantLimitKeys(properties(),
+                java.util.Map.of("INLET_LIMITS_TENANT_DEV_REQUEST_PER_SECOND", "1")))
+                .hasMessage("Setting INLET_LIMITS_TENANT_DEV_REQUEST_PER_SECOND does not name a tenant limit: expected "
+                        + "INLET_LIMITS_TENANT_<TENANT>_{REQUESTS_PER_SECOND|REQUESTS_BURST|BYTES_PER_SECOND|BYTES_BURST}");
+        assertThat(Settings.checkTenantLimitKeys(properties(), java.util.Map.of("INLET_LIMITS_TENANT_DEV_REQUESTS_PER_SECOND",
+                "1"))).containsExactly("DEV");
+    }
+
     private static PropertiesComponent properties(String... keysAndValues) {
         Properties given = new Properties();
         for (int i = 0; i < keysAndValues.length; i += 2) {
