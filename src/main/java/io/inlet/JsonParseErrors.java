@@ -62,7 +62,24 @@ public final class JsonParseErrors {
         // the field the parser had reached (a duplicate field's name), so that the finding names more than the record
         String pointer = at == null || at.getByteOffset() < 0 ? ""
                 : UnicodeText.pointerAt(json, bytes, start, length, (int) at.getByteOffset());
-        return new Finding(pointer, "malformed JSON" + where + ": " + e.getOriginalMessage(), false);
+        return new Finding(pointer, "malformed JSON" + where + ": " + said(e), false);
+    }
+
+    private static final Pattern SOURCE = Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
+    private static final Pattern BOUND_AS = Pattern.compile(" \\(bound as `[^`]*`\\)");
+    /** Jackson's advice to its own user: "enable `JsonReadFeature.X` to allow", "not allowed as per `Feature`". */
+    private static final Pattern FEATURE = Pattern.compile(":? (enable `[A-Za-z_.]+` to allow|not allowed as per `[A-Za-z_.]+`)");
+
+    /**
+     * The parser's message for a sender: without the names of Jackson's own classes and settings, which mean nothing
+     * to whoever sent the JSON ("start marker at line 1, column 1" for "[Source: REDACTED (`StreamReadFeature…`
+     * disabled); line: 1, column: 1]").
+     */
+    public static String said(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        message = SOURCE.matcher(message).replaceAll("line $1, column $2");
+        message = BOUND_AS.matcher(message).replaceAll("");
+        return FEATURE.matcher(message).replaceAll("").trim();
     }
 
     /** The first {@code segments} segments of a JSON pointer ("/a/b/c", 2: "/a/b"). */

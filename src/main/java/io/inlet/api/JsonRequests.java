@@ -135,7 +135,7 @@ public final class JsonRequests {
                     reader.getFactory().streamReadConstraints().getMaxNestingDepth() - Json.ENVELOPE_LEVELS, where);
             ApiError entry = ApiError.inBody(finding.pointer(), finding.message());
             // a limit of the parser (nesting, a number's digits) is no flaw of the JSON: said as the record's
-            throw ApiException.badRequest(!finding.inRecordTerms() ? "Malformed JSON" + where + ": " + e.getOriginalMessage()
+            throw ApiException.badRequest(!finding.inRecordTerms() ? "Malformed JSON" + where + ": " + JsonParseErrors.said(e)
                     : "Unreadable JSON: " + (entry.index() == null ? "the body" : "record " + entry.index())
                             + (entry.pointer().isEmpty() ? "" : " at " + entry.pointer()) + " " + finding.message(), entry);
         } catch (IOException e) {
