@@ -123,7 +123,7 @@ public final class JsonSchemas {
             case "maxLength" -> new FieldError(at, "must be at most " + schemaNode.asInt() + " characters long");
             case "minItems" -> new FieldError(at, "must contain at least " + schemaNode.asInt() + " item(s)");
             case "format" -> new FieldError(at, "date-time".equals(formatOf(m))
-                    ? "must be an ISO-8601 date-time with a UTC offset, like 2025-06-27T07:26:00Z (in UTC within the years"
+                    ? "must be an RFC 3339 date-time with a UTC offset, like 2025-06-27T07:26:00Z (in UTC within the years"
                             + " 0000 to 9999), not " + describe(instance)
                     : "is not a valid " + formatOf(m) + ": " + describe(instance));
             case "pattern" -> new FieldError(at, patternMessage(at, instance));

@@ -64,7 +64,11 @@ class RecordValidatorTest {
             "9999-12-31T23:59:59Z|true", "2025-06-27T07:26:00Zabc|false", "2025-06-27T07:26:00ZZ|false",
             "'2025-06-27T07:26:00Z '|false", "2025-06-27T07:26:00+02:00 x|false", "0000-01-01T00:00:00+01:00|false",
             "9999-12-31T23:59:59-18:00|false", "2025-02-30T07:26:00Z|false", "2025-06-27T07:26Z|false",
-            "2025-06-27|false"})
+            "2025-06-27|false",
+            // RFC 3339's whole range: offsets to ±23:59, -00:00 (UTC, local offset unknown), any number of fraction digits
+            "2025-06-27T07:26:00-00:00|true", "2025-06-27T07:26:00-23:59|true", "2025-06-27T07:26:00+23:59|true",
+            "2025-06-27T07:26:00.1234567890123Z|true", "2025-06-27T07:26:00+24:00|false",
+            "2025-06-27T07:26:00+05:60|false", "2016-12-31T18:59:60-05:00|true", "2016-12-31T23:59:60+01:00|false"})
     void eventTimestamps(String timestamp, boolean valid) {
         ObjectNode event = json.createObjectNode().put("event_id", "e").put("contact_id", "c").put("event", "view")
                 .put("event_timestamp", timestamp);

@@ -325,7 +325,7 @@ class UploadJsonTest {
         HttpResponse<String> response = app.post("/ingestion/upload-json", tenant.key(), request);
         assertThat(response.statusCode()).isEqualTo(422);
         assertThat(errors(json.readTree(response.body())))
-                .containsExactly("0 /event_timestamp must be an ISO-8601 date-time with a UTC offset, "
+                .containsExactly("0 /event_timestamp must be an RFC 3339 date-time with a UTC offset, "
                         + "like 2025-06-27T07:26:00Z (in UTC within the years 0000 to 9999), not \"27/06/2025\"");
     }
 
@@ -509,8 +509,10 @@ class UploadJsonTest {
         long peak = heapPools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
         assertThat(response).startsWith("HTTP/1.1 413");
         assertThat(response).contains("\"status\":\"error\"");
-        // The body is not kept (at most 8 MB of it are read and dropped): well under the 50 MB sent.
-        assertThat(peak - before).as("heap growth while a 50 MB body was refused").isLessThan(20L * 1024 * 1024);
+        // The body is not kept (at most 8 MB of it are read and dropped): well under the 50 MB sent. The peak counts
+        // whole G1 regions and whatever else the shared service allocates meanwhile (20 MB was reached on a busy
+        // machine), so the bound leaves room for that and still tells a buffered body (50 MB or more).
+        assertThat(peak - before).as("heap growth while a 50 MB body was refused").isLessThan(32L * 1024 * 1024);
     }
 
     @Test
