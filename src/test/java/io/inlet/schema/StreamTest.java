@@ -18,7 +18,8 @@ class StreamTest {
     @ParameterizedTest
     @ValueSource(strings = {"2025-06-28T00:30:00+02:00", "2025-06-28 00:30:00+02:00", "2025-06-28t00:30:00+02:00",
             "2025-06-27T22:30:00Z", "2025-06-27T22:30:00z", "2025-06-27 22:30:00.123456789Z", "2025-06-27T23:59:60Z",
-            "2025-06-28T01:59:60+02:00"})
+            "2025-06-28T01:59:60+02:00", "2025-06-27T22:30:00-00:00", "2025-06-26T22:31:00-23:59",
+            "2025-06-27T22:30:00.1234567890Z"})
     void anEventLandsOnTheUtcDayOfItsInstant(String timestamp) {
         assertThat(LocalDate.ofEpochDay(Stream.CONTACT_EVENT.lakeDay(event(timestamp), RECEIVED)))
                 .isEqualTo(LocalDate.of(2025, 6, 27));
