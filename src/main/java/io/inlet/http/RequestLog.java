@@ -89,7 +89,8 @@ public final class RequestLog implements Handler<RoutingContext>, RoutePolicyFac
         if (path.length() > MAX_LOGGED_PATH) {
             path = path.substring(0, MAX_LOGGED_PATH) + "…";
         }
-        boolean routine = path.startsWith(MANAGEMENT_PATHS);
+        // health checks and metrics scrapes every few seconds are routine; a refused one (a wrong scrape token) is not
+        boolean routine = path.startsWith(MANAGEMENT_PATHS) && status > 0 && status < 400;
         if (routine ? !LOG.isDebugEnabled() : !LOG.isInfoEnabled()) {
             return;
         }

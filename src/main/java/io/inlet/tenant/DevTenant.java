@@ -49,7 +49,7 @@ public final class DevTenant {
         }
         if (terminal.isEmpty()) {
             LOG.warn("No API keys exist, so every request is refused (401) until one is created: "
-                    + "`java -jar inlet.jar keys create --tenant <id>` prints a new key (a running service accepts it at once)");
+                    + "`java -jar target/inlet.jar keys create --tenant <id>` (with the service's inlet.data-dir) prints a new key (a running service accepts it at once)");
             return;
         }
         ApiKeys.Minted minted = keys.create("dev");

@@ -82,6 +82,9 @@ public final class PresignedUploads {
 
     private static String inWords(Duration duration) {
         long minutes = duration.toMinutes();
+        if (minutes == 0) {
+            return duration.toSeconds() + " s"; // a short expiry, as tests and demos set
+        }
         return minutes % 60 == 0 ? minutes / 60 + " h" : minutes + " min";
     }
 
