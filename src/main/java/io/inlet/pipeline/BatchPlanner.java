@@ -82,6 +82,17 @@ public final class BatchPlanner {
     }
 
     /**
+     * Announcements this instance does not keep waiting (a tenant's backlog beyond what leaves room for the others):
+     * their messages are no longer kept invisible, and come back to any instance after their visibility timeout.
+     */
+    public void release(List<Announced> announced) {
+        LOG.debug("{} announced file(s) of tenant {} go back to the queue: its batches fill its share of the workers and"
+                + " its waiting files all but the others' room", announced.size(),
+                announced.isEmpty() ? "" : announced.get(0).tenant());
+        queue.letGo(announced.stream().map(a -> a.delivery().receiptHandle()).filter(Objects::nonNull).distinct().toList());
+    }
+
+    /**
      * Not sealed: the batch is abandoned, which frees its claims for other batches to take over (they are not
      * deleted: see {@link Claims}), and its messages are no longer kept invisible, so they are planned again when they
      * return. If S3 cannot take the tombstone either, the reconciliation abandons the batch once its claims are older

@@ -45,7 +45,9 @@ public final class PipelineRoutes extends RouteBuilder {
         // (SmallBatchTurns). What waits is bounded where messages are received: as many files, and bytes, as fill a
         // batch for each worker, no more (ReceiveWhileSmallLaneHasRoom).
         SmallBatchTurns smallLane = new SmallBatchTurns(pipeline.smallBatchWorkers(), pipeline.maxSourcesPerBatch(),
-                pipeline.maxBatchBytes(), PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredOf);
+                pipeline.maxBatchBytes(), PipelineRoutes::tenantOfBatch, PipelineRoutes::gatheredOf,
+                announced -> getContext().getRegistry().lookupByNameAndType("batchPlanner", BatchPlanner.class)
+                        .release(announced));
         getContext().getRegistry().bind("smallBatchTurns", smallLane);
         getContext().getRegistry().bind("receiveWhileSmallLaneHasRoom", new ReceiveWhileSmallLaneHasRoom(smallLane));
         // An idle worker wakes every pollTimeout to see whether it should stop: a stop (every restart, every test)

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.apache.camel.Exchange;
@@ -33,18 +34,30 @@ import org.apache.camel.spi.SynchronizationVetoable;
  */
 public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
 
+    /**
+     * How often the consumers may receive while tenants at their share fill the room ({@link #mayProbe}): ten
+     * messages a time, 50 a second scanned for other tenants' (at one a second a backlog of 500 hid them for a minute).
+     */
+    static final long PROBE_INTERVAL_NANOS = 200_000_000L;
+
+    private final int workers;
     private final int share;
+    private final boolean keepsAWorkerFree;
+    private long lastProbe = System.nanoTime() - PROBE_INTERVAL_NANOS;
     private final int maxSources;
     private final long maxBytes;
     private final int filesCapacity;
     private final long bytesCapacity;
     private final Function<Exchange, String> tenantOf;
     private final Function<Exchange, List<Announced>> gatheredOf;
+    private final Consumer<List<Announced>> release;
     /** Batches running per tenant; only tenants with one. */
     private final Map<String, Integer> running = new HashMap<>();
     /** The gathered files waiting, by key, and the batch each waits in. */
     private final Map<String, Batch> waiting = new HashMap<>();
     private long waitingBytes;
+    /** Gathered files and bytes waiting per tenant; only tenants with some. */
+    private final Map<String, long[]> waitingOfTenant = new HashMap<>();
 
     /** A place in a tenant's line: a sealed batch (a manifest), or gathered files (their messages held meanwhile). */
     static final class Batch extends TenantTurns.Waiting {
@@ -67,16 +80,20 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
      * @param maxBytes   bytes (as stored) in one batch, the same way
      * @param tenantOf   whose batch an exchange is
      * @param gatheredOf the announcements a gathered batch carries (a list it may add to); null for a sealed batch
+     * @param release    announcements not kept here (their messages are to come back later)
      */
     public SmallBatchTurns(int workers, int maxSources, long maxBytes, Function<Exchange, String> tenantOf,
-            Function<Exchange, List<Announced>> gatheredOf) {
+            Function<Exchange, List<Announced>> gatheredOf, Consumer<List<Announced>> release) {
+        this.workers = workers;
         this.share = Math.max(1, workers - 1);
+        this.keepsAWorkerFree = workers > 1;
         this.maxSources = maxSources;
         this.maxBytes = maxBytes;
         this.filesCapacity = maxSources * workers;
         this.bytesCapacity = maxBytes * workers;
         this.tenantOf = tenantOf;
         this.gatheredOf = gatheredOf;
+        this.release = release;
     }
 
     /**
@@ -107,6 +124,28 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
                     freshBytes += Math.max(0, each.file().size());
                 }
             }
+            if (!fresh.isEmpty() && keepsOthersOut(tenant, fresh.size(), freshBytes)) {
+                // a tenant whose batches fill its share of the workers does not fill the room as well: the consumers
+                // would stop receiving, and the worker kept for the other tenants would wait idle for as long as this
+                // one's batches run. Its new files go back to the queue (their messages come back after their
+                // visibility timeout, to any instance); those waiting already go with their batch.
+                List<Announced> back = new ArrayList<>();
+                for (Announced each : announced) {
+                    Batch holder = waiting.get(each.file().key());
+                    if (holder != null) {
+                        holder.gathered.add(each);
+                    } else {
+                        back.add(each);
+                    }
+                }
+                release.accept(back);
+                if (waitingAlready != null) {
+                    joinedInto(exchange, waitingAlready.exchange);
+                } else {
+                    letGo(exchange);
+                }
+                return true;
+            }
             Batch batch;
             if (fresh.isEmpty()) {
                 batch = waitingAlready;
@@ -127,20 +166,69 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
             batch.files += fresh.size();
             batch.bytes += freshBytes;
             waitingBytes += freshBytes;
+            long[] ofTenant = waitingOfTenant.computeIfAbsent(tenant, t -> new long[2]);
+            ofTenant[0] += fresh.size();
+            ofTenant[1] += freshBytes;
             return true;
         } finally {
             lock.unlock();
         }
     }
 
+    /**
+     * With the lock held: whether {@code files} more of this tenant would leave less than a batch of room for the
+     * others while the tenant's batches fill its share (its own waiting files cannot go to a worker before one of them
+     * ends). A tenant with nothing waiting always gets its batch in, as one that may take a worker does.
+     */
+    private boolean keepsOthersOut(String tenant, int files, long bytes) {
+        long[] ofTenant = waitingOfTenant.get(tenant);
+        // one worker: none is kept for the others, and the backlog waits on the queue as the room fills
+        return keepsAWorkerFree && ofTenant != null && running.getOrDefault(tenant, 0) >= share
+                && (ofTenant[0] + files > filesCapacity - maxSources || ofTenant[1] + bytes > bytesCapacity - maxBytes);
+    }
+
     /** Whether fewer gathered files, and bytes, wait here than the capacities: the queue consumers may receive more. */
     public boolean hasRoom() {
         lock.lock();
         try {
-            return waiting.size() < filesCapacity && waitingBytes < bytesCapacity;
+            return waiting.size() < filesCapacity && waitingBytes < bytesCapacity && !atShareFillTheirRoom();
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Whether the queue consumers may receive once although there is no room ({@link #hasRoom} false): at most once
+     * a {@link #PROBE_INTERVAL_NANOS}, while a worker is idle. That worker is kept for tenants other than those whose
+     * batches fill their share, and their messages may be on the queue behind the backlog of those: what a probe
+     * receives of the latter goes back ({@link #keepsOthersOut}), the others' batches go to the idle worker.
+     */
+    public boolean mayProbe() {
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            int runningBatches = running.values().stream().mapToInt(Integer::intValue).sum();
+            if (!keepsAWorkerFree || runningBatches >= workers || now - lastProbe < PROBE_INTERVAL_NANOS) {
+                return false;
+            }
+            lastProbe = now;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * With the lock held: whether a tenant whose batches fill its share has as many files waiting as it may
+     * ({@link #keepsOthersOut}): receiving more would only send its files back to the queue, again and again.
+     */
+    private boolean atShareFillTheirRoom() {
+        for (Map.Entry<String, long[]> tenant : waitingOfTenant.entrySet()) {
+            if (keepsOthersOut(tenant.getKey(), 1, 0)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -153,6 +241,14 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
         if (batch.gathered != null) {
             batch.gathered.forEach(each -> waiting.remove(each.file().key()));
             waitingBytes -= batch.bytes;
+            long[] ofTenant = waitingOfTenant.get(tenant);
+            if (ofTenant != null) {
+                ofTenant[0] -= batch.files;
+                ofTenant[1] -= batch.bytes;
+                if (ofTenant[0] <= 0) {
+                    waitingOfTenant.remove(tenant);
+                }
+            }
         }
         if (byWorker) {
             running.merge(tenant, 1, Integer::sum);

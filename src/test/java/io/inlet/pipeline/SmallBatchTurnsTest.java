@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class SmallBatchTurnsTest {
 
     private final DefaultCamelContext camel = new DefaultCamelContext();
+    private final List<Announced> released = new ArrayList<>();
     private int filesMade;
 
     @Test
@@ -123,6 +124,38 @@ class SmallBatchTurnsTest {
         assertThat(turns.hasRoom()).as("7 files, 1,100 bytes").isFalse();
         assertThat(name(turns.poll())).isEqualTo("b:3");
         assertThat(turns.hasRoom()).as("4 files, 800 bytes").isTrue();
+    }
+
+    /**
+     * A tenant whose batches fill its share filled the room too: the consumers stopped receiving, and the worker kept
+     * for the others waited idle as long as that tenant's batches ran (a minute and more).
+     */
+    @Test
+    void aTenantAtItsShareLeavesABatchOfRoomForTheOthers() {
+        // 3 workers (a tenant may have 2), 2 files a batch: 6 files may wait, a tenant at its share 4 of them
+        SmallBatchTurns turns = turns(3, 2);
+        put(turns, "a1", "a2");
+        turns.poll();
+        turns.poll();
+        for (int i = 0; i < 4; i++) {
+            turns.put(gathered("a", 1, 0));
+        }
+        assertThat(released).isEmpty();
+        List<String> completed = new ArrayList<>();
+        Exchange fifth = gathered("a", 1, 0);
+        Completions.recordedAs(fifth, completed, "the fifth's");
+        turns.put(fifth);
+
+        // its message goes back to the queue, and what was to happen when it completed happens now
+        assertThat(released).extracting(each -> each.file().key()).containsExactly(keys(fifth).get(0));
+        assertThat(completed).containsExactly("the fifth's");
+        // no receiving that would only send a's files back, but a receive now and then for the others' messages
+        assertThat(turns.hasRoom()).as("a has all the room it may have").isFalse();
+        assertThat(turns.mayProbe()).as("a worker is idle").isTrue();
+        assertThat(turns.mayProbe()).as("within the interval").isFalse();
+        turns.put(gathered("b", 2, 0));
+        assertThat(name(turns.poll())).as("the worker kept for the others").isEqualTo("b:2");
+        assertThat(turns.mayProbe()).as("no worker idle").isFalse();
     }
 
     @Test
@@ -256,9 +289,9 @@ class SmallBatchTurnsTest {
     }
 
     /** {@code maxSources} files and 500 bytes a batch; a sealed batch's tenant is the "tenant" header. */
-    private static SmallBatchTurns turns(int workers, int maxSources) {
+    private SmallBatchTurns turns(int workers, int maxSources) {
         return new SmallBatchTurns(workers, maxSources, 500, e -> e.getMessage().getHeader("tenant", String.class),
-                PipelineRoutes::gatheredOf);
+                PipelineRoutes::gatheredOf, released::addAll);
     }
 
     private Exchange sealed(String name) {
