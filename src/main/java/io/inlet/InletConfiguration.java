@@ -34,6 +34,7 @@ import io.inlet.limits.BacklogHealth;
 import io.inlet.limits.TenantLimits;
 import io.inlet.limits.WaitingRoom;
 import io.inlet.dropfolder.DropFolderFilter;
+import io.inlet.dropfolder.DropFolderPolls;
 import io.inlet.api.HttpErrorPages;
 import io.inlet.api.JsonRequests;
 import io.inlet.api.OpenApiDocument;
@@ -342,6 +343,7 @@ public class InletConfiguration implements CamelConfiguration {
         DropFolderFilter dropFolderFilter = new DropFolderFilter(Duration.ofMillis(Long.parseLong(
                 context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))), clock);
         registry.bind("dropFolderFilter", dropFolderFilter);
+        registry.bind("dropFolderPolls", new DropFolderPolls(dropFolderFilter));
         DropFolderIntake dropFolderIntake = new DropFolderIntake(s3, inboxWrites, buckets, keys, statuses, settings.dropFolderDir(),
                 settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter, clock,
                 settings.dataDir().resolve("dropfolder-taking"));

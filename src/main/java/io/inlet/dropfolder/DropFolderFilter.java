@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
 public final class DropFolderFilter implements GenericFileFilter<File> {
 
     private static final Logger LOG = LoggerFactory.getLogger(DropFolderFilter.class);
+    /** Files one tenant's folder may give to one poll (of at most 100); a poll that took some looks again at once. */
+    static final int MOST_PER_TENANT_A_POLL = 25;
     /** How this JVM turns file names into text: the locale's, when it started (LANG, LC_ALL). */
     public static final String FILE_NAME_ENCODING = System.getProperty("sun.jnu.encoding", "unknown");
     /** Longest file name taken: the reason file beside it adds 11 bytes, and names stop at 255 bytes. */
@@ -57,6 +59,8 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     private final Set<String> reported = boundedSet();
     /** Entries left in place (path, size and time), the oldest forgotten first. */
     private final Set<String> leftInPlace = boundedSet();
+    /** Files taken by the poll under way, per tenant folder. */
+    private final Map<String, Integer> takenThisPoll = new HashMap<>();
     private final long settleNanos;
     private final LongSupplier nanoTime;
     private final LongSupplier wallMillis;
@@ -120,7 +124,24 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
         if (leftInPlace.contains(identity(entry.getRelativeFilePath(), entry.getFileLength(), entry.getLastModified()))) {
             return false;
         }
-        return settled(entry.getAbsoluteFilePath(), entry.getFileLength(), entry.getLastModified());
+        return settled(entry.getAbsoluteFilePath(), entry.getFileLength(), entry.getLastModified())
+                && takenThisPoll(entry.getRelativeFilePath());
+    }
+
+    /**
+     * Whether the tenant's folder has given fewer than {@link #MOST_PER_TENANT_A_POLL} files to this poll. A poll
+     * takes at most 100 files and stops listing there, walking the folders in the file system's order: one tenant
+     * keeping a few hundred files in its folder had every poll to itself, and another's file waited minutes.
+     */
+    private synchronized boolean takenThisPoll(String relative) {
+        int slash = relative.indexOf('/');
+        String tenantFolder = slash < 0 ? "" : relative.substring(0, slash);
+        return takenThisPoll.merge(tenantFolder, 1, Integer::sum) <= MOST_PER_TENANT_A_POLL;
+    }
+
+    /** A poll begins: every tenant's folder may give files again. */
+    public synchronized void newPoll() {
+        takenThisPoll.clear();
     }
 
     /**

@@ -97,6 +97,20 @@ class DropFolderFilterTest {
         assertThat(filter.accept(file("a/contact/latin.jsonl", 10, 1_000))).as("settled long ago").isTrue();
     }
 
+    /** A tenant keeping hundreds of files in its folder had every poll to itself; another's file waited minutes. */
+    @Test
+    void aPollTakesAtMost25FilesOfOneTenantsFolder() {
+        wall.set(60_000);
+        filter.newPoll();
+        for (int i = 0; i < DropFolderFilter.MOST_PER_TENANT_A_POLL; i++) {
+            assertThat(filter.accept(file("a/contact/" + i + ".jsonl", 10, 1_000))).isTrue();
+        }
+        assertThat(filter.accept(file("a/contact/more.jsonl", 10, 1_000))).as("a's 26th").isFalse();
+        assertThat(filter.accept(file("b/contact/one.jsonl", 10, 1_000))).as("b's first").isTrue();
+        filter.newPoll();
+        assertThat(filter.accept(file("a/contact/more.jsonl", 10, 1_000))).as("the next poll").isTrue();
+    }
+
     private static GenericFile<File> file(String relative, long size, long modified) {
         GenericFile<File> file = new GenericFile<>();
         File onDisk = new File("/drop/" + relative);
