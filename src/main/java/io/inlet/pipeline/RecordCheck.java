@@ -1,6 +1,9 @@
 package io.inlet.pipeline;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.time.LocalDate;
 import java.util.List;
 
@@ -103,11 +106,37 @@ final class RecordCheck {
      * tools) would cut the record in two.
      */
     private static void blankCarriageReturns(byte[] data, int start, int length) {
+        if (!hasCarriageReturn(data, start, length)) {
+            return; // every line is looked at: eight bytes at a time, as almost none has one
+        }
         for (int i = start; i < start + length; i++) {
             if (data[i] == '\r') {
                 data[i] = ' ';
             }
         }
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long CARRIAGE_RETURNS = 0x0D0D0D0D0D0D0D0DL;
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
+
+    /** Whether a CR is among the bytes: a word of eight has one when the word XOR eight CRs has a zero byte. */
+    static boolean hasCarriageReturn(byte[] data, int start, int length) {
+        int i = start;
+        int end = start + length;
+        for (; i + Long.BYTES <= end; i += Long.BYTES) {
+            long word = (long) LONGS.get(data, i) ^ CARRIAGE_RETURNS;
+            if (((word - ONES) & ~word & HIGH_BITS) != 0) {
+                return true;
+            }
+        }
+        for (; i < end; i++) {
+            if (data[i] == '\r') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isBlank(byte[] data, int start, int length) {
