@@ -59,8 +59,9 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     private final Set<String> reported = boundedSet();
     /** Entries left in place (path, size and time), the oldest forgotten first. */
     private final Set<String> leftInPlace = boundedSet();
-    /** Files taken by the poll under way, per tenant folder. */
+    /** Settled files the poll under way found, per tenant folder (those past the cap included). */
     private final Map<String, Integer> takenThisPoll = new HashMap<>();
+    private boolean severalTenantsLastPoll;
     private final long settleNanos;
     private final LongSupplier nanoTime;
     private final LongSupplier wallMillis;
@@ -124,23 +125,31 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
         if (leftInPlace.contains(identity(entry.getRelativeFilePath(), entry.getFileLength(), entry.getLastModified()))) {
             return false;
         }
+        String name = entry.getFileNameOnly();
+        if (name.endsWith(".tmp") || name.endsWith(".part")) {
+            return false; // the route excludes these too, but after this filter: they must not count below
+        }
         return settled(entry.getAbsoluteFilePath(), entry.getFileLength(), entry.getLastModified())
                 && takenThisPoll(entry.getRelativeFilePath());
     }
 
     /**
-     * Whether the tenant's folder has given fewer than {@link #MOST_PER_TENANT_A_POLL} files to this poll. A poll
-     * takes at most 100 files and stops listing there, walking the folders in the file system's order: one tenant
-     * keeping a few hundred files in its folder had every poll to itself, and another's file waited minutes.
+     * Whether the tenant's folder may give this poll one more file. A poll takes at most 100 files and stops listing
+     * there, walking the folders in the file system's order: one tenant keeping a few hundred files in its folder had
+     * every poll to itself, and another's file waited minutes. When the poll before found settled files of more than
+     * one tenant, each tenant's folder gives at most {@link #MOST_PER_TENANT_A_POLL}; with one tenant's alone, as many
+     * as the poll takes (a capped poll lists on past the cap, every entry of a large folder at every poll).
      */
     private synchronized boolean takenThisPoll(String relative) {
         int slash = relative.indexOf('/');
         String tenantFolder = slash < 0 ? "" : relative.substring(0, slash);
-        return takenThisPoll.merge(tenantFolder, 1, Integer::sum) <= MOST_PER_TENANT_A_POLL;
+        int taken = takenThisPoll.merge(tenantFolder, 1, Integer::sum);
+        return !severalTenantsLastPoll || taken <= MOST_PER_TENANT_A_POLL;
     }
 
     /** A poll begins: every tenant's folder may give files again. */
     public synchronized void newPoll() {
+        severalTenantsLastPoll = takenThisPoll.size() > 1;
         takenThisPoll.clear();
     }
 

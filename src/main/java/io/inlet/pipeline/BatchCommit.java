@@ -128,7 +128,7 @@ public final class BatchCommit {
      */
     private void dropLandingLeftovers(List<Archived> archived, Map<String, String> confirmedAt) {
         List<Archived> presigned = archived.stream()
-                .filter(a -> FileKey.parse(a.key()).filter(k -> FileKey.SOURCE_API.equals(k.source()) && !k.isUploadJson())
+                .filter(a -> FileKey.ofManifest(a.key()).filter(k -> FileKey.SOURCE_API.equals(k.source()) && !k.isUploadJson())
                         .isPresent())
                 .toList();
         if (presigned.isEmpty()) {

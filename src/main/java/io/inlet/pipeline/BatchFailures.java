@@ -136,7 +136,7 @@ public final class BatchFailures {
                 attempt, manifest.sources().size(), error, cause);
         commit.deleteParts(manifest);
         for (BatchManifest.Source source : manifest.sources()) {
-            FileKey key = FileKey.parse(source.key()).orElseThrow();
+            FileKey key = FileKey.ofManifest(source.key()).orElseThrow();
             UploadStatus status = statuses.read(key.key()).orElseGet(() -> BatchManifest.firstStatus(manifest, key));
             status.state = UploadState.FAILED;
             status.failureReason = "could not be processed after " + attempt + " attempts (" + error
@@ -151,7 +151,7 @@ public final class BatchFailures {
         commit.archive(manifest);
         manifests.delete(manifest.batchId());
         for (BatchManifest.Source source : manifest.sources()) {
-            FileKey.parse(source.key()).ifPresent(key -> BatchCommit.processed(meters, key, source.sharedBatches(),
+            FileKey.ofManifest(source.key()).ifPresent(key -> BatchCommit.processed(meters, key, source.sharedBatches(),
                     UploadState.FAILED, 0, 0));
         }
     }

@@ -37,7 +37,7 @@ final class BatchParts {
     private void delete(BatchManifest manifest, Pattern names) {
         Set<String> prefixes = new TreeSet<>();
         for (BatchManifest.Source source : manifest.sources()) {
-            FileKey.parse(source.key()).ifPresent(k -> prefixes.add(k.stream().wireName() + "/tenant=" + k.tenant() + "/"));
+            FileKey.ofManifest(source.key()).ifPresent(k -> prefixes.add(k.stream().wireName() + "/tenant=" + k.tenant() + "/"));
         }
         for (String prefix : prefixes) {
             S3Objects.deleteAll(s3, lake, s3.listObjectsV2Paginator(b -> b.bucket(lake).prefix(prefix)).contents().stream()

@@ -84,7 +84,7 @@ public final class BatchSteps {
      */
     public BatchRun start(@Body BatchManifest manifest, @ExchangeProperty(BatchRun.SMALL_LANE) Boolean smallLane) {
         List<UploadStatus> known = calls.map(manifest.sources(), source -> {
-            FileKey key = FileKey.parse(source.key()).orElseThrow();
+            FileKey key = FileKey.ofManifest(source.key()).orElseThrow();
             UploadStatus status = (Boolean.TRUE.equals(source.withoutStatus()) ? Optional.<UploadStatus>empty()
                     : statuses.read(key.key())).orElseGet(() -> BatchManifest.firstStatus(manifest, key));
             // the manifest's layout, as planned; a status of the object keeps its own when the manifest has none
@@ -128,7 +128,7 @@ public final class BatchSteps {
     public byte[] beginSource(@Body Integer index, @ExchangeProperty(BatchRun.PROPERTY) BatchRun run, Exchange exchange)
             throws IOException {
         BatchManifest.Source source = run.manifest.sources().get(index);
-        FileKey key = FileKey.parse(source.key()).orElseThrow();
+        FileKey key = FileKey.ofManifest(source.key()).orElseThrow();
         BatchManifest.Cut cut = run.manifest.cut();
         RecordCheck check = new RecordCheck(json, validator, key.stream(), key.receivedDate(), cut.maxLineBytes());
         long[] lastReport = {System.nanoTime()};

@@ -230,7 +230,7 @@ public final class PipelineRoutes extends RouteBuilder {
             return first.tenant();
         }
         if (exchange.getMessage().getBody() instanceof BatchManifest manifest && !manifest.sources().isEmpty()) {
-            return FileKey.parse(manifest.sources().get(0).key()).map(FileKey::tenant).orElse("");
+            return FileKey.ofManifest(manifest.sources().get(0).key()).map(FileKey::tenant).orElse("");
         }
         return "";
     }

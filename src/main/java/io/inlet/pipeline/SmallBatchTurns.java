@@ -58,6 +58,8 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
     private long waitingBytes;
     /** Gathered files and bytes waiting per tenant; only tenants with some. */
     private final Map<String, long[]> waitingOfTenant = new HashMap<>();
+    /** Tenants whose files were sent back since one of their batches last left the line. */
+    private final Set<String> full = new HashSet<>();
 
     /** A place in a tenant's line: a sealed batch (a manifest), or gathered files (their messages held meanwhile). */
     static final class Batch extends TenantTurns.Waiting {
@@ -139,6 +141,9 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
                     }
                 }
                 release.accept(back);
+                // no more receiving for it but the probes, until one of its batches goes to a worker: a batch window
+                // gathers more than the little room left, and each would go back at the consumers' full speed
+                full.add(tenant);
                 if (waitingAlready != null) {
                     joinedInto(exchange, waitingAlready.exchange);
                 } else {
@@ -223,6 +228,9 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
      * ({@link #keepsOthersOut}): receiving more would only send its files back to the queue, again and again.
      */
     private boolean atShareFillTheirRoom() {
+        if (!full.isEmpty()) {
+            return true;
+        }
         for (Map.Entry<String, long[]> tenant : waitingOfTenant.entrySet()) {
             if (keepsOthersOut(tenant.getKey(), 1, 0)) {
                 return true;
@@ -238,6 +246,7 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
 
     @Override
     protected void taken(String tenant, Batch batch, boolean byWorker) {
+        full.remove(tenant);
         if (batch.gathered != null) {
             batch.gathered.forEach(each -> waiting.remove(each.file().key()));
             waitingBytes -= batch.bytes;

@@ -56,11 +56,23 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
     }
 
     public static Optional<FileKey> parse(String key) {
+        return parse(key, true);
+    }
+
+    /**
+     * A key a sealed batch's manifest holds: as {@link #parse}, but a {@code dt} that is no real minute is taken as
+     * it is (a batch planned by an earlier version may hold one; its files must still be settled).
+     */
+    public static Optional<FileKey> ofManifest(String key) {
+        return parse(key, false);
+    }
+
+    private static Optional<FileKey> parse(String key, boolean strictMinute) {
         if (key == null) {
             return Optional.empty();
         }
         Matcher m = LAYOUT.matcher(key);
-        if (!m.matches() || !isMinute(m.group(4))) {
+        if (!m.matches() || strictMinute && !isMinute(m.group(4))) {
             return Optional.empty();
         }
         Optional<Stream> stream = Stream.fromWireName(m.group(1));

@@ -99,9 +99,20 @@ class DropFolderFilterTest {
 
     /** A tenant keeping hundreds of files in its folder had every poll to itself; another's file waited minutes. */
     @Test
-    void aPollTakesAtMost25FilesOfOneTenantsFolder() {
+    void whileSeveralTenantsHaveFilesAPollTakesAtMost25OfOneTenantsFolder() {
         wall.set(60_000);
+        // a poll that found one tenant's files alone takes as many as it may (it stops listing at its 100th)
         filter.newPoll();
+        for (int i = 0; i < 40; i++) {
+            assertThat(filter.accept(file("a/contact/" + i + ".jsonl", 10, 1_000))).isTrue();
+        }
+        // this one found two tenants' files: from the next, each gives at most 25
+        assertThat(filter.accept(file("b/contact/one.jsonl", 10, 1_000))).isTrue();
+        filter.newPoll();
+        // stale partial transfers (the route excludes them) take none of a tenant's 25
+        for (int i = 0; i < 30; i++) {
+            assertThat(filter.accept(file("a/contact/" + i + ".jsonl.part", 10, 1_000))).isFalse();
+        }
         for (int i = 0; i < DropFolderFilter.MOST_PER_TENANT_A_POLL; i++) {
             assertThat(filter.accept(file("a/contact/" + i + ".jsonl", 10, 1_000))).isTrue();
         }
@@ -109,6 +120,7 @@ class DropFolderFilterTest {
         assertThat(filter.accept(file("b/contact/one.jsonl", 10, 1_000))).as("b's first").isTrue();
         filter.newPoll();
         assertThat(filter.accept(file("a/contact/more.jsonl", 10, 1_000))).as("the next poll").isTrue();
+        assertThat(filter.accept(file("b/contact/two.jsonl", 10, 1_000))).isTrue();
     }
 
     private static GenericFile<File> file(String relative, long size, long modified) {

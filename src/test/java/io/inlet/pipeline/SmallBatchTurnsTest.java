@@ -158,6 +158,30 @@ class SmallBatchTurnsTest {
         assertThat(turns.mayProbe()).as("no worker idle").isFalse();
     }
 
+    /**
+     * A batch window gathers more than the little room a tenant at its share has left: the whole of it goes back, and
+     * receiving must stop there (one more file would fit), or the next window's would go back too, at full speed.
+     */
+    @Test
+    void aTenantWhoseFilesWentBackIsReceivedForOnlyByProbesUntilOneOfItsBatchesLeaves() {
+        SmallBatchTurns turns = turns(3, 2); // a tenant at its share may have 4 files waiting
+        put(turns, "a1", "a2");
+        turns.poll();
+        turns.poll();
+        turns.put(gathered("a", 2, 0));
+        turns.put(gathered("a", 1, 0));
+        assertThat(turns.hasRoom()).as("3 of a's 4").isTrue();
+        turns.put(gathered("a", 2, 0));
+
+        assertThat(released).hasSize(2);
+        assertThat(turns.hasRoom()).as("a's files went back; one more would fit").isFalse();
+        turns.put(gathered("b", 1, 0));
+        assertThat(name(turns.poll())).isEqualTo("b:1");
+        assertThat(turns.hasRoom()).isFalse();
+        turns.drainTo(new ArrayList<>(), 1); // one of a's batches leaves the line
+        assertThat(turns.hasRoom()).isTrue();
+    }
+
     @Test
     void aFileAnnouncedAgainWhileItWaitsGoesWithItsBatchAndTakesNoRoom() {
         SmallBatchTurns turns = turns(2, 3); // 3 files a batch, 6 may wait

@@ -18,6 +18,8 @@ class FileKeyTest {
             "2023-02-29-12-00"})
     void aDtThatIsNoMinuteIsNoFileKey(String dt) {
         assertThat(FileKey.parse(DIR + dt + "/f.jsonl")).isEmpty();
+        // but a batch an earlier version planned with it is still settled by it
+        assertThat(FileKey.ofManifest(DIR + dt + "/f.jsonl")).get().extracting(FileKey::tenant).isEqualTo("alpha");
     }
 
     @ParameterizedTest
