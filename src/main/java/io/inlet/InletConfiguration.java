@@ -343,7 +343,7 @@ public class InletConfiguration implements CamelConfiguration {
         DropFolderFilter dropFolderFilter = new DropFolderFilter(Duration.ofMillis(Long.parseLong(
                 context.resolvePropertyPlaceholders("{{inlet.dropfolder.settle-ms}}"))), clock);
         registry.bind("dropFolderFilter", dropFolderFilter);
-        registry.bind("dropFolderPolls", new DropFolderPolls(dropFolderFilter));
+        registry.bind("dropFolderPolls", new DropFolderPolls(dropFolderFilter, settings.dropFolderDir()));
         DropFolderIntake dropFolderIntake = new DropFolderIntake(s3, inboxWrites, buckets, keys, statuses, settings.dropFolderDir(),
                 settings.uploadMaxBytes(), crashPoints, workQueue, ingestMeters, dropFolderFilter, clock,
                 settings.dataDir().resolve("dropfolder-taking"));

@@ -61,7 +61,7 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     private final Set<String> leftInPlace = boundedSet();
     /** Settled files the poll under way found, per tenant folder (those past the cap included). */
     private final Map<String, Integer> takenThisPoll = new HashMap<>();
-    private boolean severalTenantsLastPoll;
+    private boolean capped;
     private final long settleNanos;
     private final LongSupplier nanoTime;
     private final LongSupplier wallMillis;
@@ -136,20 +136,20 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
     /**
      * Whether the tenant's folder may give this poll one more file. A poll takes at most 100 files and stops listing
      * there, walking the folders in the file system's order: one tenant keeping a few hundred files in its folder had
-     * every poll to itself, and another's file waited minutes. When the poll before found settled files of more than
-     * one tenant, each tenant's folder gives at most {@link #MOST_PER_TENANT_A_POLL}; with one tenant's alone, as many
-     * as the poll takes (a capped poll lists on past the cap, every entry of a large folder at every poll).
+     * every poll to itself, and another's file waited minutes. While more than one tenant has files, each tenant's
+     * folder gives at most {@link #MOST_PER_TENANT_A_POLL}; one tenant's alone, as many as the poll takes (a capped
+     * poll lists on past the cap, every entry of a large folder).
      */
     private synchronized boolean takenThisPoll(String relative) {
         int slash = relative.indexOf('/');
         String tenantFolder = slash < 0 ? "" : relative.substring(0, slash);
         int taken = takenThisPoll.merge(tenantFolder, 1, Integer::sum);
-        return !severalTenantsLastPoll || taken <= MOST_PER_TENANT_A_POLL;
+        return !capped || taken <= MOST_PER_TENANT_A_POLL;
     }
 
-    /** A poll begins: every tenant's folder may give files again. */
-    public synchronized void newPoll() {
-        severalTenantsLastPoll = takenThisPoll.size() > 1;
+    /** A poll begins: every tenant's folder may give files again, {@code capped} while several tenants have files. */
+    public synchronized void newPoll(boolean capped) {
+        this.capped = capped;
         takenThisPoll.clear();
     }
 

@@ -101,14 +101,12 @@ class DropFolderFilterTest {
     @Test
     void whileSeveralTenantsHaveFilesAPollTakesAtMost25OfOneTenantsFolder() {
         wall.set(60_000);
-        // a poll that found one tenant's files alone takes as many as it may (it stops listing at its 100th)
-        filter.newPoll();
+        // one tenant's files alone: as many as the poll takes (it stops listing at its 100th)
+        filter.newPoll(false);
         for (int i = 0; i < 40; i++) {
             assertThat(filter.accept(file("a/contact/" + i + ".jsonl", 10, 1_000))).isTrue();
         }
-        // this one found two tenants' files: from the next, each gives at most 25
-        assertThat(filter.accept(file("b/contact/one.jsonl", 10, 1_000))).isTrue();
-        filter.newPoll();
+        filter.newPoll(true);
         // stale partial transfers (the route excludes them) take none of a tenant's 25
         for (int i = 0; i < 30; i++) {
             assertThat(filter.accept(file("a/contact/" + i + ".jsonl.part", 10, 1_000))).isFalse();
@@ -118,9 +116,23 @@ class DropFolderFilterTest {
         }
         assertThat(filter.accept(file("a/contact/more.jsonl", 10, 1_000))).as("a's 26th").isFalse();
         assertThat(filter.accept(file("b/contact/one.jsonl", 10, 1_000))).as("b's first").isTrue();
-        filter.newPoll();
+        filter.newPoll(true);
         assertThat(filter.accept(file("a/contact/more.jsonl", 10, 1_000))).as("the next poll").isTrue();
-        assertThat(filter.accept(file("b/contact/two.jsonl", 10, 1_000))).isTrue();
+    }
+
+    /** Which tenants have files is looked up before the poll, which may stop listing before the second tenant's folder. */
+    @Test
+    void thePollLooksUpHowManyTenantsHaveFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path root) throws Exception {
+        DropFolderPolls polls = new DropFolderPolls(filter, root);
+        java.nio.file.Files.createDirectories(root.resolve("a/contact"));
+        java.nio.file.Files.createDirectories(root.resolve("b/contact"));
+        java.nio.file.Files.createDirectories(root.resolve(".done/b/contact"));
+        java.nio.file.Files.writeString(root.resolve(".done/b/contact/old.jsonl"), "{}");
+        java.nio.file.Files.writeString(root.resolve("b/contact/.hidden"), "{}");
+        java.nio.file.Files.writeString(root.resolve("a/contact/x.jsonl"), "{}");
+        assertThat(polls.tenantsWithFiles()).isEqualTo(1);
+        java.nio.file.Files.writeString(root.resolve("b/contact/y.jsonl"), "{}");
+        assertThat(polls.tenantsWithFiles()).isEqualTo(2);
     }
 
     private static GenericFile<File> file(String relative, long size, long modified) {
