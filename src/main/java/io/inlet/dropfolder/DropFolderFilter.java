@@ -127,7 +127,7 @@ public final class DropFolderFilter implements GenericFileFilter<File> {
         }
         String name = entry.getFileNameOnly();
         if (name.endsWith(".tmp") || name.endsWith(".part")) {
-            return false; // the route excludes these too, but after this filter: they must not count below
+            return false; // a copy under a temporary name; checked before the count below, so it takes no place there
         }
         return settled(entry.getAbsoluteFilePath(), entry.getFileLength(), entry.getLastModified())
                 && takenThisPoll(entry.getRelativeFilePath());

@@ -42,7 +42,6 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
 
     private final int workers;
     private final int share;
-    private final boolean keepsAWorkerFree;
     private long lastProbe = System.nanoTime() - PROBE_INTERVAL_NANOS;
     private final int maxSources;
     private final long maxBytes;
@@ -88,7 +87,6 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
             Function<Exchange, List<Announced>> gatheredOf, Consumer<List<Announced>> release) {
         this.workers = workers;
         this.share = Math.max(1, workers - 1);
-        this.keepsAWorkerFree = workers > 1;
         this.maxSources = maxSources;
         this.maxBytes = maxBytes;
         this.filesCapacity = maxSources * workers;
@@ -188,7 +186,7 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
     private boolean keepsOthersOut(String tenant, int files, long bytes) {
         long[] ofTenant = waitingOfTenant.get(tenant);
         // one worker: none is kept for the others, and the backlog waits on the queue as the room fills
-        return keepsAWorkerFree && ofTenant != null && running.getOrDefault(tenant, 0) >= share
+        return workers > 1 && ofTenant != null && running.getOrDefault(tenant, 0) >= share
                 && (ofTenant[0] + files > filesCapacity - maxSources || ofTenant[1] + bytes > bytesCapacity - maxBytes);
     }
 
@@ -213,7 +211,7 @@ public final class SmallBatchTurns extends TenantTurns<SmallBatchTurns.Batch> {
         try {
             long now = System.nanoTime();
             int runningBatches = running.values().stream().mapToInt(Integer::intValue).sum();
-            if (!keepsAWorkerFree || runningBatches >= workers || now - lastProbe < PROBE_INTERVAL_NANOS) {
+            if (workers == 1 || runningBatches >= workers || now - lastProbe < PROBE_INTERVAL_NANOS) {
                 return false;
             }
             lastProbe = now;

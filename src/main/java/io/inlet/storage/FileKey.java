@@ -2,11 +2,9 @@ package io.inlet.storage;
 
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.LocalDateTime;
+import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.time.format.ResolverStyle;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -33,9 +31,6 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
     public static final String SOURCE_DROP_FOLDER = "dropfolder";
 
     private static final DateTimeFormatter DT = DateTimeFormatter.ofPattern("yyyy-MM-dd-HH-mm").withZone(ZoneOffset.UTC);
-    /** A {@code dt} that is a real minute: February 30th or 25:00 is no name of this layout. */
-    private static final DateTimeFormatter DT_STRICT = DateTimeFormatter.ofPattern("uuuu-MM-dd-HH-mm")
-            .withResolverStyle(ResolverStyle.STRICT);
     private static final Pattern LAYOUT = Pattern.compile(
             "data/tenants/objects/([a-z_]+)/source_system=([a-z0-9_-]{1,32})/tenant=(" + TenantId.PATTERN
                     + ")/dt=(\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2})/([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}?)"
@@ -79,13 +74,16 @@ public record FileKey(Stream stream, String source, String tenant, String dt, St
         return stream.map(s -> new FileKey(s, m.group(2), m.group(3), m.group(4), m.group(5), m.group(6)));
     }
 
+    /**
+     * Whether a {@code dt} the layout's pattern matched ({@code yyyy-MM-dd-HH-mm}, all digits) is a real minute:
+     * February 30th or 25:00 is no name of this layout. Read digit by digit: every listed inbox object is parsed.
+     */
     private static boolean isMinute(String dt) {
-        try {
-            LocalDateTime.parse(dt, DT_STRICT);
-            return true;
-        } catch (DateTimeParseException notAMinute) {
-            return false;
-        }
+        int year = Integer.parseInt(dt, 0, 4, 10);
+        int month = Integer.parseInt(dt, 5, 7, 10);
+        int day = Integer.parseInt(dt, 8, 10, 10);
+        return month >= 1 && month <= 12 && day >= 1 && day <= YearMonth.of(year, month).lengthOfMonth()
+                && Integer.parseInt(dt, 11, 13, 10) < 24 && Integer.parseInt(dt, 14, 16, 10) < 60;
     }
 
     /** The date part of {@code dt}: when the file was received, which is the partition date of contacts and accounts. */

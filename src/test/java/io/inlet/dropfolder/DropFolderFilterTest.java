@@ -109,7 +109,8 @@ class DropFolderFilterTest {
         filter.newPoll(true);
         // stale partial transfers (the route excludes them) take none of a tenant's 25
         for (int i = 0; i < 30; i++) {
-            assertThat(filter.accept(file("a/contact/" + i + ".jsonl.part", 10, 1_000))).isFalse();
+            assertThat(filter.accept(file("a/contact/" + i + (i % 2 == 0 ? ".jsonl.part" : ".jsonl.tmp"), 10, 1_000)))
+                    .isFalse();
         }
         for (int i = 0; i < DropFolderFilter.MOST_PER_TENANT_A_POLL; i++) {
             assertThat(filter.accept(file("a/contact/" + i + ".jsonl", 10, 1_000))).isTrue();
