@@ -1,7 +1,9 @@
 package io.inlet.pipeline;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import io.inlet.Settings;
 import io.inlet.storage.Buckets;
@@ -71,8 +73,9 @@ public final class PipelineRoutes extends RouteBuilder {
                 .routeId("inbox-queue")
                 .bean("batchPlanner", "announced")
                 .split(body())
+                    // full by distinct files, not announcements: a file is often announced twice (its S3 event
+                    // notification and the service's own message, or the reconciliation's)
                     .aggregate(method("batchPlanner", "batchKey"), new SmallFilesTogether(pipeline))
-                        .completionSize(pipeline.maxSourcesPerBatch())
                         .completionPredicate(exchangeProperty(SmallFilesTogether.FULL).isEqualTo(true))
                         // Every window, whatever is gathered goes: a file waits at most one window however busy
                         // the tenant (an inactivity timeout would hold a steady stream until the batch is full).
@@ -266,14 +269,16 @@ public final class PipelineRoutes extends RouteBuilder {
     }
 
     /**
-     * Gathers announced files into the body of one exchange, as a list; marks the batch full at the byte limit,
-     * and a large file (which has a correlation key of its own) full at once.
+     * Gathers announced files into the body of one exchange, as a list; marks the batch full at the file and byte
+     * limits, counting each file once however often it was announced (every announcement stays in the list: sealing
+     * settles them all), and a large file (which has a correlation key of its own) full at once.
      */
     static final class SmallFilesTogether implements AggregationStrategy {
 
         static final String FULL = "inletBatchFull";
         static final String LARGE = "inletLargeFile";
         static final String BYTES = "inletBatchBytes";
+        static final String KEYS = "inletBatchKeys";
         private final Settings.Pipeline pipeline;
 
         SmallFilesTogether(Settings.Pipeline pipeline) {
@@ -281,6 +286,7 @@ public final class PipelineRoutes extends RouteBuilder {
         }
 
         @Override
+        @SuppressWarnings("unchecked")
         public Exchange aggregate(Exchange gathered, Exchange next) {
             Announced file = next.getMessage().getBody(Announced.class);
             Exchange into = gathered == null ? next : gathered;
@@ -288,16 +294,20 @@ public final class PipelineRoutes extends RouteBuilder {
                 List<Announced> files = new ArrayList<>();
                 files.add(file);
                 next.getMessage().setBody(files);
-                next.setProperty(SmallFilesTogether.BYTES, 0L);
-                next.setProperty(SmallFilesTogether.LARGE, pipeline.isLargeSource(file.file().size()));
+                next.setProperty(BYTES, 0L);
+                next.setProperty(KEYS, new HashSet<String>());
+                next.setProperty(LARGE, pipeline.isLargeSource(file.file().size()));
             } else {
-                @SuppressWarnings("unchecked")
-                List<Announced> files = gathered.getMessage().getBody(List.class);
-                files.add(file);
+                gathered.getMessage().getBody(List.class).add(file);
             }
-            long bytes = into.getProperty(SmallFilesTogether.BYTES, Long.class) + Math.max(0, file.file().size());
-            into.setProperty(SmallFilesTogether.BYTES, bytes);
-            into.setProperty(FULL, bytes >= pipeline.maxBatchBytes() || into.getProperty(SmallFilesTogether.LARGE, Boolean.class));
+            Set<String> keys = into.getProperty(KEYS, Set.class);
+            long bytes = into.getProperty(BYTES, Long.class);
+            if (keys.add(file.file().key())) {
+                bytes += Math.max(0, file.file().size());
+                into.setProperty(BYTES, bytes);
+            }
+            into.setProperty(FULL, keys.size() >= pipeline.maxSourcesPerBatch() || bytes >= pipeline.maxBatchBytes()
+                    || into.getProperty(LARGE, Boolean.class));
             return into;
         }
     }

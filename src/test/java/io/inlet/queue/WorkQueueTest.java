@@ -239,7 +239,7 @@ class WorkQueueTest {
     }
 
     /** The shape S3 sends to SQS (trimmed to what a reader may rely on). */
-    private static String s3Event(String bucket, String key, long size) {
+    static String s3Event(String bucket, String key, long size) {
         return "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":\"us-east-1\","
                 + "\"eventTime\":\"2026-11-26T10:00:00.000Z\",\"eventName\":\"ObjectCreated:Put\","
                 + "\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":\"inlet-inbox\","
