@@ -57,6 +57,7 @@ import io.inlet.storage.Buckets;
 import io.inlet.storage.embedded.EmbeddedS3;
 import io.inlet.storage.InboxWrites;
 import io.inlet.storage.S3Clients;
+import io.inlet.storage.S3Credentials;
 import io.inlet.storage.S3Health;
 import io.inlet.tenant.ApiKeyAuth;
 import io.inlet.tenant.ApiKeyGate;
@@ -292,7 +293,8 @@ public class InletConfiguration implements CamelConfiguration {
                 settings.uploadExpiryGrace(), clock, uploadLocks);
         UploadConfirmation confirmation = new UploadConfirmation(s3, buckets, statuses,
                 settings.uploadMaxBytes(), clock, crashPoints, workQueue, uploadExpiry, uploadLocks, ingestMeters, limits);
-        PresignedUploads presignedUploads = new PresignedUploads(S3Clients.presigner(settings), buckets,
+        PresignedUploads presignedUploads = new PresignedUploads(S3Clients.presigner(settings),
+                S3Credentials.provider(settings), buckets,
                 statuses, settings.uploadUrlExpiry(), settings.uploadMaxPending(), clock, uploadExpiry);
         registry.bind("presignedUploads", presignedUploads);
         registry.bind("uploadConfirmation", confirmation);

@@ -292,7 +292,8 @@ public record Settings(
                         r.optional("inlet.queue.region").orElse(r.require("inlet.s3.region")),
                         r.optional("inlet.queue.access-key"),
                         r.optional("inlet.queue.secret-key"),
-                        r.positiveInt("inlet.queue.visibility-timeout-seconds"),
+                        // SQS takes 0 to 43,200 s (12 h); 0 would hand every message to every consumer
+                        r.integerBetween("inlet.queue.visibility-timeout-seconds", 1, 43_200),
                         r.positiveInt("inlet.queue.consumers"),
                         r.integerBetween("inlet.queue.receive-wait-seconds", 0, 20),
                         r.bool("inlet.queue.announce-writes"),

@@ -33,6 +33,9 @@ class SettingsCheckTest {
                 + " or https:// address such as http://localhost:9000, not 'localhost:9000'");
         assertRefused("inlet.pipeline.batch.window", "PT0S", "Setting inlet.pipeline.batch.window must be");
         assertRefused("inlet.queue.consumers", "0", "Setting inlet.queue.consumers must be 1 or more, not 0");
+        // what SQS refuses: the queue could not be created on AWS
+        assertRefused("inlet.queue.visibility-timeout-seconds", "50000", "Setting inlet.queue.visibility-timeout-seconds"
+                + " must be from 1 to 43200, not 50000");
         assertRefused("inlet.upload.max-bytes", "-5", "Setting inlet.upload.max-bytes must be 1 or more, not -5");
         assertRefused("inlet.pipeline.workers", "3000000000", "Setting inlet.pipeline.workers must be at most 2147483647,"
                 + " not 3000000000");

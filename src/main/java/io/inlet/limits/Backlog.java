@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -125,7 +126,9 @@ public final class Backlog {
         // listing cut at the bound would blame whoever sorts first)
         long listedBound = bounds.maxBacklogFiles() > Long.MAX_VALUE / BacklogFigures.LISTED_BOUNDS ? Long.MAX_VALUE
                 : BacklogFigures.LISTED_BOUNDS * bounds.maxBacklogFiles();
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX)).contents()) {
+        // URL-encoded names: a key XML 1.0 cannot carry, written by another system, would fail every listing
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX)
+                .encodingType(EncodingType.URL)).contents()) {
             // Objects not named like a file key are never processed (the reconciliation reports them): no backlog.
             Optional<FileKey> key = FileKey.parse(object.key());
             if (key.isEmpty()) {

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -124,7 +125,10 @@ public final class InboxReconciliation {
         PriorityQueue<Unclaimed> first = new PriorityQueue<>(FIRST_TO_ANNOUNCE.reversed());
         Map<String, Announced> stillAnnounced = new HashMap<>();
         Set<String> unroutable = new HashSet<>();
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket)).contents()) {
+        // URL-encoded names: other writers' keys may hold characters XML 1.0 cannot carry (U+0001, U+FFFF), and one
+        // such key in a listing's answer failed every pass (the SDK decodes the names again)
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).encodingType(EncodingType.URL))
+                .contents()) {
             String key = object.key();
             if (key.endsWith("/") || claimed.containsKey(key) && !free.contains(key)) {
                 continue;
@@ -134,7 +138,8 @@ public final class InboxReconciliation {
                 // temporary name, which must be neither touched nor reported.
                 if (object.lastModified().isBefore(now.minusSeconds(60)) && unroutable.size() < UNROUTABLE_REPORTED
                         && unroutable.add(key) && !reportedUnroutable.contains(key)) {
-                    LOG.warn("Inbox object '{}' is not named like {}; left in the inbox unprocessed", key, FileKey.LAYOUT_DESCRIPTION);
+                    LOG.warn("Inbox object '{}' is not named like {}; left in the inbox unprocessed", printable(key),
+                            FileKey.LAYOUT_DESCRIPTION);
                 }
                 continue;
             }
@@ -191,5 +196,22 @@ public final class InboxReconciliation {
         LOG.info("Inbox reconciliation: announced {} file(s) no message had brought ({} unclaimed, {} message(s) on the "
                 + "queue)", unannounced.size(), unclaimed, depth);
         return unannounced.size();
+    }
+
+    /** A key as a log line can hold it: control and unassigned characters as {@code \\uXXXX}. */
+    static String printable(String key) {
+        StringBuilder text = new StringBuilder(key.length());
+        key.codePoints().forEach(c -> {
+            int type = Character.getType(c);
+            if (Character.isISOControl(c) || type == Character.UNASSIGNED || type == Character.SURROGATE
+                    || type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                for (char unit : Character.toChars(c)) {
+                    text.append(String.format("\\u%04X", (int) unit));
+                }
+            } else {
+                text.appendCodePoint(c);
+            }
+        });
+        return text.toString();
     }
 }

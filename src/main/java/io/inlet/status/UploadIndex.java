@@ -22,12 +22,20 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * tenant, so one ListObjectsV2 (max-keys a page, start-after the last entry seen) gives a page, however many files
  * the tenant or the others have. An entry's name holds its file key, so nothing is read to page. The names have no
  * '/' after the tenant: a file-system store (the embedded S3) lists one folder for them.
+ *
+ * <p>A file-system store keeps a name as one file name, at most 255 bytes on common file systems, of which the
+ * embedded S3's temporary names take 37 more: a name past {@link #MOST_NAME_CHARS} (keys of other writers may reach
+ * 312 characters) is written short instead, {@code {inverted created_at}~{stream}~{source}~{dt}~{file name}}, the
+ * tenant left to the folder (216 characters at most). Both forms are read.
  */
 public final class UploadIndex {
 
     /** Milliseconds are inverted from this: 13 digits, sorting newest first until the year 2286. */
     private static final long LATEST_MILLIS = 9_999_999_999_999L;
     private static final Pattern ENTRY = Pattern.compile("(\\d{13})~([^/~][^/]*)");
+    private static final Pattern SHORT_ENTRY = Pattern.compile("(\\d{13})~([a-z_]+)~([^/~=]+)~([^/~]+)~([^/~]+)");
+    /** The longest name written in full (see the class comment). */
+    static final int MOST_NAME_CHARS = 200;
 
     /** One listed upload: its name under the tenant's prefix (what a cursor continues after), file and time. */
     public record Entry(String name, FileKey file, Instant createdAt) {
@@ -73,18 +81,31 @@ public final class UploadIndex {
 
     /** The entry of this name under the tenant's prefix; empty for a name no entry of the tenant can have. */
     public static Optional<Entry> parse(String tenant, String name) {
-        Matcher m = ENTRY.matcher(name);
-        if (!m.matches()) {
-            return Optional.empty();
+        Matcher m = SHORT_ENTRY.matcher(name);
+        String key;
+        if (m.matches()) {
+            key = FileKey.PREFIX + m.group(2) + "/source_system=" + m.group(3) + "/tenant=" + tenant + "/dt=" + m.group(4)
+                    + "/" + m.group(5);
+        } else {
+            m = ENTRY.matcher(name);
+            if (!m.matches()) {
+                return Optional.empty();
+            }
+            key = FileKey.PREFIX + m.group(2).replace('~', '/');
         }
         Instant createdAt = Instant.ofEpochMilli(LATEST_MILLIS - Long.parseLong(m.group(1)));
-        return FileKey.parse(FileKey.PREFIX + m.group(2).replace('~', '/'))
+        return FileKey.parse(key)
                 .filter(file -> file.tenant().equals(tenant))
                 .map(file -> new Entry(name, file, createdAt));
     }
 
     static String name(FileKey file, Instant createdAt) {
         long inverted = LATEST_MILLIS - Math.max(0, Math.min(LATEST_MILLIS, createdAt.toEpochMilli()));
-        return String.format("%013d", inverted) + "~" + file.key().substring(FileKey.PREFIX.length()).replace('/', '~');
+        String full = String.format("%013d", inverted) + "~" + file.key().substring(FileKey.PREFIX.length()).replace('/', '~');
+        if (full.length() <= MOST_NAME_CHARS) {
+            return full;
+        }
+        return String.format("%013d", inverted) + "~" + file.stream().wireName() + "~" + file.source() + "~" + file.dt()
+                + "~" + file.id() + "." + file.extension();
     }
 }

@@ -18,6 +18,7 @@ import io.inlet.storage.Buckets;
 import io.inlet.storage.FileKey;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /**
@@ -28,6 +29,7 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 public final class PresignedUploads {
 
     private final S3Presigner presigner;
+    private final UploadUrlSigner signer;
     private final Buckets buckets;
     private final StatusStore statuses;
     private final Duration expiry;
@@ -36,8 +38,9 @@ public final class PresignedUploads {
     private final int maxPending;
 
     /** @param maxPending upload URLs a tenant may hold that are neither confirmed nor expired */
-    public PresignedUploads(S3Presigner presigner, Buckets buckets,
+    public PresignedUploads(S3Presigner presigner, AwsCredentialsProvider signingCredentials, Buckets buckets,
             StatusStore statuses, Duration expiry, int maxPending, Clock clock, UploadExpiry pending) {
+        this.signer = new UploadUrlSigner(presigner, signingCredentials, expiry);
         this.pending = pending;
         this.maxPending = maxPending;
         this.presigner = presigner;
@@ -60,10 +63,9 @@ public final class PresignedUploads {
         }
         Instant now = clock.instant();
         FileKey key = FileKey.create(stream, FileKey.SOURCE_API, tenant, now, true);
-        String url;
+        UploadUrlSigner.Signed signed;
         try {
-            url = presigner.presignPutObject(p -> p.signatureDuration(expiry)
-                    .putObjectRequest(o -> o.bucket(buckets.landing()).key(key.key()))).url().toString();
+            signed = signer.sign(buckets.landing(), key.key(), now);
             // The marker before the status: stopped between the two, the service leaves a marker the expiry sweep
             // removes (no status: nothing was handed out), where the other order left an upload awaiting forever.
             pending.opened(key);
@@ -73,11 +75,11 @@ public final class PresignedUploads {
         }
         UploadStatus status = UploadStatus.of(key.key(), tenant, stream.wireName(), UploadState.AWAITING_UPLOAD);
         status.createdAt = now.toString();
-        status.uploadUrlExpiresAt = now.plus(expiry).toString();
+        status.uploadUrlExpiresAt = signed.expiresAt().toString();
         // Failed (or not known to have been stored: a timeout), the status's marker stays: the sweep removes it if
         // there is no status (within minutes: no URL was handed out), and expires the upload if there is one.
         statuses.write(status);
-        return JsonResponses.ok(exchange, new UploadUrlResponse(url, key.key()));
+        return JsonResponses.ok(exchange, new UploadUrlResponse(signed.url(), key.key()));
     }
 
     private static String inWords(Duration duration) {

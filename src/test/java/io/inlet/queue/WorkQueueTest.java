@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inlet.storage.LakeKeys;
@@ -186,6 +187,31 @@ class WorkQueueTest {
         assertThat(S3Objects.head(app.s3(), app.settings().inboxBucket(), upload.fileKey())).isEmpty();
         assertThat(S3Objects.head(app.s3(), landing, upload.fileKey())).isEmpty();
         assertInTheLakeOnce(tenant, file);
+    }
+
+    /**
+     * A key as long as the layout allows (another system's; up to 312 characters) is processed and listed like any: its
+     * upload-list entry was one file name past the embedded S3's 255 bytes, every status write failed with a 500, and
+     * its batch was retried for ever (a sibling file marked failed meanwhile).
+     */
+    @Test
+    void theLongestKeyTheLayoutAllowsIsProcessedAndListed() throws Exception {
+        String id = "long-" + UUID.randomUUID().toString().replace("-", "");
+        Tenant tenant = app.tenant(id + "x".repeat(64 - id.length()));
+        String key = "data/tenants/objects/account_event/source_system=" + "s".repeat(32) + "/tenant=" + tenant.id()
+                + "/dt=2026-01-02-03-04/" + "n".repeat(128) + ".ndjson";
+        assertThat(key).hasSize(309);
+        String line = "{\"event_id\":\"l-1\",\"account_id\":\"a-1\",\"event\":\"x\",\"event_timestamp\":"
+                + "\"2026-01-02T03:04:05Z\",\"event_properties\":{}}\n";
+        app.s3().putObject(b -> b.bucket(app.settings().inboxBucket()).key(key), RequestBody.fromString(line));
+        send(s3Event(key, line.length()));
+
+        JsonNode status = client.awaitFinal(tenant.key(), key, Duration.ofSeconds(30));
+        assertThat(status.get("state").asText()).as(status.toString()).isEqualTo("completed");
+        JsonNode listed = io.inlet.Json.mapper().readTree(app.get("/ingestion/uploads", tenant.key()).body());
+        assertThat(listed.get("uploads")).hasSize(1);
+        assertThat(listed.get("uploads").get(0).get("file_key").asText()).isEqualTo(key);
+        awaitNothingLeft(key);
     }
 
     @Test
