@@ -154,9 +154,9 @@ public final class BatchCommit {
                 && !landed.lastModified().isAfter(Instant.parse(confirmedAt).truncatedTo(ChronoUnit.SECONDS));
     }
 
-    /** Deletes every part any run of this batch wrote, found by the batch id in the part names. */
-    void deleteParts(BatchManifest manifest) {
-        parts.deleteAll(manifest);
+    /** Withdraws every part any run of this batch wrote (empty parts in their place, see BatchParts). */
+    void withdrawParts(BatchManifest manifest) {
+        parts.withdrawAll(manifest);
     }
 
     public void finish(BatchOutcome outcome) {

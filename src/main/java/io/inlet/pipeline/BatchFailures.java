@@ -91,6 +91,15 @@ public final class BatchFailures {
                 }
                 sweep.retryLater(retry, readFrom);
             } else {
+                if (!read) {
+                    throw new IllegalStateException("its manifest could not be read");
+                }
+                // the same fence as a retry's, at the last moment before anything is withdrawn: an owner that stalled
+                // since the read must not withdraw the committed parts of an instance that took the batch over
+                if (!manifests.replace(retry, current.get().eTag())) {
+                    takenOver(manifest, error, null);
+                    return;
+                }
                 giveUp(manifest, attempt, error, cause);
                 sweep.finished(manifest.batchId());
             }
@@ -128,13 +137,13 @@ public final class BatchFailures {
 
     /**
      * Its files are marked failed (the reason in their status) and archived, where they can be replayed from by
-     * copying them back into the inbox. Whatever any attempt wrote to the lake is deleted first, found by the
-     * batch id in the part names, so a failed file leaves no records behind.
+     * copying them back into the inbox. Whatever any attempt wrote to the lake is withdrawn first (empty parts in its
+     * place), found by the batch id in the part names, so a failed file leaves no records behind.
      */
     private void giveUp(BatchManifest manifest, int attempt, String error, Throwable cause) {
         LOG.error("Batch {} failed {} times; marking its {} files failed and archiving them: {}", manifest.batchId(),
                 attempt, manifest.sources().size(), error, cause);
-        commit.deleteParts(manifest);
+        commit.withdrawParts(manifest);
         for (BatchManifest.Source source : manifest.sources()) {
             FileKey key = FileKey.ofManifest(source.key()).orElseThrow();
             UploadStatus status = statuses.read(key.key()).orElseGet(() -> BatchManifest.firstStatus(manifest, key));

@@ -1,11 +1,14 @@
 package io.inlet.pipeline;
 
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.TreeMap;
 
+import io.inlet.status.UploadState;
 import io.inlet.status.UploadStatus;
 
 /**
@@ -41,11 +44,44 @@ final class BatchRun {
     /** Set once an attempt got through every file it had to read. */
     BatchOutcome outcome;
 
+    /**
+     * By index in the manifest: the file's status was already final for this batch when the run started (a run of
+     * it committed, then stalled or died before its manifest went). No "processing" goes over such a status: the
+     * run's own final status will; a progress write could outlive the run (the stalled owner deletes the manifest
+     * late, the run stops as "finished by another"), and the file would show processing for ever.
+     */
+    final boolean[] settled;
+
     BatchRun(BatchManifest manifest, List<UploadStatus> known, Map<String, byte[]> read, long maxJsonlBytes) {
         this.manifest = manifest;
         this.known = known;
         this.read = read;
         this.maxJsonlBytes = maxJsonlBytes;
+        this.settled = new boolean[known.size()];
+        for (int i = 0; i < known.size(); i++) {
+            settled[i] = settledBy(known.get(i), manifest);
+        }
+    }
+
+    /**
+     * A final status written by a run of this batch: its parts are the batch's, or (no parts: nothing accepted, or the
+     * file failed) it was finished after the batch was planned. A final status from before (a file copied back into
+     * the inbox to be processed again) is not.
+     */
+    static boolean settledBy(UploadStatus status, BatchManifest manifest) {
+        if (status.state != UploadState.COMPLETED && status.state != UploadState.COMPLETED_WITH_ERRORS
+                && status.state != UploadState.FAILED) {
+            return false;
+        }
+        if (status.lakeKeys != null && !status.lakeKeys.isEmpty()) {
+            return status.lakeKeys.stream().anyMatch(key -> key.contains("/part-" + manifest.batchId() + "-"));
+        }
+        try {
+            return status.finishedAt != null && manifest.createdAt() != null
+                    && !Instant.parse(status.finishedAt).isBefore(Instant.parse(manifest.createdAt()));
+        } catch (DateTimeParseException unreadable) {
+            return false;
+        }
     }
 
     void begin(LakeWriter lake, SourcesAhead files) {

@@ -231,7 +231,7 @@ public final class BatchSteps {
             run.lake.close();
             ownership.confirmOwnership(run.manifest.batchId());
             // every part under this attempt's name, also those an earlier run of it left (crashed, stalled, retried)
-            parts.deleteNamed(run.manifest, run.outputName());
+            parts.withdrawNamed(run.manifest, run.outputName());
             run.failed.put(run.failedIndex, run.failure);
             return;
         }
@@ -322,6 +322,9 @@ public final class BatchSteps {
      * for one already under way when the stall began (or a run whose batch was committed by its stalled first owner).
      */
     private void writeProgress(BatchRun run, SourceRun file) {
+        if (run.settled[file.index]) {
+            return; // never "processing" over a final status of this batch (BatchRun#settled)
+        }
         ownership.confirmOwnership(run.manifest.batchId());
         if (!statuses.writeIfUnchanged(file.status)) {
             // written by someone else since: this run's figures are not the news; its final status still goes out

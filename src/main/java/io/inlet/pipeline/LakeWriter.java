@@ -15,7 +15,6 @@ import java.util.zip.Deflater;
 
 import io.inlet.schema.Stream;
 import io.inlet.storage.LakeKeys;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -168,10 +167,8 @@ final class LakeWriter implements AutoCloseable {
         String key = LakeKeys.part(partition.stream(), partition.tenant(), LocalDate.ofEpochDay(partition.epochDay()),
                 batchId, sequence);
         try {
-            // a run that stalled must not put back a part the new owner withdrew (its file failed)
-            fence.run();
-            s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/gzip"),
-                    RequestBody.fromFile(part.file));
+            // once per name, never over a withdrawn part but by the batch's owner (BatchParts)
+            BatchParts.write(s3, bucket, key, part.file, fence);
         } finally {
             part.discard();
         }
