@@ -354,7 +354,7 @@ public class InletConfiguration implements CamelConfiguration {
 
         registry.bind("pipelineRoutes", new PipelineRoutes(settings, queueUrl));
 
-        registry.bind("backlogProbe", new BacklogProbe(meters, backlog, workQueue, clock));
+        registry.bind("backlogProbe", new BacklogProbe(meters, backlog, workQueue));
         registry.bind("backlogProbeRoute", new BacklogProbeRoute(settings.metrics().queueDepthInterval()));
 
         // Request ids and the request log: the routes get theirs from the policy, every answer from the handler.

@@ -10,6 +10,7 @@ import java.util.Optional;
 import io.inlet.Settings;
 import io.inlet.api.ApiException;
 import io.inlet.storage.FileKey;
+import io.inlet.storage.S3Time;
 import io.inlet.tenant.ApiKeyAuth;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.EncodingType;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -117,7 +119,9 @@ public final class Backlog {
     }
 
     private BacklogFigures list() {
-        Instant listedAt = clock.instant();
+        // ages by S3's clock, which dated the files (a skewed instance would call a fresh backlog old, and refuse
+        // uploads for it): the first answer's Date
+        Instant listedAt = null;
         long files = 0;
         long bytes = 0;
         Instant oldest = null;
@@ -127,25 +131,31 @@ public final class Backlog {
         long listedBound = bounds.maxBacklogFiles() > Long.MAX_VALUE / BacklogFigures.LISTED_BOUNDS ? Long.MAX_VALUE
                 : BacklogFigures.LISTED_BOUNDS * bounds.maxBacklogFiles();
         // URL-encoded names: a key XML 1.0 cannot carry, written by another system, would fail every listing
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX)
-                .encodingType(EncodingType.URL)).contents()) {
-            // Objects not named like a file key are never processed (the reconciliation reports them): no backlog.
-            Optional<FileKey> key = FileKey.parse(object.key());
-            if (key.isEmpty()) {
-                continue;
+        for (ListObjectsV2Response page : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX)
+                .encodingType(EncodingType.URL))) {
+            if (listedAt == null) {
+                listedAt = S3Time.of(page).orElseGet(clock::instant);
             }
-            files++;
-            bytes += object.size();
-            if (oldest == null || object.lastModified().isBefore(oldest)) {
-                oldest = object.lastModified();
-            }
-            tenants.compute(key.get().tenant(), (tenant, share) -> (share == null ? BacklogFigures.NONE : share)
-                    .plus(object.size(), object.lastModified()));
-            if (files > listedBound) {
-                return new BacklogFigures(files, true, bytes, Optional.ofNullable(oldest), listedAt, tenants);
+            for (S3Object object : page.contents()) {
+                // Objects not named like a file key are never processed (the reconciliation reports them): no backlog.
+                Optional<FileKey> key = FileKey.parse(object.key());
+                if (key.isEmpty()) {
+                    continue;
+                }
+                files++;
+                bytes += object.size();
+                if (oldest == null || object.lastModified().isBefore(oldest)) {
+                    oldest = object.lastModified();
+                }
+                tenants.compute(key.get().tenant(), (tenant, share) -> (share == null ? BacklogFigures.NONE : share)
+                        .plus(object.size(), object.lastModified()));
+                if (files > listedBound) {
+                    return new BacklogFigures(files, true, bytes, Optional.ofNullable(oldest), listedAt, tenants);
+                }
             }
         }
-        return new BacklogFigures(files, false, bytes, Optional.ofNullable(oldest), listedAt, tenants);
+        return new BacklogFigures(files, false, bytes, Optional.ofNullable(oldest),
+                listedAt == null ? clock.instant() : listedAt, tenants);
     }
 
     private static void report(Reading previous, Reading now) {

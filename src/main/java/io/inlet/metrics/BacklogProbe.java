@@ -1,6 +1,5 @@
 package io.inlet.metrics;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,17 +30,15 @@ public final class BacklogProbe {
 
     private final Backlog backlog;
     private final WorkQueue queue;
-    private final Clock clock;
 
     private final AtomicLong queueVisible = new AtomicLong();
     private final AtomicLong queueInFlight = new AtomicLong();
     private final AtomicLong queueUp = new AtomicLong();
     private boolean queueReportedDown;
 
-    public BacklogProbe(MeterRegistry registry, Backlog backlog, WorkQueue queue, Clock clock) {
+    public BacklogProbe(MeterRegistry registry, Backlog backlog, WorkQueue queue) {
         this.backlog = backlog;
         this.queue = queue;
-        this.clock = clock;
         inboxGauge(registry, "inlet.backlog.objects", "Files in the inbox, waiting or being processed",
                 BacklogFigures::files);
         inboxGauge(registry, "inlet.backlog.bytes", "Bytes of the files in the inbox", BacklogFigures::bytes);
@@ -94,9 +91,10 @@ public final class BacklogProbe {
         }
     }
 
+    /** As of the last listing, by S3's clock (which dated the files; this instance's may be skewed). */
     private double lagSeconds() {
         Optional<BacklogFigures> figures = backlog.lastListed();
-        return figures.flatMap(f -> f.oldest()).map(oldest -> Math.max(0,
-                Duration.between(oldest, clock.instant()).toMillis() / 1000.0)).orElse(0.0);
+        return figures.flatMap(f -> f.oldest().map(oldest -> Math.max(0,
+                Duration.between(oldest, f.listedAt()).toMillis() / 1000.0))).orElse(0.0);
     }
 }

@@ -132,9 +132,14 @@ public final class InboxWrites {
         return false;
     }
 
-    /** What the SDK would have tried again: S3 busy or failing, not a refusal of the request. */
+    /**
+     * What the SDK would have tried again: S3 busy or failing, not a refusal of the request; or refused for a clock
+     * more than 15 min off S3's (RequestTimeTooSkewed: not stored, and the SDK signs the next attempt with S3's time),
+     * which answered the first upload-json after a start 500.
+     */
     private static boolean isTransient(AwsServiceException e) {
         String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-        return e.statusCode() >= 500 || e.statusCode() == 429 || e.isThrottlingException() || "RequestTimeout".equals(code);
+        return e.statusCode() >= 500 || e.statusCode() == 429 || e.isThrottlingException() || e.isClockSkewException()
+                || "RequestTimeout".equals(code);
     }
 }
