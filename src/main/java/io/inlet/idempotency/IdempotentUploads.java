@@ -165,8 +165,12 @@ public final class IdempotentUploads {
                 IdempotencyRecords.Versioned current = found.get();
                 IdempotencyRecord record = current.record();
                 if (!record.requestSha256().equals(requestSha256)) {
+                    // no "send it with a new key": a retry whose body differs only in how it was written out (an
+                    // earlier version hashed the records re-serialised; a client may escape non-ASCII one day and not
+                    // the next) would then be stored twice. The first request's file says what that one stored.
                     throw new ApiException(422, "This Idempotency-Key was first used with a different body within the last "
-                            + ttl + " (inlet.idempotency.ttl); nothing was stored. Send a new batch with a new key",
+                            + ttl + " (inlet.idempotency.ttl), stored as " + record.fileKey() + "; this request stored "
+                            + "nothing. A retry must send the same records; another batch needs a key of its own",
                             List.of(ApiError.atHeader(HEADER, "was first used with another stream or other records")));
                 }
                 if (record.isDone()) {

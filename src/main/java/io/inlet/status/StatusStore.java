@@ -85,7 +85,8 @@ public final class StatusStore {
             if (status.createdAt == null) {
                 status.createdAt = now();
             }
-            index.enter(FileKey.parse(status.fileKey).orElseThrow(() -> new IllegalArgumentException(
+            // as a manifest may hold it: a batch an earlier version planned records its files' statuses too
+            index.enter(FileKey.ofManifest(status.fileKey).orElseThrow(() -> new IllegalArgumentException(
                     "Not a file key: " + status.fileKey)), Instant.parse(status.createdAt));
         }
         status.updatedAt = now();

@@ -106,7 +106,8 @@ class IdempotentUploadTest {
             assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
             JsonNode body = JSON.readTree(refused.body());
             assertThat(body.get("status").asText()).isEqualTo("error");
-            assertThat(body.get("message").asText()).contains("Idempotency-Key").contains("different body");
+            assertThat(body.get("message").asText()).contains("Idempotency-Key").contains("different body")
+                    .contains("stored as " + fileKey(use.answer())).doesNotContain("new key");
             assertThat(body.get("errors").get(0).get("header").asText()).isEqualTo("Idempotency-Key");
         }
         assertThat(storedFiles(first, tenant)).containsExactly(fileKey(use.answer()));

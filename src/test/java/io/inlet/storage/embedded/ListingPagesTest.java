@@ -61,7 +61,7 @@ class ListingPagesTest {
     void aListingStartsAfterAnyKeyOrNameBetweenKeys() {
         TreeSet<String> starts = new TreeSet<>(KEYS);
         starts.addAll(List.of("a/", "a/b/", "a/b", "b/x/", "b/x/y", "b/x/z", "data/t/dt=1/", "data/t/dt=10", "0", "~"));
-        for (String prefix : PREFIXES) {
+        for (String prefix : List.of("", "a/", "b/x", "data/t")) {
             for (String after : starts) {
                 List<String> expected = KEYS.stream().filter(k -> k.startsWith(prefix) && k.compareTo(after) > 0)
                         .sorted().toList();
