@@ -148,6 +148,9 @@ public final class BatchFailures {
             FileKey key = FileKey.ofManifest(source.key()).orElseThrow();
             UploadStatus status = statuses.read(key.key()).orElseGet(() -> BatchManifest.firstStatus(manifest, key));
             status.state = UploadState.FAILED;
+            // nothing of it is in the lake: what a run's progress (or an earlier status) said was written is withdrawn
+            status.lakeKeys = null;
+            status.recordsAccepted = 0L;
             status.failureReason = "could not be processed after " + attempt + " attempts (" + error
                     + "); the file is kept in the archive bucket";
             status.finishedAt = statuses.now();

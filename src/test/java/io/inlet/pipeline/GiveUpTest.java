@@ -70,6 +70,8 @@ class GiveUpTest {
         JsonNode status = new BulkClient(app.baseUrl()).awaitFinal(tenant.key(), key, Duration.ofSeconds(120));
 
         assertThat(status.get("state").asText()).isEqualTo("failed");
+        assertThat(status.path("lake_keys").isMissingNode() || status.path("lake_keys").isNull()).as(status.toString()).isTrue();
+        assertThat(status.path("records_accepted").asLong()).isZero();
         String lake = app.settings().lakeBucket();
         List<String> written = Lake.partKeys(app.s3(), lake, "contact/tenant=" + tenant.id() + "/");
         assertThat(written).as("the part the first attempt wrote").isNotEmpty().allSatisfy(part -> {
