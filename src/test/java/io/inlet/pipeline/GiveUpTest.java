@@ -48,7 +48,7 @@ class GiveUpTest {
         s3 = TestS3.onDisk(s3Dir, s3Port, "giveup-id", "giveup-secret");
         network = new FaultyHttpProxy(proxyPort, s3Port, Duration.ofSeconds(1));
         Map<String, String> settings = TestS3.settings(proxyPort, s3Port, "giveup-id", "giveup-secret");
-        settings.put("inlet.pipeline.max-attempts", "2");
+        settings.put("inlet.pipeline.max-attempts", "1");
         settings.put("inlet.pipeline.retry-delay", "PT1S");
         settings.put("inlet.lake.part.max-records", "5");
         app = InletApp.start(settings);
