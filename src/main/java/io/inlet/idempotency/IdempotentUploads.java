@@ -168,9 +168,11 @@ public final class IdempotentUploads {
                     // no "send it with a new key": a retry whose body differs only in how it was written out (an
                     // earlier version hashed the records re-serialised; a client may escape non-ASCII one day and not
                     // the next) would then be stored twice. The first request's file says what that one stored.
+                    // the first request's file only when it is stored (not while it runs, nor when it failed)
                     throw new ApiException(422, "This Idempotency-Key was first used with a different body within the last "
-                            + ttl + " (inlet.idempotency.ttl), stored as " + record.fileKey() + "; this request stored "
-                            + "nothing. A retry must send the same records; another batch needs a key of its own",
+                            + ttl + " (inlet.idempotency.ttl)" + (record.isDone() ? ", stored as " + record.fileKey() : "")
+                            + "; this request stored nothing. A retry must send the same records; another batch needs a key"
+                            + " of its own",
                             List.of(ApiError.atHeader(HEADER, "was first used with another stream or other records")));
                 }
                 if (record.isDone()) {

@@ -1,6 +1,7 @@
 package io.inlet.limits;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +41,7 @@ public final class Backlog {
     private volatile Reading reading = Reading.NONE;
     /** The last listing that succeeded; a failed one keeps it, so the metrics show the last known backlog. */
     private volatile BacklogFigures lastListed;
+    private volatile long lastListedNanos;
     private long nextListingNanos = System.nanoTime();
     private boolean listed;
 
@@ -69,6 +71,11 @@ public final class Backlog {
         return Optional.ofNullable(lastListed);
     }
 
+    /** How long ago (by this process's monotonic clock) the last listing that succeeded began. */
+    public Duration sinceLastListed() {
+        return Duration.ofNanos(System.nanoTime() - lastListedNanos);
+    }
+
     /**
      * Route step of upload-json and confirm-upload: 503 with Retry-After while the backlog is over a bound and the
      * caller's tenant is what it is made of ({@link BacklogFigures#refusal}).
@@ -95,6 +102,7 @@ public final class Backlog {
         Reading previous = reading;
         try {
             BacklogFigures figures = list();
+            lastListedNanos = start;
             reading = new Reading(Optional.of(figures), bounds.enabled() ? figures.excess(bounds) : Optional.empty(),
                     Optional.empty());
             lastListed = figures;

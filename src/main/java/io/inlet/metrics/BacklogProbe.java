@@ -91,10 +91,15 @@ public final class BacklogProbe {
         }
     }
 
-    /** As of the last listing, by S3's clock (which dated the files; this instance's may be skewed). */
+    /**
+     * The oldest file's age by S3's clock at the last listing (the files are dated by it; this instance's clock may be
+     * skewed), plus the time since that listing by this process's own monotonic clock: it keeps growing while the
+     * listings fail or are spaced out.
+     */
     private double lagSeconds() {
         Optional<BacklogFigures> figures = backlog.lastListed();
         return figures.flatMap(f -> f.oldest().map(oldest -> Math.max(0,
-                Duration.between(oldest, f.listedAt()).toMillis() / 1000.0))).orElse(0.0);
+                Duration.between(oldest, f.listedAt()).plus(backlog.sinceLastListed()).toMillis() / 1000.0)))
+                .orElse(0.0);
     }
 }

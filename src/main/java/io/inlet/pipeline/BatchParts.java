@@ -1,15 +1,14 @@
 package io.inlet.pipeline;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPOutputStream;
 
 import io.inlet.storage.FileKey;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -37,8 +36,6 @@ final class BatchParts {
 
     /** User metadata of a withdrawn part (the value "true"). */
     static final String WITHDRAWN = "inlet-withdrawn";
-    /** A gzip member holding nothing: what readers find in a withdrawn part. */
-    private static final byte[] EMPTY_GZIP = emptyGzip();
 
     private final S3Client s3;
     private final String lake;
@@ -54,27 +51,46 @@ final class BatchParts {
      */
     static void write(S3Client s3, String bucket, String key, Path file, Runnable fence) {
         fence.run();
+        String over = null; // the withdrawn part this write may replace (its ETag)
         for (int attempt = 1; ; attempt++) {
+            String condition = over;
             try {
-                s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/gzip").ifNoneMatch("*"),
-                        RequestBody.fromFile(file));
+                s3.putObject(b -> {
+                    b.bucket(bucket).key(key).contentType("application/gzip");
+                    if (condition == null) {
+                        b.ifNoneMatch("*");
+                    } else {
+                        b.ifMatch(condition);
+                    }
+                }, RequestBody.fromFile(file));
                 return;
             } catch (S3Exception e) {
-                // 409: another conditional write of the name under way (AWS); asked again
+                // 409: another conditional write of the name under way (AWS): asked again after a moment
                 if (e.statusCode() == 409 && attempt < 5) {
+                    pause(attempt);
                     continue;
                 }
-                if (e.statusCode() != 412) {
+                if (e.statusCode() != 412 || attempt >= 5) {
                     throw e;
                 }
             }
-            Map<String, String> taken = s3.headObject(b -> b.bucket(bucket).key(key)).metadata();
-            if (!"true".equals(taken.get(WITHDRAWN))) {
+            var taken = s3.headObject(b -> b.bucket(bucket).key(key));
+            if (!"true".equals(taken.metadata().get(WITHDRAWN))) {
                 return; // the same part, written by a run of the same attempt
             }
+            // over this very withdrawn part only (If-Match): a stalled run that passed the fence before the owner
+            // withdrew the name again finds it changed
             fence.run();
-            s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/gzip"), RequestBody.fromFile(file));
-            return;
+            over = taken.eTag();
+        }
+    }
+
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(50L << attempt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing a part", e);
         }
     }
 
@@ -98,18 +114,24 @@ final class BatchParts {
                     .map(S3Object::key).filter(k -> names.matcher(k).matches()).toList();
             for (String key : keys) {
                 s3.putObject(b -> b.bucket(lake).key(key).contentType("application/gzip").metadata(Map.of(WITHDRAWN, "true")),
-                        RequestBody.fromBytes(EMPTY_GZIP));
+                        RequestBody.fromBytes(emptyGzip("withdrawn-" + UUID.randomUUID())));
             }
         }
     }
 
-    private static byte[] emptyGzip() {
+    /**
+     * A gzip member holding nothing: what readers find in a withdrawn part. Each carries a name of its own in its
+     * header, so each withdrawal has its own ETag: a write allowed over one withdrawn part (If-Match) is refused over
+     * a later withdrawal of the same name.
+     */
+    static byte[] emptyGzip(String name) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
-            gzip.finish();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        // magic, deflate, FNAME, no time, no extra flags, unknown OS
+        bytes.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, 0x08, 0, 0, 0, 0, 0, (byte) 0xff});
+        bytes.writeBytes(name.getBytes(StandardCharsets.ISO_8859_1));
+        bytes.write(0);
+        // an empty final deflate block, then CRC-32 and size of nothing
+        bytes.writeBytes(new byte[] {0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0});
         return bytes.toByteArray();
     }
 }

@@ -77,6 +77,35 @@ class BatchPartsTest {
     }
 
     /**
+     * A stalled run allowed over a withdrawn part (its ownership check passed just before) that the owner withdraws
+     * again meanwhile: its write is over that one withdrawal only (If-Match), so it finds the name changed and stops.
+     */
+    @Test
+    void aWriteOverAWithdrawnPartIsRefusedOnceTheNameIsWithdrawnAgain() throws Exception {
+        String key = "contact/tenant=t/dt=2026-01-01/part-c-00001.jsonl.gz";
+        withdraw(key);
+        AtomicInteger checks = new AtomicInteger();
+        assertThatThrownBy(() -> BatchParts.write(s3, bucket, key, file("late"), () -> {
+            int check = checks.incrementAndGet();
+            if (check == 2) {
+                withdraw(key); // the owner, again: after this run's check, before its write
+            } else if (check > 2) {
+                throw new BatchTakenOver("c", "another");
+            }
+        })).isInstanceOf(BatchTakenOver.class);
+
+        assertThat(s3.headObject(b -> b.bucket(bucket).key(key)).metadata()).containsEntry(BatchParts.WITHDRAWN, "true");
+        try (var in = new java.util.zip.GZIPInputStream(s3.getObject(b -> b.bucket(bucket).key(key)))) {
+            assertThat(in.readAllBytes()).as("a withdrawn part holds nothing").isEmpty();
+        }
+    }
+
+    private static void withdraw(String key) {
+        s3.putObject(b -> b.bucket(bucket).key(key).metadata(Map.of(BatchParts.WITHDRAWN, "true")),
+                RequestBody.fromBytes(BatchParts.emptyGzip("withdrawn-" + UUID.randomUUID())));
+    }
+
+    /**
      * A file failing after the batch's first parts went out (a truncated gzip behind a good file): the attempt's parts
      * are withdrawn, left empty and marked in place, and the attempt without the file writes the good records once.
      */

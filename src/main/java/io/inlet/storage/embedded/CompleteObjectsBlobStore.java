@@ -68,9 +68,15 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
     private static final String SLASH_KEY = ".s3proxy-slash";
     private static final String VERSIONS_FOLDER = ".s3proxy-versions";
 
+    /** Conditional bodies up to this size wait in memory, larger ones on disk (at most ~200 request threads). */
+    private static final int SMALL_CONDITIONAL_BODY = 64 * 1024;
+
     private final Path root;
     private final Path journalDir;
-    /** Striped: conditional PUTs are small (claims), so sharing a lock now and then costs nothing. */
+    /**
+     * Striped, and held only while a conditional PUT checks and writes a body already on local disk: one held while a
+     * body arrived (a tenant's slow upload with If-None-Match, or a lake part) held up every key of its stripe.
+     */
     private final Object[] conditionalWrites = java.util.stream.IntStream.range(0, 256).mapToObj(i -> new Object()).toArray();
     /** "container/key" of the writes in progress in this process, with how many run at once. */
     private final ConcurrentHashMap<String, Integer> writing = new ConcurrentHashMap<>();
@@ -81,9 +87,21 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
         this.journalDir = journalDir;
     }
 
+    /** Where conditional PUTs keep their bodies until they are written: beside the journal. */
+    private static Path spoolOf(Path journalDir) {
+        return journalDir.resolveSibling(journalDir.getFileName() + "-spool");
+    }
+
     /** Deletes what interrupted writes left under {@code root}; returns how many temporary files it removed. */
     static int recover(Path root, Path journalDir) throws IOException {
         Files.createDirectories(journalDir);
+        Path spool = spoolOf(journalDir);
+        Files.createDirectories(spool);
+        try (DirectoryStream<Path> bodies = Files.newDirectoryStream(spool)) {
+            for (Path body : bodies) {
+                Files.deleteIfExists(body);
+            }
+        }
         try {
             Files.setPosixFilePermissions(journalDir, PosixFilePermissions.fromString("rwx------"));
         } catch (UnsupportedOperationException notPosix) {
@@ -133,17 +151,55 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
         }
         // S3Proxy checks a PUT's condition before it writes, so two conditional PUTs of one key can both pass
         // the check. AWS S3 makes the pair atomic (claims depend on it): here, a conditional PUT checks again
-        // and writes under a lock per key.
+        // and writes under a lock per key, with its body already on local disk (the lock never waits on a sender).
+        checkCondition(request);
         Object lock = conditionalWrites[Math.floorMod((request.bucket() + "/" + request.key()).hashCode(),
                 conditionalWrites.length)];
-        synchronized (lock) {
-            var existing = delegate().blobMetadataIfPresent(request.bucket(), request.key());
-            boolean exists = existing != null;
-            if ("*".equals(request.ifNoneMatch()) && exists
-                    || request.ifMatch() != null && (!exists || !sameETag(request.ifMatch(), existing.eTag()))) {
-                throw new S3ProxyException(S3ErrorCode.PRECONDITION_FAILED);
+        if (request.contentLength() != null && request.contentLength() <= SMALL_CONDITIONAL_BODY) {
+            // claims and status documents: held in memory (a file per write would cost the small-batch path)
+            byte[] small;
+            try {
+                small = content.readNBytes(SMALL_CONDITIONAL_BODY + 1);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            return journalled(request.bucket(), request.key(), () -> super.putBlob(request, content));
+            synchronized (lock) {
+                checkCondition(request);
+                return journalled(request.bucket(), request.key(),
+                        () -> super.putBlob(request, new java.io.ByteArrayInputStream(small)));
+            }
+        }
+        Path spooled;
+        try {
+            spooled = Files.createTempFile(spoolOf(journalDir), "body-", ".tmp");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the body of a conditional write", e);
+        }
+        try {
+            Files.copy(content, spooled, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            synchronized (lock) {
+                checkCondition(request);
+                try (InputStream body = Files.newInputStream(spooled)) {
+                    return journalled(request.bucket(), request.key(), () -> super.putBlob(request, body));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            try {
+                Files.deleteIfExists(spooled);
+            } catch (IOException e) {
+                LOG.warn("Embedded S3: could not remove {} ({})", spooled, e.getMessage());
+            }
+        }
+    }
+
+    private void checkCondition(PutObjectRequest request) {
+        var existing = delegate().blobMetadataIfPresent(request.bucket(), request.key());
+        boolean exists = existing != null;
+        if ("*".equals(request.ifNoneMatch()) && exists
+                || request.ifMatch() != null && (!exists || !sameETag(request.ifMatch(), existing.eTag()))) {
+            throw new S3ProxyException(S3ErrorCode.PRECONDITION_FAILED);
         }
     }
 
@@ -210,7 +266,9 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
      * the prefix (its attributes and ETag) before it cuts the page, so listing a prefix of N objects page by page costs
      * N reads per page, N * N / 1000 in all: 20,000 objects took 1.3 s a page and 25 s for the whole listing, and the
      * inbox reconciliation, the backlog probe and a failed file's part search list whole buckets or tenants. Pages
-     * without a delimiter are answered here from names instead: the folders under the prefix are walked in key order,
+     * without a delimiter are answered here from names instead: the folders under the prefix are walked in key order
+     * (Java's string order, as S3Proxy's own listing: S3's UTF-8 byte order but for keys with characters past U+FFFF
+     * beside ones from U+E000 up),
      * skipping every folder whose keys all come before the page's start, and stopping one key past the page; only the
      * page's objects are read. Whatever this walk does not know is left to S3Proxy: a directory marker object (a key
      * ending in '/'), a symbolic link, a name starting with '.' other than S3Proxy's own bookkeeping (hidden from

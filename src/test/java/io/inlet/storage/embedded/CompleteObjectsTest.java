@@ -96,6 +96,43 @@ class CompleteObjectsTest {
     }
 
     /** A body of {@code size} bytes that arrives 64 KB at a time, ten times a second (however it is read). */
+    /**
+     * Conditional writes of keys that share a lock wait for each other only while one is written, never while its
+     * body arrives: a tenant's slow upload sent with If-None-Match (the header needs no signature) once held its lock
+     * for as long as it lasted, and with it the claims and lake parts of every key of that lock.
+     */
+    @Test
+    void aSlowConditionalUploadHoldsUpNoOtherConditionalWrite() throws Exception {
+        InletApp app = InletApp.shared();
+        Tenant tenant = app.newTenant("stripe");
+        BulkClient.Upload upload = new BulkClient(app.baseUrl()).requestUrl(tenant.key(), "contact");
+        String lake = app.settings().lakeBucket();
+        String stripe = app.settings().landingBucket() + "/" + upload.fileKey();
+        String other = null;
+        for (int i = 0; other == null; i++) {
+            String candidate = "stripe-test/" + UUID.randomUUID() + "-" + i;
+            if (Math.floorMod((lake + "/" + candidate).hashCode(), 256) == Math.floorMod(stripe.hashCode(), 256)) {
+                other = candidate;
+            }
+        }
+        long size = 1024L * 1024;
+        HttpRequest put = HttpRequest.newBuilder(URI.create(upload.uploadUrl())).timeout(Duration.ofMinutes(1))
+                .header("If-None-Match", "*")
+                .PUT(HttpRequest.BodyPublishers.fromPublisher(
+                        HttpRequest.BodyPublishers.ofInputStream(() -> new Trickle(size)), size))
+                .build();
+        CompletableFuture<HttpResponse<String>> slow = HttpClient.newHttpClient()
+                .sendAsync(put, HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(500); // its body is arriving, 64 KiB every 100 ms
+
+        String key = other;
+        app.s3().putObject(b -> b.bucket(lake).key(key).ifNoneMatch("*"),
+                software.amazon.awssdk.core.sync.RequestBody.fromString("claim"));
+
+        assertThat(slow).as("the slow upload, still arriving").isNotDone();
+        assertThat(slow.get().statusCode()).isEqualTo(200);
+    }
+
     private static final class Trickle extends InputStream {
         private long left;
         private int leftInChunk;
