@@ -48,8 +48,10 @@ class SmallLaneShareTest {
             List<BulkClient.Upload> uploads = new ArrayList<>();
             long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
             for (int i = 0; i < 2; i++) {
-                // about 1.1 MB stored (a small file; from 1 MiB on it reports progress), 19 MB of JSONL
-                JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "heavy" + i, 120_000, 0, true);
+                // about 3.7 MB stored (a small file; from 1 MiB on it reports progress), 63 MB of JSONL: seconds of
+                // work even on an idle machine (at 120,000 records it once ended before the light tenant's batch of one
+                // record, which then finished 12 ms after it)
+                JsonlFiles.Generated file = JsonlFiles.contactEvents(dir, "heavy" + i, 400_000, 0, true);
                 assertThat(Files.size(file.path())).isBetween(1L << 20, app.settings().pipeline().smallSourceBytes());
                 files.add(file);
                 uploads.add(client.uploaded(heavy.key(), "contact_event", file.path()));
