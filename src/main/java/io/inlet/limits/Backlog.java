@@ -18,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -138,9 +137,7 @@ public final class Backlog {
         // listing cut at the bound would blame whoever sorts first)
         long listedBound = bounds.maxBacklogFiles() > Long.MAX_VALUE / BacklogFigures.LISTED_BOUNDS ? Long.MAX_VALUE
                 : BacklogFigures.LISTED_BOUNDS * bounds.maxBacklogFiles();
-        // URL-encoded names: a key XML 1.0 cannot carry, written by another system, would fail every listing
-        for (ListObjectsV2Response page : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX)
-                .encodingType(EncodingType.URL))) {
+        for (ListObjectsV2Response page : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).prefix(FileKey.PREFIX))) {
             if (listedAt == null) {
                 listedAt = S3Time.of(page).orElseGet(clock::instant);
             }

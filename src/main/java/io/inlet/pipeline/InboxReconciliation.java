@@ -19,7 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -125,10 +124,7 @@ public final class InboxReconciliation {
         PriorityQueue<Unclaimed> first = new PriorityQueue<>(FIRST_TO_ANNOUNCE.reversed());
         Map<String, Announced> stillAnnounced = new HashMap<>();
         Set<String> unroutable = new HashSet<>();
-        // URL-encoded names: other writers' keys may hold characters XML 1.0 cannot carry (U+0001, U+FFFF), and one
-        // such key in a listing's answer failed every pass (the SDK decodes the names again)
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket).encodingType(EncodingType.URL))
-                .contents()) {
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(inboxBucket)).contents()) {
             String key = object.key();
             if (key.endsWith("/") || claimed.containsKey(key) && !free.contains(key)) {
                 continue;

@@ -6,6 +6,7 @@ import java.time.Duration;
 import io.inlet.Settings;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -16,6 +17,8 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.EncodingType;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /** Builds the S3 clients and the presigner from the {@code inlet.s3.*} settings; no other code path exists. */
@@ -62,6 +65,15 @@ public final class S3Clients {
                         o.retryStrategy(AwsRetryStrategy.doNotRetry());
                     }
                     o.addExecutionInterceptor(new ExecutionInterceptor() {
+                        // Listings ask for URL-encoded keys (the SDK decodes them again): any system may write a key
+                        // with characters XML 1.0 cannot carry (U+0001, U+FFFF), and one such key failed every
+                        // listing it fell in (the inbox reconciliation, the backlog probe).
+                        @Override
+                        public SdkRequest modifyRequest(Context.ModifyRequest context, ExecutionAttributes attributes) {
+                            return context.request() instanceof ListObjectsV2Request list && list.encodingType() == null
+                                    ? list.toBuilder().encodingType(EncodingType.URL).build() : context.request();
+                        }
+
                         @Override
                         public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context,
                                 ExecutionAttributes attributes) {

@@ -36,7 +36,6 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
-import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -101,8 +100,7 @@ public final class UploadConfirmation {
      */
     public int resumeInterrupted() {
         int resumed = 0;
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(buckets.landing())
-                .encodingType(EncodingType.URL)).contents()) {
+        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(buckets.landing())).contents()) {
             Optional<FileKey> key = FileKey.parse(object.key());
             if (key.isEmpty()) {
                 continue;

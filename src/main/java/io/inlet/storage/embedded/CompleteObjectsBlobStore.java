@@ -151,45 +151,36 @@ final class CompleteObjectsBlobStore extends ForwardingBlobStore {
         }
         // S3Proxy checks a PUT's condition before it writes, so two conditional PUTs of one key can both pass
         // the check. AWS S3 makes the pair atomic (claims depend on it): here, a conditional PUT checks again
-        // and writes under a lock per key, with its body already on local disk (the lock never waits on a sender).
+        // and writes under a lock per key, its body already received (the lock never waits on a sender).
         checkCondition(request);
         Object lock = conditionalWrites[Math.floorMod((request.bucket() + "/" + request.key()).hashCode(),
                 conditionalWrites.length)];
-        if (request.contentLength() != null && request.contentLength() <= SMALL_CONDITIONAL_BODY) {
-            // claims and status documents: held in memory (a file per write would cost the small-batch path)
-            byte[] small;
-            try {
-                small = content.readNBytes(SMALL_CONDITIONAL_BODY + 1);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            synchronized (lock) {
-                checkCondition(request);
-                return journalled(request.bucket(), request.key(),
-                        () -> super.putBlob(request, new java.io.ByteArrayInputStream(small)));
-            }
-        }
-        Path spooled;
+        Path spooled = null;
         try {
-            spooled = Files.createTempFile(spoolOf(journalDir), "body-", ".tmp");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot keep the body of a conditional write", e);
-        }
-        try {
-            Files.copy(content, spooled, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            synchronized (lock) {
-                checkCondition(request);
-                try (InputStream body = Files.newInputStream(spooled)) {
+            InputStream received;
+            if (request.contentLength() != null && request.contentLength() <= SMALL_CONDITIONAL_BODY) {
+                // claims and status documents: held in memory (a file per write would cost the small-batch path)
+                received = new java.io.ByteArrayInputStream(content.readNBytes(SMALL_CONDITIONAL_BODY + 1));
+            } else {
+                spooled = Files.createTempFile(spoolOf(journalDir), "body-", ".tmp");
+                Files.copy(content, spooled, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                received = Files.newInputStream(spooled);
+            }
+            try (InputStream body = received) {
+                synchronized (lock) {
+                    checkCondition(request);
                     return journalled(request.bucket(), request.key(), () -> super.putBlob(request, body));
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot keep the body of a conditional write", e);
         } finally {
-            try {
-                Files.deleteIfExists(spooled);
-            } catch (IOException e) {
-                LOG.warn("Embedded S3: could not remove {} ({})", spooled, e.getMessage());
+            if (spooled != null) {
+                try {
+                    Files.deleteIfExists(spooled);
+                } catch (IOException e) {
+                    LOG.warn("Embedded S3: could not remove {} ({})", spooled, e.getMessage());
+                }
             }
         }
     }
